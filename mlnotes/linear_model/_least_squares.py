@@ -1,0 +1,181 @@
+"""Ordinary least squares (chapter 9 of the notes)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg, optimize
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._base import FLOAT_DTYPES, LinearModelMixin, _preprocess_data
+
+
+def _lstsq_qr(X, y, cond):
+    """Minimum-norm least squares through a thin QR of ``[X | y]``.
+
+    A Householder QR of the augmented matrix gives ``R`` (top-left block) and
+    ``Q^T y`` (top-right block) in one pass over the data; the small system
+    ``R w = Q^T y`` is then solved by an SVD (``gelsd``), which also yields the
+    singular values of ``X`` and its numerical rank. This is as stable as
+    calling ``gelsd`` on ``X`` directly, and cheaper for tall data.
+
+    Returns ``(coef, rank, singular_values)`` with ``coef`` of shape
+    ``(n_features,)`` or ``(n_features, n_targets)``.
+    """
+    n_samples, n_features = X.shape
+    y2 = y.reshape(n_samples, -1)
+    if n_samples <= n_features:
+        coef, _, rank, sing = linalg.lstsq(X, y2, cond=cond, check_finite=False)
+    else:
+        Xy = np.empty((n_samples, n_features + y2.shape[1]), dtype=X.dtype, order="F")
+        Xy[:, :n_features] = X
+        Xy[:, n_features:] = y2
+        R = linalg.qr(Xy, mode="r", overwrite_a=True, check_finite=False)[0]
+        coef, _, rank, sing = linalg.lstsq(
+            R[:n_features, :n_features], R[:n_features, n_features:],
+            cond=cond, check_finite=False,
+        )
+    return (coef.ravel() if y.ndim == 1 else coef), rank, sing
+
+
+class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
+    r"""Ordinary least squares linear regression.
+
+    Fits ``coef_`` and ``intercept_`` that minimise the residual sum of squares
+    between the targets and the linear prediction.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Whether to fit an intercept. If False, the data are taken as centred.
+    copy_X : bool, default=True
+        Kept for compatibility with scikit-learn. The data are always copied
+        once, into the work array of the factorisation, so ``X`` is never
+        overwritten.
+    tol : float, default=1e-6
+        Relative cut-off for small singular values: those below
+        ``tol * largest`` are treated as zero, which sets ``rank_`` and gives the
+        minimum-norm solution on rank-deficient data.
+    n_jobs : int, default=None
+        Kept for compatibility with scikit-learn; the solver is a single BLAS/
+        LAPACK call whose threads are set by threadpoolctl or the environment.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (non-negative least
+        squares, :func:`scipy.optimize.nnls`).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Estimated coefficients.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Independent term; 0.0 when ``fit_intercept=False``.
+    rank_ : int
+        Numerical rank of the (centred) design matrix. Only without ``positive``.
+    singular_ : ndarray of shape (min(n_samples, n_features),)
+        Singular values of the (centred, weighted) design matrix. Only without
+        ``positive``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    Ridge : least squares with an L2 penalty.
+
+    Notes
+    -----
+    Chapter 9 of the notes (regression). With sample weights :math:`s_i` the
+    estimator solves
+
+    .. math::
+
+        \min_{w, b} \sum_{i=1}^n s_i \, (y_i - x_i^\top w - b)^2 ,
+
+    whose normal equations :math:`X_c^\top S X_c w = X_c^\top S y_c` (with
+    :math:`X_c, y_c` centred on their weighted means) are never formed: the
+    problem is solved through a QR factorisation of :math:`S^{1/2}[X_c \mid y_c]`
+    followed by an SVD of the small triangular factor, so the condition number
+    is not squared. The intercept is :math:`b = \bar y - \bar x^\top w`.
+
+    References
+    ----------
+    G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., section 5.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlnotes.linear_model import LinearRegression
+    >>> X = np.array([[1, 1], [1, 2], [2, 2], [2, 3]])
+    >>> y = np.dot(X, np.array([1, 2])) + 3
+    >>> reg = LinearRegression().fit(X, y)
+    >>> reg.coef_
+    array([1., 2.])
+    >>> float(reg.intercept_)
+    3.0
+    >>> reg.predict(np.array([[3, 5]]))
+    array([16.])
+    """
+
+    _parameter_constraints = {
+        "fit_intercept": ["boolean"],
+        "copy_X": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [None, Integral],
+        "positive": ["boolean"],
+    }
+
+    def __init__(self, *, fit_intercept=True, copy_X=True, tol=1e-6, n_jobs=None,
+                 positive=False):
+        self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.tol = tol
+        self.n_jobs = n_jobs
+        self.positive = positive
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values, cast to the dtype of ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        X, y = validate_data(
+            self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, multi_output=True
+        )
+        y = y.astype(X.dtype, copy=False)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        X, y, X_offset, y_offset, _ = _preprocess_data(
+            X, y, fit_intercept=self.fit_intercept, sample_weight=sample_weight
+        )
+        if self.positive:
+            if y.ndim == 1:
+                self.coef_ = optimize.nnls(X, y)[0]
+            else:
+                self.coef_ = np.vstack([optimize.nnls(X, y[:, j])[0]
+                                        for j in range(y.shape[1])])
+        else:
+            coef, self.rank_, self.singular_ = _lstsq_qr(X, y, cond=self.tol)
+            self.coef_ = coef.T
+        self._set_intercept(X_offset, y_offset)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags

@@ -1,0 +1,81 @@
+"""scikit-learn's estimator checks over every estimator that mlnotes exposes.
+
+New estimators are picked up automatically through ``all_estimators``. The only
+expected failures and test-time parameters allowed are those that scikit-learn's
+own test suite lists for its class of the same name
+(``sklearn/utils/_test_common/instance_generator.py``); ``test_xfail_matches_sklearn``
+keeps the two dictionaries below honest.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlnotes.utils.discovery import all_estimators
+
+_SW_REASON = "sample_weight is not equivalent to removing/repeating samples."
+
+# scikit-learn's PER_ESTIMATOR_XFAIL_CHECKS for the classes we mirror, reasons verbatim.
+EXPECTED_FAILED_CHECKS = {
+    "Perceptron": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "LogisticRegression": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "Ridge": {"check_non_transformer_estimators_n_iter": "n_iter_ cannot be easily accessed."},
+}
+
+# scikit-learn's INIT_PARAMS for the classes we mirror (speed up the checks).
+INIT_PARAMS = {
+    "Perceptron": dict(max_iter=5),
+    "LogisticRegression": dict(max_iter=5),
+}
+
+
+def _instances():
+    for name, cls in all_estimators():
+        yield cls(**INIT_PARAMS.get(name, {}))
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def test_discovery_finds_estimators():
+    names = [name for name, _ in all_estimators()]
+    for expected in ["LinearRegression"]:
+        assert expected in names
+    assert names == sorted(names)
+
+
+@parametrize_with_checks(list(_instances()), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _sklearn_twin(name):
+    from sklearn.utils.discovery import all_estimators as sk_all
+
+    return dict(sk_all()).get(name)
+
+
+@pytest.mark.parametrize("name", sorted(set(EXPECTED_FAILED_CHECKS) | set(INIT_PARAMS)))
+def test_xfail_and_params_match_sklearn(name):
+    """Every expected failure and test-time parameter here is scikit-learn's own."""
+    from sklearn.utils._test_common.instance_generator import (
+        INIT_PARAMS as SK_INIT_PARAMS,
+    )
+    from sklearn.utils._test_common.instance_generator import (
+        PER_ESTIMATOR_XFAIL_CHECKS,
+    )
+
+    twin = _sklearn_twin(name)
+    assert twin is not None, f"{name} has no scikit-learn twin: it may not list expected failures"
+    ours = EXPECTED_FAILED_CHECKS.get(name, {})
+    theirs = PER_ESTIMATOR_XFAIL_CHECKS.get(twin, {})
+    for check, reason in ours.items():
+        assert theirs.get(check) == reason, (name, check)
+    if name in INIT_PARAMS:
+        assert SK_INIT_PARAMS.get(twin) == INIT_PARAMS[name]
