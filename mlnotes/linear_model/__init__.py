@@ -1,5 +1,6 @@
 """Linear models: least squares, ridge, logistic regression, perceptron (chapters 2, 9-12)."""
 
 from ._least_squares import LinearRegression
+from ._ridge import Ridge
 
-__all__ = ["LinearRegression"]
+__all__ = ["LinearRegression", "Ridge"]

@@ -1,0 +1,378 @@
+"""Ridge regression: least squares with an L2 penalty (chapter 12 of the notes)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg, optimize
+from scipy.sparse import linalg as sp_linalg
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._base import FLOAT_DTYPES, LinearModelMixin, _preprocess_data
+
+# Rows per block when the Gram matrix is accumulated from centred blocks: small
+# enough to stay in cache, large enough for BLAS to run at full speed.
+_GRAM_BLOCK = 2048
+
+
+def _centered_gram(X, Y, X_offset, Y_offset, sample_weight):
+    """``Xc^T Xc`` and ``Xc^T Yc`` of the centred, weighted data, block by block.
+
+    Equivalent to centring a copy of ``X`` and multiplying, without the copy of
+    ``X``: each block of rows is centred (and scaled by ``sqrt(w)``) in a small
+    buffer and its contribution added through a symmetric rank-k update.
+    """
+    n_samples, n_features = X.shape
+    gram = np.zeros((n_features, n_features), dtype=X.dtype)
+    Xy = np.zeros((n_features, Y.shape[1]), dtype=X.dtype)
+    X_offset = X_offset.astype(X.dtype, copy=False)
+    for start in range(0, n_samples, _GRAM_BLOCK):
+        stop = min(start + _GRAM_BLOCK, n_samples)
+        Xb = X[start:stop] - X_offset
+        Yb = Y[start:stop] - Y_offset
+        if sample_weight is not None:
+            sqrt_sw = np.sqrt(sample_weight[start:stop])[:, None]
+            Xb *= sqrt_sw
+            Yb *= sqrt_sw
+        gram += Xb.T @ Xb
+        Xy += Xb.T @ Yb
+    return gram, Xy
+
+
+def _solve_gram(gram, Xy, alpha):
+    """Solve ``(gram + alpha_j I) w_j = Xy_j`` for each target ``j`` by Cholesky."""
+    n_features, n_targets = Xy.shape
+    coef = np.empty((n_targets, n_features), dtype=gram.dtype)
+    diag = np.arange(n_features)
+    same_alpha = np.all(alpha == alpha[0])
+    groups = [np.arange(n_targets)] if same_alpha else [[j] for j in range(n_targets)]
+    for idx in groups:
+        A = gram.copy()
+        A[diag, diag] += alpha[idx[0]]
+        coef[idx] = linalg.solve(A, Xy[:, idx], assume_a="pos", overwrite_a=True,
+                                 check_finite=False).T
+    return coef
+
+
+def _solve_svd(X, Y, alpha):
+    """Ridge through the thin SVD ``X = U S V^T``: ``w = V diag(s/(s^2+a)) U^T y``."""
+    U, s, Vt = linalg.svd(X, full_matrices=False, check_finite=False)
+    s_nnz = s > 1e-15  # singular values that are numerically zero add nothing
+    UTy = U.T @ Y
+    d = np.zeros((s.size, alpha.size), dtype=X.dtype)
+    d[s_nnz] = s[s_nnz, None] / (s[s_nnz, None] ** 2 + alpha[None, :])
+    return (Vt.T @ (d * UTy)).T
+
+
+def _solve_kernel(X, Y, alpha):
+    """Dual (kernel) form for wide data: ``w = X^T (X X^T + alpha I)^{-1} y``."""
+    K = X @ X.T
+    n_samples = K.shape[0]
+    dual = np.empty_like(Y)
+    diag = np.arange(n_samples)
+    for j in range(Y.shape[1]):
+        A = K.copy()
+        A[diag, diag] += alpha[j]
+        dual[:, j] = linalg.solve(A, Y[:, j], assume_a="pos", overwrite_a=True,
+                                  check_finite=False)
+    return (X.T @ dual).T
+
+
+def _solve_lsqr(X, Y, alpha, max_iter, tol):
+    n_targets = Y.shape[1]
+    coef = np.empty((n_targets, X.shape[1]), dtype=X.dtype)
+    n_iter = np.empty(n_targets, dtype=np.int32)
+    for j in range(n_targets):
+        out = sp_linalg.lsqr(X, Y[:, j], damp=np.sqrt(alpha[j]), atol=tol, btol=tol,
+                             iter_lim=max_iter)
+        coef[j], n_iter[j] = out[0], out[2]
+    return coef, n_iter
+
+
+def _solve_sparse_cg(X, Y, alpha, max_iter, tol):
+    """Conjugate gradient on the normal equations (or on the kernel when wide)."""
+    n_samples, n_features = X.shape
+    n_targets = Y.shape[1]
+    coef = np.empty((n_targets, n_features), dtype=X.dtype)
+    n_iter = np.empty(n_targets, dtype=np.int32)
+    for j in range(n_targets):
+        a = alpha[j]
+        if n_features > n_samples:
+            op = sp_linalg.LinearOperator((n_samples, n_samples), dtype=X.dtype,
+                                          matvec=lambda v, a=a: X @ (X.T @ v) + a * v)
+            rhs = Y[:, j]
+        else:
+            op = sp_linalg.LinearOperator((n_features, n_features), dtype=X.dtype,
+                                          matvec=lambda v, a=a: X.T @ (X @ v) + a * v)
+            rhs = X.T @ Y[:, j]
+        counter = [0]
+
+        def _count(_, counter=counter):
+            counter[0] += 1
+
+        sol, info = sp_linalg.cg(op, rhs, rtol=tol, maxiter=max_iter, callback=_count)
+        if info > 0:
+            warnings.warn(
+                f"sparse_cg did not converge after {info} iterations; increase max_iter "
+                "or tol.", ConvergenceWarning, stacklevel=4,
+            )
+        coef[j] = X.T @ sol if n_features > n_samples else sol
+        n_iter[j] = counter[0]
+    return coef, n_iter
+
+
+def _solve_lbfgs_positive(X, Y, alpha, max_iter, tol):
+    """Projected quasi-Newton (L-BFGS-B) with the bounds ``w >= 0``."""
+    n_features = X.shape[1]
+    coef = np.empty((Y.shape[1], n_features), dtype=X.dtype)
+    n_iter = np.empty(Y.shape[1], dtype=np.int32)
+    options = {} if max_iter is None else {"maxiter": max_iter}
+    for j in range(Y.shape[1]):
+        y, a = Y[:, j], alpha[j]
+
+        def fun(w, y=y, a=a):
+            residual = X @ w - y
+            return (0.5 * residual @ residual + 0.5 * a * w @ w,
+                    X.T @ residual + a * w)
+
+        res = optimize.minimize(fun, np.zeros(n_features), method="L-BFGS-B", jac=True,
+                                bounds=[(0, np.inf)] * n_features, tol=tol,
+                                options=options)
+        if not res.success:
+            warnings.warn(f"The lbfgs solver did not converge: {res.message}. Increase "
+                          "max_iter or tol.", ConvergenceWarning, stacklevel=4)
+        coef[j], n_iter[j] = res.x, res.nit
+    return coef, n_iter
+
+
+class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
+    r"""Linear least squares with an L2 penalty (ridge regression, Tikhonov).
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_targets,), default=1.0
+        Strength of the L2 penalty, non-negative. An array gives one penalty per
+        target. ``alpha=0`` is ordinary least squares (use
+        :class:`LinearRegression` then).
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    copy_X : bool, default=True
+        Kept for compatibility with scikit-learn: ``X`` is never overwritten.
+    max_iter : int, default=None
+        Iteration limit of the iterative solvers (``"lsqr"``, ``"sparse_cg"``,
+        ``"lbfgs"``); ``None`` uses the solver's own default.
+    tol : float, default=1e-4
+        Stopping tolerance of the iterative solvers (unused by ``"cholesky"``
+        and ``"svd"``, which are exact).
+    solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "lbfgs"}, default="auto"
+        - ``"auto"``: ``"lbfgs"`` when ``positive=True``, otherwise
+          ``"cholesky"``.
+        - ``"cholesky"``: closed form. With ``n_samples >= n_features`` it solves
+          the ``(n_features, n_features)`` normal equations, accumulated from
+          centred blocks of rows without copying ``X``; with wide data it solves
+          the ``(n_samples, n_samples)`` dual (kernel) system instead.
+        - ``"svd"``: closed form through the SVD of ``X``; the most stable and
+          the slowest.
+        - ``"lsqr"``: damped least squares by :func:`scipy.sparse.linalg.lsqr`,
+          iterative; touches ``X`` only through products, the choice for very
+          large problems.
+        - ``"sparse_cg"``: conjugate gradient on the normal (or dual) equations.
+        - ``"lbfgs"``: L-BFGS-B; the only solver supporting ``positive=True``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (``solver="lbfgs"``).
+    random_state : int, RandomState instance or None, default=None
+        Unused (no solver here is random); kept for compatibility with
+        scikit-learn, where only ``"sag"``/``"saga"`` use it.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Weight vector(s).
+    intercept_ : float or ndarray of shape (n_targets,)
+        Independent term; 0.0 when ``fit_intercept=False``.
+    n_iter_ : None or ndarray of shape (n_targets,)
+        Iterations run by each target's iterative solver; ``None`` for the
+        closed-form solvers.
+    solver_ : str
+        The solver used in ``fit``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    LinearRegression : ordinary least squares.
+
+    Notes
+    -----
+    Chapter 12 of the notes (ridge regression, regularisation). With sample
+    weights :math:`s_i`, ridge minimises
+
+    .. math::
+
+        \min_{w, b} \sum_{i=1}^n s_i (y_i - x_i^\top w - b)^2 + \alpha \|w\|_2^2 ,
+
+    whose solution, with :math:`X_c, y_c` centred on the weighted means and
+    :math:`S = \mathrm{diag}(s)`, is
+
+    .. math::
+
+        w = (X_c^\top S X_c + \alpha I)^{-1} X_c^\top S y_c
+          = X_c^\top S^{1/2} (S^{1/2} X_c X_c^\top S^{1/2} + \alpha I)^{-1} S^{1/2} y_c ,
+
+    the primal form (cost :math:`O(n p^2)`) or the dual form (cost
+    :math:`O(n^2 p)`, used when :math:`p > n`), and :math:`b = \bar y - \bar x^\top w`.
+    The penalty shrinks the components of :math:`w` along the singular
+    directions of :math:`X` by :math:`s_k^2 / (s_k^2 + \alpha)`; it is the MAP
+    estimate under a Gaussian prior :math:`w \sim \mathcal N(0, \sigma^2/\alpha\, I)`.
+
+    References
+    ----------
+    A. E. Hoerl and R. W. Kennard, "Ridge regression: biased estimation for
+    nonorthogonal problems", *Technometrics* 12(1), 1970.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlnotes.linear_model import Ridge
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(10, 5)
+    >>> y = X @ np.array([1.0, 0.0, -1.0, 2.0, 0.5]) + 0.01 * rng.randn(10)
+    >>> reg = Ridge(alpha=1e-3).fit(X, y)
+    >>> np.round(reg.coef_, 1)
+    array([ 1.,  0., -1.,  2.,  0.5])
+    >>> reg.solver_
+    'cholesky'
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "fit_intercept": ["boolean"],
+        "copy_X": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"auto", "svd", "cholesky", "lsqr", "sparse_cg", "lbfgs"})],
+        "positive": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None,
+                 tol=1e-4, solver="auto", positive=False, random_state=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.positive = positive
+        self.random_state = random_state
+
+    def _resolve_solver(self):
+        if self.solver == "auto":
+            return "lbfgs" if self.positive else "cholesky"
+        if self.positive and self.solver != "lbfgs":
+            raise ValueError(
+                f"solver={self.solver!r} does not support positive=True; set solver to "
+                "'auto' or 'lbfgs'."
+            )
+        if self.solver == "lbfgs" and not self.positive:
+            raise ValueError("solver='lbfgs' is only used with positive=True.")
+        return self.solver
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit ridge regression.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample; a float gives every sample that
+            weight.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        solver = self._resolve_solver()
+        X, y = validate_data(
+            self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, multi_output=True
+        )
+        y = y.astype(X.dtype, copy=False)
+        n_samples, n_features = X.shape
+        n_targets = 1 if y.ndim == 1 else y.shape[1]
+        alpha = np.asarray(self.alpha, dtype=X.dtype).ravel()
+        if np.any(alpha < 0):
+            raise ValueError(f"alpha must be non-negative; got {self.alpha!r}.")
+        if alpha.size not in (1, n_targets):
+            raise ValueError(
+                f"Number of targets and number of penalties do not correspond: "
+                f"{n_targets} != {alpha.size}."
+            )
+        if alpha.size == 1:
+            alpha = np.repeat(alpha, n_targets)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+
+        Y = y.reshape(n_samples, -1)
+        self.n_iter_ = None
+        if solver == "cholesky" and n_samples >= n_features:
+            if self.fit_intercept:
+                X_offset = np.average(X, axis=0, weights=sample_weight)
+                Y_offset = np.average(Y, axis=0, weights=sample_weight)
+            else:
+                X_offset = np.zeros(n_features, dtype=X.dtype)
+                Y_offset = np.zeros(n_targets, dtype=X.dtype)
+            gram, Xy = _centered_gram(X, Y, X_offset, Y_offset, sample_weight)
+            try:
+                coef = _solve_gram(gram, Xy, alpha)
+            except linalg.LinAlgError:  # singular with alpha == 0: fall back to SVD
+                Xc, Yc, *_ = _preprocess_data(X, Y, fit_intercept=self.fit_intercept,
+                                              sample_weight=sample_weight)
+                coef = _solve_svd(Xc, Yc, alpha)
+                solver = "svd"
+        else:
+            X, Y, X_offset, Y_offset, _ = _preprocess_data(
+                X, Y, fit_intercept=self.fit_intercept, sample_weight=sample_weight
+            )
+            if solver == "cholesky":
+                try:
+                    coef = _solve_kernel(X, Y, alpha)
+                except linalg.LinAlgError:
+                    coef = _solve_svd(X, Y, alpha)
+                    solver = "svd"
+            elif solver == "svd":
+                coef = _solve_svd(X, Y, alpha)
+            elif solver == "lsqr":
+                coef, self.n_iter_ = _solve_lsqr(X, Y, alpha, self.max_iter, self.tol)
+            elif solver == "sparse_cg":
+                coef, self.n_iter_ = _solve_sparse_cg(X, Y, alpha, self.max_iter, self.tol)
+            else:  # lbfgs, positive
+                coef, self.n_iter_ = _solve_lbfgs_positive(X, Y, alpha, self.max_iter,
+                                                           self.tol)
+        if not np.all(np.isfinite(coef)):
+            raise ValueError(
+                f"Ridge solver {solver!r} produced non-finite coefficients; the data may "
+                "be too badly scaled. Standardise X or use solver='svd'."
+            )
+        self.solver_ = solver
+        if y.ndim == 1:
+            coef, Y_offset = coef.ravel(), Y_offset[0]
+        self.coef_ = coef
+        self._set_intercept(X_offset, Y_offset)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
