@@ -27,7 +27,8 @@ EXPECTED_FAILED_CHECKS = {
     "Ridge": {"check_non_transformer_estimators_n_iter": "n_iter_ cannot be easily accessed."},
 }
 
-# scikit-learn's INIT_PARAMS for the classes we mirror (speed up the checks).
+# scikit-learn's INIT_PARAMS for the classes we mirror (speed up the checks). A list
+# of dicts gives one instance per dict, as scikit-learn does (e.g. a precomputed kernel).
 INIT_PARAMS = {
     "Perceptron": dict(max_iter=5),
     "LogisticRegression": dict(max_iter=5),
@@ -36,7 +37,9 @@ INIT_PARAMS = {
 
 def _instances():
     for name, cls in all_estimators():
-        yield cls(**INIT_PARAMS.get(name, {}))
+        params = INIT_PARAMS.get(name, {})
+        for p in params if isinstance(params, list) else [params]:
+            yield cls(**p)
 
 
 def _expected_failed_checks(estimator):
