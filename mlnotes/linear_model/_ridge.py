@@ -244,7 +244,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
     >>> y = X @ np.array([1.0, 0.0, -1.0, 2.0, 0.5]) + 0.01 * rng.randn(10)
     >>> reg = Ridge(alpha=1e-3).fit(X, y)
     >>> np.round(reg.coef_, 1)
-    array([ 1.,  0., -1.,  2.,  0.5])
+    array([ 1. ,  0. , -1. ,  2. ,  0.5])
     >>> reg.solver_
     'cholesky'
     """
