@@ -1,0 +1,90 @@
+from math import comb
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import preprocessing as sk_preprocessing
+from sklearn.pipeline import make_pipeline
+
+from mlnotes.linear_model import LinearRegression
+from mlnotes.preprocessing import PolynomialFeatures
+
+PARAMS = [
+    dict(degree=2), dict(degree=3), dict(degree=3, interaction_only=True),
+    dict(degree=(2, 3)), dict(degree=(0, 2), include_bias=False),
+    dict(degree=4, include_bias=False), dict(degree=1), dict(degree=0),
+    dict(degree=(3, 3), interaction_only=True), dict(degree=2, order="F"),
+]
+
+
+@pytest.mark.parametrize("params", PARAMS)
+@pytest.mark.parametrize("n_features", [1, 4])
+def test_parity_with_sklearn(params, n_features):
+    X = np.random.default_rng(0).normal(size=(9, n_features))
+    ours = PolynomialFeatures(**params).fit(X)
+    ref = sk_preprocessing.PolynomialFeatures(**params).fit(X)
+    assert ours.n_output_features_ == ref.n_output_features_
+    np.testing.assert_array_equal(ours.powers_, ref.powers_)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-12)
+    assert list(ours.get_feature_names_out(["a", "b", "c", "d"][:n_features])) == list(
+        ref.get_feature_names_out(["a", "b", "c", "d"][:n_features])
+    )
+
+
+def test_output_is_the_monomials_of_powers():
+    """Known answer: column i equals prod_j x_j ** powers_[i, j]."""
+    X = np.random.default_rng(1).uniform(0.5, 2, size=(6, 3))
+    pf = PolynomialFeatures(degree=3).fit(X)
+    expected = np.prod(X[:, None, :] ** pf.powers_[None, :, :], axis=2)
+    np.testing.assert_allclose(pf.transform(X), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("p, d", [(3, 2), (5, 3), (2, 5)])
+def test_number_of_features_closed_form(p, d):
+    X = np.ones((2, p))
+    assert PolynomialFeatures(d).fit(X).n_output_features_ == comb(p + d, d)
+    n_inter = sum(comb(p, k) for k in range(d + 1))
+    assert PolynomialFeatures(d, interaction_only=True).fit(X).n_output_features_ == n_inter
+
+
+def test_polynomial_regression_recovers_a_polynomial():
+    x = np.linspace(-2, 2, 50)[:, None]
+    y = 1 - 2 * x[:, 0] + 0.5 * x[:, 0] ** 3
+    model = make_pipeline(PolynomialFeatures(3), LinearRegression()).fit(x, y)
+    np.testing.assert_allclose(model[-1].coef_[1:], [-2, 0, 0.5], atol=1e-10)
+    np.testing.assert_allclose(model.predict(x), y, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [(dict(degree=-1), "degree"), (dict(degree=(3, 2)), "degree"),
+     (dict(degree=0, include_bias=False), "empty"), (dict(order="K"), "order")],
+)
+def test_bad_params(params, match):
+    with pytest.raises(ValueError, match=match):
+        PolynomialFeatures(**params).fit(np.ones((3, 2)))
+
+
+def test_feature_count_mismatch():
+    pf = PolynomialFeatures().fit(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="features"):
+        pf.transform(np.ones((3, 3)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), degree=st.integers(1, 4), p=st.integers(1, 4),
+       interaction_only=st.booleans())
+def test_row_order_and_feature_permutation(seed, degree, p, interaction_only):
+    """Rows map independently; permuting inputs permutes the set of output columns."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(5, p))
+    pf = PolynomialFeatures(degree, interaction_only=interaction_only)
+    out = pf.fit_transform(X)
+    perm = rng.permutation(5)
+    np.testing.assert_allclose(pf.transform(X[perm]), out[perm])
+    cols = rng.permutation(p)
+    out_cols = PolynomialFeatures(degree, interaction_only=interaction_only).fit_transform(
+        X[:, cols]
+    )
+    np.testing.assert_allclose(np.sort(out_cols, axis=1), np.sort(out, axis=1), rtol=1e-12)
