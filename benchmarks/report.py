@@ -1,0 +1,323 @@
+"""Tables, charts and the environment header, from plain row dicts.
+
+Nothing here knows about estimators: a suite passes rows (dicts), the :class:`Column` list
+that selects and formats them, and a :class:`ChartSpec` naming the ratio keys to plot.
+:func:`write_report` writes ``<suite>.md`` (``<suite>-quick.md`` in quick mode) and the PNG
+next to it, and returns the Markdown text.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+__all__ = [
+    "ChartSpec", "Column", "environment", "fmt_ms", "fmt_ratio", "fmt_score",
+    "markdown_table", "output_paths", "render_markdown", "write_ratio_chart",
+    "write_report",
+]
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def fmt_ms(seconds) -> str:
+    """Seconds -> milliseconds with about three significant digits."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "–"
+    ms = seconds * 1e3
+    if ms >= 100:
+        return f"{ms:,.0f}"
+    if ms >= 10:
+        return f"{ms:.1f}"
+    if ms >= 1:
+        return f"{ms:.2f}"
+    return f"{ms:.3f}" if ms >= 0.01 else f"{ms:.1e}"
+
+
+def fmt_ratio(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.2f}"
+
+
+def fmt_score(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.4f}"
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: ``header``, and either a row ``key`` or a ``value(row)`` function."""
+
+    header: str
+    key: str | None = None
+    fmt: Callable[[Any], str] = str
+    value: Callable[[dict], Any] | None = None
+    align: str = "left"  # "left" or "right"
+
+    def render(self, row: dict) -> str:
+        raw = self.value(row) if self.value is not None else row.get(self.key)
+        return _cell(self.fmt(raw))
+
+
+def markdown_table(rows: Sequence[dict], columns: Sequence[Column]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    header = "| " + " | ".join(_cell(c.header) for c in columns) + " |"
+    rule = "|" + "|".join("---:" if c.align == "right" else "---" for c in columns) + "|"
+    body = ["| " + " | ".join(c.render(r) for c in columns) + " |" for r in rows]
+    return "\n".join([header, rule, *body])
+
+
+# --------------------------------------------------------------------------- chart
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A horizontal bar chart of ratios, one group of bars per row, log scale.
+
+    ``bars`` pairs a row key with its legend label; ``lines`` are vertical reference lines
+    ``(x, label)`` (1.0 is always drawn).
+    """
+
+    title: str
+    bars: Sequence[tuple[str, str]]
+    label: Callable[[dict], str]
+    xlabel: str = "time ratio ours / reference (log scale; < 1 means ours is faster)"
+    lines: Sequence[tuple[float, str]] = field(default_factory=tuple)
+
+
+def write_ratio_chart(rows: Sequence[dict], path: Path, spec: ChartSpec) -> Path:
+    """Write the PNG; rows without any ratio are labelled with their status."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    n = max(len(rows), 1)
+    k = len(spec.bars)
+    height = 0.8 / k
+    fig, ax = plt.subplots(figsize=(9, 1.8 + 0.17 * n * max(k, 2)), layout="constrained")
+    values = [v for r in rows for key, _ in spec.bars
+              if (v := r.get(key)) is not None and v > 0 and math.isfinite(v)]
+    marks = [1.0, *(x for x, _ in spec.lines)]
+    lo = min(values + marks) / 1.3
+    hi = max(values + marks) * 1.3
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for j, (key, label) in enumerate(spec.bars):
+        ys, xs = [], []
+        for i, r in enumerate(rows):
+            v = r.get(key)
+            if v is not None and v > 0 and math.isfinite(v):
+                ys.append(i + (j - (k - 1) / 2) * height)
+                xs.append(v)
+        # bars grow from 1.0, so faster-than-reference bars point left
+        ax.barh(ys, [x - 1.0 for x in xs], left=1.0, height=height, label=label,
+                color=colors[j % len(colors)])
+    for i, r in enumerate(rows):
+        if all(r.get(key) is None for key, _ in spec.bars):
+            ax.text(1.0, i, f"  {r.get('status', 'n/a')}", va="center", fontsize=8,
+                    color="0.4")
+    ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
+    mantissas = (1, 2, 5) if hi / lo > 30 else (1, 1.5, 2, 3, 5, 7)
+    ticks = [round(m * 10.0 ** e, 6) for e in range(-4, 5) for m in mantissas]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.axvline(1.0, color="black", linewidth=1.0)
+    for x, text in spec.lines:
+        ax.axvline(x, color="0.3", linestyle=":", linewidth=1.0, label=text)
+    ax.set_yticks(range(len(rows)), [spec.label(r) for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
+    ax.set_xlabel(spec.xlabel)
+    ax.set_title(spec.title, fontsize=10)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    fig.legend(fontsize=8, loc="outside lower center", ncols=len(spec.bars) + len(spec.lines))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_revision() -> str:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if not rev:
+        return "unknown"
+    return rev + (" with uncommitted changes" if dirty else "")
+
+
+def _blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover
+        return "unknown"
+    libs = {f"{i.get('internal_api')} {i.get('version') or ''}".strip()
+            for i in threadpool_info()}
+    return ", ".join(sorted(libs)) or "none loaded"
+
+
+def environment() -> dict:
+    """Machine, versions and date, as plain data."""
+    return {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{_cpu_model()}, {os.cpu_count()} logical CPUs, "
+                   f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "versions": {name: _version(dist) for name, dist in (
+            ("numpy", "numpy"), ("scipy", "scipy"), ("scikit-learn", "scikit-learn"),
+            ("torch", "torch"), ("mlnotes", "mlnotes"), ("threadpoolctl", "threadpoolctl"),
+            ("numba", "numba"))},
+        "thread_libraries": _blas(),
+        "git": _git_revision(),
+    }
+
+
+# --------------------------------------------------------------------------- report
+
+
+def output_paths(out_dir: Path, suite: str, quick: bool) -> tuple[Path, Path]:
+    """``<suite>.md``/``.png``, or ``<suite>-quick.md``/``.png`` in quick mode."""
+    stem = f"{suite}-quick" if quick else suite
+    out_dir = Path(out_dir)
+    return out_dir / f"{stem}.md", out_dir / f"{stem}.png"
+
+
+def render_markdown(result, ctx, env: dict, chart_path: Path | None) -> str:
+    """The full Markdown report of one suite."""
+    v = env["versions"]
+    mode = ("quick (`--quick`: big datasets reduced, see the n_train column)"
+            if ctx.quick else "full (acceptance sizes)")
+    lines = [
+        f"# Benchmark {result.title or result.suite}",
+        "",
+        f"- command: `{ctx.command}`",
+        f"- mode: {mode}",
+        f"- date: {env['date']}; git {env['git']}",
+        f"- machine: {env['machine']}; Python {env['python']}",
+        "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"- threads: 1 (threadpoolctl `threadpool_limits(1)` over {env['thread_libraries']}; "
+        "`torch.set_num_threads(1)`; OMP/BLAS/numba thread variables set to 1)",
+        *[f"- {line}" for line in result.method],
+        "",
+        markdown_table(result.rows, result.columns),
+        *result.summary,
+    ]
+    if chart_path is not None:
+        lines += ["", f"![time ratios]({chart_path.name})"]
+    for fig in result.figures:
+        lines += ["", f"![{Path(fig).stem}]({Path(fig).name})"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result, ctx, env: dict | None = None) -> tuple[str, Path, Path | None]:
+    """Write the Markdown file and the chart; return ``(markdown, md_path, png_path)``."""
+    env = environment() if env is None else env
+    md_path, png_path = output_paths(ctx.out_dir, result.suite, ctx.quick)
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    if result.chart is not None and result.rows:
+        write_ratio_chart(result.rows, png_path, result.chart)
+    else:
+        png_path = None
+    text = render_markdown(result, ctx, env, png_path)
+    tmp = md_path.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(md_path)
+    return text, md_path, png_path
+
+
+# --------------------------------------------------------------------------- estimator suite
+
+
+def _dataset_label(row: dict) -> str:
+    return row["dataset"] + (" †" if row.get("acceptance") else "")
+
+
+def _shape(row: dict) -> str:
+    return f"{row['n_train']:,} x {row['n_features']}"
+
+
+def _status_text(row: dict) -> str:
+    status = row["status"]
+    if status == "ok":
+        return "ok" + (" (see messages)" if row.get("message") else "")
+    msg = (row.get("message") or "").removeprefix("ImportError: ")
+    return f"{status}: {msg[:90]}{'...' if len(msg) > 90 else ''}" if msg else status
+
+
+def estimator_columns(reference_label: str = "ref") -> list[Column]:
+    """Columns of an :class:`~benchmarks.harness.EstimatorSuite` table."""
+    r = reference_label
+    return [
+        Column("case", "case"),
+        Column("dataset", value=_dataset_label),
+        Column("n_train x d", value=_shape, align="right"),
+        Column("metric", "metric"),
+        Column("score ours", "score_ours", fmt_score, align="right"),
+        Column(f"score {r}", "score_ref", fmt_score, align="right"),
+        Column("fit ms ours", "fit_ours", fmt_ms, align="right"),
+        Column(f"fit ms {r}", "fit_ref", fmt_ms, align="right"),
+        Column("fit ratio", "fit_ratio", fmt_ratio, align="right"),
+        Column("predict ms ours", "predict_ours", fmt_ms, align="right"),
+        Column(f"predict ms {r}", "predict_ref", fmt_ms, align="right"),
+        Column("predict ratio", "predict_ratio", fmt_ratio, align="right"),
+        Column("fit+predict ratio", "total_ratio", fmt_ratio, align="right"),
+        Column("status", value=_status_text),
+    ]
+
+
+def estimator_chart(suite: str, ctx, acceptance=None) -> ChartSpec:
+    lines = []
+    if acceptance is not None:
+        lines.append((acceptance.max_ratio,
+                      f"acceptance limit {acceptance.max_ratio:g}x (fit+predict, † rows)"))
+    return ChartSpec(
+        title=f"{suite} ({ctx.mode} mode): time ratio mlnotes / reference, one thread",
+        bars=(("fit_ratio", "fit"), ("predict_ratio", "predict"),
+              ("total_ratio", "fit+predict")),
+        label=lambda r: f"{r['case']} | {_dataset_label(r)}",
+        lines=tuple(lines),
+    )
