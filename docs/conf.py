@@ -86,5 +86,6 @@ html_theme_options = {
     "page_width": "1100px",
     "sidebar_width": "230px",
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["mlnotes.css"]
 html_show_sourcelink = False

@@ -10,7 +10,7 @@ Three things the docs must keep in step with the code without anybody editing th
   reference on the next build.
 * ``.. chapter-map:: PART`` renders the rows of :mod:`chapters` (the chapter map of
   the notes) with a status computed by importing the names each row promises.
-* ``.. benchmark-results::`` includes every ``benchmarks/results/<suite>.md`` that
+* ``.. benchmark-results::`` renders every ``benchmarks/results/<suite>.md`` that
   exists, and says where the tables will appear when none does.
 
 Public names of mlnotes are enumerated by :func:`public_modules`, which
@@ -312,12 +312,116 @@ def repo_root():
     return Path(module.__file__).resolve().parents[1]
 
 
-class BenchmarkResultsDirective(Directive):
-    """Include every ``benchmarks/results/<suite>[-quick].md`` of the checkout.
+_MD_CODE = re.compile(r"(`[^`]*`)")
+_MD_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_MD_IMAGE = re.compile(r"^!\[([^\]]*)\]\(([^)\s]+)\)\s*$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
-    The reports are Markdown, which plain Sphinx cannot parse, so each is included
-    as literal text (pipe tables read fine that way), followed by its ``.png`` chart
-    when there is one. With no report yet, the directive's content is used instead.
+
+def _md_inline(text):
+    """Docutils nodes for one line of Markdown: `code` and **bold**; the rest is text."""
+    out = []
+    for part in _MD_CODE.split(text):
+        if len(part) >= 2 and part[0] == part[-1] == "`":
+            out.append(nodes.literal(part[1:-1], part[1:-1]))
+            continue
+        for i, piece in enumerate(_MD_BOLD.split(part)):
+            if piece:
+                out.append(nodes.strong(piece, piece) if i % 2 else nodes.Text(piece))
+    return out
+
+
+def _md_cells(line):
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|"):
+        line = line[:-1]
+    return [c.strip() for c in line.split("|")]
+
+
+def _md_table(lines):
+    rows = [_md_cells(line) for line in lines]
+    rows = [r for r in rows if not all(re.fullmatch(r":?-+:?", c) for c in r if c)]
+    if not rows:
+        return nodes.paragraph()
+    ncols = max(len(r) for r in rows)
+    table = nodes.table(classes=["benchmark-table"])
+    group = nodes.tgroup(cols=ncols)
+    table += group
+    group += [nodes.colspec(colwidth=1) for _ in range(ncols)]
+
+    def row(cells):
+        node = nodes.row()
+        for cell in cells + [""] * (ncols - len(cells)):
+            entry = nodes.entry()
+            entry += nodes.paragraph("", "", *_md_inline(cell))
+            node += entry
+        return node
+
+    head, body = nodes.thead(), nodes.tbody()
+    head += row(rows[0])
+    body += [row(r) for r in rows[1:]]
+    group += [head, body]
+    return table
+
+
+def markdown_report(text, image_uri):
+    """Render a benchmark report (the subset of Markdown the harness writes) as nodes.
+
+    Headings become rubrics, ``- item`` lines bullet lists, pipe tables tables,
+    ``![alt](file)`` images (``image_uri(file)`` gives the URI, or None to drop
+    it), anything else paragraphs. The nodes are built directly, never parsed as
+    reST, so no report can break the build.
+    """
+    out, block = [], []
+
+    def flush():
+        if not block:
+            return
+        kind, lines = block[0], block[1:]
+        if kind == "table":
+            out.append(_md_table(lines))
+        elif kind == "list":
+            items = nodes.bullet_list()
+            for line in lines:
+                item = nodes.list_item()
+                item += nodes.paragraph("", "", *_md_inline(line))
+                items += item
+            out.append(items)
+        else:
+            out.append(nodes.paragraph("", "", *_md_inline(" ".join(lines))))
+        block.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        kind = ("table" if line.startswith("|") else
+                "list" if line.startswith(("- ", "* ")) else "text")
+        heading, image = _MD_HEADING.match(line), _MD_IMAGE.match(line)
+        if not line or heading or image or (block and block[0] != kind):
+            flush()
+        if not line:
+            continue
+        if heading:
+            out.append(nodes.rubric("", "", *_md_inline(heading.group(2))))
+        elif image:
+            uri = image_uri(image.group(2))
+            if uri is not None:
+                out.append(nodes.image(uri=uri, alt=image.group(1) or image.group(2)))
+        else:
+            if not block:
+                block.append(kind)
+            block.append(line[2:] if kind == "list" else line)
+    flush()
+    return out
+
+
+class BenchmarkResultsDirective(Directive):
+    """Show every ``benchmarks/results/<suite>[-quick].md`` of the checkout.
+
+    The reports are Markdown, which plain Sphinx cannot parse; they are rendered
+    by :func:`markdown_report` (tables as tables, the ``.png`` charts they link as
+    images). With no report yet, the directive's content is used instead.
     ``:first: linear`` puts that suite first.
     """
 
@@ -341,29 +445,25 @@ class BenchmarkResultsDirective(Directive):
                 suite, quick = suite[: -len("-quick")], True
             return (suite != first, suite, quick)
 
-        # include/image paths are relative to the including document.
+        # Image URIs are relative to the page that shows them.
         here = Path(env.doc2path(env.docname)).parent
-        lines = []
+
+        def image_uri(name):
+            target = results / name
+            if "://" in name or not target.is_file():
+                return None
+            return Path(os.path.relpath(target, here)).as_posix()
+
+        out = []
         for report in sorted(reports, key=key):
-            title = f"``{report.name}``"
-            lines += [
-                title,
-                "~" * len(title),
-                "",
-                f".. include:: {Path(os.path.relpath(report, here)).as_posix()}",
-                "   :code: text",
-                "",
-            ]
-            chart = report.with_suffix(".png")
-            if chart.is_file():
-                lines += [
-                    f".. image:: {Path(os.path.relpath(chart, here)).as_posix()}",
-                    f"   :alt: time ratios of {report.stem}",
-                    "",
-                ]
-        self.state_machine.insert_input(StringList(lines, source="benchmark-results"),
-                                        "benchmark-results")
-        return []
+            env.note_dependency(str(report))
+            source = nodes.paragraph()
+            source += [nodes.Text("From "),
+                       nodes.literal(text=f"benchmarks/results/{report.name}"),
+                       nodes.Text(":")]
+            body = markdown_report(report.read_text(encoding="utf-8"), image_uri)
+            out += [nodes.transition(), source, *body]
+        return out[1:]  # no transition before the first report
 
 
 # ----------------------------------------------------------------- docstring plumbing
