@@ -32,6 +32,9 @@ EXPECTED_FAILED_CHECKS = {
 INIT_PARAMS = {
     "Perceptron": dict(max_iter=5),
     "LogisticRegression": dict(max_iter=5),
+    "Lasso": dict(max_iter=5),
+    "ElasticNet": dict(max_iter=5),
+    "BayesianRidge": dict(max_iter=5),
 }
 
 

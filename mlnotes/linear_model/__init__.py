@@ -1,7 +1,12 @@
 """Linear models: least squares, ridge, logistic regression, perceptron (chapters 2, 9-12)."""
 
+from ._bayes import BayesianRidge
+from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression
 from ._perceptron import Perceptron
 from ._ridge import Ridge
 
-__all__ = ["LinearRegression", "Perceptron", "Ridge"]
+__all__ = [
+    "BayesianRidge", "ElasticNet", "Lasso", "LinearRegression", "Perceptron", "Ridge",
+    "enet_path", "lasso_path",
+]
