@@ -3,10 +3,11 @@
 from ._bayes import BayesianRidge
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
 from ._least_squares import LinearRegression
+from ._logistic import LogisticRegression
 from ._perceptron import Perceptron
 from ._ridge import Ridge
 
 __all__ = [
-    "BayesianRidge", "ElasticNet", "Lasso", "LinearRegression", "Perceptron", "Ridge",
-    "enet_path", "lasso_path",
+    "BayesianRidge", "ElasticNet", "Lasso", "LinearRegression", "LogisticRegression",
+    "Perceptron", "Ridge", "enet_path", "lasso_path",
 ]

@@ -1,0 +1,762 @@
+"""Logistic regression, binary and multinomial, by L-BFGS or Newton (chapter 10 of the notes)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import optimize, special
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..optim import newton
+from ._base import FLOAT_DTYPES, LinearClassifierMixin
+
+_SOLVERS = ("lbfgs", "newton-cholesky")
+_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag", "saga")
+_CONVERGENCE_HINT = (
+    "Increase max_iter, scale the data (e.g. sklearn.preprocessing.StandardScaler), "
+    "or increase the regularisation (smaller C)."
+)
+
+
+class _LogisticLoss:
+    """Penalised, weighted mean log-loss of a linear model, with gradient and Hessian.
+
+    The objective of the parameter vector ``x`` is
+
+        f(x) = sum_i s_i loss_i / sum_i s_i + l2_reg_strength / 2 * ||W||^2
+
+    with the intercepts left out of the penalty. Layout of ``x``: binary
+    ``[w_1 .. w_d, b]`` (``b`` only with an intercept); multinomial a
+    ``(n_dof, n_classes)`` array raveled in C order, i.e. the classes of one
+    feature are contiguous and the intercepts come last (the layout of
+    scikit-learn's ``LinearModelLoss``).
+
+    The linear predictor ``X @ w`` and the probabilities of the last point
+    evaluated are cached, so ``fun``, ``grad`` and ``hess`` at one point (as
+    :func:`mlnotes.optim.newton` calls them) pass over ``X`` only as often as
+    needed.
+    """
+
+    def __init__(self, X, y, n_classes, *, sample_weight, l2_reg_strength,
+                 fit_intercept):
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+        self.n_classes = n_classes
+        self.binary = n_classes == 2
+        self.fit_intercept = fit_intercept
+        self.n_dof = self.n_features + int(fit_intercept)
+        self.l2 = float(l2_reg_strength)
+        sw_sum = self.n_samples if sample_weight is None else float(np.sum(sample_weight))
+        # Weights normalised to sum to one; a scalar without sample weights.
+        self.sw = (1.0 / sw_sum if sample_weight is None
+                   else np.asarray(sample_weight, dtype=np.float64) / sw_sum)
+        self.has_negative_weights = sample_weight is not None and np.any(self.sw < 0)
+        if self.binary:
+            # loss_i = -log(expit(sign_i * z_i)) with sign_i = +1 for the
+            # positive class and -1 for the negative one.
+            self.sign = np.where(y == 1, 1.0, -1.0)
+            self.z = np.empty(self.n_samples)
+            self.q = np.empty(self.n_samples)
+            self.r = np.empty(self.n_samples)
+        else:
+            # Flat indices of the observed classes in a (n_classes, n_samples) array.
+            self.flat_y = y * self.n_samples + np.arange(self.n_samples)
+        self._x = None
+        self._hess_buffer = None
+
+    @property
+    def size(self):
+        return self.n_dof * (1 if self.binary else self.n_classes)
+
+    def _cast(self, w):
+        return w.astype(self.X.dtype, copy=False)
+
+    # -- evaluation at a point -------------------------------------------------
+    def _evaluate(self, x):
+        """Loss at ``x``; caches what the gradient and the Hessian need."""
+        if self._x is not None and np.array_equal(x, self._x):
+            return self._loss
+        X, d = self.X, self.n_features
+        if self.binary:
+            w = x[:d]
+            if X.dtype == np.float64:
+                np.matmul(X, w, out=self.z)
+            else:
+                self.z[:] = X @ self._cast(w)
+            if self.fit_intercept:
+                self.z += x[d]
+            m = self.z
+            m *= self.sign  # margin of the observed class
+            # With e = exp(-m): loss_i = log1p(e) and the probability of the
+            # observed class is q = 1 / (1 + e); cheaper than expit and log.
+            e = np.negative(m, out=self.q)
+            with np.errstate(over="ignore"):
+                np.exp(e, out=e)
+            losses = np.log1p(e, out=self.r)
+            loss = self.sw * losses.sum() if np.ndim(self.sw) == 0 else self.sw @ losses
+            if not np.isfinite(loss):  # exp overflowed: margins below -709
+                losses = -special.log_expit(m)
+                loss = (self.sw * losses.sum() if np.ndim(self.sw) == 0
+                        else self.sw @ losses)
+            e += 1.0
+            np.reciprocal(e, out=self.q)
+        else:
+            K = self.n_classes
+            W = x.reshape(self.n_dof, K)
+            # The transposed predictor (K, n) keeps every class contiguous:
+            # reductions over classes are then elementwise operations.
+            Zt = self._cast(W[:d]).T @ X.T
+            Zt = Zt.astype(np.float64, copy=False)
+            if self.fit_intercept:
+                Zt += W[d][:, None]
+            z_obs = Zt.ravel()[self.flat_y]
+            z_max = Zt.max(axis=0)
+            Zt -= z_max
+            np.exp(Zt, out=Zt)
+            norm = Zt.sum(axis=0)
+            Zt /= norm
+            lse = np.log(norm)
+            lse += z_max
+            lse -= z_obs
+            loss = (self.sw * lse.sum() if np.ndim(self.sw) == 0 else self.sw @ lse)
+            self.Pt = Zt  # probabilities, (K, n)
+        if self.l2 > 0:
+            coef = x[: d] if self.binary else x[: d * self.n_classes]
+            loss += 0.5 * self.l2 * (coef @ coef)
+        self._x = x.copy()
+        self._loss = float(loss)
+        self._grad = None
+        return self._loss
+
+    def fun(self, x):
+        return self._evaluate(x)
+
+    def grad(self, x):
+        self._evaluate(x)
+        if self._grad is not None:
+            return self._grad
+        X, d = self.X, self.n_features
+        if self.binary:
+            r = np.subtract(self.q, 1.0, out=self.r)
+            r *= self.sign  # d loss_i / d z_i = expit(z_i) - y_i
+            r *= self.sw
+            g = np.empty(self.n_dof)
+            if X.dtype == np.float64:
+                g[:d] = r @ X
+            else:
+                g[:d] = self._cast(r) @ X
+            if self.fit_intercept:
+                g[d] = r.sum()
+            if self.l2 > 0:
+                g[:d] += self.l2 * x[:d]
+        else:
+            K = self.n_classes
+            Rt = self.Pt.copy()
+            Rt.ravel()[self.flat_y] -= 1.0  # P - Y
+            Rt *= self.sw
+            G = np.empty((self.n_dof, K))
+            G[:d] = (self._cast(Rt) @ X).T
+            if self.fit_intercept:
+                G[d] = Rt.sum(axis=1)
+            if self.l2 > 0:
+                G[:d] += self.l2 * x.reshape(self.n_dof, K)[:d]
+            g = G.ravel()
+        self._grad = g
+        return g
+
+    def loss_gradient(self, x):
+        return self.fun(x), self.grad(x).copy()
+
+    def hess(self, x, chunk_size=8192):
+        """Hessian ``X1^T diag(h) X1 + l2 I`` (``X1`` = ``X`` with a column of ones)."""
+        self._evaluate(x)
+        X, n, d = self.X, self.n_samples, self.n_features
+        n_dof = self.n_dof
+        chunk_size = min(chunk_size, n)
+        if self._hess_buffer is None or self._hess_buffer.shape[0] != chunk_size:
+            self._hess_buffer = np.empty((chunk_size, n_dof))
+        B = self._hess_buffer
+
+        def sandwich(H, weight, start, stop):
+            """H += X1[start:stop]^T diag(weight) X1[start:stop], chunk by chunk
+            so that the work array stays in cache."""
+            Bc = B[: stop - start]
+            if self.has_negative_weights:
+                Bc[:, :d] = X[start:stop]
+                if self.fit_intercept:
+                    Bc[:, d] = 1.0
+                H += Bc.T @ (weight[:, None] * Bc)
+            else:
+                root = np.sqrt(weight)
+                np.multiply(X[start:stop], root[:, None], out=Bc[:, :d])
+                if self.fit_intercept:
+                    Bc[:, d] = root
+                H += Bc.T @ Bc  # symmetric rank-k update (BLAS syrk)
+
+        if self.binary:
+            q = self.q
+            h = q * (1.0 - q)
+            h *= self.sw
+            H = np.zeros((n_dof, n_dof))
+            for start in range(0, n, chunk_size):
+                stop = min(start + chunk_size, n)
+                sandwich(H, h[start:stop], start, stop)
+            if self.l2 > 0:
+                H[np.arange(d), np.arange(d)] += self.l2
+            return H
+
+        # Per sample, the Hessian of the multinomial loss in the raw scores is
+        # diag(p) - p p^T; block (k, l) of the full Hessian is
+        # X1^T diag(s * (p_k [k == l] - p_k p_l)) X1.
+        K = self.n_classes
+        Pt = self.Pt
+        pairs = [(k, l) for k in range(K) for l in range(k, K)]
+        blocks = np.zeros((len(pairs), n_dof, n_dof))
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            P = Pt[:, start:stop]
+            sw = self.sw if np.ndim(self.sw) == 0 else self.sw[start:stop]
+            for i, (k, l) in enumerate(pairs):
+                weight = P[k] * ((1.0 - P[k]) if k == l else P[l])
+                weight *= sw
+                sandwich(blocks[i], weight, start, stop)
+        H4 = np.empty((n_dof, K, n_dof, K))
+        for i, (k, l) in enumerate(pairs):
+            block = blocks[i] if k == l else -blocks[i]
+            H4[:, k, :, l] = block
+            H4[:, l, :, k] = block
+        H = H4.reshape(n_dof * K, n_dof * K)
+        if self.l2 > 0:
+            idx = np.arange(d * K)
+            H[idx, idx] += self.l2
+        return H
+
+
+class _FixedEntries:
+    """The objective restricted to ``x[free]``, the other entries held at zero.
+
+    Used for the multinomial Newton solver: the multinomial loss is unchanged
+    when a constant is added to the intercepts of all classes (and, without
+    penalty, to the coefficients of all classes of one feature), so its
+    Hessian is singular in those directions. Holding the last class's entries
+    at zero removes them, as in scikit-learn's ``NewtonCholeskySolver``.
+    """
+
+    def __init__(self, loss, free):
+        self.loss = loss
+        self.free = free
+        self._index = np.ix_(free, free)
+
+    def expand(self, x_free):
+        x = np.zeros(self.free.shape[0])
+        x[self.free] = x_free
+        return x
+
+    def fun(self, x_free):
+        return self.loss.fun(self.expand(x_free))
+
+    def grad(self, x_free):
+        return self.loss.grad(self.expand(x_free))[self.free]
+
+    def hess(self, x_free):
+        return self.loss.hess(self.expand(x_free))[self._index]
+
+
+def _solve_lbfgs(loss, x0, *, tol, max_iter, verbose=0):
+    """Minimise the loss with L-BFGS-B, scikit-learn's options; returns ``(x, n_iter)``."""
+    callback = None
+    if verbose:
+        def callback(intermediate_result):
+            print(f"L-BFGS: loss={intermediate_result.fun:.10g}")
+    result = optimize.minimize(
+        loss.loss_gradient,
+        x0,
+        method="L-BFGS-B",
+        jac=True,
+        callback=callback,
+        options={
+            "maxiter": max_iter,
+            "maxls": 50,
+            "gtol": tol,
+            "ftol": 64 * np.finfo(np.float64).eps,
+        },
+    )
+    n_iter = min(result.nit, max_iter)
+    if result.status != 0:
+        message = (
+            f"lbfgs failed to converge after {n_iter} iteration(s) "
+            f"(status={result.status}: {result.message})."
+        )
+        if n_iter == max_iter:
+            message += f" The limit max_iter={max_iter} was reached."
+        warnings.warn(f"{message} {_CONVERGENCE_HINT}", ConvergenceWarning, stacklevel=4)
+    return result.x, n_iter
+
+
+def _solve_newton_cholesky(loss, x0, *, tol, max_iter, verbose=0):
+    """Minimise the loss with Newton's method (IRLS); returns ``(x, n_iter)``."""
+    x0 = x0.copy()
+    objective, free = loss, None
+    if not loss.binary:
+        K, d = loss.n_classes, loss.n_features
+        W0 = x0.reshape(loss.n_dof, K)
+        fixed = np.zeros_like(W0, dtype=bool)
+        if loss.l2 == 0:
+            W0 -= W0[:, -1:]  # probabilities are unchanged
+            fixed[:, -1] = True
+        elif loss.fit_intercept:
+            W0[d] -= W0[d, -1]
+            fixed[d, -1] = True
+        if fixed.any():
+            free = ~fixed.ravel()
+            objective = _FixedEntries(loss, free)
+            x0 = x0[free]
+    result = newton(objective.fun, x0, grad=objective.grad, hess=objective.hess,
+                    tol=tol, max_iter=max_iter, verbose=verbose)
+    x = result.x if free is None else objective.expand(result.x)
+    n_iter = result.n_iter
+    if result.status == 2:
+        left = max_iter - n_iter
+        warnings.warn(
+            f"The line search of the newton-cholesky solver failed at iteration "
+            f"{n_iter + 1}; "
+            + (f"finishing with lbfgs for the remaining {left} iteration(s)."
+               if left > 0 else f"no iteration left (max_iter={max_iter}).")
+            + f" {_CONVERGENCE_HINT}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+        if left > 0:
+            x, more = _solve_lbfgs(loss, x, tol=tol, max_iter=left, verbose=verbose)
+            n_iter += more
+    elif result.status == 1:
+        warnings.warn(
+            f"newton-cholesky failed to converge after {n_iter} iteration(s): the "
+            f"limit max_iter={max_iter} was reached (max|gradient|="
+            f"{np.max(np.abs(result.grad)):.3g}, tol={tol}). {_CONVERGENCE_HINT}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    elif result.status == 3:
+        warnings.warn(
+            f"newton-cholesky stopped after {n_iter} iteration(s): the loss or its "
+            "derivatives became non-finite; the last finite iterate is returned. "
+            f"{_CONVERGENCE_HINT}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return x, n_iter
+
+
+def _logistic_regression(X, y, n_classes, *, C, fit_intercept, sample_weight, solver,
+                         tol, max_iter, x0=None, verbose=0):
+    """Fit penalised logistic regression on validated data.
+
+    ``y`` holds class indices ``0 .. n_classes - 1``. Returns the parameter
+    vector in the layout of :class:`_LogisticLoss` and the number of iterations.
+    """
+    sw_sum = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+    l2 = 0.0 if np.isinf(C) else 1.0 / (C * sw_sum)
+    loss = _LogisticLoss(X, y, n_classes, sample_weight=sample_weight,
+                         l2_reg_strength=l2, fit_intercept=fit_intercept)
+    x0 = np.zeros(loss.size) if x0 is None else np.asarray(x0, dtype=np.float64)
+    if solver == "lbfgs":
+        return _solve_lbfgs(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
+    return _solve_newton_cholesky(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
+
+
+class LogisticRegression(LinearClassifierMixin, BaseEstimator):
+    r"""Logistic regression (logit, maximum entropy) classifier with an L2 penalty.
+
+    Two classes are modelled by the logistic function of a linear score, more
+    classes by the multinomial (softmax) model. The penalised likelihood is
+    maximised by L-BFGS (the default) or by Newton's method (iteratively
+    reweighted least squares, ``solver="newton-cholesky"``). The signature,
+    defaults, objective and fitted attributes are those of scikit-learn 1.9's
+    :class:`sklearn.linear_model.LogisticRegression`; only the L2 penalty (or
+    none) and the two solvers above are implemented.
+
+    Parameters
+    ----------
+    penalty : {"l2", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, kept for compatibility: use ``C``
+        (``C=np.inf`` for no penalty) instead. Setting it warns
+        (``FutureWarning``); ``penalty=None`` means no penalty and ignores ``C``.
+        ``"l1"`` and ``"elasticnet"`` raise ``ValueError``.
+    C : float, default=1.0
+        Inverse of the regularisation strength; must be positive. ``np.inf``
+        means no penalty.
+    l1_ratio : float, default=0.0
+        Only ``0`` (the L2 penalty) is supported; any other value, which would
+        select an L1 or elastic-net penalty in scikit-learn, raises ``ValueError``
+        (unless ``C=np.inf``: without penalty ``l1_ratio`` is moot).
+    dual : bool, default=False
+        Only the primal problem is solved; ``True`` raises ``ValueError``.
+    tol : float, default=1e-4
+        Stop when the largest absolute entry of the gradient of the objective
+        below is at most ``tol`` (and, for Newton, half the squared Newton
+        decrement too).
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept.
+    intercept_scaling : float, default=1
+        Used only by scikit-learn's liblinear solver; ignored.
+    class_weight : dict or "balanced", default=None
+        Weights ``{class_label: weight}`` that multiply the sample weights of
+        each class. ``"balanced"`` uses ``n_samples / (n_classes * count)``, the
+        counts being weighted by ``sample_weight``.
+    random_state : int, RandomState instance or None, default=None
+        Unused: both solvers are deterministic. Kept for compatibility.
+    solver : {"lbfgs", "newton-cholesky"}, default="lbfgs"
+        ``"lbfgs"``: :func:`scipy.optimize.minimize` with L-BFGS-B on the
+        objective and its gradient. ``"newton-cholesky"``:
+        :func:`mlnotes.optim.newton`, a Newton step from a Cholesky solve of the
+        Hessian with a backtracking line search; its cost per iteration grows
+        as ``n_samples * (n_features * n_classes)**2``, so it suits problems
+        with few features. scikit-learn's other solver names raise ``ValueError``.
+    max_iter : int, default=100
+        Maximum number of solver iterations.
+    verbose : int, default=0
+        Print progress if positive.
+    warm_start : bool, default=False
+        Start from the ``coef_`` and ``intercept_`` of the previous fit.
+    n_jobs : int, default=None
+        Has no effect (as in scikit-learn 1.8+, which deprecates it); setting
+        it warns.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients; one row (for ``classes_[1]``) with two classes.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts; zeros when ``fit_intercept=False``. For more than two
+        classes they sum to zero (the softmax is unchanged by a common shift).
+    n_iter_ : ndarray of shape (1,)
+        Number of iterations of the solver.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    mlnotes.optim.newton : the Newton solver.
+    sklearn.linear_model.LogisticRegression : the reference implementation.
+
+    Notes
+    -----
+    Chapter 10 of the notes (Newton's method, logistic regression). With
+    sample weights :math:`s_i` (times the class weights), :math:`S = \sum_i s_i`
+    and scores :math:`z_i = W x_i + b`, the estimator minimises
+
+    .. math::
+
+        \frac{1}{S} \sum_{i=1}^n s_i \, \ell(y_i, z_i)
+        + \frac{1}{2 C S} \lVert W \rVert_F^2 ,
+
+    equivalently :math:`C \sum_i s_i \ell(y_i, z_i) + \tfrac12 \lVert W \rVert_F^2`,
+    where :math:`\ell(y, z) = \log(1 + e^{z}) - y z` for two classes
+    (:math:`y \in \{0, 1\}`) and :math:`\ell(y, z) = \log \sum_k e^{z_k} - z_y`
+    for the multinomial model. The intercepts are not penalised.
+
+    With :math:`p_i = \sigma(z_i)` the gradient is
+    :math:`\frac1S X^\top S_w (p - y) + \lambda w` and the Hessian
+    :math:`\frac1S X^\top \operatorname{diag}(s_i p_i (1 - p_i)) X + \lambda I`
+    (with :math:`\lambda = 1/(CS)` and a column of ones appended to :math:`X`
+    for the intercept), so each Newton step
+
+    .. math::
+
+        w \leftarrow w - t \, H^{-1} \nabla f(w)
+
+    is a weighted least-squares problem (iteratively reweighted least
+    squares). For more than two classes the Hessian blocks are
+    :math:`X^\top \operatorname{diag}(s_i (p_{ik} \delta_{kl} - p_{ik} p_{il})) X / S`;
+    the last class's intercept (and, without penalty, all of its
+    coefficients) is held at zero during the Newton iterations, and the
+    solution is shifted afterwards so that the intercepts (and, without
+    penalty, the coefficients of each feature) sum to zero over the classes,
+    the parametrisation scikit-learn reports.
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006,
+    section 4.3 (iteratively reweighted least squares).
+
+    J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer,
+    2006, section 7.2 (L-BFGS).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from mlnotes.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = LogisticRegression(max_iter=1000).fit(X, y)
+    >>> clf.predict(X[:2, :])
+    array([0, 0])
+    >>> clf.predict_proba(X[:2, :]).round(3)
+    array([[0.982, 0.018, 0.   ],
+           [0.971, 0.029, 0.   ]])
+    >>> round(clf.score(X, y), 2)
+    0.97
+
+    Newton's method reaches the same solution in a few iterations:
+
+    >>> newton = LogisticRegression(solver="newton-cholesky").fit(X, y)
+    >>> newton.n_iter_
+    array([6], dtype=int32)
+    >>> bool(np.allclose(newton.coef_, clf.coef_, atol=1e-2))
+    True
+    """
+
+    _parameter_constraints = {
+        "penalty": [
+            StrOptions({"l1", "l2", "elasticnet"}),
+            None,
+            Hidden(StrOptions({"deprecated"})),
+        ],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions(set(_SOLVERS)), Hidden(StrOptions(set(_SKLEARN_ONLY_SOLVERS)))],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
+    }
+
+    def __init__(
+        self,
+        penalty="deprecated",
+        *,
+        C=1.0,
+        l1_ratio=0.0,
+        dual=False,
+        tol=1e-4,
+        fit_intercept=True,
+        intercept_scaling=1,
+        class_weight=None,
+        random_state=None,
+        solver="lbfgs",
+        max_iter=100,
+        verbose=0,
+        warm_start=False,
+        n_jobs=None,
+    ):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+
+    def _effective_C(self):
+        """Check the penalty options as scikit-learn 1.9 does; return C (inf: no penalty)."""
+        if self.penalty == "deprecated":
+            l1_ratio = self.l1_ratio
+            if l1_ratio is None:
+                warnings.warn(
+                    "'l1_ratio=None' was deprecated in scikit-learn 1.8 and will be an "
+                    "error in 1.10. Use l1_ratio=0 (the L2 penalty) instead.",
+                    FutureWarning,
+                )
+                l1_ratio = 0.0
+            if self.C == np.inf:
+                return np.inf  # no penalty: l1_ratio is moot, as in scikit-learn
+            penalty = "l2" if l1_ratio == 0 else ("l1" if l1_ratio == 1 else "elasticnet")
+            if penalty != "l2":
+                raise ValueError(
+                    f"l1_ratio={self.l1_ratio!r} selects the {penalty} penalty, which "
+                    "mlnotes' LogisticRegression does not implement: only the L2 "
+                    "penalty (l1_ratio=0) or none (C=np.inf) is supported."
+                )
+        else:
+            warnings.warn(
+                "'penalty' was deprecated in scikit-learn 1.8 and will be removed in "
+                "1.10. Leave it at its default and use C instead: l1_ratio=0 instead "
+                "of penalty='l2', and C=np.inf instead of penalty=None.",
+                FutureWarning,
+            )
+            if self.penalty not in ("l2", None):
+                raise ValueError(
+                    f"penalty={self.penalty!r} is not supported by mlnotes' "
+                    f"LogisticRegression (solver={self.solver!r}): only the L2 "
+                    "penalty or none (C=np.inf) is implemented."
+                )
+            if self.l1_ratio is not None and 0 < self.l1_ratio < 1:
+                warnings.warn(
+                    "l1_ratio parameter is only used when penalty is 'elasticnet'. "
+                    f"Got (penalty={self.penalty})"
+                )
+            if self.penalty == "l2" and self.l1_ratio != 0:
+                warnings.warn(
+                    f"Inconsistent values: penalty={self.penalty} with "
+                    f"l1_ratio={self.l1_ratio}. penalty is deprecated. Please use "
+                    "l1_ratio only."
+                )
+            if self.penalty is None:
+                if self.C != 1.0:
+                    warnings.warn(
+                        "Setting penalty=None will ignore the C and l1_ratio parameters"
+                    )
+                return np.inf
+        return self.C
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to the training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample; multiplied by the class weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        if self.solver not in _SOLVERS:
+            raise ValueError(
+                f"solver={self.solver!r} is a scikit-learn solver that mlnotes' "
+                f"LogisticRegression does not implement; use one of {list(_SOLVERS)}."
+            )
+        C = self._effective_C()
+        if self.dual:
+            raise ValueError(
+                f"Solver {self.solver} supports only dual=False, got dual={self.dual}: "
+                "mlnotes' LogisticRegression solves the primal problem only."
+            )
+        if self.n_jobs is not None:
+            warnings.warn(
+                f"'n_jobs' has no effect (as in scikit-learn 1.8+, where it is "
+                f"deprecated); you provided n_jobs={self.n_jobs}, leave it unset.",
+                FutureWarning,
+            )
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        n_classes = self.classes_.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {self.classes_[0]!r}"
+            )
+        if sample_weight is not None or self.class_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 copy=True)
+        if self.class_weight is not None:
+            class_weight = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+            )
+            sample_weight *= class_weight[y_index]
+        if sample_weight is not None and not np.sum(sample_weight) > 0:
+            raise ValueError(
+                "The sample weights (times the class weights) must have a positive "
+                f"sum; got {np.sum(sample_weight)}."
+            )
+
+        n_features = X.shape[1]
+        n_rows = 1 if n_classes == 2 else n_classes
+        n_dof = n_features + int(self.fit_intercept)
+        x0 = None
+        if self.warm_start and hasattr(self, "coef_"):
+            coef = np.asarray(self.coef_)
+            if coef.shape != (n_rows, n_features):
+                raise ValueError(
+                    f"warm_start: the previous coef_ has shape {coef.shape}, expected "
+                    f"{(n_rows, n_features)} for {n_classes} classes and {n_features} "
+                    "features."
+                )
+            W0 = np.zeros((n_dof, n_rows))
+            W0[:n_features] = coef.T
+            if self.fit_intercept:
+                W0[n_features] = self.intercept_
+            x0 = W0.ravel()
+
+        x, n_iter = _logistic_regression(
+            X, y_index, n_classes, C=C, fit_intercept=self.fit_intercept,
+            sample_weight=sample_weight, solver=self.solver, tol=self.tol,
+            max_iter=self.max_iter, x0=x0, verbose=self.verbose,
+        )
+        W = x.reshape(n_dof, n_rows)
+        coef = W[:n_features].T
+        intercept = W[n_features] if self.fit_intercept else np.zeros(n_rows)
+        if n_classes > 2:
+            # The softmax is unchanged by a common shift: report the solution
+            # whose intercepts (and, without penalty, coefficients) sum to zero.
+            intercept = intercept - intercept.mean()
+            if np.isinf(C):
+                coef = coef - coef.mean(axis=0)
+        self.coef_ = np.ascontiguousarray(coef, dtype=X.dtype)
+        self.intercept_ = np.asarray(intercept, dtype=X.dtype)
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        return self
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns ordered as ``classes_``: the logistic
+            function of the score for two classes, its softmax otherwise.
+        """
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([special.expit(-scores), special.expit(scores)])
+        return special.softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each class, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        check_is_fitted(self)
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([special.log_expit(-scores), special.log_expit(scores)])
+        return special.log_softmax(scores, axis=1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
