@@ -225,12 +225,8 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
         if first_call:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
+            # One class is allowed, as in scikit-learn: every prediction is that class.
             classes = np.unique(np.asarray(classes))
-            if classes.shape[0] < 2:
-                raise ValueError(
-                    "The number of classes has to be greater than one; got "
-                    f"{classes.shape[0]} class."
-                )
         elif classes is not None and not np.array_equal(self.classes_, np.unique(classes)):
             raise ValueError(
                 f"classes={classes!r} is not the same as on the first call to "

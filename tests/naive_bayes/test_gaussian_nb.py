@@ -138,8 +138,15 @@ def test_bad_input():
         clf.partial_fit(X[:3, :4], y[:3])
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:3, :4])
-    with pytest.raises(ValueError, match="class"):  # one class: nothing to classify
-        GaussianNB().fit(X, np.zeros(len(X)))
+
+
+
+def test_one_class_fits_as_sklearn():
+    """scikit-learn's GaussianNB accepts a single class; so do we."""
+    X, _ = _data()
+    clf = GaussianNB().fit(X, np.full(len(X), 7))
+    np.testing.assert_array_equal(clf.predict(X[:5]), 7)
+    np.testing.assert_allclose(clf.predict_proba(X[:5]), 1.0)
 
 
 @settings(max_examples=20, deadline=None)
