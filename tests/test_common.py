@@ -25,11 +25,21 @@ EXPECTED_FAILED_CHECKS = {
         "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
     },
     "Ridge": {"check_non_transformer_estimators_n_iter": "n_iter_ cannot be easily accessed."},
+    "SVC": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "SVR": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
 }
 
 # scikit-learn's INIT_PARAMS for the classes we mirror (speed up the checks). A list
 # of dicts gives one instance per dict, as scikit-learn does (e.g. a precomputed kernel).
 INIT_PARAMS = {
+    "SVC": [dict(max_iter=-1), dict(kernel="precomputed")],
+    "SVR": [dict(max_iter=-1), dict(kernel="precomputed")],
     "Perceptron": dict(max_iter=5),
     "LogisticRegression": dict(max_iter=5),
     "Lasso": dict(max_iter=5),
