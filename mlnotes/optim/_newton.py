@@ -4,7 +4,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg
-from scipy.optimize import OptimizeResult
+
+from ._result import OptimResult
 
 __all__ = ["newton", "NewtonResult"]
 
@@ -16,7 +17,7 @@ _STATUS_MESSAGES = {
 }
 
 
-class NewtonResult(OptimizeResult):
+class NewtonResult(OptimResult):
     r"""Result of :func:`newton`.
 
     A dictionary with attribute access (a :class:`scipy.optimize.OptimizeResult`),
@@ -55,12 +56,6 @@ class NewtonResult(OptimizeResult):
         semi-definite Hessian), ``"modified"`` (Hessian with its negative
         eigenvalues flipped), ``"gradient"`` (steepest descent).
     """
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.jac = self.grad
-        self.nit = self.n_iter
-        self.success = self.converged
 
 
 def _newton_direction(hessian, gradient):
