@@ -3,13 +3,14 @@
 from numbers import Real
 
 import numpy as np
-from scipy import linalg, special
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy import linalg
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..linear_model._base import FLOAT_DTYPES
+from ..utils._classifier import PosteriorClassifierMixin
 from ._lda import (
     _check_n_classes,
     _check_priors,
@@ -66,7 +67,7 @@ def _qda_scores(X, means, rotations, scalings, priors):
     return scores
 
 
-class QuadraticDiscriminantAnalysis(ClassifierMixin, BaseEstimator):
+class QuadraticDiscriminantAnalysis(PosteriorClassifierMixin, BaseEstimator):
     r"""Quadratic discriminant analysis: one Gaussian, with its own covariance, per class.
 
     A generative classifier: each class is a Gaussian with its own mean and
@@ -277,7 +278,7 @@ class QuadraticDiscriminantAnalysis(ClassifierMixin, BaseEstimator):
         self.rotations_ = rotations
         return self
 
-    def _decision_function(self, X):
+    def _joint_log_likelihood(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
         return _qda_scores(X.astype(np.float64, copy=False), self.means_,
@@ -300,53 +301,7 @@ class QuadraticDiscriminantAnalysis(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             Scores, of ``classes_[1]`` only for two classes.
         """
-        scores = self._decision_function(X)
+        scores = self._joint_log_likelihood(X)
         if scores.shape[1] == 2:
             return scores[:, 1] - scores[:, 0]
         return scores
-
-    def predict(self, X):
-        """Predict the class of largest posterior probability.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted class labels.
-        """
-        scores = self._decision_function(X)
-        return self.classes_.take(scores.argmax(axis=1))
-
-    def predict_proba(self, X):
-        """Posterior class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            :math:`p(y = k \\mid x)`, columns in the order of ``classes_``.
-        """
-        return special.softmax(self._decision_function(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """Log posterior class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            :math:`\\log p(y = k \\mid x)`.
-        """
-        return special.log_softmax(self._decision_function(X), axis=1)

@@ -3,11 +3,13 @@
 from numbers import Real
 
 import numpy as np
-from scipy import sparse, special
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy import sparse
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..utils._classifier import PosteriorClassifierMixin
 
 
 def _class_moments(X, y_ind, n_classes, sample_weight=None):
@@ -74,7 +76,7 @@ def _gaussian_jll(X, theta, var, class_prior):
     return const - 0.5 * np.maximum(quad, 0.0)
 
 
-class GaussianNB(ClassifierMixin, BaseEstimator):
+class GaussianNB(PosteriorClassifierMixin, BaseEstimator):
     r"""Gaussian naive Bayes: features independent and Gaussian given the class.
 
     Can be fitted incrementally with :meth:`partial_fit` (out-of-core or
@@ -281,7 +283,7 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
             self.class_prior_ = class_prior.astype(X.dtype, copy=False)
         return self
 
-    def _jll(self, X):
+    def _joint_log_likelihood(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return _gaussian_jll(X.astype(np.float64, copy=False), self.theta_.astype(np.float64),
@@ -301,50 +303,4 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
         jll : ndarray of shape (n_samples, n_classes)
             ``log P(y = k) + log p(x | y = k)``, columns in the order of ``classes_``.
         """
-        return self._jll(X)
-
-    def predict(self, X):
-        """Predict the class of largest posterior probability.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted class labels.
-        """
-        jll = self._jll(X)
-        return self.classes_.take(jll.argmax(axis=1))
-
-    def predict_log_proba(self, X):
-        """Log posterior class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            :math:`\\log p(y = k \\mid x)`.
-        """
-        return special.log_softmax(self._jll(X), axis=1)
-
-    def predict_proba(self, X):
-        """Posterior class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            :math:`p(y = k \\mid x)`, columns in the order of ``classes_``.
-        """
-        return special.softmax(self._jll(X), axis=1)
+        return self._joint_log_likelihood(X)
