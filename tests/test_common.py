@@ -24,6 +24,10 @@ EXPECTED_FAILED_CHECKS = {
     # but ours passes them (the weighted objective is exactly the repeated one), so they
     # run as ordinary checks here.
     "Ridge": {"check_non_transformer_estimators_n_iter": "n_iter_ cannot be easily accessed."},
+    "KMeans": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
     "SVC": {
         "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
         "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
@@ -44,6 +48,7 @@ INIT_PARAMS = {
     "Lasso": dict(max_iter=5),
     "ElasticNet": dict(max_iter=5),
     "BayesianRidge": dict(max_iter=5),
+    "KMeans": dict(n_init=2, n_clusters=2, max_iter=5),
 }
 
 
