@@ -16,6 +16,22 @@ _SW_REASON = "sample_weight is not equivalent to removing/repeating samples."
 
 # scikit-learn's PER_ESTIMATOR_XFAIL_CHECKS for the classes we mirror, reasons verbatim.
 EXPECTED_FAILED_CHECKS = {
+    "AdaBoostClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "AdaBoostRegressor": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "BaggingClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "BaggingRegressor": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
     "Perceptron": {
         "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
         "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
@@ -41,6 +57,10 @@ EXPECTED_FAILED_CHECKS = {
 # scikit-learn's INIT_PARAMS for the classes we mirror (speed up the checks). A list
 # of dicts gives one instance per dict, as scikit-learn does (e.g. a precomputed kernel).
 INIT_PARAMS = {
+    "AdaBoostClassifier": dict(n_estimators=5),
+    "AdaBoostRegressor": dict(n_estimators=5),
+    "BaggingClassifier": dict(n_estimators=5),
+    "BaggingRegressor": dict(n_estimators=5),
     "SVC": [dict(max_iter=-1), dict(kernel="precomputed")],
     "SVR": [dict(max_iter=-1), dict(kernel="precomputed")],
     "Perceptron": dict(max_iter=5),

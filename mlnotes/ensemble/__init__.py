@@ -1,0 +1,8 @@
+"""Ensembles: bagging (chapter 13), AdaBoost (chapter 23)."""
+
+from ._bagging import BaggingClassifier, BaggingRegressor
+from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor
+
+__all__ = [
+    "AdaBoostClassifier", "AdaBoostRegressor", "BaggingClassifier", "BaggingRegressor",
+]
