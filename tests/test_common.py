@@ -69,6 +69,7 @@ INIT_PARAMS = {
     "ElasticNet": dict(max_iter=5),
     "BayesianRidge": dict(max_iter=5),
     "KMeans": dict(n_init=2, n_clusters=2, max_iter=5),
+    "GaussianMixture": dict(n_init=2, max_iter=5),
 }
 
 
