@@ -2,6 +2,7 @@
 
 from ._bayes import BayesianRidge
 from ._coordinate_descent import ElasticNet, Lasso, enet_path, lasso_path
+from ._kernel_perceptron import KernelPerceptron
 from ._least_squares import LinearRegression
 from ._logistic import LogisticRegression
 from ._perceptron import Perceptron
@@ -10,4 +11,5 @@ from ._ridge import Ridge
 __all__ = [
     "BayesianRidge", "ElasticNet", "Lasso", "LinearRegression", "LogisticRegression",
     "Perceptron", "Ridge", "enet_path", "lasso_path",
+    "KernelPerceptron",
 ]
