@@ -16,9 +16,10 @@ _SW_REASON = "sample_weight is not equivalent to removing/repeating samples."
 
 # scikit-learn's PER_ESTIMATOR_XFAIL_CHECKS for the classes we mirror, reasons verbatim.
 EXPECTED_FAILED_CHECKS = {
-    # AdaBoostClassifier: scikit-learn lists the two sample-weight-equivalence checks, but
-    # SAMME with deterministic stumps passes them (a weight of k is k repeated rows in
-    # every round), so they run as ordinary checks here.
+    "AdaBoostClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
     "AdaBoostRegressor": {
         "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
         "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
@@ -67,8 +68,6 @@ INIT_PARAMS = {
     "Lasso": dict(max_iter=5),
     "ElasticNet": dict(max_iter=5),
     "BayesianRidge": dict(max_iter=5),
-    "MLPClassifier": dict(max_iter=100),
-    "MLPRegressor": dict(max_iter=100),
     "GaussianRandomProjection": dict(n_components=2),
     "SparseRandomProjection": dict(n_components=2),
     "KMeans": dict(n_init=2, n_clusters=2, max_iter=5),
