@@ -68,6 +68,8 @@ INIT_PARAMS = {
     "Lasso": dict(max_iter=5),
     "ElasticNet": dict(max_iter=5),
     "BayesianRidge": dict(max_iter=5),
+    "MLPClassifier": dict(max_iter=100),
+    "MLPRegressor": dict(max_iter=100),
     "GaussianRandomProjection": dict(n_components=2),
     "SparseRandomProjection": dict(n_components=2),
     "KMeans": dict(n_init=2, n_clusters=2, max_iter=5),

@@ -1,0 +1,853 @@
+r"""Shared bases: :class:`TorchEstimator` (the training loop) and :class:`DensityMixin`.
+
+Every torch model of mlnotes (the networks of chapters 15-17, the density models of
+chapters 48-52) is a :class:`TorchEstimator`: the base owns mini-batching, the
+optimisers, learning-rate schedules, stopping rules, early stopping, the loss curve,
+progress output, the device, seeding and pickling. A model file only says what its
+network is and what it minimises, through a few hooks:
+
+``_module_spec(X, Y)``
+    The constructor arguments of the network, from the data (sizes) and the
+    hyperparameters; stored as ``_module_spec_`` so that a pickled model can rebuild
+    its network.
+``_build_module(**spec)``
+    The :class:`torch.nn.Module`.
+``_init_module(module, random_state)``
+    Optional: initialise the parameters from a numpy RandomState (the default keeps
+    torch's own initialisation, drawn from a seeded fork of torch's RNG).
+``_batch_loss(module, X, Y, sample_weight, weight_sum)``
+    The data term of the objective on one mini-batch: a weighted *mean* over the
+    samples (``sum(w_i * loss_i) / weight_sum``).
+``_validation_score(module, X, Y, sample_weight)``
+    Optional: the score early stopping maximises on the held-out part (default: minus
+    the mean loss).
+``_target_tensor(Y, dtype, device)``
+    Optional: the tensor the loss compares against (default: ``Y`` as a float tensor).
+
+The model's public ``fit`` validates its input, encodes targets, then calls
+:meth:`TorchEstimator._fit_torch`; predict-time methods call
+:meth:`TorchEstimator._predict_torch`, which runs the network in evaluation mode and
+float64 so that each row's output does not depend on the other rows of the batch.
+"""
+
+import math
+import sys
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy
+import scipy.optimize
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.base import DensityMixin as _SKDensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from mlnotes.utils._torch import (
+    as_tensor,
+    check_device,
+    inference_device,
+    load_numpy_state,
+    local_torch_rng,
+    module_state_to_numpy,
+    torch_dtype,
+    torch_seed,
+)
+
+__all__ = ["DensityMixin", "TorchEstimator"]
+
+# Rows per forward pass at predict time (bounds the memory of large predictions; rows
+# are independent, so the chunking does not change the result).
+_PREDICT_CHUNK = 65536
+_SCIPY_HAS_IPRINT = tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 15)
+_FUSED_ADAM = hasattr(torch, "_fused_adam_")
+_FUSED_SGD = hasattr(torch, "_fused_sgd_")
+
+
+class DensityMixin(_SKDensityMixin):
+    """Mixin for density estimators: the ``density_estimator`` tag and ``score``.
+
+    A density estimator implements ``score_samples(X)``, the log-density (continuous
+    models) or log-probability mass (discrete models) of each row, in nats; ``score``
+    is their mean.
+    """
+
+    def score(self, X, y=None):
+        """Mean log-likelihood of the samples, in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            ``mean(score_samples(X))``.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+
+# ------------------------------------------------------------------------- optimisers
+
+
+class _Adam:
+    r"""Adam exactly as scikit-learn's MLP applies it (bias-corrected step size).
+
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v +
+    (1-\beta_2) g^2`, :math:`\theta \leftarrow \theta - \eta_t m / (\sqrt v +
+    \epsilon)` with :math:`\eta_t = \eta \sqrt{1-\beta_2^t} / (1-\beta_1^t)`. On CPU
+    and CUDA this is one fused kernel per step (torch's fused Adam, with its
+    :math:`\epsilon` rescaled so the two updates coincide); elsewhere, foreach ops.
+    """
+
+    def __init__(self, params, learning_rate, beta_1, beta_2, epsilon):
+        self.learning_rate_init = learning_rate
+        self.learning_rate = float(learning_rate)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.t = 0
+        self.ms = [torch.zeros_like(p) for p in params]
+        self.vs = [torch.zeros_like(p) for p in params]
+        self._step = torch.zeros((), dtype=torch.float32, device=params[0].device)
+        self._fused = _FUSED_ADAM
+
+    def step(self, params, grads):
+        self.t += 1
+        bc2 = 1.0 - self.beta_2**self.t
+        if self._fused:
+            self._step.fill_(self.t)
+            try:
+                torch._fused_adam_(
+                    params, grads, self.ms, self.vs, [], [self._step] * len(params),
+                    lr=self.learning_rate, beta1=self.beta_1, beta2=self.beta_2,
+                    weight_decay=0.0, eps=self.epsilon / math.sqrt(bc2), amsgrad=False,
+                    maximize=False,
+                )
+                return
+            except (RuntimeError, NotImplementedError):  # pragma: no cover - exotic device
+                self._fused = False
+                self.t -= 1
+                return self.step(params, grads)
+        lr_t = self.learning_rate * math.sqrt(bc2) / (1.0 - self.beta_1**self.t)
+        torch._foreach_lerp_(self.ms, grads, 1.0 - self.beta_1)
+        torch._foreach_mul_(self.vs, self.beta_2)
+        torch._foreach_addcmul_(self.vs, grads, grads, value=1.0 - self.beta_2)
+        denom = torch._foreach_sqrt(self.vs)
+        torch._foreach_add_(denom, self.epsilon)
+        torch._foreach_addcdiv_(params, self.ms, denom, value=-lr_t)
+
+    def set_learning_rate(self, value):
+        self.learning_rate = float(value)
+
+    def to(self, device, dtype):
+        self.ms = [m.to(device=device, dtype=dtype) for m in self.ms]
+        self.vs = [v.to(device=device, dtype=dtype) for v in self.vs]
+        self._step = self._step.to(device)
+        return self
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["ms"] = [m.detach().cpu().numpy() for m in self.ms]
+        state["vs"] = [v.detach().cpu().numpy() for v in self.vs]
+        state["_step"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.ms = [torch.from_numpy(np.array(m)) for m in self.ms]
+        self.vs = [torch.from_numpy(np.array(v)) for v in self.vs]
+        self._step = torch.zeros((), dtype=torch.float32)
+        self._fused = _FUSED_ADAM
+
+
+class _SGD:
+    r"""SGD with (Nesterov) momentum exactly as scikit-learn's MLP applies it.
+
+    scikit-learn keeps a velocity :math:`v \leftarrow \mu v - \eta g` and steps
+    :math:`\theta \leftarrow \theta + v` (Nesterov: :math:`\theta \leftarrow \theta +
+    \mu v - \eta g`). torch's fused SGD keeps :math:`b = -v / \eta` instead; the two
+    agree step for step, and when the learning rate changes (``invscaling``,
+    ``adaptive``) the buffer is rescaled so that the velocity is kept, as in
+    scikit-learn.
+    """
+
+    def __init__(self, params, learning_rate, momentum, nesterov):
+        self.learning_rate_init = learning_rate
+        self.learning_rate = float(learning_rate)
+        self.momentum, self.nesterov = momentum, nesterov
+        self.bufs = [torch.zeros_like(p) for p in params] if momentum > 0 else []
+        self._fused = _FUSED_SGD
+
+    def step(self, params, grads):
+        lr, mu = self.learning_rate, self.momentum
+        if mu == 0:
+            torch._foreach_add_(params, grads, alpha=-lr)
+            return
+        if self._fused:
+            try:
+                torch._fused_sgd_(
+                    params, grads, self.bufs, weight_decay=0.0, momentum=mu, lr=lr,
+                    dampening=0.0, nesterov=self.nesterov, maximize=False,
+                    is_first_step=False,
+                )
+                return
+            except (RuntimeError, NotImplementedError):  # pragma: no cover
+                self._fused = False
+        torch._foreach_mul_(self.bufs, mu)
+        torch._foreach_add_(self.bufs, grads)
+        if self.nesterov:
+            torch._foreach_add_(params, grads, alpha=-lr)
+            torch._foreach_add_(params, self.bufs, alpha=-lr * mu)
+        else:
+            torch._foreach_add_(params, self.bufs, alpha=-lr)
+
+    def set_learning_rate(self, value):
+        value = float(value)
+        if self.bufs and value != self.learning_rate and value > 0:
+            torch._foreach_mul_(self.bufs, self.learning_rate / value)
+        self.learning_rate = value
+
+    def to(self, device, dtype):
+        self.bufs = [b.to(device=device, dtype=dtype) for b in self.bufs]
+        return self
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["bufs"] = [b.detach().cpu().numpy() for b in self.bufs]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.bufs = [torch.from_numpy(np.array(b)) for b in self.bufs]
+        self._fused = _FUSED_SGD
+
+
+class _Schedule:
+    """Learning-rate schedule and stopping decisions, as scikit-learn's optimisers.
+
+    ``constant``, ``invscaling`` and ``adaptive`` act on SGD only (Adam keeps its
+    rate), exactly as in scikit-learn; ``cosine`` (an mlnotes addition) anneals either
+    solver's rate from ``learning_rate_init`` to 0 over ``max_iter`` epochs.
+    """
+
+    def __init__(self, optimizer, kind, solver, learning_rate_init, power_t, max_iter):
+        self.optimizer, self.kind, self.solver = optimizer, kind, solver
+        self.learning_rate_init, self.power_t, self.max_iter = (
+            learning_rate_init, power_t, max_iter)
+        self.epoch = 0
+
+    def iteration_ends(self, time_step):
+        self.epoch += 1
+        if self.kind == "cosine":
+            frac = min(self.epoch / self.max_iter, 1.0)
+            self.optimizer.set_learning_rate(
+                0.5 * self.learning_rate_init * (1.0 + math.cos(math.pi * frac)))
+        elif self.solver == "sgd" and self.kind == "invscaling":
+            self.optimizer.set_learning_rate(
+                self.learning_rate_init / (time_step + 1) ** self.power_t)
+
+    def trigger_stopping(self, msg, verbose):
+        if self.solver != "sgd" or self.kind != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.optimizer.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.optimizer.set_learning_rate(self.optimizer.learning_rate / 5.0)
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.optimizer.learning_rate)
+        return False
+
+
+# --------------------------------------------------------------------------- the base
+
+
+class TorchEstimator(BaseEstimator):
+    r"""Base class of the torch estimators: one training loop for every model.
+
+    Subclasses declare their hyperparameters in their own ``__init__`` (scikit-learn
+    style) and implement the hooks listed in the module docstring; the loop reads the
+    training hyperparameters below by name, with these defaults where a subclass does
+    not have them.
+
+    Parameters
+    ----------
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        Optimiser. ``"adam"`` and ``"sgd"`` (with ``momentum`` and
+        ``nesterovs_momentum``) take mini-batch steps; ``"lbfgs"`` minimises the
+        full-batch objective with scipy's L-BFGS-B (``max_iter`` iterations,
+        ``max_fun`` evaluations, gradient tolerance ``tol``).
+    alpha : float, default=0.0
+        L2 penalty, added to the mean loss of a batch as
+        :math:`\frac{\alpha}{2 s}\sum_l \|W_l\|_F^2` with :math:`s` the batch's total
+        sample weight (its size without weights), as scikit-learn's MLP does. Only
+        the matrices/kernels (parameters of two or more dimensions) are penalised.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
+        Schedule (see :class:`mlnotes.neural_network.MLPClassifier`).
+    learning_rate_init : float, default=0.001
+        Initial step size.
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
+    max_iter : int, default=200
+        Epochs (stochastic solvers) or iterations (``"lbfgs"``).
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the early-stopping split, the shuffles and, through
+        a fork of torch's RNG, dropout. The caller's global torch RNG is unchanged.
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as "no change".
+    verbose : bool or int, default=False
+        Print one line per epoch.
+    warm_start : bool, default=False
+        Continue from the previous fit.
+    momentum : float, default=0.9
+        SGD momentum.
+    nesterovs_momentum : bool, default=True
+        Nesterov's variant of the momentum step.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when the validation
+        score stops improving; the best weights are kept.
+    validation_fraction : float, default=0.1
+        Held-out fraction for early stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+    epsilon : float, default=1e-8
+        Adam's denominator offset.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping.
+    max_fun : int, default=15000
+        ``"lbfgs"``: maximum number of loss evaluations.
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW, Loshchilov & Hutter):
+        :math:`W \leftarrow (1 - \eta\lambda) W` after each step, on the penalised
+        parameters.
+    gradient_clipping : float or None, default=None
+        Rescale each mini-batch gradient to this global L2 norm when it is larger.
+    device : str, default="cpu"
+        ``"cpu"`` or ``"cuda"``.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (float64, evaluation mode).
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last call.
+    t_ : int
+        Training samples seen by the stochastic solver.
+    loss_ : float
+        Objective at the last epoch.
+    loss_curve_ : list of float
+        Objective at each epoch (stochastic solvers).
+    best_loss_ : float or None
+        Smallest objective seen (None with early stopping).
+    validation_scores_ : list of float or None
+        Validation score at each epoch (early stopping only).
+    best_validation_score_ : float or None
+        Best validation score (early stopping only).
+    """
+
+    _training_constraints = {
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "gradient_clipping": [Interval(Real, 0, None, closed="neither"), None],
+        "device": [str, torch.device],
+    }
+
+    _training_defaults = dict(
+        solver="adam", alpha=0.0, batch_size="auto", learning_rate="constant",
+        learning_rate_init=1e-3, power_t=0.5, max_iter=200, shuffle=True,
+        random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+        nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+        beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+        weight_decay=0.0, gradient_clipping=None, device="cpu", standardize=False,
+    )
+
+    # -- hooks (override in the model) ---------------------------------------------
+
+    def _module_spec(self, X, Y):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _build_module(self, **spec):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _init_module(self, module, random_state):
+        """Initialise the parameters (default: torch's own initialisation)."""
+
+    def _batch_loss(self, module, X, Y, sample_weight, weight_sum):  # pragma: no cover
+        raise NotImplementedError
+
+    def _loss_report_scale(self):
+        """Factor from the optimised data term to the reported ``loss_`` (default 1)."""
+        return 1.0
+
+    def _target_tensor(self, Y, dtype, device):
+        return None if Y is None else as_tensor(Y, dtype=dtype, device=device)
+
+    def _validation_score(self, module, X, Y, sample_weight):
+        """Score early stopping maximises: minus the weighted mean loss."""
+        weight_sum = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+        return -float(self._batch_loss(module, X, Y, sample_weight, weight_sum))
+
+    def _penalized_parameters(self, module):
+        """Parameters under the L2 penalty and weight decay: matrices and kernels."""
+        return [p for p in module.parameters() if p.ndim >= 2]
+
+    def _standardization(self, X, sample_weight):
+        """``(mean, scale)`` of shape (n_features,) for ``standardize=True``."""
+        w = None if sample_weight is None else sample_weight / sample_weight.sum()
+        mean = np.average(X, axis=0, weights=w)
+        var = np.average((X - mean) ** 2, axis=0, weights=w)
+        scale = np.sqrt(var)
+        scale[scale < 10 * np.finfo(scale.dtype).eps * np.maximum(1.0, np.abs(mean))] = 1.0
+        return mean, scale
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _hp(self, name):
+        return getattr(self, name, self._training_defaults[name])
+
+    def _preprocess(self, X):
+        """Apply the input standardisation learned in ``fit`` (if any)."""
+        mean = getattr(self, "_input_mean_", None)
+        if mean is None:
+            return X
+        return (X - mean.astype(X.dtype, copy=False)) / self._input_scale_.astype(
+            X.dtype, copy=False)
+
+    # -- fit ----------------------------------------------------------------------
+
+    def _fit_torch(self, X, Y, sample_weight=None, *, incremental=False, stratify=None):
+        """Train ``module_`` on validated arrays (the model's ``fit`` calls this).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32 or float64
+            Validated input; its dtype is the training precision.
+        Y : ndarray of shape (n_samples, ...) or None
+            Encoded targets (None for unsupervised models).
+        sample_weight : ndarray of shape (n_samples,) or None
+            Validated non-negative weights.
+        incremental : bool
+            ``partial_fit``: one epoch, keep the optimiser.
+        stratify : ndarray or None
+            Labels to stratify the early-stopping split by.
+        """
+        first_pass = not hasattr(self, "module_") or (
+            not self._hp("warm_start") and not incremental)
+        device = check_device(self._hp("device"))
+        dtype = torch_dtype(X.dtype)
+        solver = self._hp("solver")
+        rng = check_random_state(self._hp("random_state"))
+        seed = torch_seed(self._hp("random_state") if isinstance(
+            self._hp("random_state"), Integral) else rng)
+
+        if first_pass:
+            if self._hp("standardize"):
+                mean, scale = self._standardization(X, sample_weight)
+                self._input_mean_, self._input_scale_ = mean, scale
+            else:
+                self._input_mean_ = self._input_scale_ = None
+        X = self._preprocess(X)
+
+        with local_torch_rng(seed, device):
+            if first_pass:
+                self._module_spec_ = self._module_spec(X, Y)
+                module = self._build_module(**self._module_spec_)
+                self._init_module(module, rng)
+                self.n_iter_ = 0
+                self.t_ = 0
+                self._optimizer = None
+                if solver != "lbfgs":
+                    self.loss_curve_ = []
+                    self._no_improvement_count = 0
+                    if self._hp("early_stopping"):
+                        self.validation_scores_ = []
+                        self.best_validation_score_ = -np.inf
+                        self.best_loss_ = None
+                    else:
+                        self.best_loss_ = np.inf
+                        self.validation_scores_ = None
+                        self.best_validation_score_ = None
+            else:
+                module = self.module_
+            module.to(device=device, dtype=dtype)
+            self._device_ = str(device)
+            try:
+                if solver == "lbfgs":
+                    self._fit_lbfgs(module, X, Y, sample_weight, dtype, device)
+                else:
+                    self._fit_stochastic(module, X, Y, sample_weight, dtype, device, rng,
+                                         incremental, stratify)
+            finally:
+                module.eval()
+                module.to(dtype=torch.float64)
+                self.module_ = module
+        self._after_fit()
+        return self
+
+    def _after_fit(self):
+        """Set model-specific fitted attributes from ``module_`` (after fit and load)."""
+
+    def _batch_size(self, n_samples):
+        batch_size = self._hp("batch_size")
+        if batch_size == "auto":
+            return min(200, n_samples)
+        if batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going "
+                "to be clipped"
+            )
+        return int(np.clip(batch_size, 1, n_samples))
+
+    def _make_optimizer(self, params):
+        solver = self._hp("solver")
+        if solver == "sgd":
+            opt = _SGD(params, self._hp("learning_rate_init"), self._hp("momentum"),
+                       self._hp("nesterovs_momentum"))
+        else:
+            opt = _Adam(params, self._hp("learning_rate_init"), self._hp("beta_1"),
+                        self._hp("beta_2"), self._hp("epsilon"))
+        schedule = _Schedule(opt, self._hp("learning_rate"), solver,
+                             self._hp("learning_rate_init"), self._hp("power_t"),
+                             self._hp("max_iter"))
+        return opt, schedule
+
+    def _diverged(self, loss):
+        raise ValueError(
+            f"The fit diverged: the training loss became {loss} at epoch "
+            f"{self.n_iter_ + 1}. Use a smaller learning_rate_init (now "
+            f"{self._hp('learning_rate_init')!r}), standardise the input, or clip the "
+            "gradients (gradient_clipping)."
+        )
+
+    def _fit_stochastic(self, module, X, Y, sample_weight, dtype, device, rng,
+                        incremental, stratify):
+        params = [p for p in module.parameters() if p.requires_grad]
+        pen_ids = {id(p) for p in self._penalized_parameters(module)}
+        pen_idx = [i for i, p in enumerate(params) if id(p) in pen_ids]
+        # Detached views share the parameters' storage: the optimiser and the penalty
+        # update and read them in place without recording anything for autograd.
+        weights = [p.detach() for p in params]
+        penalized = [weights[i] for i in pen_idx]
+        if not incremental or self._optimizer is None:
+            self._optimizer = self._make_optimizer(weights)
+        optimizer, schedule = self._optimizer
+        optimizer.to(device, dtype)
+
+        early_stopping = self._hp("early_stopping")
+        if early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if early_stopping:
+            arrays = [X] + ([] if Y is None else [Y]) + (
+                [] if sample_weight is None else [sample_weight])
+            parts = train_test_split(*arrays, random_state=rng,
+                                     test_size=self._hp("validation_fraction"),
+                                     stratify=stratify)
+            X_train, X_val = parts[0], parts[1]
+            rest = parts[2:]
+            if Y is not None:
+                Y_train, Y_val, rest = rest[0], rest[1], rest[2:]
+            else:
+                Y_train = Y_val = None
+            sw_train, sw_val = (rest[0], rest[1]) if rest else (None, None)
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or "
+                    "the size of your dataset."
+                )
+            X_val_t = as_tensor(X_val, dtype=dtype, device=device)
+            Y_val_t = self._target_tensor(Y_val, dtype, device)
+            sw_val_t = None if sw_val is None else as_tensor(sw_val, dtype, device)
+        else:
+            X_train, Y_train, sw_train = X, Y, sample_weight
+
+        n_samples = X_train.shape[0]
+        batch_size = self._batch_size(n_samples)
+        starts = list(range(0, n_samples, batch_size))
+        counts = [min(batch_size, n_samples - s) for s in starts]
+        Xt = as_tensor(X_train, dtype=dtype, device=device)
+        Yt = self._target_tensor(Y_train, dtype, device)
+        swt = None if sw_train is None else as_tensor(sw_train, dtype=dtype, device=device)
+        sample_idx = np.arange(n_samples)
+
+        alpha = float(self._hp("alpha"))
+        weight_decay = float(self._hp("weight_decay"))
+        clip = self._hp("gradient_clipping")
+        verbose = self._hp("verbose")
+        shuffle = self._hp("shuffle")
+        max_iter = self._hp("max_iter")
+        tol = self._hp("tol")
+        n_iter_no_change = self._hp("n_iter_no_change")
+        report_scale = float(self._loss_report_scale())
+        batch_loss = self._batch_loss
+        autograd_grad = torch.autograd.grad
+        foreach_add_ = torch._foreach_add_
+
+        if early_stopping:
+            best_state = [t.detach().clone() for t in module.state_dict().values()]
+        module.train()
+        self.n_iter_ = 0
+        try:
+            for _ in range(max_iter):
+                if shuffle:
+                    perm = np.arange(n_samples)
+                    rng.shuffle(perm)
+                    sample_idx = sample_idx[perm]
+                    idx_t = torch.from_numpy(sample_idx).to(device)
+                    Xe = Xt.index_select(0, idx_t)
+                    Ye = None if Yt is None else Yt.index_select(0, idx_t)
+                    swe = None if swt is None else swt.index_select(0, idx_t)
+                else:
+                    Xe, Ye, swe = Xt, Yt, swt
+                if sw_train is None:
+                    sums = counts
+                else:
+                    sums = np.add.reduceat(sw_train[sample_idx], starts).tolist()
+                data_acc = torch.zeros((), dtype=dtype, device=device)
+                reg_acc = [torch.zeros((), dtype=dtype, device=device) for _ in penalized] \
+                    if alpha > 0 else None
+                for start, count, wsum in zip(starts, counts, sums):
+                    if wsum <= 0:
+                        continue  # every sample of the batch has weight zero
+                    stop = start + count
+                    loss = batch_loss(module, Xe[start:stop],
+                                      None if Ye is None else Ye[start:stop],
+                                      None if swe is None else swe[start:stop], wsum)
+                    grads = list(autograd_grad(loss, params))
+                    if alpha > 0:
+                        norms = torch._foreach_norm(penalized)
+                        torch._foreach_addcmul_(reg_acc, norms, norms,
+                                                value=0.5 * alpha * count / wsum)
+                        foreach_add_([grads[i] for i in pen_idx], penalized,
+                                     alpha=alpha / wsum)
+                    if clip is not None:
+                        _clip_gradients(grads, clip)
+                    if weight_decay > 0:
+                        torch._foreach_mul_(
+                            penalized, 1.0 - optimizer.learning_rate * weight_decay)
+                    optimizer.step(weights, grads)
+                    data_acc.add_(loss.detach(), alpha=count)
+                total = data_acc * report_scale
+                if reg_acc:
+                    total = total + torch.stack(reg_acc).sum()
+                loss_value = float(total) / n_samples
+                if not math.isfinite(loss_value):
+                    self._diverged(loss_value)
+
+                self.n_iter_ += 1
+                self.loss_ = loss_value
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                    sys.stdout.flush()
+
+                if early_stopping:
+                    module.eval()
+                    with torch.no_grad():
+                        score = self._validation_score(module, X_val_t, Y_val_t, sw_val_t)
+                    module.train()
+                    self.validation_scores_.append(score)
+                    if verbose:
+                        print("Validation score: %f" % score)
+                    if score < self.best_validation_score_ + tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_state = [t.detach().clone()
+                                      for t in module.state_dict().values()]
+                else:
+                    if self.loss_curve_[-1] > self.best_loss_ - tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    if self.loss_curve_[-1] < self.best_loss_:
+                        self.best_loss_ = self.loss_curve_[-1]
+
+                schedule.iteration_ends(self.t_)
+
+                if self._no_improvement_count > n_iter_no_change:
+                    if early_stopping:
+                        msg = ("Validation score did not improve more than tol=%f for %d "
+                               "consecutive epochs." % (tol, n_iter_no_change))
+                    else:
+                        msg = ("Training loss did not improve more than tol=%f for %d "
+                               "consecutive epochs." % (tol, n_iter_no_change))
+                    if schedule.trigger_stopping(msg, verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+
+                if self.n_iter_ == max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                        "optimization hasn't converged yet." % max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if early_stopping:
+            with torch.no_grad():
+                for t, best in zip(module.state_dict().values(), best_state):
+                    t.copy_(best)
+
+    def _fit_lbfgs(self, module, X, Y, sample_weight, dtype, device):
+        params = [p for p in module.parameters() if p.requires_grad]
+        pen_ids = {id(p) for p in self._penalized_parameters(module)}
+        shapes = [p.shape for p in params]
+        sizes = [p.numel() for p in params]
+        Xt = as_tensor(X, dtype=dtype, device=device)
+        Yt = self._target_tensor(Y, dtype, device)
+        swt = None if sample_weight is None else as_tensor(sample_weight, dtype, device)
+        wsum = float(X.shape[0] if sample_weight is None else sample_weight.sum())
+        alpha = float(self._hp("alpha"))
+        report_scale = float(self._loss_report_scale())
+        module.train()
+
+        def fun(theta):
+            flat = torch.from_numpy(theta).to(device=device, dtype=dtype)
+            with torch.no_grad():
+                for p, chunk, shape in zip(params, torch.split(flat, sizes), shapes):
+                    p.copy_(chunk.view(shape))
+            loss = self._batch_loss(module, Xt, Yt, swt, wsum)
+            reg = sum((p * p).sum() for p in params if id(p) in pen_ids) \
+                if alpha > 0 else 0.0
+            objective = loss + (0.5 * alpha / wsum) * reg
+            grads = torch.autograd.grad(objective, params)
+            value = float(objective)
+            self.loss_ = float(loss) * report_scale + (
+                float(reg) * 0.5 * alpha / wsum if alpha > 0 else 0.0)
+            grad = torch.cat([g.reshape(-1) for g in grads]).to(
+                device="cpu", dtype=torch.float64).numpy()
+            return value, grad
+
+        theta0 = torch.cat([p.detach().reshape(-1) for p in params]).to(
+            device="cpu", dtype=torch.float64).numpy()
+        options = {"maxfun": self._hp("max_fun"), "maxiter": self._hp("max_iter"),
+                   "gtol": self._hp("tol")}
+        if _SCIPY_HAS_IPRINT:  # pragma: no cover - old scipy
+            options["iprint"] = 1 if self._hp("verbose") else -1
+        result = scipy.optimize.minimize(fun, theta0, method="L-BFGS-B", jac=True,
+                                         options=options)
+        max_iter = self._hp("max_iter")
+        self.n_iter_ = min(result.nit, max_iter)
+        if result.status != 0:
+            msg = (f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                   f"(status={result.status}):\n{result.message}\n")
+            if self.n_iter_ == max_iter:
+                msg += ("\nIncrease the number of iterations to improve the convergence "
+                        f"(max_iter={max_iter}).")
+            msg += ("\nYou might also want to scale the data as shown in:\n"
+                    "    https://scikit-learn.org/stable/modules/preprocessing.html")
+            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+        fun(result.x)  # leave the parameters (and loss_) at the solution
+        if not math.isfinite(self.loss_):
+            self._diverged(self.loss_)
+
+    # -- predict ------------------------------------------------------------------
+
+    def _predict_torch(self, X, forward=None):
+        """Run the trained network on validated ``X`` in float64; return numpy.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Validated input (the fitted standardisation is applied here).
+        forward : callable, default=None
+            ``forward(module, X_tensor) -> tensor``; default ``module(X_tensor)``.
+
+        Returns
+        -------
+        out : ndarray
+            The output, float64, row ``i`` a function of ``X[i]`` alone.
+        """
+        check_is_fitted(self, "module_")
+        X = self._preprocess(np.asarray(X, dtype=np.float64))
+        device = inference_device(getattr(self, "_device_", "cpu"))
+        module = self.module_
+        if next(iter(module.parameters()), torch.empty(0)).device != device:
+            module.to(device)
+        module.eval()
+        forward = forward if forward is not None else (lambda m, x: m(x))
+        outs = []
+        with torch.inference_mode():
+            for start in range(0, max(X.shape[0], 1), _PREDICT_CHUNK):
+                xb = as_tensor(X[start:start + _PREDICT_CHUNK], dtype=torch.float64,
+                               device=device)
+                outs.append(forward(module, xb).to("cpu").numpy())
+        return outs[0] if len(outs) == 1 else np.concatenate(outs)
+
+    # -- pickling -----------------------------------------------------------------
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        module = state.pop("module_", None)
+        if module is not None:
+            state["_module_state_"] = module_state_to_numpy(module)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        module_state = state.pop("_module_state_", None)
+        super().__setstate__(state)
+        if module_state is not None:
+            with local_torch_rng(0):  # layer constructors draw from torch's RNG
+                module = self._build_module(**self._module_spec_)
+            module.to(torch.float64)
+            load_numpy_state(module, module_state,
+                             inference_device(getattr(self, "_device_", "cpu")))
+            module.eval()
+            self.module_ = module
+            self._after_fit()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def _clip_gradients(grads, max_norm):
+    """Scale ``grads`` in place to global L2 norm at most ``max_norm`` (no host sync)."""
+    norms = torch._foreach_norm(grads)
+    total = torch.linalg.vector_norm(torch.stack(norms))
+    factor = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, factor)
