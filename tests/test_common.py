@@ -74,6 +74,7 @@ INIT_PARAMS = {
     "SparseRandomProjection": dict(n_components=2),
     "KMeans": dict(n_init=2, n_clusters=2, max_iter=5),
     "AgglomerativeClustering": dict(n_clusters=2),
+    "SpectralClustering": dict(n_init=2, n_clusters=2),
     "GaussianMixture": dict(n_init=2, max_iter=5),
 }
 

@@ -2,5 +2,6 @@
 
 from ._agglomerative import AgglomerativeClustering
 from ._kmeans import KMeans, kmeans_plusplus
+from ._spectral import SpectralClustering
 
-__all__ = ["AgglomerativeClustering", "KMeans", "kmeans_plusplus"]
+__all__ = ["AgglomerativeClustering", "KMeans", "SpectralClustering", "kmeans_plusplus"]
