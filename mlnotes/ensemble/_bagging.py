@@ -89,6 +89,13 @@ def _draw_indices(seed, bootstrap_features, bootstrap, n_features, n_samples,
     return features, rows
 
 
+def _prefer(base):
+    """Threads for trees (their fitting and prediction release the GIL), else joblib's
+    default (processes), as scikit-learn's bagging."""
+    module = type(base).__module__
+    return "threads" if module.startswith(("mlnotes.tree", "sklearn.tree")) else None
+
+
 def _partition(n_estimators, n_jobs):
     """Split ``n_estimators`` learners into contiguous, near-equal chunks."""
     n_jobs = min(effective_n_jobs(n_jobs), n_estimators)
@@ -235,9 +242,9 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
         return tags
 
     def _check_X(self, X):
+        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
         return validate_data(self, X, accept_sparse=self._accept_sparse(), dtype=None,
-                             ensure_all_finite=not self.__sklearn_tags__().input_tags.allow_nan,
-                             reset=False)
+                             ensure_all_finite=not allow_nan, reset=False)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the ensemble on bootstrap samples of ``(X, y)``.
@@ -325,7 +332,7 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
                          bootstrap=self.bootstrap, max_features=self._max_features,
                          max_samples=self._max_samples)
         n_jobs, starts = _partition(n_new, self.n_jobs)
-        chunks = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+        chunks = self._parallel(n_jobs)(
             delayed(_fit_chunk)(self.estimator_, X, y, sample_weight,
                                 seeds[starts[j]:starts[j + 1]], draw_args, starts[j], n_new,
                                 self.verbose)
@@ -369,21 +376,48 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
             mask[rows] = False
             yield mask
 
+    def _parallel(self, n_jobs):
+        return Parallel(n_jobs=n_jobs, verbose=self.verbose,
+                        prefer=_prefer(self.estimator_))
+
     def _chunks(self):
         n_jobs, starts = _partition(len(self.estimators_), self.n_jobs)
         return n_jobs, [(self.estimators_[a:b], self.estimators_features_[a:b])
                         for a, b in zip(starts, starts[1:])]
 
     def __len__(self):
-        """Number of fitted learners in the ensemble."""
+        """Number of fitted learners in the ensemble.
+
+        Returns
+        -------
+        n : int
+            ``len(self.estimators_)``.
+        """
         return len(self.estimators_)
 
     def __getitem__(self, index):
-        """The ``index``-th fitted learner."""
+        """The ``index``-th fitted learner.
+
+        Parameters
+        ----------
+        index : int or slice
+            Position in ``estimators_``.
+
+        Returns
+        -------
+        estimator : estimator or list of estimators
+            ``self.estimators_[index]``.
+        """
         return self.estimators_[index]
 
     def __iter__(self):
-        """Iterate over the fitted learners."""
+        """Iterate over the fitted learners.
+
+        Returns
+        -------
+        iterator : iterator
+            Over ``estimators_``.
+        """
         return iter(self.estimators_)
 
 
@@ -565,7 +599,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
         check_is_fitted(self)
         X = self._check_X(X)
         n_jobs, chunks = self._chunks()
-        parts = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+        parts = self._parallel(n_jobs)(
             delayed(_proba_chunk)(est, feat, X, self.n_classes_) for est, feat in chunks
         )
         return sum(parts) / len(self.estimators_)
@@ -607,7 +641,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
             return np.log(self.predict_proba(X))
         X = self._check_X(X)
         n_jobs, chunks = self._chunks()
-        parts = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+        parts = self._parallel(n_jobs)(
             delayed(_log_proba_chunk)(est, feat, X, self.n_classes_)
             for est, feat in chunks
         )
@@ -634,7 +668,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
         check_is_fitted(self)
         X = self._check_X(X)
         n_jobs, chunks = self._chunks()
-        parts = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+        parts = self._parallel(n_jobs)(
             delayed(_decision_chunk)(est, feat, X) for est, feat in chunks
         )
         return sum(parts) / len(self.estimators_)
@@ -745,7 +779,7 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
         check_is_fitted(self)
         X = self._check_X(X)
         n_jobs, chunks = self._chunks()
-        parts = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+        parts = self._parallel(n_jobs)(
             delayed(_predict_chunk)(est, feat, X) for est, feat in chunks
         )
         return sum(parts) / len(self.estimators_)

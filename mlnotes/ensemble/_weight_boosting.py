@@ -356,15 +356,38 @@ class _BaseWeightBoosting(MetaEstimatorMixin, BaseEstimator):
         return total / self.estimator_weights_.sum()
 
     def __len__(self):
-        """Number of fitted learners in the ensemble."""
+        """Number of fitted learners in the ensemble.
+
+        Returns
+        -------
+        n : int
+            ``len(self.estimators_)``.
+        """
         return len(self.estimators_)
 
     def __getitem__(self, index):
-        """The ``index``-th fitted learner."""
+        """The ``index``-th fitted learner.
+
+        Parameters
+        ----------
+        index : int or slice
+            Position in ``estimators_``.
+
+        Returns
+        -------
+        estimator : estimator or list of estimators
+            ``self.estimators_[index]``.
+        """
         return self.estimators_[index]
 
     def __iter__(self):
-        """Iterate over the fitted learners."""
+        """Iterate over the fitted learners.
+
+        Returns
+        -------
+        iterator : iterator
+            Over ``estimators_``.
+        """
         return iter(self.estimators_)
 
 
@@ -486,11 +509,13 @@ class AdaBoostClassifier(ClassifierMixin, _BaseWeightBoosting):
     --------
     >>> from sklearn.datasets import make_classification
     >>> from mlnotes.ensemble import AdaBoostClassifier
-    >>> X, y = make_classification(n_samples=500, n_features=4, n_informative=2,
-    ...                            n_redundant=0, random_state=0)
-    >>> clf = AdaBoostClassifier(n_estimators=50, random_state=0).fit(X, y)
+    >>> X, y = make_classification(n_samples=1000, n_features=4, n_informative=2,
+    ...                            n_redundant=0, random_state=0, shuffle=False)
+    >>> clf = AdaBoostClassifier(n_estimators=100, random_state=0).fit(X, y)
     >>> len(clf.estimators_), clf.estimator_weights_.shape
-    (50, (50,))
+    (100, (100,))
+    >>> clf.predict([[0, 0, 0, 0]])
+    array([1])
     >>> bool(clf.score(X, y) > 0.9)
     True
     """

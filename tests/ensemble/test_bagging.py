@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import ensemble as sk_ensemble
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_regression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    make_classification,
+    make_regression,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression, Perceptron
 from sklearn.model_selection import train_test_split
@@ -40,7 +45,7 @@ def _assert_same_ensemble(ours, ref, X):
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
 
 
-# ------------------------------------------------------------------ parity (same base learner)
+# ------------------------------------------------------------- parity (same base learner)
 
 CONFIGS = [
     dict(),
@@ -94,7 +99,8 @@ def test_voting_without_predict_proba_as_sklearn():
     ours = _fit(BaggingClassifier(Perceptron(), **params), X, y)
     ref = _fit(sk_ensemble.BaggingClassifier(Perceptron(), **params), X, y)
     _assert_same_ensemble(ours, ref, X)
-    np.testing.assert_allclose(ours.predict_proba(X) * 7, np.round(ours.predict_proba(X) * 7))
+    votes = ours.predict_proba(X) * 7
+    np.testing.assert_allclose(votes, np.round(votes))
     assert ours.oob_score_ == ref.oob_score_
     # Perceptron has a decision function, averaged as scikit-learn does
     np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X))
@@ -139,7 +145,8 @@ def test_default_regressor_score_close_to_sklearn():
     X, y = make_regression(n_samples=600, n_features=8, noise=10.0, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     ours = BaggingRegressor(n_estimators=20, random_state=0).fit(X_train, y_train)
-    ref = sk_ensemble.BaggingRegressor(n_estimators=20, random_state=0).fit(X_train, y_train)
+    ref = sk_ensemble.BaggingRegressor(n_estimators=20, random_state=0)
+    ref.fit(X_train, y_train)
     assert type(ours.estimators_[0]).__module__.startswith("mlnotes.tree")
     assert abs(ours.score(X_test, y_test) - ref.score(X_test, y_test)) <= 0.02
 

@@ -5,7 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import ensemble as sk_ensemble
-from sklearn.datasets import load_breast_cancer, load_digits, make_classification, make_regression
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    make_classification,
+    make_regression,
+)
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +32,7 @@ def _stump():
     return SkTreeClassifier(max_depth=1)
 
 
-# ------------------------------------------------------------------ parity (same weak learner)
+# ------------------------------------------------------------- parity (same weak learner)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
@@ -90,8 +95,11 @@ def _split(X, y, stratify=True):
                             stratify=y if stratify else None)
 
 
-@pytest.mark.parametrize("loader", [load_breast_cancer, load_digits,
-                                    lambda return_X_y: _classification(n=1500, n_classes=3)])
+def _three_classes(return_X_y=True):
+    return _classification(n=1500, n_classes=3)
+
+
+@pytest.mark.parametrize("loader", [load_breast_cancer, load_digits, _three_classes])
 def test_default_classifier_held_out_score(loader):
     """Default weak learner (mlnotes' stump) vs scikit-learn's default (its stump)."""
     X_train, X_test, y_train, y_test = _split(*loader(return_X_y=True))
@@ -253,8 +261,10 @@ def test_staged_regressor_ends_at_final():
 # ------------------------------------------------------------------ bad input
 
 
-@pytest.mark.parametrize("cls, sk_cls", [(AdaBoostClassifier, sk_ensemble.AdaBoostClassifier),
-                                         (AdaBoostRegressor, sk_ensemble.AdaBoostRegressor)])
+@pytest.mark.parametrize("cls, sk_cls", [
+    (AdaBoostClassifier, sk_ensemble.AdaBoostClassifier),
+    (AdaBoostRegressor, sk_ensemble.AdaBoostRegressor),
+])
 @pytest.mark.parametrize("params", [dict(learning_rate=0.0), dict(learning_rate=-1.0),
                                     dict(n_estimators=0), dict(estimator="tree")])
 def test_bad_params_as_sklearn(cls, sk_cls, params):
