@@ -240,12 +240,18 @@ class Suite(Protocol):
 
 @dataclass(frozen=True)
 class Metric:
-    """A held-out score: ``func(y_test, output)`` where ``output = getattr(est, method)(X)``."""
+    """A held-out score: ``func(y_test, output)`` where ``output = getattr(est, method)(X)``.
+
+    With ``with_inputs=True`` it is ``func(y_test, output, X_test, estimator)``: scores of
+    transformers (reconstruction error, distance distortion) need the input and the fitted
+    estimator, and ``y_test`` is None for them.
+    """
 
     name: str
-    func: Callable[[Any, Any], float]
+    func: Callable[..., float]
     method: str = "predict"
     greater_is_better: bool = True
+    with_inputs: bool = False
 
 
 def _accuracy(y, pred):
@@ -328,6 +334,7 @@ class _Side:
         self.fit_number = 1
         self.predict_number = 1
         self.output = None
+        self.estimator = None  # the last fitted instance (Metric.with_inputs)
         self.warnings: set[str] = set()
 
     @property
@@ -466,6 +473,7 @@ class EstimatorSuite:
             side.fit_times.append(t_fit)
             side.predict_times.append(t_pred)
             side.output = out
+            side.estimator = est
 
         with single_thread():
             for side in (ref, ours):
@@ -489,7 +497,8 @@ class EstimatorSuite:
             score = None
             if done:
                 try:
-                    score = metric.func(split.y_test, side.output)
+                    extra = (split.X_test, side.estimator) if metric.with_inputs else ()
+                    score = metric.func(split.y_test, side.output, *extra)
                 except Exception as exc:
                     side.error = "score: " + _error_message(exc)
                     done = False

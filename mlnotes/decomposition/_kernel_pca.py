@@ -9,12 +9,11 @@ from scipy.sparse.linalg import eigsh
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics.pairwise import pairwise_kernels
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.linalg import eigh_sorted
-from ._pca import _flip_columns, _randomized_svd
+from ._pca import _check_random_state, _flip_columns, _randomized_svd
 
 
 def _center_gram(K):
@@ -95,8 +94,10 @@ class KernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     eigen_solver : {"auto", "dense", "arpack", "randomized"}, default="auto"
         "dense": LAPACK's symmetric eigensolver for the wanted eigenpairs;
         "arpack": Lanczos (:func:`scipy.sparse.linalg.eigsh`); "randomized":
-        Halko et al.'s randomised method; "auto" (as scikit-learn): "arpack" when
-        there are more than 200 samples and fewer than 10 components, otherwise
+        Halko et al.'s randomised method. "auto": "arpack" when there are more
+        than 200 samples and fewer than 10 components (scikit-learn's rule) or at
+        most ``n_samples / 20`` components (an extension: with ``tol=0`` Lanczos
+        gives LAPACK's eigenpairs to rounding, several times faster), otherwise
         "dense".
     tol : float, default=0
         Convergence tolerance of "arpack" (0: machine precision).
@@ -108,7 +109,8 @@ class KernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Drop the components of zero eigenvalue (always done when ``n_components``
         is None).
     random_state : int, RandomState instance or None, default=None
-        Seed of "arpack"'s start vector and "randomized"'s directions.
+        Seed of "arpack"'s start vector and "randomized"'s directions (None:
+        fresh entropy; NumPy's global generator is never used).
     copy_X : bool, default=True
         Store a copy of ``X`` (else a reference) in ``X_fit_``.
     n_jobs : int, default=None
@@ -241,17 +243,21 @@ class KernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         n = K.shape[0]
         solver = self.eigen_solver
         if solver == "auto":
-            solver = "arpack" if n > 200 and n_components < 10 else "dense"
+            # scikit-learn: arpack only below 10 components. Lanczos to machine
+            # precision (tol=0) agrees with LAPACK to rounding and stays faster than the
+            # full tridiagonal reduction up to about n / 20 components.
+            few = n_components < 10 or n_components <= n // 20
+            solver = "arpack" if n > 200 and few else "dense"
         if solver == "dense":
             values, vectors = eigh_sorted(K, n_components)
             values, vectors = values.astype(K.dtype), vectors.astype(K.dtype)
         elif solver == "arpack":
-            v0 = check_random_state(self.random_state).uniform(-1, 1, n)
+            v0 = _check_random_state(self.random_state).uniform(-1, 1, n)
             values, vectors = eigsh(K, n_components, which="LA", tol=self.tol,
                                     maxiter=self.max_iter, v0=v0)
         else:  # randomized, "module" selection: largest |eigenvalue|, signed
             U, s, Vt = _randomized_svd(K, n_components, n_iter=self.iterated_power,
-                                       random_state=self.random_state)
+                                       random_state=_check_random_state(self.random_state))
             values = s * np.sign(np.einsum("ji,ij->j", Vt, U))
             vectors = U
         values = _clean_spectrum(values)

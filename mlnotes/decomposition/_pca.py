@@ -32,6 +32,16 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 _BLOCK = 4096
 
 
+
+def _check_random_state(seed):
+    """``check_random_state``, except that None draws fresh OS entropy.
+
+    The user's global NumPy generator is never advanced.
+    """
+    if seed is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
+    return check_random_state(seed)
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -134,7 +144,7 @@ def _randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto",
     s : ndarray of shape (n_components,)
     Vt : ndarray of shape (n_components, n)
     """
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
     m, n = A.shape
     if n_iter == "auto":
         n_iter = 7 if n_components < 0.1 * min(m, n) else 4
@@ -163,7 +173,7 @@ def _randomized_svd_gram(Xc, n_components, *, n_oversamples, n_iter,
     much cheaper than ``2 n_iter`` passes over ``A``. Same random draws, same
     subspace in exact arithmetic as the direct route; returns ``(U, s, Vt, trace(G))``.
     """
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
     m, n = Xc.shape
     size = n_components + n_oversamples
     normalizer = power_iteration_normalizer
@@ -298,7 +308,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     power_iteration_normalizer : {"auto", "QR", "LU", "none"}, default="auto"
         Normaliser of the power iterations of ``"randomized"``.
     random_state : int, RandomState instance or None, default=None
-        Seed of ``"arpack"``'s start vector and ``"randomized"``'s directions.
+        Seed of ``"arpack"``'s start vector and ``"randomized"``'s directions
+        (None: fresh entropy; NumPy's global generator is never used).
 
     Attributes
     ----------
@@ -583,7 +594,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"min(n_samples, n_features)={min(n_samples, n_features)!r} with "
                 f"svd_solver='{solver}'"
             )
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         dtype = X.dtype
         centered = False
         if sp.issparse(X):

@@ -107,7 +107,7 @@ def hoeffding_bound(n_samples, epsilon, *, lower=0.0, upper=1.0, two_sided=True)
     >>> round(hoeffding_bound(1000, 0.05), 4)
     0.0135
     """
-    n = _as_array("n_samples", n_samples, low=1)
+    n = _as_array("n_samples", n_samples, low=1, integer=True)
     eps = _as_array("epsilon", epsilon, low=0, low_open=True)
     width = _check_range(lower, upper)
     factor = 2.0 if two_sided else 1.0
@@ -145,7 +145,7 @@ def hoeffding_epsilon(n_samples, delta, *, lower=0.0, upper=1.0, two_sided=True)
     >>> round(hoeffding_epsilon(1000, 0.05), 4)
     0.0429
     """
-    n = _as_array("n_samples", n_samples, low=1)
+    n = _as_array("n_samples", n_samples, low=1, integer=True)
     d = _as_array("delta", delta, low=0, high=1, low_open=True, high_open=True)
     width = _check_range(lower, upper)
     log_term = np.log(2.0 / d) if two_sided else np.log(1.0 / d)
@@ -242,8 +242,8 @@ def finite_class_bound(n_hypotheses, n_samples, delta, *, realizable=False):
     >>> round(finite_class_bound(1000, 10_000, 0.05, realizable=True), 5)
     0.00099
     """
-    k = _as_array("n_hypotheses", n_hypotheses, low=1)
-    m = _as_array("n_samples", n_samples, low=1)
+    k = _as_array("n_hypotheses", n_hypotheses, low=1, integer=True)
+    m = _as_array("n_samples", n_samples, low=1, integer=True)
     d = _as_array("delta", delta, low=0, high=1, low_open=True, high_open=True)
     if realizable:
         return _out((np.log(k) + np.log(1.0 / d)) / m)
@@ -285,7 +285,7 @@ def finite_class_sample_size(n_hypotheses, epsilon, delta, *, realizable=False):
     >>> finite_class_sample_size(1000, 0.05, 0.05, realizable=True)
     199
     """
-    k = _as_array("n_hypotheses", n_hypotheses, low=1)
+    k = _as_array("n_hypotheses", n_hypotheses, low=1, integer=True)
     eps = _as_array("epsilon", epsilon, low=0, low_open=True)
     d = _as_array("delta", delta, low=0, high=1, low_open=True, high_open=True)
     if realizable:

@@ -17,6 +17,16 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, validate_dat
 _KERNELS = {"linear", "poly", "rbf", "sigmoid", "precomputed"}
 
 
+def _check_random_state(seed):
+    """``check_random_state``, except that None draws fresh OS entropy.
+
+    The user's global NumPy generator is never advanced.
+    """
+    if seed is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
+    return check_random_state(seed)
+
+
 @njit(cache=True)
 def _perceptron_epoch(K, y, order, f, alpha, bias, fit_intercept):
     """One pass of the dual perceptron over ``order``; returns the number of mistakes.
@@ -95,7 +105,8 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
     shuffle : bool, default=True
         Visit the points in a new random order at each epoch.
     random_state : int, RandomState instance or None, default=None
-        Seed of the shuffling.
+        Seed of the shuffling (None: fresh entropy; NumPy's global generator is
+        never used).
 
     Attributes
     ----------
@@ -263,7 +274,7 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
         if callable(self.kernel):
             self._X_fit = X
 
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         n_classes = self.classes_.shape[0]
         problems = [1] if n_classes == 2 else list(range(n_classes))
         alphas, intercepts, n_iter, converged = [], [], 0, True

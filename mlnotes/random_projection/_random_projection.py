@@ -16,6 +16,16 @@ from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 
+def _check_random_state(seed):
+    """``check_random_state``, except that None draws fresh OS entropy.
+
+    The user's global NumPy generator is never advanced.
+    """
+    if seed is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
+    return check_random_state(seed)
+
+
 @validate_params(
     {
         "n_samples": ["array-like", Interval(Real, 1, None, closed="left")],
@@ -220,7 +230,7 @@ class _BaseRandomProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     DataDimensionalityWarning,
                 )
             self.n_components_ = self.n_components
-        rng = check_random_state(self.random_state)
+        rng = _check_random_state(self.random_state)
         self.components_ = self._make_random_matrix(self.n_components_, n_features,
                                                     rng).astype(X.dtype, copy=False)
         if self.compute_inverse_components:
@@ -298,7 +308,8 @@ class GaussianRandomProjection(_BaseRandomProjection):
         Compute the pseudo-inverse of the components in ``fit`` (else in each
         ``inverse_transform``).
     random_state : int, RandomState instance or None, default=None
-        Seed of the matrix; the same seed gives scikit-learn's matrix.
+        Seed of the matrix; the same seed gives scikit-learn's matrix (None:
+        fresh entropy; NumPy's global generator is never used).
 
     Attributes
     ----------
@@ -389,7 +400,8 @@ class SparseRandomProjection(_BaseRandomProjection):
         Compute the pseudo-inverse of the components in ``fit`` (else in each
         ``inverse_transform``).
     random_state : int, RandomState instance or None, default=None
-        Seed of the matrix; the same seed gives scikit-learn's matrix.
+        Seed of the matrix; the same seed gives scikit-learn's matrix (None:
+        fresh entropy; NumPy's global generator is never used).
 
     Attributes
     ----------
