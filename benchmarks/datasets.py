@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["Dataset", "Split", "TASKS"]
 
-TASKS = ("classification", "regression", "density")
+TASKS = ("classification", "regression", "density", "cluster")
 
 
 @dataclass(frozen=True)

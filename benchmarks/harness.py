@@ -272,12 +272,31 @@ def _nll(_y, log_density):
     return float(-np.mean(log_density))
 
 
+def _ari(y, labels):
+    from sklearn.metrics import adjusted_rand_score
+
+    return float(adjusted_rand_score(y, labels))
+
+
+def _inertia(y, score):
+    return float(-score / len(y))  # KMeans.score is minus the summed inertia
+
+
 METRICS = {
     "accuracy": Metric("accuracy", _accuracy),
     "r2": Metric("R^2", _r2),
     "nll": Metric("NLL (nats)", _nll, method="score_samples", greater_is_better=False),
+    # clusterers (task "cluster"): adjusted Rand index against the generating labels
+    # of the test set, from predict, or from fit_predict for clusterers without
+    # predict (agglomerative, spectral: the "predict" time is then a second fit, on
+    # the test set); or the held-out k-means objective per sample
+    "ari": Metric("ARI", _ari),
+    "ari_fit_predict": Metric("ARI (fit_predict on test)", _ari, method="fit_predict"),
+    "inertia": Metric("inertia / sample", _inertia, method="score",
+                      greater_is_better=False),
 }
-DEFAULT_METRIC = {"classification": "accuracy", "regression": "r2", "density": "nll"}
+DEFAULT_METRIC = {"classification": "accuracy", "regression": "r2", "density": "nll",
+                  "cluster": "ari"}
 
 
 @dataclass(frozen=True)
@@ -414,8 +433,13 @@ class EstimatorSuite:
             "constructor parameters; arrays read-only, float64, C-contiguous.",
             "score: accuracy for classifiers, R^2 for regressors, held-out NLL for density "
             "models, on the held-out part; ratios are ours / reference of the median times.",
-        ] + ([f"† marks acceptance-size datasets ({self.acceptance.description})"]
-             if self.acceptance is not None else [])
+        ] + ([
+            "clusterers: ARI against the generating labels of the held-out part (from "
+            "`predict`, or from `fit_predict` on it, whose time is then the predict "
+            "column), or held-out inertia per sample (`score`, k-means objective).",
+        ] if any(d.task == "cluster" for c in self.cases for d in c.datasets) else []) + (
+            [f"† marks acceptance-size datasets ({self.acceptance.description})"]
+            if self.acceptance is not None else [])
 
     def run_one(self, case: Case, split: Split, ctx: RunContext) -> dict:
         """Measure one (case, dataset) pair; returns the row dict (never raises)."""
@@ -423,8 +447,9 @@ class EstimatorSuite:
         for side in (ref, ours):
             side.resolve()
         metric = case.metric_for(split)
-        fit_args = (split.X_train,) if split.y_train is None else (split.X_train,
-                                                                  split.y_train)
+        # clusterers never see the generating labels (they only score the result)
+        fit_args = ((split.X_train,) if split.y_train is None or split.task == "cluster"
+                    else (split.X_train, split.y_train))
 
         def make(side):
             return side.cls(**dict(case.params))

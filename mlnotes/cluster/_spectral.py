@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import ArpackNoConvergence, eigsh, lobpcg
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, lobpcg
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics.pairwise import KERNEL_PARAMS
@@ -22,9 +22,9 @@ __all__ = ["SpectralClustering"]
 _BLOCK = 1024
 # up to this dimension the nearest-neighbour graph is built with a k-d tree
 _KDTREE_MAX_DIM = 16
-# Lanczos restarts on a dense affinity before switching to shift-invert (about the
-# cost of the LU factorisation that shift-invert needs)
-_LANCZOS_MAXITER = 4
+# Lanczos restarts on a dense affinity before switching to shift-invert: enough when
+# the top eigenvalues are well separated, cheap when they are not
+_LANCZOS_MAXITER = 2
 
 
 # ---------------------------------------------------------------------------
@@ -189,9 +189,18 @@ def _top_eigenvectors(M, dd, k, solver, random_state, eigen_tol):
         w, V = eigsh(M, k=k, which="LA", tol=tol, v0=v0, maxiter=_LANCZOS_MAXITER)
         order = np.argsort(w)[::-1]
     except ArpackNoConvergence:
-        L = -M
-        L.flat[:: n + 1] += 1.0
-        w, V = eigsh(L, k=k, sigma=-1e-5, which="LM", tol=tol, v0=v0)
+        # L + 1e-5 I is positive definite: a Cholesky factorisation (half the cost of
+        # the LU that eigsh would use) applies the shift-inverted operator
+        sigma = -1e-5
+        L = -M  # a new array: M is the caller's
+        L.flat[:: n + 1] += 1.0 - sigma
+        factor = linalg.cho_factor(L, lower=True, overwrite_a=True, check_finite=False)
+        op = LinearOperator((n, n), matvec=lambda x: linalg.cho_solve(
+            factor, x, check_finite=False), dtype=np.float64)
+        # in shift-invert mode ARPACK only applies OPinv; the first operator only
+        # gives the shape (L itself now holds the factor)
+        shape_only = LinearOperator((n, n), matvec=lambda x: x, dtype=np.float64)
+        w, V = eigsh(shape_only, k=k, sigma=sigma, which="LM", tol=tol, v0=v0, OPinv=op)
         order = np.argsort(w)
     return V[:, order]
 

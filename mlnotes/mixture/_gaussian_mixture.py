@@ -14,13 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..cluster._kmeans import KMeans, _kmeans_plusplus
-from ._gaussian_mixture_fast import (
-    em_pass_diag,
-    em_pass_full,
-    logsumexp_rows,
-    weighted_log_prob_diag,
-    weighted_log_prob_full,
-)
+from ._gaussian_mixture_fast import em_pass_diag, em_pass_full, weighted_log_prob
 
 __all__ = ["GaussianMixture"]
 
@@ -130,48 +124,61 @@ class _Kernel:
         elif covariance_type == "tied":
             self.prec = np.ascontiguousarray(np.broadcast_to(prec_chol.T, (K, d, d)))
         elif covariance_type == "diag":
-            self.prec = np.ascontiguousarray(prec_chol ** 2)
+            self.prec = np.ascontiguousarray((prec_chol ** 2)[:, None, :])
         else:
-            self.prec = np.ascontiguousarray(np.repeat((prec_chol ** 2)[:, None], d, axis=1))
+            self.prec = np.ascontiguousarray(
+                np.repeat((prec_chol ** 2)[:, None], d, axis=1)[:, None, :])
 
-    def weighted_log_prob(self, X):
-        fn = weighted_log_prob_full if self.full else weighted_log_prob_diag
-        return fn(X, self.means, self.prec, self.log_const)
+    def weighted_log_prob(self, XT):
+        """(n, K) weighted log-densities of the samples ``XT`` (d, n)."""
+        return weighted_log_prob(XT, self.means, self.prec, self.log_const, self.full)
 
-    def em_pass(self, X):
-        n, d = X.shape
+    def em_pass(self, XT):
+        """Sum of the log-densities and the shifted statistics ``(nk, sd, S)``."""
+        d = XT.shape[0]
         K = self.means.shape[0]
-        nk, sx = np.empty(K), np.empty((K, d))
         if self.full:
-            S = np.empty((K, d, d))
-            total = em_pass_full(X, self.means, self.prec, self.log_const, nk, sx, S)
-        else:
-            S = np.empty((K, d))
-            total = em_pass_diag(X, self.means, self.prec, self.log_const, nk, sx, S)
-        return total, nk, sx, S
+            stats = np.empty((K, d + 1, d + 1))
+            total = em_pass_full(XT, self.means, self.prec, self.log_const, stats)
+            return total, stats[:, d, d], stats[:, :d, d], stats[:, :d, :d]
+        stats, S = np.empty((K, d + 1)), np.empty((K, d))
+        total = em_pass_diag(XT, self.means, np.ascontiguousarray(self.prec[:, 0, :]),
+                             self.log_const, stats, S)
+        return total, stats[:, d], stats[:, :d], S
 
 
-def _m_step_from_stats(nk, sx, S, shift, reg_covar, covariance_type):
-    """Weights, means and covariances from the statistics of one fused pass."""
-    K, d = sx.shape
+def _m_step_from_stats(nk, sd, S, shift, reg_covar, covariance_type):
+    """Weights, means and covariances from the statistics of one fused pass.
+
+    ``sd`` and ``S`` are the first and second moments about ``shift`` (the means
+    the pass used): the new mean is ``shift + sd / nk``.
+    """
+    K, d = sd.shape
     nk = nk + 10 * np.finfo(np.float64).eps
-    means = sx / nk[:, None]
-    delta = means - shift
+    delta = sd / nk[:, None]
+    means = shift + delta
     if covariance_type in ("full", "tied"):
-        iu = np.triu_indices(d, 1)
-        S = S.copy()
-        S[:, iu[1], iu[0]] = S[:, iu[0], iu[1]]  # symmetrise the upper triangles
         if covariance_type == "full":
             cov = S / nk[:, None, None] - delta[:, :, None] * delta[:, None, :]
+            cov = 0.5 * (cov + np.transpose(cov, (0, 2, 1)))
             cov.reshape(K, -1)[:, :: d + 1] += reg_covar
         else:
             cov = (S.sum(axis=0) - np.einsum("k,ka,kb->ab", nk, delta, delta)) / nk.sum()
+            cov = 0.5 * (cov + cov.T)
             cov.flat[:: d + 1] += reg_covar
     else:
         cov = S / nk[:, None] - delta ** 2 + reg_covar
         if covariance_type == "spherical":
             cov = cov.mean(axis=1)
     return nk / nk.sum(), means, cov
+
+
+def _logsumexp_rows(A):
+    """``log sum_k exp(A[i, k])`` per row, stable (numpy's vectorised exp)."""
+    m = A.max(axis=1)
+    m[~np.isfinite(m)] = 0.0
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(A - m[:, None]).sum(axis=1)) + m
 
 
 def _as_float64(X):
@@ -447,14 +454,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return _Kernel(self.weights_, self.means_, self.precisions_cholesky_,
                        self.covariance_type)
 
-    def _em_step(self, X):
-        """One fused E+M pass; returns the lower bound before the M-step."""
-        total, nk, sx, S = self._kernel().em_pass(X)
+    def _em_step(self, XT):
+        """One fused E+M pass over ``XT`` (d, n); returns the lower bound before the
+        M-step (the average log-likelihood under the current parameters)."""
+        total, nk, sd, S = self._kernel().em_pass(XT)
         self.weights_, self.means_, self.covariances_ = _m_step_from_stats(
-            nk, sx, S, self.means_, self.reg_covar, self.covariance_type)
+            nk, sd, S, self.means_, self.reg_covar, self.covariance_type)
         self.precisions_cholesky_ = _compute_precision_cholesky(
             self.covariances_, self.covariance_type)
-        return total / X.shape[0]
+        return total / XT.shape[1]
 
     def _fit(self, X):
         self._validate_params()
@@ -464,6 +472,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                              f"n_components = {self.n_components}, "
                              f"n_samples = {X.shape[0]}")
         X = _as_float64(X)
+        XT = np.ascontiguousarray(X.T)  # the compiled passes read features contiguously
         inits = self._check_initial_parameters(X.shape[1])
         do_init = not (self.warm_start and hasattr(self, "converged_"))
         n_init = self.n_init if do_init else 1
@@ -483,7 +492,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             converged = False
             for n_iter in range(1, self.max_iter + 1):
                 previous = lower_bound
-                lower_bound = self._em_step(X)
+                lower_bound = self._em_step(XT)
                 lower_bounds.append(lower_bound)
                 change = lower_bound - previous
                 self._verbose_iter_end(n_iter, change)
@@ -505,7 +514,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = best_n_iter
         self.lower_bound_ = max_lower_bound
         self.lower_bounds_ = best_lower_bounds
-        return X
+        return XT
 
     def _get_parameters(self):
         return (self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
@@ -553,15 +562,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             Component labels, consistent with ``predict`` on the training data.
         """
-        X = self._fit(X)
-        return np.argmax(self._kernel().weighted_log_prob(X), axis=1)
+        XT = self._fit(X)
+        return np.argmax(self._kernel().weighted_log_prob(XT), axis=1)
 
     # -- predict-time methods --------------------------------------------------------
 
     def _weighted_log_prob(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._kernel().weighted_log_prob(_as_float64(X))
+        return self._kernel().weighted_log_prob(np.ascontiguousarray(X.T, dtype=np.float64))
 
     def score_samples(self, X):
         """Log-density of each sample under the mixture.
@@ -576,7 +585,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         log_prob : ndarray of shape (n_samples,)
             ``log p(x_i)`` in nats.
         """
-        return logsumexp_rows(self._weighted_log_prob(X))
+        return _logsumexp_rows(self._weighted_log_prob(X))
 
     def score(self, X, y=None):
         """Average log-density of the samples.
@@ -624,7 +633,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             Responsibilities (rows sum to one).
         """
         wlp = self._weighted_log_prob(X)
-        return np.exp(wlp - logsumexp_rows(wlp)[:, None])
+        return np.exp(wlp - _logsumexp_rows(wlp)[:, None])
 
     def sample(self, n_samples=1):
         """Draw samples from the fitted mixture.

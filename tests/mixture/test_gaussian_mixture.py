@@ -160,7 +160,7 @@ def test_em_step_equals_closed_form(covariance_type):
     means = resp.T @ X / nk[:, None]
     full = np.array([(resp[:, k, None] * (X - means[k])).T @ (X - means[k]) / nk[k]
                      for k in range(3)])
-    lb = gm._em_step(X)
+    lb = gm._em_step(np.ascontiguousarray(X.T))
     assert lb == pytest.approx(np.mean(logsumexp(logp, axis=1)), rel=1e-10)
     np.testing.assert_allclose(gm.weights_, nk / len(X), rtol=1e-10)
     np.testing.assert_allclose(gm.means_, means, rtol=1e-9, atol=1e-12)
