@@ -113,36 +113,39 @@ def _sparse_interface(M):
 def _sparse_project(X, indptr, indices, data, out):
     """``out = X @ C.T`` for dense ``X`` and CSR ``C`` (rows of ``C`` are components).
 
-    Four rows of ``X`` at a time: each non-zero of ``C`` is read once per four rows
-    and the rows stay in cache while every component gathers from them.
+    Eight rows of ``X`` at a time: each non-zero of ``C`` is read once per eight rows,
+    and those rows stay in cache while every component gathers its columns from them.
     """
     n = X.shape[0]
     k = indptr.shape[0] - 1
-    n4 = n - n % 4
-    for r in range(0, n4, 4):
-        x0, x1, x2, x3 = X[r], X[r + 1], X[r + 2], X[r + 3]
+    n8 = n - n % 8
+    for r in range(0, n8, 8):
         for i in range(k):
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
             for jj in range(indptr[i], indptr[i + 1]):
                 j = indices[jj]
                 v = data[jj]
-                s0 += v * x0[j]
-                s1 += v * x1[j]
-                s2 += v * x2[j]
-                s3 += v * x3[j]
+                s0 += v * X[r, j]
+                s1 += v * X[r + 1, j]
+                s2 += v * X[r + 2, j]
+                s3 += v * X[r + 3, j]
+                s4 += v * X[r + 4, j]
+                s5 += v * X[r + 5, j]
+                s6 += v * X[r + 6, j]
+                s7 += v * X[r + 7, j]
             out[r, i] = s0
             out[r + 1, i] = s1
             out[r + 2, i] = s2
             out[r + 3, i] = s3
-    for r in range(n4, n):
-        x0 = X[r]
+            out[r + 4, i] = s4
+            out[r + 5, i] = s5
+            out[r + 6, i] = s6
+            out[r + 7, i] = s7
+    for r in range(n8, n):
         for i in range(k):
             s0 = 0.0
             for jj in range(indptr[i], indptr[i + 1]):
-                s0 += data[jj] * x0[indices[jj]]
+                s0 += data[jj] * X[r, indices[jj]]
             out[r, i] = s0
     return out
 
