@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._weight_boosting import _input_tags_of, _random_state, _seed_estimator
+from ._weight_boosting import _input_tags_of, _member_inputs, _random_state, _seed_estimator
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
@@ -110,6 +110,7 @@ def _fit_chunk(base, X, y, sample_weight, seeds, draw_args, start, total, verbos
     max_features = draw_args["max_features"]
     subset_features = draw_args["bootstrap_features"] or max_features != n_features
     weights_rows = has_fit_parameter(base, "sample_weight")
+    X, fit_kw = _member_inputs(base, X, order="F")
     estimators, features_list = [], []
     for i, seed in enumerate(seeds):
         if verbose > 1:
@@ -121,12 +122,12 @@ def _fit_chunk(base, X, y, sample_weight, seeds, draw_args, start, total, verbos
             # a row drawn k times gets weight k: no copy of the rows
             counts = np.bincount(rows, minlength=n_samples)
             X_ = X[:, features] if subset_features else X
-            estimator.fit(X_, y, sample_weight=counts)
+            estimator.fit(X_, y, sample_weight=counts, **fit_kw)
         else:
             X_ = X[rows]
             if subset_features:
                 X_ = X_[:, features]
-            estimator.fit(X_, y[rows])
+            estimator.fit(X_, y[rows], **fit_kw)
         estimators.append(estimator)
         features_list.append(features)
     return estimators, features_list
@@ -136,16 +137,17 @@ def _proba_chunk(estimators, features_list, X, n_classes):
     """Summed class probabilities (or votes) of one chunk of classifiers."""
     n_samples = X.shape[0]
     proba = np.zeros((n_samples, n_classes))
+    X, kw = _member_inputs(estimators[0], X)
     for estimator, features in zip(estimators, features_list):
         Xf = X[:, features]
         if hasattr(estimator, "predict_proba"):
-            p = estimator.predict_proba(Xf)
+            p = estimator.predict_proba(Xf, **kw)
             if p.shape[1] == n_classes:
                 proba += p
             else:  # a class was missing from this learner's sample
                 proba[:, estimator.classes_] += p
         else:
-            proba[np.arange(n_samples), estimator.predict(Xf).astype(np.intp)] += 1
+            proba[np.arange(n_samples), estimator.predict(Xf, **kw).astype(np.intp)] += 1
     return proba
 
 
@@ -164,7 +166,8 @@ def _decision_chunk(estimators, features_list, X):
 
 
 def _predict_chunk(estimators, features_list, X):
-    return sum(est.predict(X[:, f]) for est, f in zip(estimators, features_list))
+    X, kw = _member_inputs(estimators[0], X)
+    return sum(est.predict(X[:, f], **kw) for est, f in zip(estimators, features_list))
 
 
 # ---------------------------------------------------------------------------
@@ -568,6 +571,7 @@ class BaggingClassifier(ClassifierMixin, _BaseBagging):
 
     def _set_oob_score(self, X, y):
         n_samples = y.shape[0]
+        X, _ = _member_inputs(self.estimator_, X)  # converted once for all learners
         sums = np.zeros((n_samples, self.n_classes_))
         for estimator, features, mask in zip(self.estimators_, self.estimators_features_,
                                              self._oob_masks()):
@@ -748,12 +752,13 @@ class BaggingRegressor(RegressorMixin, _BaseBagging):
 
     def _set_oob_score(self, X, y):
         n_samples = y.shape[0]
+        X, _ = _member_inputs(self.estimator_, X)  # converted once for all learners
         sums = np.zeros(n_samples)
         counts = np.zeros(n_samples)
         for estimator, features, mask in zip(self.estimators_, self.estimators_features_,
                                              self._oob_masks()):
             if mask.any():
-                sums[mask] += estimator.predict(X[mask][:, features])
+                sums[mask] += _predict_chunk([estimator], [features], X[mask])
                 counts[mask] += 1
         if (counts == 0).any():
             warnings.warn("Some inputs do not have OOB scores. This probably means too "

@@ -16,6 +16,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -73,6 +74,25 @@ def _seed_estimator(estimator, random_state):
     if seeds:
         estimator.set_params(**seeds)
     return estimator
+
+
+_TREE_MODULES = ("mlnotes.tree", "sklearn.tree")
+
+
+def _member_inputs(estimator, X, order="C"):
+    """``X`` as the learners should receive it, and the keyword arguments to add.
+
+    Trees convert their input to float32 and validate it again in every ``fit`` and
+    ``predict``; once the ensemble has validated ``X``, it converts it once for all
+    of them and passes ``check_input=False`` (as scikit-learn's forests do). The
+    conversion is the one the trees would make, so the results do not change.
+    Fitting prefers Fortran order (a column per feature), prediction C order.
+    """
+    if (not issparse(X) and X.ndim == 2
+            and type(estimator).__module__.startswith(_TREE_MODULES)
+            and has_fit_parameter(estimator, "check_input")):
+        return np.asarray(X, dtype=np.float32, order=order), {"check_input": False}
+    return X, {}
 
 
 def _input_tags_of(estimator):
@@ -275,6 +295,9 @@ class _BaseWeightBoosting(MetaEstimatorMixin, BaseEstimator):
         self.estimator_errors_ = np.ones(self.n_estimators, dtype=np.float64)
         rng = _random_state(self.random_state)
         eps = np.finfo(np.float64).eps
+        X_fit, fit_kw = _member_inputs(self.estimator_, X, order="F")
+        X_pred, predict_kw = _member_inputs(self.estimator_, X, order="C")
+        data = (X_fit, fit_kw, X_pred, predict_kw)
         zero_weight = sample_weight == 0.0
 
         for iboost in range(self.n_estimators):
@@ -282,7 +305,7 @@ class _BaseWeightBoosting(MetaEstimatorMixin, BaseEstimator):
             sample_weight = np.clip(sample_weight, eps, None)
             sample_weight[zero_weight] = 0.0
 
-            sample_weight, alpha, error = self._boost(iboost, X, y, sample_weight, rng)
+            sample_weight, alpha, error = self._boost(iboost, data, y, sample_weight, rng)
             if sample_weight is None:  # weak learner no better than chance
                 break
             self.estimator_weights_[iboost] = alpha
@@ -544,10 +567,11 @@ class AdaBoostClassifier(ClassifierMixin, _BaseWeightBoosting):
         self.classes_ = np.unique(y)
         self.n_classes_ = len(self.classes_)
 
-    def _boost(self, iboost, X, y, sample_weight, rng):
+    def _boost(self, iboost, data, y, sample_weight, rng):
+        X_fit, fit_kw, X_pred, predict_kw = data
         estimator = self._make_estimator(rng)
-        estimator.fit(X, y, sample_weight=sample_weight)
-        incorrect = estimator.predict(X) != y
+        estimator.fit(X_fit, y, sample_weight=sample_weight, **fit_kw)
+        incorrect = estimator.predict(X_pred, **predict_kw) != y
         last = iboost == self.n_estimators - 1
         error, alpha, new_weight = _samme_round(incorrect, sample_weight, self.n_classes_,
                                                 self.learning_rate, update=not last)
@@ -569,11 +593,12 @@ class AdaBoostClassifier(ClassifierMixin, _BaseWeightBoosting):
         """Yield ``(alpha_t, per-class vote of learner t)``, shape (n_samples, K)."""
         K = self.n_classes_
         classes = self.classes_
+        X, kw = _member_inputs(self.estimator_, X)
         for estimator, alpha in zip(self.estimators_, self.estimator_weights_):
             if K == 1:  # one class: every learner votes for it, nothing to compare
                 yield alpha, np.zeros((_num_samples(X), 1))
                 continue
-            match = estimator.predict(X)[:, None] == classes[None, :]
+            match = estimator.predict(X, **kw)[:, None] == classes[None, :]
             yield alpha, np.where(match, alpha, -alpha / (K - 1))
 
     def _finish_decision(self, score, norm):
@@ -836,14 +861,15 @@ class AdaBoostRegressor(RegressorMixin, _BaseWeightBoosting):
 
         return DecisionTreeRegressor(max_depth=3)
 
-    def _boost(self, iboost, X, y, sample_weight, rng):
+    def _boost(self, iboost, data, y, sample_weight, rng):
+        X_fit, fit_kw, X_pred, predict_kw = data
         estimator = self._make_estimator(rng)
-        n_samples = _num_samples(X)
+        n_samples = _num_samples(X_pred)
         # weighted bootstrap: the weights are sampling probabilities
         rows = rng.choice(np.arange(n_samples), size=n_samples, replace=True,
                           p=sample_weight)
-        estimator.fit(X[rows], y[rows])
-        abs_error = np.abs(estimator.predict(X) - y)
+        estimator.fit(X_fit[rows], y[rows], **fit_kw)
+        abs_error = np.abs(estimator.predict(X_pred, **predict_kw) - y)
         last = iboost == self.n_estimators - 1
         error, alpha, new_weight = _r2_round(abs_error, sample_weight, self.loss,
                                              self.learning_rate, update=not last)
@@ -856,7 +882,8 @@ class AdaBoostRegressor(RegressorMixin, _BaseWeightBoosting):
         return new_weight, alpha, error
 
     def _all_predictions(self, X):
-        return np.column_stack([est.predict(X) for est in self.estimators_])
+        X, kw = _member_inputs(self.estimator_, X)
+        return np.column_stack([est.predict(X, **kw) for est in self.estimators_])
 
     def predict(self, X):
         """Weighted median of the learners' predictions.
