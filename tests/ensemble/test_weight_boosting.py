@@ -108,6 +108,8 @@ def test_default_classifier_held_out_score(loader):
     assert type(ours.estimators_[0]).__module__.startswith("mlnotes.tree")
     assert ours.estimators_[0].max_depth == 1
     assert abs(ours.score(X_test, y_test) - ref.score(X_test, y_test)) <= 0.02
+    assert np.all(ours.feature_importances_ >= 0)
+    assert ours.feature_importances_.sum() == pytest.approx(1.0)
 
 
 def test_default_regressor_held_out_score():
@@ -318,6 +320,14 @@ def test_other_weak_learner_and_sample_weight():
                                                                                  y[50:])
     np.testing.assert_allclose(ours.estimator_weights_, dropped.estimator_weights_,
                                rtol=1e-6)
+
+
+def test_global_rng_untouched_with_random_state_none():
+    """random_state=None draws fresh entropy, never numpy's global generator."""
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    state = np.random.get_state()[1].copy()
+    AdaBoostRegressor(SkTreeRegressor(max_depth=2), n_estimators=3).fit(X, y)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
 
 
 # ------------------------------------------------------------------ properties
