@@ -118,8 +118,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             raise ValueError(
                 f"Metric '{self.metric}' not valid. Use "
                 f"sorted(mlnotes.neighbors.VALID_METRICS['{self.algorithm}']) to get "
-                "valid options. Metric can also be a callable function (with "
-                "algorithm='brute' or 'auto')."
+                "valid options. Metric can also be a callable function."
             )
         if self.metric_params is not None and "p" in self.metric_params \
                 and self.p is not None:
@@ -259,8 +258,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         if self.metric != "precomputed":
             return validate_data(self, X, reset=False, order="C", dtype=np.float64)
         try:
-            return validate_data(self, X, reset=False, order="C", dtype=np.float64,
-                                 ensure_non_negative=True)
+            X = validate_data(self, X, reset=False, order="C", dtype=np.float64)
         except ValueError as exc:
             shape = getattr(X, "shape", None) or np.shape(X)
             if len(shape) == 2 and shape[1] != self.n_samples_fit_:
@@ -269,6 +267,9 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
                     f"{tuple(shape)} for {self.n_samples_fit_} indexed. {exc}"
                 ) from None
             raise
+        if np.any(X < 0):
+            raise ValueError("Negative values in data passed to X.")
+        return X
 
     def _query_block(self, X, k):
         """``(dist, ind)`` of the ``k`` nearest fitted points of every row of ``X``."""

@@ -190,16 +190,16 @@ class KDTree:
     >>> ind
     array([[0, 3, 1]])
     >>> np.round(dist, 3)
-    array([[0.   , 0.194, 0.448]])
+    array([[0.   , 0.197, 0.295]])
     >>> tree.query_radius(X[:1], r=0.3, count_only=True)
-    array([2])
+    array([3])
     """
 
     valid_metrics = ["euclidean", "l2", "minkowski", "p", "manhattan", "cityblock", "l1",
                      "chebyshev", "infinity"]
 
     def __init__(self, X, leaf_size=40, metric="minkowski", **kwargs):
-        data = check_array(X, dtype=np.float64, order="C", input_name="X")
+        data = check_array(X, dtype=np.float64, order="C")
         if data.size == 0:
             raise ValueError("X is an empty array")
         if not isinstance(leaf_size, Integral) or isinstance(leaf_size, bool):
@@ -254,7 +254,7 @@ class KDTree:
         return self.data, self.idx_array, self.node_data, self.node_bounds
 
     def _check_query(self, X):
-        X = check_array(X, dtype=np.float64, order="C", input_name="X")
+        X = check_array(X, dtype=np.float64, order="C")
         if X.shape[1] != self.data.shape[1]:
             raise ValueError("query data dimension must match training data dimension")
         return X
