@@ -31,7 +31,7 @@ def _row_sq_norms(A):
 
 
 @njit(cache=True, nogil=True)
-def assign_labels(X, centers, labels, sample_weight, sums, weights, update):
+def assign_labels(X, centers, labels, sample_weight, sums, weights, update, with_inertia):
     """Assignment step (and, if ``update``, the sums of the update step).
 
     Parameters
@@ -42,11 +42,13 @@ def assign_labels(X, centers, labels, sample_weight, sums, weights, update):
     sample_weight : float64 array (n,)
     sums, weights : float64 arrays (k, d) and (k,), output when ``update``
     update : bool
+    with_inertia : bool
 
     Returns
     -------
     inertia : float
-        ``sum_i w_i ||x_i - c_{l_i}||^2`` for the new labels and the given centres.
+        ``sum_i w_i ||x_i - c_{l_i}||^2`` for the new labels and the given centres
+        (exact differences), if ``with_inertia``; else 0.
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -76,11 +78,12 @@ def assign_labels(X, centers, labels, sample_weight, sums, weights, update):
             row = start + i
             labels[row] = lab
             wi = sample_weight[row]
-            dist = 0.0
-            for f in range(d):
-                diff = X[row, f] - centers[lab, f]
-                dist += diff * diff
-            inertia += wi * dist
+            if with_inertia:
+                dist = 0.0
+                for f in range(d):
+                    diff = X[row, f] - centers[lab, f]
+                    dist += diff * diff
+                inertia += wi * dist
             if update:
                 weights[lab] += wi
                 for f in range(d):
@@ -157,7 +160,7 @@ def lloyd_iter(X, sample_weight, centers_old, centers_new, weights, labels):
     distinct points than clusters) is put on the heaviest cluster's centre.
     """
     k, d = centers_old.shape
-    assign_labels(X, centers_old, labels, sample_weight, centers_new, weights, True)
+    assign_labels(X, centers_old, labels, sample_weight, centers_new, weights, True, False)
     _relocate_empty(X, sample_weight, centers_old, centers_new, weights, labels)
     heaviest = 0
     for j in range(1, k):
@@ -223,7 +226,7 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, tol):
         inertia = inertia_of(X, sample_weight, centers, labels)
     else:
         inertia = assign_labels(X, centers, labels, sample_weight, centers_new, weights,
-                                False)
+                                False, True)
     return labels, inertia, centers, it + 1
 
 

@@ -131,10 +131,14 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     >>> from mlnotes.cluster import kmeans_plusplus
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
     >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
-    >>> sorted(centers[:, 0].tolist())
-    [1, 10]
+    >>> centers
+    array([[10,  2],
+           [ 1,  0]])
+    >>> indices
+    array([3, 2])
     """
-    X = check_array(X, dtype=_FLOATS)
+    X_in = check_array(X)  # the centres keep the input's dtype, as in scikit-learn
+    X = check_array(X_in, dtype=_FLOATS)
     sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
     if X.shape[0] < n_clusters:
         raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
@@ -148,8 +152,9 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
             f"be equal to the length of n_samples {X.shape[0]}."
         )
     random_state = check_random_state(random_state)
-    return _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight, random_state,
-                            n_local_trials)
+    _, indices = _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight,
+                                  random_state, n_local_trials)
+    return X_in[indices].copy(), indices
 
 
 def _as_float64(X):
@@ -158,13 +163,15 @@ def _as_float64(X):
     return X if X.flags.writeable else X.copy()
 
 
-def _labels_inertia(X, centers):
-    """Labels (int32) and unweighted inertia of ``X`` for fixed ``centers``."""
-    X = _as_float64(X)
+def _labels_inertia(X, centers, sample_weight=None, with_inertia=True):
+    """Labels (int32) and (weighted) inertia of ``X`` for fixed ``centers``."""
+    X = np.ascontiguousarray(X, dtype=np.float64)  # read-only input is read as is
     labels = np.empty(X.shape[0], dtype=np.int32)
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0])
     k, d = centers.shape
-    inertia = assign_labels(X, _as_float64(centers), labels, np.ones(X.shape[0]),
-                            np.empty((k, d)), np.empty(k), False)
+    inertia = assign_labels(X, _as_float64(centers), labels, sample_weight,
+                            np.empty((k, d)), np.empty(k), False, with_inertia)
     return labels, inertia
 
 
@@ -500,7 +507,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         """
         check_is_fitted(self)
         X = self._check_test_data(X)
-        return _labels_inertia(X, self.cluster_centers_)[0]
+        return _labels_inertia(X, self.cluster_centers_, with_inertia=False)[0]
 
     def transform(self, X):
         """Distances of the points to every centre.
@@ -548,11 +555,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         X = self._check_test_data(X)
         sample_weight = _as_float64(_check_sample_weight(sample_weight, X,
                                                          dtype=np.float64))
-        X64 = _as_float64(X)
-        k, d = self.cluster_centers_.shape
-        labels = np.empty(X64.shape[0], dtype=np.int32)
-        inertia = assign_labels(X64, _as_float64(self.cluster_centers_), labels,
-                                sample_weight, np.empty((k, d)), np.empty(k), False)
+        _, inertia = _labels_inertia(X, self.cluster_centers_, sample_weight)
         return -float(inertia)
 
     def __sklearn_tags__(self):

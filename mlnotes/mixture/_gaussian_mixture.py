@@ -124,14 +124,16 @@ class _Kernel:
         elif covariance_type == "tied":
             self.prec = np.ascontiguousarray(np.broadcast_to(prec_chol.T, (K, d, d)))
         elif covariance_type == "diag":
-            self.prec = np.ascontiguousarray((prec_chol ** 2)[:, None, :])
+            self.prec = np.ascontiguousarray(prec_chol ** 2)
         else:
-            self.prec = np.ascontiguousarray(
-                np.repeat((prec_chol ** 2)[:, None], d, axis=1)[:, None, :])
+            self.prec = np.ascontiguousarray(np.repeat((prec_chol ** 2)[:, None], d, axis=1))
 
     def weighted_log_prob(self, XT):
         """(n, K) weighted log-densities of the samples ``XT`` (d, n)."""
-        return weighted_log_prob(XT, self.means, self.prec, self.log_const, self.full)
+        K, d = self.means.shape
+        full, diag = ((self.prec, np.empty((K, d))) if self.full
+                      else (np.empty((K, d, d)), self.prec))
+        return weighted_log_prob(XT, self.means, full, diag, self.log_const, self.full)
 
     def em_pass(self, XT):
         """Sum of the log-densities and the shifted statistics ``(nk, sd, S)``."""
@@ -142,8 +144,7 @@ class _Kernel:
             total = em_pass_full(XT, self.means, self.prec, self.log_const, stats)
             return total, stats[:, d, d], stats[:, :d, d], stats[:, :d, :d]
         stats, S = np.empty((K, d + 1)), np.empty((K, d))
-        total = em_pass_diag(XT, self.means, np.ascontiguousarray(self.prec[:, 0, :]),
-                             self.log_const, stats, S)
+        total = em_pass_diag(XT, self.means, self.prec, self.log_const, stats, S)
         return total, stats[:, d], stats[:, :d], S
 
 

@@ -247,11 +247,11 @@ def em_pass_diag(XT, means, precisions, log_const, stats, S):
 
 
 @njit(cache=True, nogil=True)
-def weighted_log_prob(XT, means, prec, log_const, full):
+def weighted_log_prob(XT, means, prec_chol_t, precisions, log_const, full):
     """``log pi_k + log N(x_i | mu_k, Sigma_k)`` as an (n, K) array.
 
-    ``prec`` is ``prec_chol_t`` (K, d, d) when ``full``, else the diagonal
-    precisions (K, d).
+    Uses ``prec_chol_t`` (K, d, d) when ``full``, else the diagonal
+    ``precisions`` (K, d); the other argument is not read.
     """
     d, n = XT.shape
     K = means.shape[0]
@@ -264,9 +264,9 @@ def weighted_log_prob(XT, means, prec, log_const, full):
         b = min(BLOCK, n - start)
         _load_block(XT, start, b, means, A)
         if full:
-            _log_prob_full(A, prec, log_const, wlp, acc)
+            _log_prob_full(A, prec_chol_t, log_const, wlp, acc)
         else:
-            _log_prob_diag(A, prec[:, 0, :], log_const, wlp, Q)
+            _log_prob_diag(A, precisions, log_const, wlp, Q)
         for t in range(b):
             for k in range(K):
                 out[start + t, k] = wlp[k, t]
