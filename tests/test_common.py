@@ -39,6 +39,16 @@ EXPECTED_FAILED_CHECKS = {
     # but ours passes them (the weighted objective is exactly the repeated one), so they
     # run as ordinary checks here.
     "Ridge": {"check_non_transformer_estimators_n_iter": "n_iter_ cannot be easily accessed."},
+    # RandomForestClassifier: scikit-learn also lists
+    # check_classifiers_one_label_sample_weights, which ours passes.
+    "RandomForestClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "RandomForestRegressor": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
     "KMeans": {
         "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
         "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
@@ -67,6 +77,8 @@ INIT_PARAMS = {
     "Lasso": dict(max_iter=5),
     "ElasticNet": dict(max_iter=5),
     "BayesianRidge": dict(max_iter=5),
+    "RandomForestClassifier": dict(n_estimators=5),
+    "RandomForestRegressor": dict(n_estimators=5),
     "MLPClassifier": dict(max_iter=100),
     "MLPRegressor": dict(max_iter=100),
     "GaussianRandomProjection": dict(n_components=2),

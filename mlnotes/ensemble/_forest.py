@@ -364,31 +364,6 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
         return tags
 
 
-_FOREST_NOTES = r"""
-    Chapter 13 of the notes (random forests). Each of the :math:`B` trees is
-    grown, without pruning, on a bootstrap sample of the training set (drawn
-    with replacement, passed to the tree as integer sample weights) and
-    considers only ``max_features`` randomly drawn features at each node. The
-    forest averages the trees,
-
-    .. math::
-
-        \hat f(x) = \frac{1}{B} \sum_{b=1}^{B} T_b(x),
-
-    (class frequencies for classification, whose arg-max is the predicted
-    class). Bagging lowers the variance of the deep, unbiased trees; the
-    feature sampling decorrelates them, since the variance of an average of
-    :math:`B` trees of variance :math:`\sigma^2` and pairwise correlation
-    :math:`\rho` is :math:`\rho\sigma^2 + (1 - \rho)\sigma^2 / B`. The
-    out-of-bag estimate scores each training sample with the trees whose
-    bootstrap sample missed it (about :math:`e^{-1} \approx 37\%` of them).
-
-    The trees are grown by the numba kernel of :mod:`mlnotes.tree`, which
-    releases the GIL, so ``n_jobs`` threads grow them in parallel. The same
-    ``random_state`` gives the same trees, bootstrap samples and predictions
-    as scikit-learn's forest. Missing values (NaN) are rejected, sparse input
-    is densified.
-"""
 
 
 class ForestClassifier(ClassifierMixin, BaseForest):
@@ -648,7 +623,31 @@ default=None
     mlnotes.tree.DecisionTreeClassifier : a single tree.
 
     Notes
-    -----""" + _FOREST_NOTES + r"""
+    -----
+    Chapter 13 of the notes (random forests). Each of the :math:`B` trees is
+    grown, without pruning, on a bootstrap sample of the training set (drawn
+    with replacement, passed to the tree as integer sample weights) and
+    considers only ``max_features`` randomly drawn features at each node. The
+    forest averages the trees,
+
+    .. math::
+
+        \hat f(x) = \frac{1}{B} \sum_{b=1}^{B} T_b(x),
+
+    (class frequencies for classification, whose arg-max is the predicted
+    class). Bagging lowers the variance of the deep, unbiased trees; the
+    feature sampling decorrelates them, since the variance of an average of
+    :math:`B` trees of variance :math:`\sigma^2` and pairwise correlation
+    :math:`\rho` is :math:`\rho\sigma^2 + (1 - \rho)\sigma^2 / B`. The
+    out-of-bag estimate scores each training sample with the trees whose
+    bootstrap sample missed it (about :math:`e^{-1} \approx 37\%` of them).
+
+    The trees are grown by the numba kernel of :mod:`mlnotes.tree`, which
+    releases the GIL, so ``n_jobs`` threads grow them in parallel. The same
+    ``random_state`` gives the same trees, bootstrap samples and predictions
+    as scikit-learn's forest. Missing values (NaN) are rejected, sparse input
+    is densified.
+
     References
     ----------
     L. Breiman, "Random Forests", *Machine Learning* 45(1), 5-32, 2001.
@@ -789,7 +788,31 @@ class RandomForestRegressor(ForestRegressor):
     mlnotes.tree.DecisionTreeRegressor : a single tree.
 
     Notes
-    -----""" + _FOREST_NOTES + r"""
+    -----
+    Chapter 13 of the notes (random forests). Each of the :math:`B` trees is
+    grown, without pruning, on a bootstrap sample of the training set (drawn
+    with replacement, passed to the tree as integer sample weights) and
+    considers only ``max_features`` randomly drawn features at each node. The
+    forest averages the trees,
+
+    .. math::
+
+        \hat f(x) = \frac{1}{B} \sum_{b=1}^{B} T_b(x),
+
+    (class frequencies for classification, whose arg-max is the predicted
+    class). Bagging lowers the variance of the deep, unbiased trees; the
+    feature sampling decorrelates them, since the variance of an average of
+    :math:`B` trees of variance :math:`\sigma^2` and pairwise correlation
+    :math:`\rho` is :math:`\rho\sigma^2 + (1 - \rho)\sigma^2 / B`. The
+    out-of-bag estimate scores each training sample with the trees whose
+    bootstrap sample missed it (about :math:`e^{-1} \approx 37\%` of them).
+
+    The trees are grown by the numba kernel of :mod:`mlnotes.tree`, which
+    releases the GIL, so ``n_jobs`` threads grow them in parallel. The same
+    ``random_state`` gives the same trees, bootstrap samples and predictions
+    as scikit-learn's forest. Missing values (NaN) are rejected, sparse input
+    is densified.
+
     References
     ----------
     L. Breiman, "Random Forests", *Machine Learning* 45(1), 5-32, 2001.

@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
     _check_n_features,
     _check_sample_weight,
     assert_all_finite,
+    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
@@ -134,6 +135,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _validate_X_y(self, X, y):
+        if y is not None and not isinstance(y, str):
+            check_consistent_length(X, y)
         X, y = validate_data(
             self, X, y,
             validate_separately=(
@@ -429,30 +432,6 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
         return tags
 
 
-_TREE_NOTES = r"""
-    Chapter 13 of the notes (decision trees). A node :math:`t` holding the
-    weighted samples :math:`S_t` (total weight :math:`N_t`) is split on the
-    feature :math:`j` and threshold :math:`\theta` into
-    :math:`S_L = \{x \in S_t : x_j \le \theta\}` and :math:`S_R`, chosen
-    greedily to maximise the weighted impurity decrease (the information gain
-    for the entropy)
-
-    .. math::
-
-        \Delta(t; j, \theta) = \frac{N_t}{N}\Big( H(S_t)
-            - \frac{N_L}{N_t} H(S_L) - \frac{N_R}{N_t} H(S_R) \Big),
-
-    where :math:`N` is the total weight of the training set. The thresholds
-    tried are the midpoints between consecutive distinct values of
-    :math:`x_j` in the node (found by sorting the node's samples along
-    :math:`x_j`); the candidate features are ``max_features`` of them drawn
-    at random without replacement at every node. A node becomes a leaf when it
-    is pure, too small (``min_samples_split``, ``min_samples_leaf``,
-    ``min_weight_fraction_leaf``), too deep (``max_depth``), or when the best
-    decrease is below ``min_impurity_decrease``. With ``max_leaf_nodes`` the
-    tree grows best first: the leaf with the largest :math:`\Delta` is split
-    next.
-"""
 
 
 class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
@@ -535,7 +514,30 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     mlnotes.ensemble.RandomForestClassifier : bagged randomised trees.
 
     Notes
-    -----""" + _TREE_NOTES + r"""
+    -----
+    Chapter 13 of the notes (decision trees). A node :math:`t` holding the
+    weighted samples :math:`S_t` (total weight :math:`N_t`) is split on the
+    feature :math:`j` and threshold :math:`\theta` into
+    :math:`S_L = \{x \in S_t : x_j \le \theta\}` and :math:`S_R`, chosen
+    greedily to maximise the weighted impurity decrease (the information gain
+    for the entropy)
+
+    .. math::
+
+        \Delta(t; j, \theta) = \frac{N_t}{N}\Big( H(S_t)
+            - \frac{N_L}{N_t} H(S_L) - \frac{N_R}{N_t} H(S_R) \Big),
+
+    where :math:`N` is the total weight of the training set. The thresholds
+    tried are the midpoints between consecutive distinct values of
+    :math:`x_j` in the node (found by sorting the node's samples along
+    :math:`x_j`); the candidate features are ``max_features`` of them drawn
+    at random without replacement at every node. A node becomes a leaf when it
+    is pure, too small (``min_samples_split``, ``min_samples_leaf``,
+    ``min_weight_fraction_leaf``), too deep (``max_depth``), or when the best
+    decrease is below ``min_impurity_decrease``. With ``max_leaf_nodes`` the
+    tree grows best first: the leaf with the largest :math:`\Delta` is split
+    next.
+
     For classification, with :math:`p_k` the weighted frequency of class
     :math:`k` among the samples of a node, the impurities are
 
@@ -749,7 +751,30 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     mlnotes.ensemble.RandomForestRegressor : bagged randomised trees.
 
     Notes
-    -----""" + _TREE_NOTES + r"""
+    -----
+    Chapter 13 of the notes (decision trees). A node :math:`t` holding the
+    weighted samples :math:`S_t` (total weight :math:`N_t`) is split on the
+    feature :math:`j` and threshold :math:`\theta` into
+    :math:`S_L = \{x \in S_t : x_j \le \theta\}` and :math:`S_R`, chosen
+    greedily to maximise the weighted impurity decrease (the information gain
+    for the entropy)
+
+    .. math::
+
+        \Delta(t; j, \theta) = \frac{N_t}{N}\Big( H(S_t)
+            - \frac{N_L}{N_t} H(S_L) - \frac{N_R}{N_t} H(S_R) \Big),
+
+    where :math:`N` is the total weight of the training set. The thresholds
+    tried are the midpoints between consecutive distinct values of
+    :math:`x_j` in the node (found by sorting the node's samples along
+    :math:`x_j`); the candidate features are ``max_features`` of them drawn
+    at random without replacement at every node. A node becomes a leaf when it
+    is pure, too small (``min_samples_split``, ``min_samples_leaf``,
+    ``min_weight_fraction_leaf``), too deep (``max_depth``), or when the best
+    decrease is below ``min_impurity_decrease``. With ``max_leaf_nodes`` the
+    tree grows best first: the leaf with the largest :math:`\Delta` is split
+    next.
+
     For regression the impurity of a node with weights :math:`w_i` and mean
     :math:`\bar y` is the weighted variance, or the half Poisson deviance,
 
