@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -27,6 +28,13 @@ from ._k_means_fast import (
     kmeans_plusplus_core,
     kmeans_single_lloyd,
 )
+from ._k_means_sparse import (
+    assign_labels_csr,
+    csr_mean_variance,
+    csr_row_sq_norms,
+    kmeans_plusplus_core_csr,
+    kmeans_single_lloyd_csr,
+)
 
 __all__ = ["KMeans", "kmeans_plusplus"]
 
@@ -39,7 +47,7 @@ def _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight, random_state
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
     n_clusters : int
     x_squared_norms : ndarray of shape (n_samples,)
     sample_weight : ndarray of shape (n_samples,)
@@ -59,6 +67,13 @@ def _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight, random_state
     # the uniform numbers of the D^2 draws, consumed in the order scikit-learn does
     first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
+    if sp.issparse(X):
+        data, ind, ptr = _csr_arrays(X)
+        indices = kmeans_plusplus_core_csr(data, ind, ptr, X.shape[1],
+                                           _as_float64(x_squared_norms),
+                                           _as_float64(sample_weight), int(first), uniforms)
+        indices = indices.astype(int, copy=False)
+        return X[indices].toarray(), indices
     indices = kmeans_plusplus_core(_as_float64(X), _as_float64(x_squared_norms),
                                    _as_float64(sample_weight), int(first), uniforms)
     indices = indices.astype(int, copy=False)
@@ -67,7 +82,7 @@ def _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight, random_state
 
 @validate_params(
     {
-        "X": ["array-like"],
+        "X": ["array-like", "sparse matrix"],
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "sample_weight": ["array-like", None],
         "x_squared_norms": ["array-like", None],
@@ -82,7 +97,7 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data to pick the seeds from.
     n_clusters : int
         Number of centres to choose.
@@ -137,13 +152,14 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     >>> indices
     array([3, 2])
     """
-    X_in = check_array(X)  # the centres keep the input's dtype, as in scikit-learn
-    X = check_array(X_in, dtype=_FLOATS)
+    # the centres keep the input's dtype, as in scikit-learn
+    X_in = check_array(X, accept_sparse="csr")
+    X = check_array(X_in, accept_sparse="csr", dtype=_FLOATS)
     sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
     if X.shape[0] < n_clusters:
         raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
     if x_squared_norms is None:
-        x_squared_norms = np.einsum("ij,ij->i", X, X)
+        x_squared_norms = _row_sq_norms(X)
     else:
         x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
     if x_squared_norms.shape[0] != X.shape[0]:
@@ -154,7 +170,24 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     random_state = check_random_state(random_state)
     _, indices = _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight,
                                   random_state, n_local_trials)
-    return X_in[indices].copy(), indices
+    centers = X_in[indices]
+    return (centers.toarray() if sp.issparse(centers) else centers.copy()), indices
+
+
+def _csr_arrays(X):
+    """``data`` (float64), ``indices`` and ``indptr`` (int64) of a CSR matrix: one
+    numba specialisation whatever the input's dtypes."""
+    X = sp.csr_matrix(X)
+    return (np.ascontiguousarray(X.data, dtype=np.float64),
+            np.ascontiguousarray(X.indices, dtype=np.int64),
+            np.ascontiguousarray(X.indptr, dtype=np.int64))
+
+
+def _row_sq_norms(X):
+    if sp.issparse(X):
+        data, _, indptr = _csr_arrays(X)
+        return csr_row_sq_norms(data, indptr)
+    return np.einsum("ij,ij->i", X, X)
 
 
 def _as_float64(X):
@@ -164,12 +197,18 @@ def _as_float64(X):
 
 
 def _labels_inertia(X, centers, sample_weight=None, with_inertia=True):
-    """Labels (int32) and (weighted) inertia of ``X`` for fixed ``centers``."""
-    X = np.ascontiguousarray(X, dtype=np.float64)  # read-only input is read as is
+    """Labels (int32) and (weighted) inertia of ``X`` (dense or CSR) for fixed ``centers``."""
     labels = np.empty(X.shape[0], dtype=np.int32)
     if sample_weight is None:
         sample_weight = np.ones(X.shape[0])
     k, d = centers.shape
+    if sp.issparse(X):
+        data, ind, ptr = _csr_arrays(X)
+        inertia = assign_labels_csr(data, ind, ptr, _as_float64(centers), labels,
+                                    sample_weight, np.empty((k, d)), np.empty(k), False,
+                                    with_inertia)
+        return labels, inertia
+    X = np.ascontiguousarray(X, dtype=np.float64)  # read-only input is read as is
     inertia = assign_labels(X, _as_float64(centers), labels, sample_weight,
                             np.empty((k, d)), np.empty(k), False, with_inertia)
     return labels, inertia
@@ -210,7 +249,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         Seeds the initialisation.
     copy_x : bool, default=True
         Kept for compatibility with scikit-learn: ``X`` is never modified (the
-        computation runs on a centred float64 copy).
+        computation runs on a centred float64 copy, or a float64 CSR copy).
     algorithm : {"lloyd", "elkan"}, default="lloyd"
         ``"lloyd"`` is the classical two-step iteration. ``"elkan"`` is accepted
         for compatibility and runs the same Lloyd iterations (Elkan's
@@ -268,7 +307,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
     the same ``random_state`` the seeds, the iterations and the result are
     scikit-learn's (up to rounding).
 
-    Sparse input is not supported (scikit-learn accepts CSR matrices).
+    Sparse (CSR) data are not centred; their distances are computed over the
+    stored entries in compiled loops (:mod:`mlnotes.cluster._k_means_sparse`).
 
     References
     ----------
@@ -361,14 +401,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             centers = X[seeds]
         elif callable(init):
             centers = init(X, self.n_clusters, random_state=random_state)
-            centers = check_array(centers, dtype=X.dtype, copy=False, order="C")
+            centers = check_array(centers, accept_sparse="csr", dtype=X.dtype, copy=False,
+                                  order="C")
             self._check_centers(X, centers)
         else:
             centers = init
+        if sp.issparse(centers):
+            centers = centers.toarray()
         return np.array(centers, dtype=np.float64, order="C")
 
     def _check_test_data(self, X):
-        return validate_data(self, X, reset=False, dtype=_FLOATS, order="C")
+        return validate_data(self, X, reset=False, accept_sparse="csr", dtype=_FLOATS,
+                             order="C")
 
     # -- fit ----------------------------------------------------------------------
 
@@ -377,7 +421,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training points.
         y : Ignored
             Not used, present for API consistency.
@@ -391,7 +435,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             The fitted estimator.
         """
         self._validate_params()
-        X = validate_data(self, X, dtype=_FLOATS, order="C")
+        X = validate_data(self, X, accept_sparse="csr", dtype=_FLOATS, order="C")
         in_dtype = X.dtype
         if X.shape[0] < self.n_clusters:
             raise ValueError(
@@ -411,13 +455,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             init = check_array(init, dtype=np.float64, copy=True, order="C")
             self._check_centers(X, init)
 
-        # centre the data (a float64 copy) for accurate distance computations
-        X64 = np.empty(X.shape)
-        X_mean, x_sq_norms = center_rows(X, X64)
-        if init_is_array:
-            init = init - X_mean
-        # tol is relative to the mean per-feature variance of X
-        tol = float(x_sq_norms.sum() / X.size * self.tol)
+        if sp.issparse(X):
+            # sparse data stay uncentred (centring would make them dense)
+            csr = _csr_arrays(X)
+            X64 = sp.csr_matrix(csr, shape=X.shape)
+            X_mean = np.zeros(X.shape[1])
+            x_sq_norms = csr_row_sq_norms(csr[0], csr[2])
+            tol = float(csr_mean_variance(*csr, X.shape[1]) * self.tol)
+        else:
+            # centre the data (a float64 copy) for accurate distance computations
+            X64 = np.empty(X.shape)
+            X_mean, x_sq_norms = center_rows(X, X64)
+            if init_is_array:
+                init = init - X_mean
+            # tol is relative to the mean per-feature variance of X
+            tol = float(x_sq_norms.sum() / X.size * self.tol)
 
         best = None
         for _ in range(n_init):
@@ -425,8 +477,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                                                 sample_weight)
             if self.verbose:
                 print("Initialization complete")
-            labels, inertia, centers, n_iter = kmeans_single_lloyd(
-                X64, sample_weight, centers_init, self.max_iter, tol)
+            if sp.issparse(X64):
+                labels, inertia, centers, n_iter = kmeans_single_lloyd_csr(
+                    *csr, sample_weight, centers_init, self.max_iter, tol)
+            else:
+                labels, inertia, centers, n_iter = kmeans_single_lloyd(
+                    X64, sample_weight, centers_init, self.max_iter, tol)
             if self.verbose:
                 print(f"Run finished after {n_iter} iterations, inertia {inertia}.")
             # a run replaces the best one if its inertia is lower and it is not the
@@ -456,7 +512,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training points.
         y : Ignored
             Not used, present for API consistency.
@@ -475,7 +531,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training points.
         y : Ignored
             Not used, present for API consistency.
@@ -497,7 +553,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Points to label.
 
         Returns
@@ -514,7 +570,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Points to transform.
 
         Returns
@@ -526,10 +582,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         return self._transform(self._check_test_data(X))
 
     def _transform(self, X):
-        X64 = np.asarray(X, dtype=np.float64)
+        X64 = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
         C = np.asarray(self.cluster_centers_, dtype=np.float64)
-        D = -2.0 * (X64 @ C.T)
-        D += np.einsum("ij,ij->i", X64, X64)[:, None]
+        D = -2.0 * np.asarray(X64 @ C.T)
+        D += _row_sq_norms(X64)[:, None]
         D += np.einsum("ij,ij->i", C, C)[None, :]
         np.maximum(D, 0.0, out=D)
         return np.sqrt(D, out=D).astype(X.dtype, copy=False)
@@ -539,7 +595,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Points to score.
         y : Ignored
             Not used, present for API consistency.
@@ -560,5 +616,5 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

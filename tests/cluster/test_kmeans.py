@@ -245,3 +245,46 @@ def test_labels_are_nearest_centres_and_relabel_invariance(seed, k, n):
         warnings.simplefilter("ignore", ConvergenceWarning)
         moved = KMeans(k, random_state=seed % 100).fit(3.0 * X + 7.0)
     assert adjusted_rand_score(km.labels_, moved.labels_) == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------- sparse input
+
+
+def _sparse_blobs(seed=13):
+    import scipy.sparse as sp
+
+    X, y = _blobs(n=600, d=30, k=4, std=2.0, seed=seed)
+    X[np.abs(X) < 3] = 0.0  # about half the entries stored
+    return X, sp.csr_matrix(X), y
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_sparse_parity_with_sklearn(init):
+    X, Xs, _ = _sparse_blobs()
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    params = dict(n_clusters=4, init=init, n_init=2, random_state=0)
+    ours = KMeans(**params).fit(Xs, sample_weight=sw)
+    ref = sk_cluster.KMeans(**params).fit(Xs, sample_weight=sw)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-9)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, atol=1e-9)
+    np.testing.assert_allclose(ours.transform(Xs), ref.transform(Xs), rtol=1e-9)
+    assert ours.score(Xs) == pytest.approx(ref.score(Xs), rel=1e-9)
+    c1, i1 = kmeans_plusplus(Xs, 4, random_state=5)
+    c2, i2 = sk_cluster.kmeans_plusplus(Xs, 4, random_state=5)
+    np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_array_equal(c1, X[i1])
+
+
+def test_sparse_equals_dense():
+    """Same seeds, same problem: the sparse path (uncentred) and the dense path
+    (centred) find the same clustering."""
+    import scipy.sparse as sp
+
+    X, Xs, _ = _sparse_blobs(seed=14)
+    dense = KMeans(4, random_state=0).fit(X)
+    for fmt in ("csr", "csc", "coo"):
+        sparse = KMeans(4, random_state=0).fit(sp.csr_matrix(Xs).asformat(fmt))
+        np.testing.assert_array_equal(sparse.labels_, dense.labels_)
+        assert sparse.inertia_ == pytest.approx(dense.inertia_, rel=1e-9)
+        np.testing.assert_array_equal(sparse.predict(X), dense.predict(Xs))
