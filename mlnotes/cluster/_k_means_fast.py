@@ -338,3 +338,158 @@ def kmeans_plusplus_core(X, x_sq_norms, sample_weight, first, uniforms):
             closest[i] = dist[i, best]
         indices[c] = cand[best]
     return indices
+
+
+@njit(cache=True, nogil=True)
+def _dist(X, i, centers, j):
+    d = X.shape[1]
+    s = 0.0
+    for f in range(d):
+        diff = X[i, f] - centers[j, f]
+        s += diff * diff
+    return np.sqrt(s)
+
+
+@njit(cache=True, nogil=True)
+def _center_geometry(centers, half, next_half):
+    """``half[a, b] = ||c_a - c_b|| / 2`` and ``next_half[a] = min_{b != a} half[a, b]``."""
+    k = centers.shape[0]
+    for a in range(k):
+        half[a, a] = 0.0
+        for b in range(a + 1, k):
+            h = 0.5 * _dist(centers, a, centers, b)
+            half[a, b] = h
+            half[b, a] = h
+    for a in range(k):
+        m = np.inf
+        for b in range(k):
+            if b != a and half[a, b] < m:
+                m = half[a, b]
+        next_half[a] = m
+
+
+@njit(cache=True, nogil=True)
+def _elkan_assign(X, centers, half, next_half, labels, upper, lower):
+    """Elkan's assignment step: the exact nearest centre of every point, skipping
+    every distance that the triangle inequality proves cannot win.
+
+    ``upper[i] >= ||x_i - c_{l_i}||`` and ``lower[i, j] <= ||x_i - c_j||``; a
+    centre ``j`` cannot be closer than ``l_i`` if ``upper[i] <= lower[i, j]`` or
+    ``upper[i] <= ||c_{l_i} - c_j|| / 2``.
+    """
+    n = X.shape[0]
+    k = centers.shape[0]
+    for i in range(n):
+        u = upper[i]
+        lab = labels[i]
+        if next_half[lab] >= u:
+            continue  # no centre is within reach
+        tight = False
+        for j in range(k):
+            if j == lab or u <= lower[i, j] or u <= half[lab, j]:
+                continue
+            if not tight:
+                u = _dist(X, i, centers, lab)
+                lower[i, lab] = u
+                tight = True
+                if u <= lower[i, j] or u <= half[lab, j]:
+                    continue
+            dist = _dist(X, i, centers, j)
+            lower[i, j] = dist
+            if dist < u:
+                lab = j
+                u = dist
+        labels[i] = lab
+        upper[i] = u
+
+
+@njit(cache=True, nogil=True)
+def kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol):
+    """A run of Elkan's accelerated k-means: the same iterations, stopping rule and
+    outputs as :func:`kmeans_single_lloyd`, with most distances pruned by bounds
+    (memory: one lower bound per point and centre)."""
+    n, d = X.shape
+    k = centers_init.shape[0]
+    centers = centers_init.copy()
+    centers_new = np.zeros((k, d))
+    weights = np.zeros(k)
+    half = np.zeros((k, k))
+    next_half = np.zeros(k)
+    _center_geometry(centers, half, next_half)
+    labels = np.zeros(n, dtype=np.int32)
+    upper = np.empty(n)
+    lower = np.empty((n, k))
+    # initial bounds: every distance, exactly (skipping those proven useless)
+    for i in range(n):
+        best = _dist(X, i, centers, 0)
+        lower[i, 0] = best
+        lab = 0
+        for j in range(1, k):
+            if best > half[lab, j]:
+                dist = _dist(X, i, centers, j)
+                lower[i, j] = dist
+                if dist < best:
+                    best = dist
+                    lab = j
+            else:
+                lower[i, j] = 0.0
+        labels[i] = lab
+        upper[i] = best
+    labels_old = labels.copy()
+    shift_c = np.empty(k)
+    strict = False
+    it = 0
+    for it in range(max_iter):
+        # update step from the current labels (the first one from the bounds' init)
+        if it > 0:
+            _elkan_assign(X, centers, half, next_half, labels, upper, lower)
+        weights[:] = 0.0
+        centers_new[:, :] = 0.0
+        for i in range(n):
+            lab = labels[i]
+            wi = sample_weight[i]
+            weights[lab] += wi
+            for f in range(d):
+                centers_new[lab, f] += wi * X[i, f]
+        _relocate_empty(X, sample_weight, centers, centers_new, weights, labels)
+        heaviest = 0
+        for j in range(1, k):
+            if weights[j] > weights[heaviest]:
+                heaviest = j
+        for j in range(k):
+            if weights[j] > 0.0:
+                inv = 1.0 / weights[j]
+                for f in range(d):
+                    centers_new[j, f] *= inv
+        for j in range(k):
+            if not weights[j] > 0.0:
+                for f in range(d):
+                    centers_new[j, f] = centers_new[heaviest, f]
+        shift = 0.0
+        for j in range(k):
+            shift_c[j] = _dist(centers_new, j, centers, j)
+            shift += shift_c[j] * shift_c[j]
+        # the bounds follow the centres
+        for i in range(n):
+            upper[i] += shift_c[labels[i]]
+            for j in range(k):
+                v = lower[i, j] - shift_c[j]
+                lower[i, j] = v if v > 0.0 else 0.0
+        centers, centers_new = centers_new, centers
+        _center_geometry(centers, half, next_half)
+        if it > 0:
+            same = True
+            for i in range(n):
+                if labels[i] != labels_old[i]:
+                    same = False
+                    break
+            if same:
+                strict = True
+                break
+        if shift <= tol:
+            break
+        labels_old[:] = labels
+    if not strict:
+        _elkan_assign(X, centers, half, next_half, labels, upper, lower)
+    inertia = inertia_of(X, sample_weight, centers, labels)
+    return labels, inertia, centers, it + 1

@@ -169,11 +169,29 @@ def test_fewer_distinct_points_than_clusters_warns():
         sk_cluster.KMeans(3, random_state=0).fit(X)
 
 
-def test_elkan_runs_lloyd():
-    X, _ = _blobs(seed=12)
-    a = KMeans(4, algorithm="elkan", random_state=0).fit(X)
-    b = KMeans(4, random_state=0).fit(X)
-    np.testing.assert_array_equal(a.labels_, b.labels_)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_elkan_equals_lloyd_and_sklearn(seed):
+    """Elkan's bounds only skip distances that cannot win: same iterations, same
+    result as Lloyd's, and as scikit-learn's Elkan."""
+    X, _ = _blobs(n=1500, d=4, k=12, std=1.5, seed=seed)
+    sw = np.random.default_rng(seed).uniform(0.5, 2.0, len(X))
+    params = dict(n_clusters=12, n_init=2, random_state=seed)
+    elkan = KMeans(algorithm="elkan", **params).fit(X, sample_weight=sw)
+    lloyd = KMeans(**params).fit(X, sample_weight=sw)
+    ref = sk_cluster.KMeans(algorithm="elkan", **params).fit(X, sample_weight=sw)
+    for other in (lloyd, ref):
+        np.testing.assert_array_equal(elkan.labels_, other.labels_)
+        assert elkan.n_iter_ == other.n_iter_
+        assert elkan.inertia_ == pytest.approx(other.inertia_, rel=1e-10)
+        np.testing.assert_allclose(elkan.cluster_centers_, other.cluster_centers_,
+                                   atol=1e-9)
+
+
+def test_elkan_relocates_empty_clusters_and_warns_for_one_cluster():
+    X = np.array([[0.0, 0], [0.1, 0], [0, 0.1], [10, 10], [10.1, 10], [10, 10.2]])
+    init = np.array([[0.0, 0.0], [10.0, 10.0], [100.0, 100.0]])
+    km = KMeans(3, init=init, n_init=1, algorithm="elkan").fit(X)
+    assert np.unique(km.labels_).size == 3
     with pytest.warns(RuntimeWarning, match="single cluster"):
         KMeans(1, algorithm="elkan").fit(X)
 
