@@ -35,6 +35,20 @@ EXPECTED_FAILED_CHECKS = {
         "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
         "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
     },
+    "SGDClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    "SGDRegressor": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
+    # LinearSVC: scikit-learn also lists check_non_transformer_estimators_n_iter, but our
+    # n_iter_ is always a positive int, so that check runs as an ordinary one here.
+    "LinearSVC": {
+        "check_sample_weight_equivalence_on_dense_data": _SW_REASON,
+        "check_sample_weight_equivalence_on_sparse_data": _SW_REASON,
+    },
     # LogisticRegression: scikit-learn lists the two sample-weight-equivalence checks,
     # but ours passes them (the weighted objective is exactly the repeated one), so they
     # run as ordinary checks here.
@@ -73,6 +87,9 @@ INIT_PARAMS = {
     "SVC": [dict(max_iter=-1), dict(kernel="precomputed")],
     "SVR": [dict(max_iter=-1), dict(kernel="precomputed")],
     "Perceptron": dict(max_iter=5),
+    "SGDClassifier": dict(max_iter=5),
+    "SGDRegressor": dict(max_iter=5),
+    "LinearSVC": dict(max_iter=20),
     "LogisticRegression": dict(max_iter=5),
     "Lasso": dict(max_iter=5),
     "ElasticNet": dict(max_iter=5),

@@ -7,9 +7,10 @@ from ._least_squares import LinearRegression
 from ._logistic import LogisticRegression
 from ._perceptron import Perceptron
 from ._ridge import Ridge
+from ._stochastic_gradient import SGDClassifier, SGDRegressor
 
 __all__ = [
     "BayesianRidge", "ElasticNet", "Lasso", "LinearRegression", "LogisticRegression",
-    "Perceptron", "Ridge", "enet_path", "lasso_path",
+    "Perceptron", "Ridge", "SGDClassifier", "SGDRegressor", "enet_path", "lasso_path",
     "KernelPerceptron",
 ]

@@ -1,17 +1,31 @@
-"""Compiled epoch loop of the perceptron (plain SGD on the perceptron loss).
+"""Compiled epoch loop of plain stochastic gradient descent (chapters 2 and 3 of the notes).
 
 One call of :func:`_plain_sgd` runs up to ``n_epochs`` passes over the data for
-one binary problem (labels in ``{-1, +1}``): shuffling, the mistake-driven
-update, the penalty, the per-epoch stopping rule (training objective or
-validation accuracy). All state that must survive between calls (random
-generator, sample order, L1 accumulators, best objective, patience counter,
-intercept) lives in small arrays, so a caller may run the loop in one call
-(the fast path) or one epoch at a time (to print progress) with identical
-results.
+one binary classification problem (labels in ``{-1, +1}``, or ``{0, 1}`` for the
+log loss) or one regression problem: shuffling, the gradient step of the loss,
+the learning-rate schedule, the penalty (weight decay and the cumulative L1
+truncation), averaging, and the per-epoch stopping rule (training objective or
+validation score). It is the algorithm of scikit-learn's ``_plain_sgd``, shared
+by :class:`~mlnotes.linear_model.Perceptron`,
+:class:`~mlnotes.linear_model.SGDClassifier` and
+:class:`~mlnotes.linear_model.SGDRegressor`.
 
-The samples are read either from a dense C-ordered array ``X`` or from the
-three arrays of a CSR matrix; the weights are always float64.
+All state that must survive between calls (random generator, sample order, L1
+accumulators, scale of the weights, averaging coefficients, learning rate,
+best objective, patience counter, intercepts) lives in small arrays, so a
+caller may run the loop in one call (the fast path) or one epoch at a time (to
+print progress) with identical results; :func:`_finalize` then folds the scale
+into the weights.
+
+The weights are stored as ``wscale * w`` (so that the L2 weight decay costs
+O(1) per sample) and the averaged weights as ``(aw + avg_a * w) / avg_b``
+(Bottou's trick, so that averaging costs O(nnz) per sample), both exactly as in
+scikit-learn. The samples are read either from a dense C-ordered array ``X`` or
+from the three arrays of a CSR matrix, all float64 (one compiled specialisation
+serves every input); the weights are float64.
 """
+
+import math
 
 import numpy as np
 from llvmlite import ir
@@ -23,17 +37,31 @@ from numba.extending import intrinsic
 NO_PENALTY, L1, L2, ELASTICNET = 0, 1, 2, 3
 PENALTY_CODES = {None: NO_PENALTY, "l1": L1, "l2": L2, "elasticnet": ELASTICNET}
 
+# learning-rate schedules (scikit-learn's numbering)
+CONSTANT, OPTIMAL, INVSCALING, ADAPTIVE, PA1, PA2 = 1, 2, 3, 4, 5, 6
+LEARNING_RATE_CODES = {"constant": CONSTANT, "optimal": OPTIMAL, "invscaling": INVSCALING,
+                       "adaptive": ADAPTIVE, "pa1": PA1, "pa2": PA2}
+
+# losses; the parameter is the margin threshold of the hinge losses, or epsilon
+HINGE, SQUARED_HINGE, LOG, MODIFIED_HUBER, SQUARED_ERROR, HUBER = 0, 1, 2, 3, 4, 5
+EPSILON_INSENSITIVE, SQUARED_EPSILON_INSENSITIVE = 6, 7
+
 # return codes of _plain_sgd
 RAN_ALL, CONVERGED, NONFINITE = 0, 1, 2
 
 # layout of the float state vector
-F_INTERCEPT, F_U, F_BEST_OBJECTIVE, F_BEST_SCORE = 0, 1, 2, 3
-N_FSTATE = 4
+(F_INTERCEPT, F_U, F_BEST_OBJECTIVE, F_BEST_SCORE, F_T, F_ETA, F_WSCALE, F_AVG_A, F_AVG_B,
+ F_SQNORM, F_L1NORM, F_AVG_INTERCEPT) = range(12)
+N_FSTATE = 12
+# layout of the integer state vector
+I_PATIENCE, I_COUNT = 0, 1
+N_ISTATE = 2
 # layout of the float statistics of the last epoch (for verbose output)
 S_SUMLOSS, S_OBJECTIVE, S_SCORE = 0, 1, 2
 N_STATS = 3
 
 _RESET_WSCALE = 1e-9
+_MAX_DLOSS = 1e12
 # Rows are visited in random order: fetch the row that comes this many samples
 # later into the cache while the current one is processed.
 _PREFETCH_DISTANCE = 16
@@ -46,21 +74,30 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 
-def new_state(seed, train_idx, n_features):
-    """Fresh loop state for one binary problem.
+def new_state(seed, train_idx, w, *, intercept=0.0, average_intercept=0.0, t=1.0, eta0=0.01):
+    """Fresh loop state for one problem, starting from the weights ``w``.
 
-    Returns ``(rng, order, q, fstate, patience)``: the generator state seeded
+    Returns ``(rng, order, q, fstate, istate)``: the generator state seeded
     with ``seed``, the order in which the training samples are visited, the
     accumulated L1 penalty actually applied to each weight, the float state
-    (intercept, total L1 penalty ``u``, best objective, best score) and the
-    count of epochs without improvement.
+    (see the ``F_*`` constants) and the integer state (patience, updates).
     """
     rng = np.array([seed], dtype=np.uint64)
     order = np.array(train_idx, dtype=np.intp)
-    q = np.zeros(n_features, dtype=np.float64)
-    fstate = np.array([0.0, 0.0, np.inf, -np.inf])
-    patience = np.zeros(1, dtype=np.int64)
-    return rng, order, q, fstate, patience
+    q = np.zeros(w.shape[0], dtype=np.float64)
+    fstate = np.zeros(N_FSTATE)
+    fstate[F_INTERCEPT] = intercept
+    fstate[F_BEST_OBJECTIVE] = np.inf
+    fstate[F_BEST_SCORE] = -np.inf
+    fstate[F_T] = t
+    fstate[F_ETA] = eta0
+    fstate[F_WSCALE] = 1.0
+    fstate[F_AVG_B] = 1.0
+    fstate[F_SQNORM] = float(w @ w)
+    fstate[F_L1NORM] = float(np.abs(w).sum())
+    fstate[F_AVG_INTERCEPT] = average_intercept
+    istate = np.zeros(N_ISTATE, dtype=np.int64)
+    return rng, order, q, fstate, istate
 
 
 @intrinsic
@@ -131,6 +168,22 @@ def _dot_sparse(data, indices, indptr, i, w):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _sqnorm_dense(X, i):
+    s = 0.0
+    for j in range(X.shape[1]):
+        s += X[i, j] * X[i, j]
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _sqnorm_sparse(data, indptr, i):
+    s = 0.0
+    for jj in range(indptr[i], indptr[i + 1]):
+        s += data[jj] * data[jj]
+    return s
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _norms(w):
     s2 = 0.0
     s1 = 0.0
@@ -140,14 +193,168 @@ def _norms(w):
     return s2, s1
 
 
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _norms_sparse(w, indices, start, stop):
+    s2 = 0.0
+    s1 = 0.0
+    for jj in range(start, stop):
+        v = w[indices[jj]]
+        s2 += v * v
+        s1 += abs(v)
+    return s2, s1
+
+
+@njit(cache=True, nogil=True)
+def _log1pexp(x):
+    if x <= -37.0:
+        return math.exp(x)
+    elif x <= -2.0:
+        return math.log1p(math.exp(x))
+    elif x <= 18.0:
+        return math.log(1.0 + math.exp(x))
+    elif x <= 33.3:
+        return x + math.exp(-x)
+    return x
+
+
+@njit(cache=True, nogil=True)
+def _loss(loss_type, param, y, p):
+    """Loss of the prediction ``p`` for the target ``y`` (scikit-learn's definitions)."""
+    if loss_type == HINGE:
+        z = p * y
+        return param - z if z <= param else 0.0
+    elif loss_type == SQUARED_HINGE:
+        z = param - p * y
+        return z * z if z > 0.0 else 0.0
+    elif loss_type == LOG:  # half binomial deviance, y in {0, 1}
+        return _log1pexp(p) - y * p
+    elif loss_type == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        elif z >= -1.0:
+            return (1.0 - z) * (1.0 - z)
+        return -4.0 * z
+    elif loss_type == SQUARED_ERROR:
+        return 0.5 * (p - y) * (p - y)
+    elif loss_type == HUBER:
+        r = abs(y - p)
+        return 0.5 * r * r if r <= param else param * (r - 0.5 * param)
+    elif loss_type == EPSILON_INSENSITIVE:
+        r = abs(y - p) - param
+        return r if r > 0.0 else 0.0
+    else:  # SQUARED_EPSILON_INSENSITIVE
+        r = abs(y - p) - param
+        return r * r if r > 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _dloss(loss_type, param, y, p):
+    """Derivative of the loss with respect to the prediction ``p``."""
+    if loss_type == HINGE:
+        return -y if p * y <= param else 0.0
+    elif loss_type == SQUARED_HINGE:
+        z = param - p * y
+        return -2.0 * y * z if z > 0.0 else 0.0
+    elif loss_type == LOG:  # expit(p) - y, evaluated stably
+        if p > -37.0:
+            e = math.exp(-p)
+            return ((1.0 - y) - y * e) / (1.0 + e)
+        return math.exp(p) - y
+    elif loss_type == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        elif z >= -1.0:
+            return 2.0 * (1.0 - z) * -y
+        return -4.0 * y
+    elif loss_type == SQUARED_ERROR:
+        return p - y
+    elif loss_type == HUBER:
+        r = p - y
+        if abs(r) <= param:
+            return r
+        return param if r >= 0.0 else -param
+    elif loss_type == EPSILON_INSENSITIVE:
+        if y - p > param:
+            return -1.0
+        elif p - y > param:
+            return 1.0
+        return 0.0
+    else:  # SQUARED_EPSILON_INSENSITIVE
+        z = y - p
+        if z > param:
+            return -2.0 * (z - param)
+        elif z < -param:
+            return 2.0 * (-z - param)
+        return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _log_both(y, p, track):
+    lv = _log1pexp(p) - y * p if track else 0.0
+    if p > -37.0:
+        e = math.exp(-p)
+        return lv, ((1.0 - y) - y * e) / (1.0 + e)
+    return lv, math.exp(p) - y
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _loss_dloss(loss_type, param, y, p, track):
+    if loss_type == HINGE:
+        z = p * y
+        if z <= param:
+            return param - z, -y
+        return 0.0, 0.0
+    elif loss_type == LOG:
+        return _log_both(y, p, track)
+    elif loss_type == SQUARED_HINGE:
+        z = param - p * y
+        if z > 0.0:
+            return z * z, -2.0 * y * z
+        return 0.0, 0.0
+    elif loss_type == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0, 0.0
+        elif z >= -1.0:
+            return (1.0 - z) * (1.0 - z), 2.0 * (1.0 - z) * -y
+        return -4.0 * z, -4.0 * y
+    elif loss_type == SQUARED_ERROR:
+        return 0.5 * (p - y) * (p - y), p - y
+    elif loss_type == HUBER:
+        r = p - y
+        a = abs(y - p)
+        lv = 0.5 * a * a if a <= param else param * (a - 0.5 * param)
+        if abs(r) <= param:
+            return lv, r
+        return lv, (param if r >= 0.0 else -param)
+    elif loss_type == EPSILON_INSENSITIVE:
+        a = abs(y - p) - param
+        lv = a if a > 0.0 else 0.0
+        if y - p > param:
+            return lv, -1.0
+        elif p - y > param:
+            return lv, 1.0
+        return lv, 0.0
+    else:
+        a = abs(y - p) - param
+        lv = a * a if a > 0.0 else 0.0
+        z = y - p
+        if z > param:
+            return lv, -2.0 * (z - param)
+        elif z < -param:
+            return lv, 2.0 * (-z - param)
+        return lv, 0.0
+
+
 @njit(cache=True, nogil=True)
 def _truncate(w, q, j, wscale, u):
     """Cumulative L1 truncation of weight ``j`` (Tsuruoka et al., 2009).
 
     ``u`` is the total L1 penalty a weight could have received so far and
     ``q[j]`` the penalty weight ``j`` actually received; the weight moves
-    towards zero by the difference, never across it. Returns the old stored
-    value so that the caller can update its running norms.
+    towards zero by the difference, never across it.
     """
     z = w[j]
     if wscale * z > 0.0:
@@ -155,15 +362,79 @@ def _truncate(w, q, j, wscale, u):
     elif wscale * z < 0.0:
         w[j] = min(0.0, z + (u - q[j]) / wscale)
     q[j] += wscale * (w[j] - z)
-    return z
 
 
 @njit(cache=True, nogil=True)
-def _plain_sgd(X, data, indices, indptr, sparse, y, step, sw, val_idx,
-               w, order, rng, q, fstate, patience, stats,
-               n_epochs, penalty_type, alpha, l1_ratio, eta, fit_intercept,
-               shuffle, tol, early_stopping, n_iter_no_change, intercept_decay):
-    """Run up to ``n_epochs`` epochs of the perceptron on one binary problem.
+def _fold(w, aw, fstate, averaging):
+    """Fold the scale (and the averaging coefficients) into the stored vectors."""
+    if averaging:
+        a = fstate[F_AVG_A]
+        inv_b = 1.0 / fstate[F_AVG_B]
+        for j in range(w.shape[0]):
+            aw[j] = (aw[j] + a * w[j]) * inv_b
+        fstate[F_AVG_A] = 0.0
+        fstate[F_AVG_B] = 1.0
+    wscale = fstate[F_WSCALE]
+    for j in range(w.shape[0]):
+        w[j] *= wscale
+    fstate[F_WSCALE] = 1.0
+
+
+@njit(cache=True, nogil=True)
+def _finalize(w, aw, fstate, averaging):
+    """Make ``w`` (and ``aw``) the actual weights (and averaged weights)."""
+    _fold(w, aw, fstate, averaging)
+
+
+@njit(cache=True, nogil=True)
+def _validation_score(X, data, indices, indptr, sparse, y, sw, val_idx, w, wscale,
+                      intercept, classification):
+    """Weighted accuracy (classification) or coefficient of determination R^2."""
+    if classification:
+        hits = 0.0
+        total = 0.0
+        for k in range(val_idx.shape[0]):
+            i = val_idx[k]
+            if sparse:
+                p = _dot_sparse(data, indices, indptr, i, w)
+            else:
+                p = _dot_dense(X, i, w)
+            p = p * wscale + intercept
+            total += sw[i]
+            if (p > 0.0) == (y[i] > 0.0):
+                hits += sw[i]
+        return hits / total
+    total = 0.0
+    ybar = 0.0
+    for k in range(val_idx.shape[0]):
+        i = val_idx[k]
+        total += sw[i]
+        ybar += sw[i] * y[i]
+    ybar /= total
+    num = 0.0
+    den = 0.0
+    for k in range(val_idx.shape[0]):
+        i = val_idx[k]
+        if sparse:
+            p = _dot_sparse(data, indices, indptr, i, w)
+        else:
+            p = _dot_dense(X, i, w)
+        p = p * wscale + intercept
+        num += sw[i] * (y[i] - p) * (y[i] - p)
+        den += sw[i] * (y[i] - ybar) * (y[i] - ybar)
+    if den == 0.0:
+        return 1.0 if num == 0.0 else 0.0
+    return 1.0 - num / den
+
+
+@njit(cache=True, nogil=True)
+def _plain_sgd(X, data, indices, indptr, sparse, y, sw, val_idx,
+               w, aw, order, rng, q, fstate, istate, stats,
+               n_epochs, loss_type, loss_param, penalty_type, alpha, l1_ratio,
+               learning_rate, eta0, power_t, optimal_init, fit_intercept, shuffle, tol,
+               early_stopping, classification, n_iter_no_change, intercept_decay,
+               weight_pos, weight_neg, average, track_loss):
+    """Run up to ``n_epochs`` epochs of plain SGD on one problem.
 
     Parameters
     ----------
@@ -174,35 +445,44 @@ def _plain_sgd(X, data, indices, indptr, sparse, y, step, sw, val_idx,
     sparse : bool
         Whether the samples are read from the CSR arrays.
     y : ndarray of shape (n_samples,)
-        Labels in {-1, +1}.
-    step : ndarray of shape (n_samples,)
-        Signed update of each sample on a mistake:
-        ``eta0 * y_i * class_weight(y_i) * sample_weight_i``.
+        Targets: {-1, +1} for classification ({0, 1} for the log loss).
     sw : ndarray of shape (n_samples,)
-        Sample weights (weights of the validation accuracy).
+        Sample weights.
     val_idx : ndarray of int
         Validation samples (used when ``early_stopping``).
     w : ndarray of shape (n_features,), float64
-        Weights, updated in place.
+        Stored weights (the weights are ``wscale * w``), updated in place.
+    aw : ndarray of shape (n_features,), float64
+        Stored averaged weights (used when ``average > 0``), updated in place.
     order : ndarray of int
         Training samples, in the order of the last epoch (shuffled in place).
     rng : ndarray of shape (1,), uint64
         SplitMix64 state.
     q : ndarray of shape (n_features,)
         L1 penalty received by each weight (L1 and elastic net only).
-    fstate : ndarray of shape (4,)
-        Intercept, total L1 penalty ``u``, best objective, best score.
-    patience : ndarray of shape (1,), int64
-        Epochs without improvement so far.
-    stats : ndarray of shape (3,)
+    fstate : ndarray of shape (N_FSTATE,)
+        Float state, see the ``F_*`` constants.
+    istate : ndarray of shape (N_ISTATE,), int64
+        Epochs without improvement so far, updates so far.
+    stats : ndarray of shape (N_STATS,)
         Output: summed loss, summed objective and validation score of the
         last epoch.
     n_epochs : int
         Epochs to run at most.
-    penalty_type, alpha, l1_ratio, eta, fit_intercept, shuffle, tol, \
-early_stopping, n_iter_no_change, intercept_decay
-        As in the estimator; ``l1_ratio`` already set to 0 (L2) or 1 (L1),
-        ``tol=-inf`` disables the stopping rule.
+    loss_type, loss_param : int, float
+        Loss code and its parameter (hinge threshold or epsilon).
+    penalty_type, alpha, l1_ratio : int, float, float
+        Penalty; ``l1_ratio`` already set to 0 (L2) or 1 (L1).
+    learning_rate, eta0, power_t, optimal_init : int, float, float, float
+        Schedule code and its parameters; ``optimal_init`` is the offset
+        :math:`t_0` of the 'optimal' schedule.
+    fit_intercept, shuffle, tol, early_stopping, classification, \
+n_iter_no_change, intercept_decay, weight_pos, weight_neg, average
+        As in the estimators; ``tol=-inf`` disables the stopping rule,
+        ``classification`` selects accuracy (else R^2) as validation score.
+    track_loss : bool
+        Whether to sum the loss and objective (needed by the stopping rule on
+        the training objective and by verbose output).
 
     Returns
     -------
@@ -216,15 +496,20 @@ early_stopping, n_iter_no_change, intercept_decay
     n_train = order.shape[0]
     intercept = fstate[F_INTERCEPT]
     u = fstate[F_U]
-    wscale = 1.0
+    t = fstate[F_T]
+    eta = fstate[F_ETA]
+    wscale = fstate[F_WSCALE]
+    avg_a = fstate[F_AVG_A]
+    avg_b = fstate[F_AVG_B]
+    sq_norm = fstate[F_SQNORM]
+    l1_norm = fstate[F_L1NORM]
+    avg_intercept = fstate[F_AVG_INTERCEPT]
+    count = istate[I_COUNT]
     has_penalty = penalty_type != NO_PENALTY
+    has_decay = penalty_type == L2 or penalty_type == ELASTICNET
     has_l1 = penalty_type == L1 or penalty_type == ELASTICNET
-    decay = 1.0
-    if penalty_type == L2 or penalty_type == ELASTICNET:
-        decay = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
-    l1_step = l1_ratio * eta * alpha
-    s2 = 0.0
-    s1 = 0.0
+    passive_aggressive = learning_rate == PA1 or learning_rate == PA2
+    averaging = average > 0
     epochs = 0
     status = RAN_ALL
     while epochs < n_epochs:
@@ -233,8 +518,6 @@ early_stopping, n_iter_no_change, intercept_decay
         objective = 0.0
         if shuffle:
             _shuffle(order, rng)
-        if has_penalty:
-            s2, s1 = _norms(w)  # stored (unscaled) squared and absolute norms
         for k in range(n_train):
             if not sparse and k + _PREFETCH_DISTANCE < n_train:
                 ahead = order[k + _PREFETCH_DISTANCE]
@@ -245,59 +528,111 @@ early_stopping, n_iter_no_change, intercept_decay
             # (the branch stays here: behind a shared helper the dense loop is
             # no longer vectorised)
             if sparse:
+                start = indptr[i]
+                stop = indptr[i + 1]
                 p = _dot_sparse(data, indices, indptr, i, w)
             else:
+                start = 0
+                stop = 0
                 p = _dot_dense(X, i, w)
-            z = y[i] * (p * wscale + intercept)
-            mistake = z <= 0.0
-            if mistake:
-                sumloss -= z
-            if has_penalty:
-                objective += alpha * ((1.0 - l1_ratio) * 0.5 * wscale * wscale * s2
-                                      + l1_ratio * wscale * s1)
-            if decay != 1.0:
-                wscale *= decay
-                if wscale < _RESET_WSCALE:
-                    for j in range(n_features):
-                        w[j] *= wscale
-                    s2 *= wscale * wscale
-                    s1 *= wscale
-                    wscale = 1.0
-            if mistake and step[i] != 0.0:
-                c = step[i] / wscale
+            p = p * wscale + intercept
+            if learning_rate == OPTIMAL:
+                eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+            elif learning_rate == INVSCALING:
+                eta = eta0 / t ** power_t
+            yi = y[i]
+            loss_value, dloss = _loss_dloss(loss_type, loss_param, yi, p, track_loss)
+            if track_loss:
+                sumloss += loss_value
+                objective += loss_value
+                if has_penalty and not passive_aggressive:
+                    norm = math.sqrt(sq_norm)
+                    objective += alpha * ((1.0 - l1_ratio) * 0.5 * norm * norm
+                                          + l1_ratio * l1_norm)
+            class_weight = weight_pos if yi > 0.0 else weight_neg
+
+            if passive_aggressive:
                 if sparse:
-                    for jj in range(indptr[i], indptr[i + 1]):
-                        j = indices[jj]
-                        old = w[j]
-                        w[j] = old + c * data[jj]
-                        if has_penalty:
-                            s2 += w[j] * w[j] - old * old
-                            s1 += abs(w[j]) - abs(old)
+                    xsq = _sqnorm_sparse(data, indptr, i)
+                else:
+                    xsq = _sqnorm_dense(X, i)
+                if learning_rate == PA1:
+                    if xsq == 0.0:
+                        continue
+                    update = min(eta0, _loss(loss_type, loss_param, yi, p) / xsq)
+                else:
+                    update = _loss(loss_type, loss_param, yi, p) / (xsq + 0.5 / eta0)
+                if loss_type == HINGE:
+                    update *= yi
+                elif yi - p < 0.0:
+                    update *= -1.0
+            else:
+                if dloss < -_MAX_DLOSS:
+                    dloss = -_MAX_DLOSS
+                elif dloss > _MAX_DLOSS:
+                    dloss = _MAX_DLOSS
+                update = -eta * dloss
+            update *= class_weight * sw[i]
+
+            if has_decay:  # weight decay, never to negative values
+                c = max(0.0, 1.0 - ((1.0 - l1_ratio) * eta * alpha))
+                wscale *= c
+                sq_norm *= c * c
+                l1_norm *= abs(c)
+                if wscale < _RESET_WSCALE:
+                    fstate[F_WSCALE] = wscale
+                    fstate[F_AVG_A] = avg_a
+                    fstate[F_AVG_B] = avg_b
+                    _fold(w, aw, fstate, averaging)
+                    wscale = 1.0
+                    avg_a = 0.0
+                    avg_b = 1.0
+
+            if update != 0.0:
+                cs = update / wscale
+                if sparse:
+                    for jj in range(start, stop):
+                        w[indices[jj]] += data[jj] * cs
+                    if has_penalty:
+                        s2, s1 = _norms_sparse(w, indices, start, stop)
+                        sq_norm = s2 * (wscale * wscale)
+                        l1_norm = s1 * wscale
                 else:
                     for j in range(n_features):
-                        w[j] += c * X[i, j]
+                        w[j] += X[i, j] * cs
                     if has_penalty:
                         s2, s1 = _norms(w)
+                        sq_norm = s2 * (wscale * wscale)
+                        l1_norm = s1 * wscale
                 if fit_intercept:
-                    intercept += step[i] * intercept_decay
-            if has_l1:
-                u += l1_step
+                    intercept += update * intercept_decay
+
+            if averaging and average <= t:
+                num_iter = t - average + 1.0
+                ca = -update / wscale
                 if sparse:
-                    for jj in range(indptr[i], indptr[i + 1]):
-                        j = indices[jj]
-                        old = _truncate(w, q, j, wscale, u)
-                        s2 += w[j] * w[j] - old * old
-                        s1 += abs(w[j]) - abs(old)
+                    for jj in range(start, stop):
+                        aw[indices[jj]] += avg_a * data[jj] * ca
+                else:
+                    for j in range(n_features):
+                        aw[j] += avg_a * X[i, j] * ca
+                mu = 1.0 / num_iter
+                if num_iter > 1.0:
+                    avg_b /= 1.0 - mu
+                avg_a += mu * avg_b * wscale
+                avg_intercept += (intercept - avg_intercept) / num_iter
+
+            if has_l1:
+                u += l1_ratio * eta * alpha
+                if sparse:
+                    for jj in range(start, stop):
+                        _truncate(w, q, indices[jj], wscale, u)
                 else:
                     for j in range(n_features):
                         _truncate(w, q, j, wscale, u)
-                    s2, s1 = _norms(w)
-        objective += sumloss
+            t += 1.0
+            count += 1
 
-        if wscale != 1.0:
-            for j in range(n_features):
-                w[j] *= wscale
-            wscale = 1.0
         finite = np.isfinite(intercept)
         for j in range(n_features):
             finite = finite and np.isfinite(w[j])
@@ -308,36 +643,39 @@ early_stopping, n_iter_no_change, intercept_decay
         stats[S_SUMLOSS] = sumloss
         stats[S_OBJECTIVE] = objective
         if early_stopping:
-            hits = 0.0
-            total = 0.0
-            for k in range(val_idx.shape[0]):
-                i = val_idx[k]
-                if sparse:
-                    p = _dot_sparse(data, indices, indptr, i, w) + intercept
-                else:
-                    p = _dot_dense(X, i, w) + intercept
-                total += sw[i]
-                if (p > 0.0) == (y[i] > 0.0):
-                    hits += sw[i]
-            score = hits / total
+            score = _validation_score(X, data, indices, indptr, sparse, y, sw, val_idx, w,
+                                      wscale, intercept, classification)
             stats[S_SCORE] = score
             if score < fstate[F_BEST_SCORE] + tol:
-                patience[0] += 1
+                istate[I_PATIENCE] += 1
             else:
-                patience[0] = 0
+                istate[I_PATIENCE] = 0
             if score > fstate[F_BEST_SCORE]:
                 fstate[F_BEST_SCORE] = score
         else:
             mean_objective = objective / n_train
             if mean_objective > fstate[F_BEST_OBJECTIVE] - tol:
-                patience[0] += 1
+                istate[I_PATIENCE] += 1
             else:
-                patience[0] = 0
+                istate[I_PATIENCE] = 0
             if mean_objective < fstate[F_BEST_OBJECTIVE]:
                 fstate[F_BEST_OBJECTIVE] = mean_objective
-        if patience[0] >= n_iter_no_change:
-            status = CONVERGED
-            break
+        if istate[I_PATIENCE] >= n_iter_no_change:
+            if learning_rate == ADAPTIVE and eta > 1e-6:
+                eta = eta / 5.0
+                istate[I_PATIENCE] = 0
+            else:
+                status = CONVERGED
+                break
     fstate[F_INTERCEPT] = intercept
     fstate[F_U] = u
+    fstate[F_T] = t
+    fstate[F_ETA] = eta
+    fstate[F_WSCALE] = wscale
+    fstate[F_AVG_A] = avg_a
+    fstate[F_AVG_B] = avg_b
+    fstate[F_SQNORM] = sq_norm
+    fstate[F_L1NORM] = l1_norm
+    fstate[F_AVG_INTERCEPT] = avg_intercept
+    istate[I_COUNT] = count
     return epochs, status

@@ -1,0 +1,509 @@
+"""The linear support vector machine, solved in the primal or the dual (chapter 4 of the notes).
+
+:class:`LinearSVC` mirrors scikit-learn's liblinear-backed class: one-vs-rest,
+liblinear's penalised intercept, and liblinear's solvers: dual coordinate
+descent (:func:`mlnotes.svm._liblinear_fast._dual_cd`), a generalised Newton
+method on the primal for the squared hinge loss with an L2 penalty
+(:func:`_primal_l2_newton`, this module), and coordinate descent for the L1
+penalty (:func:`mlnotes.svm._liblinear_fast._l1r_l2_svc`).
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import linalg
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from mlnotes.linear_model._stochastic_gradient import (
+    _check_random_state,
+    _SparseCoefMixin,
+    _SparseLinearClassifierMixin,
+)
+
+from . import _liblinear_fast
+
+# dense problems with at most this many weights solve the Newton system exactly
+_DIRECT_MAX_WEIGHTS = 200
+_MAX_SEED = np.iinfo(np.int64).max
+
+# (penalty, loss) -> {dual: solver}, as liblinear offers them
+_SOLVERS = {
+    ("l2", "hinge"): {True: "dual_hinge"},
+    ("l2", "squared_hinge"): {True: "dual_squared_hinge", False: "primal_l2"},
+    ("l1", "squared_hinge"): {False: "primal_l1"},
+}
+
+
+def _solver(penalty, loss, dual):
+    """The solver for a combination, or scikit-learn's ``ValueError``."""
+    options = _SOLVERS.get((penalty, loss))
+    if options is None:
+        reason = (f"The combination of penalty='{penalty}' and loss='{loss}' is not "
+                  "supported")
+    elif dual not in options:
+        reason = (f"The combination of penalty='{penalty}' and loss='{loss}' are not "
+                  f"supported when dual={dual}")
+    else:
+        return options[dual]
+    raise ValueError(
+        f"Unsupported set of arguments: {reason}, Parameters: penalty={penalty!r}, "
+        f"loss={loss!r}, dual={dual!r}"
+    )
+
+
+def _resolve_dual(dual, penalty, loss, n_samples, n_features):
+    """``dual='auto'``: the dual when there are fewer samples than features, if possible."""
+    if dual != "auto":
+        return dual
+    preferred = n_samples < n_features
+    options = _SOLVERS.get((penalty, loss), {})
+    return preferred if preferred in options else (not preferred)
+
+
+class _Design:
+    """The samples with liblinear's constant feature appended: ``[X, bias]``."""
+
+    def __init__(self, X, bias):
+        self.X = X
+        self.bias = bias
+        self.n_weights = X.shape[1] + 1
+
+    def dot(self, w):
+        return np.asarray(safe_sparse_dot(self.X, w[:-1])).ravel() + self.bias * w[-1]
+
+    def tdot(self, v):
+        out = np.empty(self.n_weights)
+        out[:-1] = safe_sparse_dot(self.X.T, v)
+        out[-1] = self.bias * v.sum()
+        return out
+
+    def rows(self, idx):
+        return _Design(self.X[idx], self.bias)
+
+
+def _gradient(design, w, z, y, C):
+    r = C * np.minimum(z - 1.0, 0.0) * y  # zero outside the active set
+    return w + 2.0 * design.tdot(r)
+
+
+def _newton_direction(design, g, act, C, gnorm, gnorm0, direct):
+    """Solve ``(I + 2 X_A^T diag(C_A) X_A) s = -g`` (exactly, or by truncated CG)."""
+    c2 = 2.0 * C[act]
+    m = design.n_weights
+    if direct:
+        root = np.sqrt(c2)
+        Xa = design.X[act]  # a copy, scaled in place
+        Xa *= root[:, None]
+        H = np.empty((m, m))
+        H[:-1, :-1] = Xa.T @ Xa
+        H[:-1, -1] = H[-1, :-1] = design.bias * (Xa.T @ root)
+        H[-1, -1] = design.bias * design.bias * c2.sum()
+        H.flat[:: m + 1] += 1.0
+        return linalg.cho_solve(linalg.cho_factor(H, check_finite=False), -g,
+                                check_finite=False)
+    # truncated conjugate gradient, forcing term min(0.1, sqrt(|g| / |g0|))
+    sub = design.rows(act)
+    tol = min(0.1, np.sqrt(gnorm / gnorm0)) * gnorm
+    s = np.zeros(m)
+    r = -g.copy()
+    p = r.copy()
+    rr = r @ r
+    for _ in range(m):
+        if np.sqrt(rr) <= tol:
+            break
+        Hp = p + sub.tdot(c2 * sub.dot(p))
+        a = rr / (p @ Hp)
+        s += a * p
+        r -= a * Hp
+        rr_new = r @ r
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return s
+
+
+def _exact_line_search(w, s, z, zs, C):
+    """Minimise the piecewise quadratic ``t -> f(w + t s)`` (``zs = y * X s``).
+
+    Its derivative is piecewise linear and non-decreasing; a safeguarded
+    Newton iteration in a bracket finds its root (exactly, once in the right
+    piece).
+    """
+    ws, ss = w @ s, s @ s
+
+    def slope(t):
+        m = 1.0 - z - t * zs
+        act = m > 0.0
+        cz = C[act] * zs[act]
+        return ws + t * ss - 2.0 * (cz @ m[act]), ss + 2.0 * (cz @ zs[act])
+
+    d0, _ = slope(0.0)
+    if d0 >= 0.0:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    d, curv = slope(hi)
+    while d < 0.0:  # the minimum lies beyond: expand the bracket
+        lo, hi = hi, 2.0 * hi
+        d, curv = slope(hi)
+    t = hi
+    for _ in range(60):
+        if d == 0.0 or abs(d) <= 1e-13 * abs(d0):
+            break
+        if d > 0.0:
+            hi = t
+        else:
+            lo = t
+        t_new = t - d / curv
+        if not lo < t_new < hi:
+            t_new = 0.5 * (lo + hi)
+        if t_new == t:
+            break
+        t = t_new
+        d, curv = slope(t)
+    return t
+
+
+def _primal_l2_newton(design, y, C, eps, max_iter):
+    r"""Generalised Newton method for the L2-penalised squared-hinge SVM in the primal.
+
+    Minimises :math:`f(w) = \tfrac12\|w\|^2 + \sum_i C_i \max(0, 1 - y_i
+    w^\top \tilde x_i)^2`, whose gradient is piecewise linear: each step solves
+    the Newton system of the current active set :math:`A = \{i: y_i w^\top
+    \tilde x_i < 1\}` and takes the exact minimiser along the direction
+    (Keerthi and DeCoste, 2005). Stops when :math:`\|\nabla f(w)\| \le
+    \epsilon\, \|\nabla f(0)\|` (liblinear's rule).
+
+    Returns ``(w, n_iter)``.
+    """
+    m = design.n_weights
+    w = np.zeros(m)
+    z = np.zeros(y.shape[0])
+    g = _gradient(design, w, z, y, C)
+    gnorm0 = gnorm = np.linalg.norm(g)
+    direct = not sp.issparse(design.X) and m <= _DIRECT_MAX_WEIGHTS
+    n_iter = 0
+    while n_iter < max_iter and gnorm > eps * gnorm0:
+        act = z < 1.0
+        s = _newton_direction(design, g, act, C, gnorm, gnorm0, direct)
+        zs = y * design.dot(s)
+        t = _exact_line_search(w, s, z, zs, C)
+        n_iter += 1
+        if t == 0.0 or t * np.linalg.norm(s) <= 1e-15 * (1.0 + np.linalg.norm(w)):
+            break  # no further progress is possible in floating point
+        w += t * s
+        z += t * zs
+        g = _gradient(design, w, z, y, C)
+        gnorm = np.linalg.norm(g)
+    return w, n_iter
+
+
+def _fit_binary(X, y_pm, cost, bias, solver, tol, max_iter, seed):
+    """Weights ``(n_features + 1,)`` (constant feature last) and iterations of one problem."""
+    n_samples, n_features = X.shape
+    pos = int(np.count_nonzero(y_pm > 0))
+    # liblinear scales the primal tolerance by the size of the smaller class
+    eps_primal = tol * max(min(pos, n_samples - pos), 1) / n_samples
+    rng = np.array([seed], dtype=np.uint64)
+    w = np.zeros(n_features + 1)
+    if solver == "primal_l2":
+        return _primal_l2_newton(_Design(X, bias), y_pm, cost, eps_primal, max_iter)
+    if solver == "primal_l1":
+        if sp.issparse(X):
+            Xc = sp.hstack([X, np.full((n_samples, 1), bias)], format="csc")
+            Xc.sort_indices()
+            cols = (np.empty((0, 0)), Xc.data.astype(np.float64, copy=False),
+                    Xc.indices.astype(np.int32, copy=False),
+                    Xc.indptr.astype(np.int32, copy=False), True)
+        else:
+            Xt = np.empty((n_features + 1, n_samples))
+            Xt[:-1] = X.T
+            Xt[-1] = bias
+            cols = (Xt, np.empty(0), np.empty(0, np.int32), np.zeros(1, np.int32), False)
+        n_iter = _liblinear_fast._l1r_l2_svc(*cols, y_pm, cost, w, eps_primal, max_iter,
+                                             rng)
+        return w, n_iter
+    if solver == "dual_hinge":
+        upper, diag = cost, np.zeros(n_samples)
+    else:  # squared hinge
+        upper, diag = np.full(n_samples, np.inf), 0.5 / cost
+    if sp.issparse(X):
+        rows = (np.empty((0, 0)), X.data, X.indices, X.indptr, True)
+    else:
+        rows = (X, np.empty(0), np.empty(0, np.int32), np.zeros(1, np.int32), False)
+    alpha = np.zeros(n_samples)
+    n_iter = _liblinear_fast._dual_cd(*rows, float(bias), y_pm, upper, diag, w, alpha,
+                                      float(tol), int(max_iter), rng, True)
+    return w, n_iter
+
+
+class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
+    r"""Linear support vector classifier, solved in the primal or in the dual.
+
+    Fits a maximum-margin hyperplane with the hinge or the squared hinge loss
+    and an L2 (or L1) penalty, one binary problem per class (one-vs-rest), as
+    scikit-learn's ``LinearSVC`` does with liblinear. Unlike :class:`SVC` it
+    never forms a kernel matrix, so it scales to many samples.
+
+    Parameters
+    ----------
+    penalty : {'l2', 'l1'}, default='l2'
+        Norm of the penalty. ``'l1'`` gives sparse ``coef_`` (squared hinge
+        loss and ``dual=False`` only).
+    loss : {'squared_hinge', 'hinge'}, default='squared_hinge'
+        The loss of the margin violations: ``'hinge'`` is the standard SVM
+        (dual only), ``'squared_hinge'`` its square.
+    dual : 'auto' or bool, default='auto'
+        Solve the dual (True) or the primal (False) problem. ``'auto'`` picks
+        the dual when ``n_samples < n_features`` and the combination allows it,
+        otherwise the primal when it is available, as scikit-learn does.
+    tol : float, default=1e-4
+        Stopping tolerance: the spread of the projected gradient in the dual,
+        the norm of the gradient relative to its initial value (scaled by the
+        fraction of samples in the smaller class, as liblinear does) in the
+        primal.
+    C : float, default=1.0
+        Cost of the margin violations (inverse strength of the penalty),
+        positive.
+    multi_class : {'ovr', 'crammer_singer'}, default='ovr'
+        Only ``'ovr'`` (one-vs-rest) is implemented; ``'crammer_singer'`` (a
+        joint multi-class objective) raises a ``ValueError`` at fit time.
+    fit_intercept : bool, default=True
+        Whether to learn an intercept. As in liblinear, the intercept is the
+        weight of an extra constant feature and is penalised with the others.
+    intercept_scaling : float, default=1.0
+        Value :math:`s` of the constant feature; ``intercept_`` is :math:`s`
+        times its weight, so a larger :math:`s` weakens the penalty on the
+        intercept.
+    class_weight : dict, 'balanced' or None, default=None
+        Multiplies ``C`` for the samples of each class; ``'balanced'`` uses
+        ``n_samples / (n_classes * np.bincount(y))`` (weighted counts with
+        ``sample_weight``).
+    verbose : int, default=0
+        Print the iterations of each binary problem when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random order of the coordinates (dual coordinate descent and
+        the L1 primal); the L2 primal Newton method is deterministic. ``None``
+        draws fresh entropy (never from NumPy's global generator).
+    max_iter : int, default=1000
+        Maximum number of iterations: passes over the coordinates for the
+        coordinate-descent solvers, Newton steps for the L2 primal.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) if n_classes == 2 else (n_classes, n_features)
+        Weights of the features.
+    intercept_ : ndarray of shape (1,) if n_classes == 2 else (n_classes,)
+        Constants of the decision function (0.0 when ``fit_intercept=False``).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_iter_ : int
+        Largest number of iterations over the binary problems.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    SVC : kernel SVM solved by SMO (the same model with ``kernel='linear'``,
+        but an unpenalised intercept and one-vs-one).
+    mlnotes.linear_model.SGDClassifier : the hinge-loss SVM trained by SGD.
+
+    Notes
+    -----
+    Chapter 4 of the notes (support vector machines). With labels
+    :math:`y_i \in \{-1, +1\}` (``classes_[1]``, or the class of the
+    one-vs-rest problem, is positive), the augmented samples
+    :math:`\tilde x_i = (x_i, s)` and per-sample costs
+    :math:`C_i = C \cdot c_{y_i} \cdot \text{sample\_weight}_i`, the primal
+    problems are
+
+    .. math::
+
+        \min_{w}\; \tfrac12 \|w\|_2^2 + \sum_i C_i\, \xi_i^p, \qquad
+        \xi_i = \max(0,\, 1 - y_i w^\top \tilde x_i),
+
+    with :math:`p = 1` (hinge) or :math:`p = 2` (squared hinge); with
+    ``penalty='l1'`` the regulariser is :math:`\|w\|_1`. Their duals are
+
+    .. math::
+
+        \min_{\alpha}\; \tfrac12 \sum_{i,j} \alpha_i \alpha_j y_i y_j
+        \tilde x_i^\top \tilde x_j + \sum_i \frac{\alpha_i^2}{4 C_i}[p = 2]
+        - \sum_i \alpha_i
+        \quad \text{s.t.}\quad 0 \le \alpha_i \le C_i \ (p = 1),\
+        \alpha_i \ge 0 \ (p = 2),
+
+    and :math:`w = \sum_i \alpha_i y_i \tilde x_i`; at the optimum
+    :math:`\alpha_i = 0` for the samples beyond the margin
+    (:math:`y_i w^\top \tilde x_i > 1`) and, for the hinge loss,
+    :math:`\alpha_i = C_i` inside it (complementary slackness).
+
+    Solvers (the algorithms of liblinear):
+
+    - ``dual=True``: coordinate descent on the dual (Hsieh et al. 2008):
+      each :math:`\alpha_i` in turn, in a random order every pass, moves to
+      the minimiser of the dual along its coordinate, clipped to the box; the
+      samples whose bound is firmly active are set aside (shrinking) and
+      checked again before stopping.
+    - ``dual=False``, L2 penalty (squared hinge): the gradient of the primal
+      is piecewise linear, so the generalised Newton method (Keerthi and
+      DeCoste 2005) solves :math:`(I + 2 \tilde X_A^\top \mathrm{diag}(C_A)
+      \tilde X_A) d = -\nabla f(w)` on the current active set :math:`A`
+      (exactly when the problem is small and dense, by conjugate gradient
+      otherwise) and minimises exactly along :math:`d`. It replaces
+      liblinear's trust-region Newton method (TRON) and converges to the same
+      optimum, usually in fewer steps.
+    - ``dual=False``, L1 penalty: coordinate descent with one-dimensional
+      Newton steps and a backtracking line search (Yuan et al. 2010).
+
+    All problems are strictly convex (L2) so the solution is unique and
+    equals scikit-learn's up to the solvers' tolerances. The coordinate
+    orders come from a SplitMix64 generator seeded by ``random_state``, so
+    the iterates (not the optimum) differ from liblinear's.
+
+    References
+    ----------
+    C.-J. Hsieh, K.-W. Chang, C.-J. Lin, S. S. Keerthi and S. Sundararajan,
+    "A dual coordinate descent method for large-scale linear SVM", *ICML* 2008.
+
+    S. S. Keerthi and D. DeCoste, "A modified finite Newton method for fast
+    solution of large scale linear SVMs", *JMLR* 6, 2005.
+
+    G.-X. Yuan, K.-W. Chang, C.-J. Hsieh and C.-J. Lin, "A comparison of
+    optimization methods and software for large-scale L1-regularized linear
+    classification", *JMLR* 11, 2010.
+
+    R.-E. Fan, K.-W. Chang, C.-J. Hsieh, X.-R. Wang and C.-J. Lin, "LIBLINEAR:
+    a library for large linear classification", *JMLR* 9, 2008.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlnotes.svm import LinearSVC
+    >>> X = np.array([[-2.0, -1.0], [-1.0, -2.0], [1.0, 2.0], [2.0, 1.0]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> clf = LinearSVC().fit(X, y)
+    >>> clf.predict(np.array([[3.0, 3.0], [-3.0, -2.0]]))
+    array([1, 0])
+    >>> clf.coef_.round(3)
+    array([[0.324, 0.324]])
+    """
+
+    _parameter_constraints = {
+        "penalty": [StrOptions({"l1", "l2"})],
+        "loss": [StrOptions({"hinge", "squared_hinge"})],
+        "dual": ["boolean", StrOptions({"auto"})],
+        "tol": [Interval(Real, 0.0, None, closed="neither")],
+        "C": [Interval(Real, 0.0, None, closed="neither")],
+        "multi_class": [StrOptions({"ovr", "crammer_singer"})],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(self, penalty="l2", loss="squared_hinge", *, dual="auto", tol=1e-4, C=1.0,
+                 multi_class="ovr", fit_intercept=True, intercept_scaling=1,
+                 class_weight=None, verbose=0, random_state=None, max_iter=1000):
+        self.penalty = penalty
+        self.loss = loss
+        self.dual = dual
+        self.tol = tol
+        self.C = C
+        self.multi_class = multi_class
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.verbose = verbose
+        self.random_state = random_state
+        self.max_iter = max_iter
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one linear SVM per class (one-vs-rest; a single one for two classes).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample, multiplying its cost ``C``; samples of zero
+            weight are left out.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        if self.multi_class == "crammer_singer":
+            raise ValueError(
+                "multi_class='crammer_singer' is not supported by mlnotes' LinearSVC "
+                "(only the one-vs-rest scheme is implemented); use multi_class='ovr'."
+            )
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=np.float64, order="C",
+            accept_large_sparse=False,
+        )
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        n_classes = self.classes_.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {self.classes_[0]!r}"
+            )
+        dual = _resolve_dual(self.dual, self.penalty, self.loss, *X.shape)
+        solver = _solver(self.penalty, self.loss, dual)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y,
+                                            sample_weight=sample_weight)
+        keep = sample_weight > 0  # liblinear drops the samples of zero weight
+        if not np.all(keep):
+            X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
+        bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
+        y_index = np.searchsorted(self.classes_, y)
+        rng = _check_random_state(self.random_state)
+        n_rows = 1 if n_classes == 2 else n_classes
+        seeds = rng.randint(_MAX_SEED, size=n_rows, dtype=np.int64)
+        W = np.empty((n_rows, X.shape[1] + 1))
+        n_iter = np.empty(n_rows, dtype=np.int64)
+        for k in range(n_rows):
+            positive = 1 if n_rows == 1 else k
+            is_pos = y_index == positive
+            y_pm = np.where(is_pos, 1.0, -1.0)
+            if n_rows == 1:
+                c_pos, c_neg = class_weight[1], class_weight[0]
+            else:
+                c_pos, c_neg = class_weight[k], 1.0
+            cost = self.C * sample_weight * np.where(is_pos, c_pos, c_neg)
+            W[k], n_iter[k] = _fit_binary(X, y_pm, cost, bias, solver, self.tol,
+                                          self.max_iter, seeds[k])
+            if self.verbose:
+                print(f"[LinearSVC] problem {k + 1}/{n_rows} ({solver}): "
+                      f"{n_iter[k]} iterations")
+        self.n_iter_ = int(n_iter.max())
+        if self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                "Liblinear failed to converge, increase the number of iterations.",
+                ConvergenceWarning,
+            )
+        self.coef_ = W[:, :-1].copy()
+        self.intercept_ = bias * W[:, -1] if self.fit_intercept else 0.0
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
