@@ -217,25 +217,20 @@ class KDTree:
         idx, start, end, is_leaf, lower, upper = _fast.kd_build(data, self.n_levels)
         self.idx_array = idx
         self._node_start, self._node_end, self._is_leaf = start, end, is_leaf
-        self._lower, self._upper = lower, upper
+        self.node_bounds = np.stack([lower, upper])
+        self.node_data = self._node_data()
         self._pdata = data[idx]
 
     # ------------------------------------------------------------------ arrays
 
-    @property
-    def node_bounds(self):
-        """Lower and upper corners of every node's box, shape (2, n_nodes, n_features)."""
-        return np.stack([self._lower, self._upper])
-
-    @property
-    def node_data(self):
+    def _node_data(self):
         """Node ranges, leaf flags and radii, as scikit-learn's structured array."""
         out = np.zeros(self.n_nodes, dtype=[("idx_start", np.intp), ("idx_end", np.intp),
                                             ("is_leaf", np.intp), ("radius", np.float64)])
         out["idx_start"] = self._node_start
         out["idx_end"] = self._node_end
         out["is_leaf"] = self._is_leaf
-        half = 0.5 * np.abs(self._upper - self._lower)
+        half = 0.5 * np.abs(self.node_bounds[1] - self.node_bounds[0])
         if self._code == _fast.CHEBYSHEV:
             out["radius"] = half.max(axis=1)
         else:
@@ -261,7 +256,7 @@ class KDTree:
 
     def _kernel_args(self):
         return (self._pdata, self.idx_array, self._node_start, self._node_end,
-                self._is_leaf, self._lower, self._upper, self.n_levels)
+                self._is_leaf, self.node_bounds[0], self.node_bounds[1], self.n_levels)
 
     # ------------------------------------------------------------------ queries
 
