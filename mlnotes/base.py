@@ -753,9 +753,9 @@ class TorchEstimator(BaseEstimator):
                 if alpha > 0 else 0.0
             objective = loss + (0.5 * alpha / wsum) * reg
             grads = torch.autograd.grad(objective, params)
-            value = float(objective)
-            self.loss_ = float(loss) * report_scale + (
-                float(reg) * 0.5 * alpha / wsum if alpha > 0 else 0.0)
+            value = float(objective.detach())
+            self.loss_ = float(loss.detach()) * report_scale + (
+                float(reg.detach()) * 0.5 * alpha / wsum if alpha > 0 else 0.0)
             grad = torch.cat([g.reshape(-1) for g in grads]).to(
                 device="cpu", dtype=torch.float64).numpy()
             return value, grad

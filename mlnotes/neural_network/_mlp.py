@@ -63,7 +63,7 @@ class _MLPModule(nn.Module):
     def _cache_layers(self):
         # Plain lists of the registered parameters: indexing a ParameterList costs
         # more per mini-batch than the small matrix products of a typical MLP.
-        norms = [None] * len(self.biases) if self.norms is None else list(self.norms)
+        norms = [None] * len(self.biases) if self.norms is None else [*self.norms, None]
         self._layers = list(zip(self.weights, self.biases, norms))
 
     def _apply(self, fn, *args, **kwargs):
@@ -150,8 +150,11 @@ class _BaseMLP(TorchEstimator):
         self.coefs_ = [w.detach().cpu().numpy() for w in module.weights]
         self.intercepts_ = [b.detach().cpu().numpy() for b in module.biases]
 
+    def _set_architecture(self, X):
+        self.n_layers_ = len(self._hidden_sizes()) + 2
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        hidden = self._hidden_sizes()
+        self._hidden_sizes()  # validates hidden_layer_sizes
         first_pass = not hasattr(self, "module_") or (
             not self.warm_start and not incremental)
         if self.solver == "lbfgs" and self.dropout > 0:
@@ -166,15 +169,15 @@ class _BaseMLP(TorchEstimator):
         n_outputs = self._n_outputs(Y)
         if first_pass:
             self.n_outputs_ = n_outputs
-            self.n_layers_ = len(hidden) + 2
             self.out_activation_ = self._out_activation()
+            self._set_architecture(X)
         elif n_outputs != self.n_outputs_:
             raise ValueError(
                 f"y has {n_outputs} outputs but the network was fitted with "
                 f"{self.n_outputs_}; refit with warm_start=False."
             )
         self._fit_torch(X, Y, sample_weight, incremental=incremental, stratify=stratify)
-        if not all(np.isfinite(c).all() for c in self.coefs_ + self.intercepts_):
+        if not all(torch.isfinite(p).all() for p in self.module_.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights: the fit diverged. Use a "
                 "smaller learning_rate_init or preprocess the input."
