@@ -154,6 +154,7 @@ def test_well_separated_blobs_recovered_exactly(assign_labels):
 # ----------------------------------------------------------------- bad input
 
 
+@pytest.mark.filterwarnings("ignore:k >= N")  # scikit-learn's eigsh on 5 points
 def test_more_clusters_than_samples_raises_as_sklearn():
     X = np.random.default_rng(0).normal(size=(5, 2))
     msg = r"n_samples=5 should be >= n_clusters=6"
