@@ -364,16 +364,19 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
     (k-means, or a discretisation) to recover a partition.
 
     The smallest eigenvalues of :math:`L_{\mathrm{sym}}` are the largest of
-    :math:`D^{-1/2} W D^{-1/2}`. For a dense affinity they are found by
-    Lanczos iterations on that matrix (matrix-vector products only; the
-    dense symmetric eigensolver takes over if Lanczos stalls), where
-    scikit-learn factorises the dense Laplacian for shift-invert iterations;
-    for a sparse (nearest-neighbour) graph by shift-invert Lanczos with a sparse
-    LU, as in scikit-learn. The eigenvectors are the same up to rounding, the
-    starting vector and the k-means seeds are drawn from ``random_state`` as in
-    scikit-learn, so with distinct eigenvalues the labels are scikit-learn's.
-    The nearest-neighbour graph is built by brute force (:math:`O(n^2 d)`,
-    in blocks), not with a tree.
+    :math:`D^{-1/2} W D^{-1/2}`. For a dense affinity they are found by a few
+    restarts of Lanczos iterations on that matrix (matrix-vector products
+    only), where scikit-learn always factorises the dense Laplacian for
+    shift-invert iterations; when the top eigenvalues are too close for
+    Lanczos to converge quickly (nearly disconnected graphs), shift-invert
+    Lanczos takes over, with a Cholesky factor of :math:`L_{\mathrm{sym}} +
+    10^{-5} I`. For a sparse (nearest-neighbour) graph: shift-invert Lanczos
+    with a sparse LU, as in scikit-learn. The eigenvectors are the same up to
+    rounding, the starting vector and the k-means seeds are drawn from
+    ``random_state`` as in scikit-learn, so with distinct eigenvalues the labels
+    are scikit-learn's. The nearest-neighbour graph comes from a k-d tree
+    (:class:`scipy.spatial.cKDTree`) up to 16 features, by brute force in blocks
+    above.
 
     References
     ----------
