@@ -38,6 +38,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy
 import scipy.optimize
+import scipy.sparse
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.base import DensityMixin as _SKDensityMixin
@@ -427,11 +428,24 @@ class TorchEstimator(BaseEstimator):
         return [p for p in module.parameters() if p.ndim >= 2]
 
     def _standardization(self, X, sample_weight):
-        """``(mean, scale)`` of shape (n_features,) for ``standardize=True``."""
-        w = None if sample_weight is None else sample_weight / sample_weight.sum()
-        mean = np.average(X, axis=0, weights=w)
-        var = np.average((X - mean) ** 2, axis=0, weights=w)
-        scale = np.sqrt(var)
+        """``(mean, scale)`` of shape (n_features,) for ``standardize=True``.
+
+        Weighted mean and standard deviation of each feature (constant features get
+        scale 1). Sparse input is scaled but not centred (mean 0), which keeps it
+        sparse, as :class:`~sklearn.preprocessing.StandardScaler` does with
+        ``with_mean=False``.
+        """
+        n = X.shape[0]
+        w = np.full(n, 1.0 / n) if sample_weight is None else \
+            sample_weight / sample_weight.sum()
+        if scipy.sparse.issparse(X):
+            mean = np.asarray(X.T @ w).ravel()
+            var = np.asarray(X.multiply(X).T @ w).ravel() - mean**2
+            scale = np.sqrt(np.maximum(var, 0.0))
+            mean = np.zeros_like(mean)
+        else:
+            mean = w @ X
+            scale = np.sqrt(w @ (X - mean) ** 2)
         scale[scale < 10 * np.finfo(scale.dtype).eps * np.maximum(1.0, np.abs(mean))] = 1.0
         return mean, scale
 
@@ -445,8 +459,12 @@ class TorchEstimator(BaseEstimator):
         mean = getattr(self, "_input_mean_", None)
         if mean is None:
             return X
-        return (X - mean.astype(X.dtype, copy=False)) / self._input_scale_.astype(
-            X.dtype, copy=False)
+        scale = self._input_scale_.astype(X.dtype, copy=False)
+        if scipy.sparse.issparse(X):
+            if not np.any(mean):
+                return X.multiply(1.0 / scale).tocsr().astype(X.dtype)
+            X = X.toarray()
+        return (X - mean.astype(X.dtype, copy=False)) / scale
 
     # -- fit ----------------------------------------------------------------------
 
@@ -589,7 +607,7 @@ class TorchEstimator(BaseEstimator):
                     "The validation set is too small. Increase 'validation_fraction' or "
                     "the size of your dataset."
                 )
-            X_val_t = as_tensor(X_val, dtype=dtype, device=device)
+            X_val_t = _dense_tensor(X_val, dtype, device)
             Y_val_t = self._target_tensor(Y_val, dtype, device)
             sw_val_t = None if sw_val is None else as_tensor(sw_val, dtype, device)
         else:
@@ -599,7 +617,12 @@ class TorchEstimator(BaseEstimator):
         batch_size = self._batch_size(n_samples)
         starts = list(range(0, n_samples, batch_size))
         counts = [min(batch_size, n_samples - s) for s in starts]
-        Xt = as_tensor(X_train, dtype=dtype, device=device)
+        sparse = scipy.sparse.issparse(X_train)
+        if sparse:  # rows are densified batch by batch
+            X_train = scipy.sparse.csr_matrix(X_train)
+            Xt = None
+        else:
+            Xt = as_tensor(X_train, dtype=dtype, device=device)
         Yt = self._target_tensor(Y_train, dtype, device)
         swt = None if sw_train is None else as_tensor(sw_train, dtype=dtype, device=device)
         sample_idx = np.arange(n_samples)
@@ -628,11 +651,11 @@ class TorchEstimator(BaseEstimator):
                     rng.shuffle(perm)
                     sample_idx = sample_idx[perm]
                     idx_t = torch.from_numpy(sample_idx).to(device)
-                    Xe = Xt.index_select(0, idx_t)
+                    Xe = X_train[sample_idx] if sparse else Xt.index_select(0, idx_t)
                     Ye = None if Yt is None else Yt.index_select(0, idx_t)
                     swe = None if swt is None else swt.index_select(0, idx_t)
                 else:
-                    Xe, Ye, swe = Xt, Yt, swt
+                    Xe, Ye, swe = (X_train if sparse else Xt), Yt, swt
                 if sw_train is None:
                     sums = counts
                 else:
@@ -644,7 +667,9 @@ class TorchEstimator(BaseEstimator):
                     if wsum <= 0:
                         continue  # every sample of the batch has weight zero
                     stop = start + count
-                    loss = batch_loss(module, Xe[start:stop],
+                    xb = _dense_tensor(Xe[start:stop], dtype, device) if sparse \
+                        else Xe[start:stop]
+                    loss = batch_loss(module, xb,
                                       None if Ye is None else Ye[start:stop],
                                       None if swe is None else swe[start:stop], wsum)
                     grads = list(autograd_grad(loss, params))
@@ -735,7 +760,7 @@ class TorchEstimator(BaseEstimator):
         pen_ids = {id(p) for p in self._penalized_parameters(module)}
         shapes = [p.shape for p in params]
         sizes = [p.numel() for p in params]
-        Xt = as_tensor(X, dtype=dtype, device=device)
+        Xt = _dense_tensor(X, dtype, device)
         Yt = self._target_tensor(Y, dtype, device)
         swt = None if sample_weight is None else as_tensor(sample_weight, dtype, device)
         wsum = float(X.shape[0] if sample_weight is None else sample_weight.sum())
@@ -801,7 +826,13 @@ class TorchEstimator(BaseEstimator):
             The output, float64, row ``i`` a function of ``X[i]`` alone.
         """
         check_is_fitted(self, "module_")
-        X = self._preprocess(np.asarray(X, dtype=np.float64))
+        if scipy.sparse.issparse(X):
+            X = scipy.sparse.csr_matrix(X, dtype=np.float64)
+            chunk = max(1, min(_PREDICT_CHUNK, 2**24 // max(X.shape[1], 1)))
+        else:
+            X = np.asarray(X, dtype=np.float64)
+            chunk = _PREDICT_CHUNK
+        X = self._preprocess(X)
         device = inference_device(getattr(self, "_device_", "cpu"))
         module = self.module_
         if next(iter(module.parameters()), torch.empty(0)).device != device:
@@ -810,9 +841,8 @@ class TorchEstimator(BaseEstimator):
         forward = forward if forward is not None else (lambda m, x: m(x))
         outs = []
         with torch.inference_mode():
-            for start in range(0, max(X.shape[0], 1), _PREDICT_CHUNK):
-                xb = as_tensor(X[start:start + _PREDICT_CHUNK], dtype=torch.float64,
-                               device=device)
+            for start in range(0, max(X.shape[0], 1), chunk):
+                xb = _dense_tensor(X[start:start + chunk], torch.float64, device)
                 outs.append(forward(module, xb).to("cpu").numpy())
         return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
@@ -843,6 +873,13 @@ class TorchEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def _dense_tensor(X, dtype, device):
+    """A dense tensor of ``X`` (a scipy sparse block is densified)."""
+    if scipy.sparse.issparse(X):
+        X = X.toarray()
+    return as_tensor(X, dtype=dtype, device=device)
 
 
 def _clip_gradients(grads, max_norm):

@@ -10,6 +10,7 @@ import math
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse
 import torch
 import torch.nn.functional as F
 from sklearn.base import ClassifierMixin
@@ -461,6 +462,8 @@ class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
         pass
 
     def _standardization(self, X, sample_weight):
+        if scipy.sparse.issparse(X):
+            X = X.toarray()
         channels = self.image_shape_[0]
         pixels = X.reshape(X.shape[0], channels, -1)
         w = None if sample_weight is None else sample_weight / sample_weight.sum()

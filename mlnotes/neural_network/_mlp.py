@@ -216,7 +216,7 @@ class _BaseMLP(TorchEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -236,6 +236,7 @@ class _ClassifierHead:
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, multi_output=True,
+                             accept_sparse=["csr", "csc"],
                              dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -305,7 +306,8 @@ class _ClassifierHead:
 
     def _proba_raw(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=(np.float64, np.float32), reset=False)
         return self._predict_torch(X, self._proba_forward)
 
     def predict(self, X):
@@ -558,7 +560,8 @@ class MLPClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
     The weights and the training loop run in the dtype of ``X`` (float32 input
     trains in float32, as scikit-learn does); the trained network is kept in
     float64, so ``coefs_`` are float64 and ``predict_proba`` is computed in float64.
-    Sparse input is not supported (scikit-learn's MLP accepts it).
+    Sparse input (CSR/CSC) is accepted and densified one mini-batch at a time (the
+    whole matrix for ``"lbfgs"``).
 
     References
     ----------
@@ -912,6 +915,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                             accept_sparse=["csr", "csc"],
                              dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -964,7 +968,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             The predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"],
+                          dtype=(np.float64, np.float32), reset=False)
         y_pred = self._predict_torch(X, self._output_forward)
         if y_pred.shape[1] == 1:
             return y_pred.ravel()

@@ -153,6 +153,27 @@ def test_sample_weight_follows_sklearn():
     np.testing.assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-9)
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_input_follows_sklearn(solver):
+    from scipy import sparse
+
+    X, y = _clf_data()
+    X[np.abs(X) < 1.0] = 0.0
+    Xs = sparse.csr_matrix(X)
+    kw = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0, batch_size=50,
+              solver=solver, early_stopping=solver == "adam")
+    ours = _quiet(MLPClassifier(**kw).fit, Xs, y)
+    ref = _quiet(sk_nn.MLPClassifier(**kw).fit, Xs, y)
+    _assert_same_weights(ours, ref)
+    np.testing.assert_allclose(ours.predict_proba(Xs.tocsc()), ref.predict_proba(X),
+                               rtol=1e-9, atol=1e-12)
+    # standardize on sparse input scales without centring (the data stay sparse)
+    std = _quiet(MLPClassifier(standardize=True, **kw).fit, Xs, y)
+    np.testing.assert_array_equal(std._input_mean_, 0.0)
+    np.testing.assert_allclose(std._input_scale_, X.std(0))
+    np.testing.assert_allclose(std.predict_proba(Xs), std.predict_proba(X), rtol=1e-12)
+
+
 def test_multilabel_follows_sklearn():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(90, 5))
