@@ -755,34 +755,52 @@ class TorchEstimator(BaseEstimator):
                 for t, best in zip(module.state_dict().values(), best_state):
                     t.copy_(best)
 
+    def _lbfgs_objective(self, module, X, Y, sample_weight, weight_sum, alpha):
+        """Optional fast full-batch objective for ``"lbfgs"`` on the CPU.
+
+        Return None (the default: autograd is used) or a function of the flat
+        float64 parameter vector (parameters in ``module.parameters()`` order)
+        returning ``(objective, gradient, reported_loss)``.
+        """
+        return None
+
     def _fit_lbfgs(self, module, X, Y, sample_weight, dtype, device):
         params = [p for p in module.parameters() if p.requires_grad]
         pen_ids = {id(p) for p in self._penalized_parameters(module)}
         shapes = [p.shape for p in params]
         sizes = [p.numel() for p in params]
-        Xt = _dense_tensor(X, dtype, device)
-        Yt = self._target_tensor(Y, dtype, device)
-        swt = None if sample_weight is None else as_tensor(sample_weight, dtype, device)
         wsum = float(X.shape[0] if sample_weight is None else sample_weight.sum())
         alpha = float(self._hp("alpha"))
         report_scale = float(self._loss_report_scale())
         module.train()
 
+        objective = None
+        if device.type == "cpu":
+            objective = self._lbfgs_objective(module, X, Y, sample_weight, wsum, alpha)
+        if objective is None:
+            Xt = _dense_tensor(X, dtype, device)
+            Yt = self._target_tensor(Y, dtype, device)
+            swt = None if sample_weight is None else as_tensor(sample_weight, dtype,
+                                                               device)
+
+            def objective(theta):
+                flat = torch.from_numpy(theta).to(device=device, dtype=dtype)
+                with torch.no_grad():
+                    for p, chunk, shape in zip(params, torch.split(flat, sizes), shapes):
+                        p.copy_(chunk.view(shape))
+                loss = self._batch_loss(module, Xt, Yt, swt, wsum)
+                reg = sum((p * p).sum() for p in params if id(p) in pen_ids) \
+                    if alpha > 0 else torch.zeros((), dtype=dtype, device=device)
+                total = loss + (0.5 * alpha / wsum) * reg
+                grads = torch.autograd.grad(total, params)
+                reg = float(reg.detach()) * 0.5 * alpha / wsum
+                grad = torch.cat([g.reshape(-1) for g in grads]).to(
+                    device="cpu", dtype=torch.float64).numpy()
+                return (float(total.detach()), grad,
+                        float(loss.detach()) * report_scale + reg)
+
         def fun(theta):
-            flat = torch.from_numpy(theta).to(device=device, dtype=dtype)
-            with torch.no_grad():
-                for p, chunk, shape in zip(params, torch.split(flat, sizes), shapes):
-                    p.copy_(chunk.view(shape))
-            loss = self._batch_loss(module, Xt, Yt, swt, wsum)
-            reg = sum((p * p).sum() for p in params if id(p) in pen_ids) \
-                if alpha > 0 else 0.0
-            objective = loss + (0.5 * alpha / wsum) * reg
-            grads = torch.autograd.grad(objective, params)
-            value = float(objective.detach())
-            self.loss_ = float(loss.detach()) * report_scale + (
-                float(reg.detach()) * 0.5 * alpha / wsum if alpha > 0 else 0.0)
-            grad = torch.cat([g.reshape(-1) for g in grads]).to(
-                device="cpu", dtype=torch.float64).numpy()
+            value, grad, self.loss_ = objective(theta)
             return value, grad
 
         theta0 = torch.cat([p.detach().reshape(-1) for p in params]).to(
@@ -804,7 +822,11 @@ class TorchEstimator(BaseEstimator):
             msg += ("\nYou might also want to scale the data as shown in:\n"
                     "    https://scikit-learn.org/stable/modules/preprocessing.html")
             warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-        fun(result.x)  # leave the parameters (and loss_) at the solution
+        fun(result.x)  # loss_ at the solution
+        flat = torch.from_numpy(result.x)
+        with torch.no_grad():
+            for p, chunk, shape in zip(params, torch.split(flat, sizes), shapes):
+                p.copy_(chunk.view(shape))
         if not math.isfinite(self.loss_):
             self._diverged(self.loss_)
 

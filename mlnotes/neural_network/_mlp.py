@@ -8,8 +8,10 @@ from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 import torch
 import torch.nn.functional as F
+from scipy import special
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
@@ -58,6 +60,7 @@ class _MLPModule(nn.Module):
         ) if batch_norm else None
         self.activation = activation
         self.dropout = float(dropout)
+        self.units = list(layer_units)
         self._cache_layers()
 
     def _cache_layers(self):
@@ -108,6 +111,102 @@ def _init_dense(weight, bias, init, activation, rng):
         bias.copy_(torch.from_numpy(b))
 
 
+def _full_batch_objective(X, Y, sample_weight, weight_sum, units, activation,
+                          out_activation, alpha, report_scale):
+    r"""Objective and gradient of a plain MLP on the whole data set, by hand.
+
+    Back-propagation written out (chapter 15): with :math:`a_0 = X`,
+    :math:`a_l = \sigma(a_{l-1} W_l + b_l)` and output :math:`z`, the error at the
+    output is :math:`\delta_L = \partial J / \partial z = (p - y) / s` (each row
+    scaled by its weight) for the canonical output/loss pairs (softmax and
+    cross-entropy, sigmoid and binary cross-entropy, identity and squared error,
+    exp and Poisson deviance); then :math:`\nabla_{W_l} J = a_{l-1}^\top \delta_l +
+    \frac{\alpha}{s} W_l`, :math:`\nabla_{b_l} J = \mathbf 1^\top \delta_l` and
+    :math:`\delta_{l-1} = (\delta_l W_l^\top) \odot \sigma'(a_{l-1})`.
+
+    ``"lbfgs"`` evaluates this function hundreds of times on the full data; numpy's
+    BLAS and no autograd bookkeeping make it cheaper than the autograd graph there.
+    Returns ``f(theta) -> (objective, gradient, reported loss)`` over the parameters
+    packed as scikit-learn packs them (weights, then biases).
+    """
+    shapes = [(a, b) for a, b in pairwise(units)]
+    offsets, start = [], 0
+    for shape in shapes:
+        offsets.append((start, start + shape[0] * shape[1], shape))
+        start += shape[0] * shape[1]
+    bias_offsets = []
+    for _, b in shapes:
+        bias_offsets.append((start, start + b))
+        start += b
+    n = X.shape[0]
+    scale = (np.full(n, 1.0 / weight_sum) if sample_weight is None
+             else np.asarray(sample_weight, dtype=np.float64) / weight_sum)
+    rows = np.arange(n)
+    n_layers = len(shapes)
+    poisson_const = (special.xlogy(Y, Y) - Y).sum(1) if out_activation == "exp" else None
+
+    def objective(theta):
+        Ws = [theta[a:b].reshape(shape) for a, b, shape in offsets]
+        bs = [theta[a:b] for a, b in bias_offsets]
+        acts = [X]
+        for i in range(n_layers):
+            z = acts[-1] @ Ws[i]
+            z += bs[i]
+            if i < n_layers - 1:
+                if activation == "relu":
+                    np.maximum(z, 0, out=z)
+                elif activation == "tanh":
+                    np.tanh(z, out=z)
+                elif activation == "logistic":
+                    special.expit(z, out=z)
+            acts.append(z)
+        z = acts.pop()
+        if out_activation == "softmax":
+            z -= z.max(axis=1, keepdims=True)
+            delta = np.exp(z)
+            total = delta.sum(axis=1)
+            per_sample = np.log(total) - z[rows, Y]
+            delta /= total[:, None]
+            delta[rows, Y] -= 1.0
+        elif out_activation == "logistic":
+            per_sample = (np.logaddexp(0.0, z) - Y * z).sum(axis=1)
+            delta = special.expit(z)
+            delta -= Y
+        elif out_activation == "exp":
+            delta = np.exp(z)
+            per_sample = (delta - Y * z).sum(axis=1) + poisson_const
+            delta -= Y
+        else:
+            delta = z - Y
+            per_sample = 0.5 * np.einsum("ij,ij->i", delta, delta)
+        data = float(per_sample @ scale)
+        delta *= scale[:, None]
+        grad = np.empty_like(theta)
+        reg = 0.0
+        for i in range(n_layers - 1, -1, -1):
+            a, b, shape = offsets[i]
+            g_w = grad[a:b].reshape(shape)
+            np.matmul(acts[i].T, delta, out=g_w)
+            if alpha > 0:
+                g_w += (alpha / weight_sum) * Ws[i]
+                reg += float(np.einsum("ij,ij->", Ws[i], Ws[i]))
+            c, d = bias_offsets[i]
+            np.sum(delta, axis=0, out=grad[c:d])
+            if i > 0:
+                delta = delta @ Ws[i].T
+                h = acts[i]
+                if activation == "relu":
+                    delta *= h > 0
+                elif activation == "tanh":
+                    delta *= 1.0 - h * h
+                elif activation == "logistic":
+                    delta *= h * (1.0 - h)
+        reg *= 0.5 * alpha / weight_sum
+        return data + reg, grad, data * report_scale + reg
+
+    return objective
+
+
 _MLP_CONSTRAINTS = {
     **TorchEstimator._training_constraints,
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -144,6 +243,15 @@ class _BaseMLP(TorchEstimator):
     def _init_module(self, module, random_state):
         for weight, bias in zip(module.weights, module.biases):
             _init_dense(weight, bias, self.init, self.activation, random_state)
+
+    def _lbfgs_objective(self, module, X, Y, sample_weight, weight_sum, alpha):
+        if type(module) is not _MLPModule or module.norms is not None:
+            return None  # batch norm (or another network): autograd
+        if scipy.sparse.issparse(X):
+            X = X.toarray()
+        return _full_batch_objective(
+            X, Y, sample_weight, weight_sum, module.units, self.activation,
+            self.out_activation_, alpha, self._loss_report_scale())
 
     def _after_fit(self):
         module = self.module_

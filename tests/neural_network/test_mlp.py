@@ -260,6 +260,43 @@ def test_loss_is_cross_entropy_plus_l2_term():
     np.testing.assert_allclose(clf.predict_proba(X), np.exp(logp), rtol=1e-10)
 
 
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("kind", ["softmax", "logistic", "squared_error", "poisson"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hand_written_backprop_equals_autograd(activation, kind, weighted):
+    """The numpy objective used by lbfgs: same value and gradient as autograd."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    sw = rng.uniform(0.5, 2, 30) if weighted else None
+    if kind == "softmax":
+        est, Y = MLPClassifier(activation=activation, alpha=0.3), rng.integers(0, 3, 30)
+    elif kind == "logistic":
+        est = MLPClassifier(activation=activation, alpha=0.3)
+        Y = rng.integers(0, 2, (30, 2)).astype(float)
+    else:
+        est = MLPRegressor(loss=kind, activation=activation, alpha=0.3)
+        Y = np.abs(rng.normal(size=(30, 2)))
+    _quiet(est.set_params(hidden_layer_sizes=(5, 3), max_iter=1).fit,
+           X, Y if kind != "softmax" else Y, sample_weight=sw)
+    module = est.module_.train()
+    Yn = Y if kind == "softmax" else Y.astype(float)
+    wsum = 30.0 if sw is None else sw.sum()
+    objective = est._lbfgs_objective(module, X, Yn, sw, wsum, 0.3)
+    params = list(module.parameters())
+    theta = torch.cat([p.detach().reshape(-1) for p in params]).numpy()
+    value, grad, reported = objective(theta)
+    Yt = est._target_tensor(Yn, torch.float64, "cpu")
+    swt = None if sw is None else torch.from_numpy(sw)
+    loss = est._batch_loss(module, torch.from_numpy(X), Yt, swt, wsum)
+    reg = sum((w * w).sum() for w in est._penalized_parameters(module))
+    total = loss + 0.15 / wsum * reg
+    ref_grad = torch.cat([g.reshape(-1) for g in torch.autograd.grad(total, params)])
+    np.testing.assert_allclose(value, total.item(), rtol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad.numpy(), rtol=1e-10, atol=1e-13)
+    expected_report = loss.item() * est._loss_report_scale() + (total - loss).item()
+    np.testing.assert_allclose(reported, expected_report, rtol=1e-12)
+
+
 def test_convergence_warning_at_max_iter():
     X, y = _clf_data()
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
