@@ -12,7 +12,6 @@ from sklearn.base import (
     ClassifierMixin,
     MultiOutputMixin,
     RegressorMixin,
-    clone,
     is_classifier,
 )
 from sklearn.exceptions import DataConversionWarning
@@ -128,13 +127,10 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
         """Iterate over the trees."""
         return iter(self.estimators_)
 
-    def _make_tree(self, random_state):
-        tree = clone(self.estimator_)
-        tree.set_params(**{p: getattr(self, p) for p in _TREE_PARAMS})
-        if self.criterion == "friedman_mse":
-            tree.set_params(criterion="squared_error")
-        tree.set_params(random_state=random_state.randint(MAX_INT))
-        return tree
+    def _make_tree(self, params, random_state):
+        """A new tree with the forest's tree parameters and its own seed (drawn as
+        scikit-learn draws it, so that the same seed gives the same forest)."""
+        return self._tree_class(**params, random_state=random_state.randint(MAX_INT))
 
     def fit(self, X, y, sample_weight=None):
         """Grow the forest on the training set ``(X, y)``.
@@ -223,7 +219,10 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
             if self.warm_start and len(self.estimators_) > 0:
                 # skip the seeds of the trees already grown
                 random_state.randint(MAX_INT, size=len(self.estimators_))
-            trees = [self._make_tree(random_state) for _ in range(n_more)]
+            params = {p: getattr(self, p) for p in _TREE_PARAMS if p != "random_state"}
+            if params["criterion"] == "friedman_mse":
+                params["criterion"] = "squared_error"
+            trees = [self._make_tree(params, random_state) for _ in range(n_more)]
             n_classes = (list(np.atleast_1d(self.n_classes_)) if is_classifier(self)
                          else None)
             trees = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
