@@ -438,8 +438,8 @@ def test_label_relabelling_invariance(seed, n, p, n_classes):
     b = DecisionTreeClassifier(random_state=0, max_depth=4).fit(X, names[y])
     X_test = rng.normal(size=(20, p))
     pa, pb = a.predict_proba(X_test), b.predict_proba(X_test)
-    for k in range(len(a.classes_)):
-        np.testing.assert_array_equal(pa[:, k], pb[:, list(b.classes_).index(names[k])])
+    for k, label in enumerate(a.classes_):
+        np.testing.assert_array_equal(pa[:, k], pb[:, list(b.classes_).index(names[label])])
     untied = np.sort(pa, axis=1)[:, -1] > np.sort(pa, axis=1)[:, -2]  # argmax ties go
     np.testing.assert_array_equal(names[a.predict(X_test)][untied],  # to the first class
                                   b.predict(X_test)[untied])
