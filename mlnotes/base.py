@@ -33,6 +33,7 @@ float64 so that each row's output does not depend on the other rows of the batch
 import math
 import sys
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -271,7 +272,7 @@ class _Schedule:
 # --------------------------------------------------------------------------- the base
 
 
-class TorchEstimator(BaseEstimator):
+class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
     r"""Base class of the torch estimators: one training loop for every model.
 
     Subclasses declare their hyperparameters in their own ``__init__`` (scikit-learn
@@ -388,6 +389,10 @@ class TorchEstimator(BaseEstimator):
         "device": [str, torch.device],
     }
 
+    # scikit-learn's MLP warns when batch_size exceeds the number of samples; models
+    # whose default batch size is an int (not "auto") clip it silently.
+    _warn_batch_clipping = True
+
     _training_defaults = dict(
         solver="adam", alpha=0.0, batch_size="auto", learning_rate="constant",
         learning_rate_init=1e-3, power_t=0.5, max_iter=200, shuffle=True,
@@ -399,17 +404,20 @@ class TorchEstimator(BaseEstimator):
 
     # -- hooks (override in the model) ---------------------------------------------
 
-    def _module_spec(self, X, Y):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _module_spec(self, X, Y):
+        """Constructor arguments of the network, from the data and hyperparameters."""
 
-    def _build_module(self, **spec):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _build_module(self, **spec):
+        """The :class:`torch.nn.Module` for ``spec``."""
 
     def _init_module(self, module, random_state):
         """Initialise the parameters (default: torch's own initialisation)."""
 
-    def _batch_loss(self, module, X, Y, sample_weight, weight_sum):  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
+        """Data term of the objective on a batch: a weighted mean over its rows."""
 
     def _loss_report_scale(self):
         """Factor from the optimised data term to the reported ``loss_`` (default 1)."""
@@ -530,10 +538,14 @@ class TorchEstimator(BaseEstimator):
                 else:
                     self._fit_stochastic(module, X, Y, sample_weight, dtype, device, rng,
                                          incremental, stratify)
+            except BaseException:
+                if first_pass:  # a failed first fit leaves no half-trained model
+                    self.__dict__.pop("module_", None)
+                raise
             finally:
                 module.eval()
                 module.to(dtype=torch.float64)
-                self.module_ = module
+        self.module_ = module
         self._after_fit()
         return self
 
@@ -544,7 +556,7 @@ class TorchEstimator(BaseEstimator):
         batch_size = self._hp("batch_size")
         if batch_size == "auto":
             return min(200, n_samples)
-        if batch_size > n_samples:
+        if batch_size > n_samples and self._warn_batch_clipping:
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going "
                 "to be clipped"
@@ -891,10 +903,6 @@ class TorchEstimator(BaseEstimator):
             self.module_ = module
             self._after_fit()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
 
 
 def _dense_tensor(X, dtype, device):

@@ -164,8 +164,11 @@ class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
         Optimiser (see :class:`MLPClassifier`).
     alpha : float, default=0.0001
         L2 penalty on the kernels and weight matrices, divided by the batch size.
-    batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``.
+    batch_size : int or "auto", default=64
+        Mini-batch size (clipped to ``n_samples``); ``"auto"`` is
+        ``min(200, n_samples)``. Smaller than the MLP's default: more updates per
+        epoch suit the small image sets this class is meant for (on the digits it
+        converges in fewer epochs and less time than with batches of 200).
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
         Step-size schedule (see :class:`MLPClassifier`).
     learning_rate_init : float, default=0.001
@@ -293,6 +296,8 @@ class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
     (2, 10)
     """
 
+    _warn_batch_clipping = False
+
     _parameter_constraints = {
         **_MLP_CONSTRAINTS,
         "image_shape": [None, tuple, list],
@@ -314,7 +319,7 @@ class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
         *,
         solver="adam",
         alpha=0.0001,
-        batch_size="auto",
+        batch_size=64,
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,

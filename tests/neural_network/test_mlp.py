@@ -547,9 +547,10 @@ def test_float32_input_trains_in_float32_and_predicts_in_float64():
 
 def test_divergence_raises_a_clear_error():
     X, y = _reg_data()
+    reg = MLPRegressor(solver="sgd", learning_rate_init=1e6, max_iter=20, random_state=0)
     with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
-        _quiet(MLPRegressor(solver="sgd", learning_rate_init=1e6, max_iter=20,
-                            random_state=0).fit, X, y * 1e6)
+        _quiet(reg.fit, X, y * 1e6)
+    assert not hasattr(reg, "module_")  # no half-trained model left behind
 
 
 @pytest.mark.parametrize("params, match", [
