@@ -1,6 +1,5 @@
 """Random forests: bagged, feature-randomised CART trees (chapter 13 of the notes)."""
 
-import threading
 from numbers import Integral, Real
 from warnings import warn
 
@@ -19,10 +18,12 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state, compute_class_weight, compute_sample_weight
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from joblib import effective_n_jobs
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
+from ..tree._builder import TREE_LEAF, forest_accumulate, pack_preorder
 from ..tree._classes import _as_dense, _check_criterion_supported, _check_X_finite
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor"]
@@ -87,14 +88,36 @@ def _build_tree(tree, bootstrap, X, y, sample_weight, n_classes, class_weight,
     return tree._fit_encoded(X, y, weights, n_classes)
 
 
-def _accumulate(predict, X, out, lock):
-    prediction = predict(X, check_input=False)
-    with lock:
-        if len(out) == 1:
-            out[0] += prediction
-        else:
-            for i in range(len(out)):
-                out[i] += prediction[i]
+def _pack_trees(trees, columns):
+    """All trees in one preorder record array (see :func:`pack_preorder`) with the
+    value columns ``columns(tree_)`` of their nodes."""
+    sizes = [t.tree_.node_count for t in trees]
+    roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    left, right = [], []
+    for root, tree in zip(roots, trees):
+        t = tree.tree_
+        leaf = t.children_left == TREE_LEAF
+        left.append(np.where(leaf, TREE_LEAF, t.children_left + root))
+        right.append(np.where(leaf, TREE_LEAF, t.children_right + root))
+    return pack_preorder(
+        roots, np.concatenate(left).astype(np.int64), np.concatenate(right).astype(np.int64),
+        np.concatenate([t.tree_.feature for t in trees]).astype(np.int64),
+        np.concatenate([t.tree_.threshold for t in trees]),
+        np.ascontiguousarray(np.concatenate([columns(t.tree_) for t in trees])))[:3]
+
+
+def _sum_over_trees(packed, X, n_cols, n_jobs):
+    """Sum of the trees' leaf values for each row of ``X``, rows split over threads."""
+    out = np.zeros((X.shape[0], n_cols))
+    n_jobs = min(effective_n_jobs(n_jobs), max(1, X.shape[0] // 256))
+    if n_jobs == 1:
+        forest_accumulate(X, *packed, out)
+        return out
+    bounds = np.linspace(0, X.shape[0], n_jobs + 1).astype(int)
+    Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(forest_accumulate)(X[a:b], *packed, out[a:b])
+        for a, b in zip(bounds[:-1], bounds[1:]))
+    return out
 
 
 class BaseForest(MultiOutputMixin, BaseEstimator):
@@ -247,10 +270,36 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
         if is_classifier(self) and self.n_outputs_ == 1:
             self.n_classes_ = self.n_classes_[0]
             self.classes_ = self.classes_[0]
+        self._pack()
         return self
 
     def _validate_y_class_weight(self, y, sample_weight):
         return y, None
+
+    def _pack(self):
+        """Pack the trees for :func:`forest_accumulate` (done at the end of ``fit``
+        and when unpickling, so that predicting never changes the estimator)."""
+        self._packed = ([tree.tree_ for tree in self.estimators_],
+                        _pack_trees(self.estimators_, self._value_columns))
+
+    def _packed_trees(self):
+        """The packed trees; packed afresh if ``estimators_`` was changed by hand."""
+        trees = [tree.tree_ for tree in self.estimators_]
+        cached = self.__dict__.get("_packed")
+        if (cached is None or len(cached[0]) != len(trees)
+                or any(a is not b for a, b in zip(cached[0], trees))):
+            return _pack_trees(self.estimators_, self._value_columns)
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_packed", None)  # derived from the trees; rebuilt when unpickled
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.__dict__.get("estimators_"):
+            self._pack()
 
     def _oob_predictions(self, X, y):
         """Average prediction of each training sample by the trees that did not see it."""
@@ -280,7 +329,7 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, accept_sparse=["csr", "csc", "coo"],
                           reset=False, ensure_all_finite=False)
         _check_X_finite(X, type(self).__name__)
-        return _as_dense(X)
+        return np.ascontiguousarray(_as_dense(X))
 
     def apply(self, X):
         """Leaf index of each sample in each tree.
@@ -457,15 +506,17 @@ class ForestClassifier(ClassifierMixin, BaseForest):
         """
         check_is_fitted(self)
         X = self._validate_X_predict(X)
-        all_proba = [np.zeros((X.shape[0], j), dtype=np.float64)
-                     for j in np.atleast_1d(self.n_classes_)]
-        lock = threading.Lock()
-        Parallel(n_jobs=self.n_jobs, verbose=self.verbose, require="sharedmem")(
-            delayed(_accumulate)(tree.predict_proba, X, all_proba, lock)
-            for tree in self.estimators_)
-        for proba in all_proba:
-            proba /= len(self.estimators_)
+        n_classes = np.atleast_1d(self.n_classes_)
+        total = _sum_over_trees(self._packed_trees(), X, int(n_classes.sum()), self.n_jobs)
+        total /= len(self.estimators_)
+        all_proba = np.split(total, np.cumsum(n_classes)[:-1], axis=1)
         return all_proba[0] if len(all_proba) == 1 else all_proba
+
+    def _value_columns(self, tree):
+        """Class frequencies of each node, the outputs side by side."""
+        n_classes = np.atleast_1d(self.n_classes_)
+        return np.concatenate([tree.value[:, k, :c] for k, c in enumerate(n_classes)],
+                              axis=1)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -527,14 +578,14 @@ class ForestRegressor(RegressorMixin, BaseForest):
         """
         check_is_fitted(self)
         X = self._validate_X_predict(X)
-        shape = (X.shape[0], self.n_outputs_) if self.n_outputs_ > 1 else (X.shape[0],)
-        y_hat = np.zeros(shape, dtype=np.float64)
-        lock = threading.Lock()
-        Parallel(n_jobs=self.n_jobs, verbose=self.verbose, require="sharedmem")(
-            delayed(_accumulate)(tree.predict, X, [y_hat], lock)
-            for tree in self.estimators_)
+        y_hat = _sum_over_trees(self._packed_trees(), X, self.n_outputs_, self.n_jobs)
         y_hat /= len(self.estimators_)
-        return y_hat
+        return y_hat[:, 0] if self.n_outputs_ == 1 else y_hat
+
+    @staticmethod
+    def _value_columns(tree):
+        """Mean target of each node, one column per output."""
+        return tree.value[:, :, 0]
 
 
 class RandomForestClassifier(ForestClassifier):

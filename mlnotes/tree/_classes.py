@@ -337,7 +337,7 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
                               accept_sparse=["csr", "csc", "coo"], reset=False,
                               ensure_all_finite=False)
             _check_X_finite(X, type(self).__name__)
-            X = _as_dense(X)
+            X = np.ascontiguousarray(_as_dense(X))
         else:
             _check_n_features(self, X, reset=False)
         return X

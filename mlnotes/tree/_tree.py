@@ -4,7 +4,13 @@ import numpy as np
 from scipy.sparse import csr_array, csr_matrix
 from sklearn import get_config
 
-from ._builder import TREE_LEAF, TREE_UNDEFINED, apply_dense, decision_path_dense
+from ._builder import (
+    TREE_LEAF,
+    TREE_UNDEFINED,
+    apply_preorder,
+    decision_path_dense,
+    pack_preorder,
+)
 
 
 class Tree:
@@ -141,8 +147,19 @@ class Tree:
             Leaf index of each sample.
         """
         self._check_X(X)
-        return apply_dense(X, self.children_left, self.children_right, self.feature,
-                           self.threshold).astype(np.intp, copy=False)
+        packed = self.__dict__.get("_packed")
+        if packed is None:  # preorder records: going left is the next record
+            _, nodes, _, old_ids = pack_preorder(
+                np.zeros(1, dtype=np.int64), self.children_left.astype(np.int64),
+                self.children_right.astype(np.int64), self.feature.astype(np.int64),
+                self.threshold, np.zeros((self.node_count, 0)))
+            packed = self.__dict__["_packed"] = (nodes, old_ids)
+        return apply_preorder(X, *packed).astype(np.intp, copy=False)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_packed", None)  # a cache, rebuilt on the first prediction
+        return state
 
     def predict(self, X):
         """Value of the leaf each sample falls into.
