@@ -1,6 +1,6 @@
 """Random forests: bagged, feature-randomised CART trees (chapter 13 of the notes)."""
 
-from numbers import Integral, Real
+from numbers import Integral
 from warnings import warn
 
 import numpy as np
@@ -100,7 +100,8 @@ def _pack_trees(trees, columns):
         left.append(np.where(leaf, TREE_LEAF, t.children_left + root))
         right.append(np.where(leaf, TREE_LEAF, t.children_right + root))
     return pack_preorder(
-        roots, np.concatenate(left).astype(np.int64), np.concatenate(right).astype(np.int64),
+        roots, np.concatenate(left).astype(np.int64),
+        np.concatenate(right).astype(np.int64),
         np.concatenate([t.tree_.feature for t in trees]).astype(np.int64),
         np.concatenate([t.tree_.threshold for t in trees]),
         np.ascontiguousarray(np.concatenate([columns(t.tree_) for t in trees])))[:3]
@@ -177,9 +178,10 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
         self._validate_params()
         _check_criterion_supported(self.criterion, type(self).__name__)
         if self.criterion == "friedman_mse":
-            warn('Value `"friedman_mse"` for `criterion` is deprecated and will be removed '
-                 'in 1.11. It maps to `"squared_error"` as both were always equivalent. '
-                 'Use `criterion="squared_error"` to remove this warning.', FutureWarning)
+            warn('Value `"friedman_mse"` for `criterion` is deprecated and will be '
+                 'removed in 1.11. It maps to `"squared_error"` as both were always '
+                 'equivalent. Use `criterion="squared_error"` to remove this warning.',
+                 FutureWarning)
         if issparse(y):
             raise ValueError("sparse multilabel-indicator for y is not supported.")
         X, y = validate_data(self, X, y, multi_output=True,
@@ -191,8 +193,8 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X)
         y = np.atleast_1d(y)
         if y.ndim == 2 and y.shape[1] == 1:
-            warn("A column-vector y was passed when a 1d array was expected. Please change "
-                 "the shape of y to (n_samples,), for example using ravel().",
+            warn("A column-vector y was passed when a 1d array was expected. Please "
+                 "change the shape of y to (n_samples,), for example using ravel().",
                  DataConversionWarning, stacklevel=2)
         if y.ndim == 1:
             y = np.reshape(y, (-1, 1))
@@ -217,8 +219,8 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
         self._sample_weight = sample_weight_
 
         if not self.bootstrap and self.max_samples is not None:
-            raise ValueError("`max_sample` cannot be set if `bootstrap=False`. Either switch "
-                             "to `bootstrap=True` or set `max_sample=None`.")
+            raise ValueError("`max_sample` cannot be set if `bootstrap=False`. Either "
+                             "switch to `bootstrap=True` or set `max_sample=None`.")
         n_samples_bootstrap = (_n_samples_bootstrap(X.shape[0], self.max_samples,
                                                     sample_weight_)
                                if self.bootstrap else None)
@@ -232,8 +234,8 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
             self.estimators_ = []
         n_more = self.n_estimators - len(self.estimators_)
         if n_more < 0:
-            raise ValueError(f"n_estimators={self.n_estimators} must be larger or equal to "
-                             f"len(estimators_)={len(self.estimators_)} when "
+            raise ValueError(f"n_estimators={self.n_estimators} must be larger or equal "
+                             f"to len(estimators_)={len(self.estimators_)} when "
                              "warm_start==True")
         if n_more == 0:
             warn("Warm-start fitting without increasing n_estimators does not fit new "
@@ -432,7 +434,8 @@ class ForestClassifier(ClassifierMixin, BaseForest):
             self.oob_decision_function_ = self.oob_decision_function_.squeeze(axis=-1)
         if scoring_function is None:
             scoring_function = accuracy_score
-        self.oob_score_ = scoring_function(y, np.argmax(self.oob_decision_function_, axis=1))
+        self.oob_score_ = scoring_function(y,
+                                           np.argmax(self.oob_decision_function_, axis=1))
 
     def _validate_y_class_weight(self, y, sample_weight):
         check_classification_targets(y)

@@ -675,8 +675,8 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
                 start, end, splitter, criterion, is_clf, max_features, min_samples_leaf,
                 min_weight_leaf, impurity, lower, upper, n_outputs, n_classes,
                 sum_total, sum_left, sum_right, wnode, wtotal, sq_sum_total, mono,
-                with_mono, rng, sort_stack, y1, yc1, integral,
- keys, keys_tmp, idx_tmp, hist):
+                with_mono, rng, sort_stack, y1, yc1, integral, keys, keys_tmp, idx_tmp,
+                hist):
     """Best split of the node ``samples[start:end]`` over up to ``max_features`` features.
 
     ``splitter == BEST`` scans every threshold of each drawn feature;
@@ -1067,8 +1067,10 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
     if max_leaf_nodes < 0:
         # ------------------------------------------------------------ depth first
         st_cap = 64
-        st_int = np.empty((st_cap, 6), dtype=np.int64)    # start end depth parent left nconst
-        st_flt = np.empty((st_cap, 3), dtype=np.float64)  # impurity lower upper
+        # stack records: start, end, depth, parent, is_left, n_constant_features and
+        # impurity, lower bound, upper bound
+        st_int = np.empty((st_cap, 6), dtype=np.int64)
+        st_flt = np.empty((st_cap, 3), dtype=np.float64)
         st_int[0, 0] = 0
         st_int[0, 1] = n_samples
         st_int[0, 2] = 0
@@ -1119,7 +1121,7 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                     min_samples_leaf, min_weight_leaf, impurity, lower, upper, n_outputs,
                     n_classes, sum_total, sum_left, sum_right, wnode, wtotal,
                     sq_sum_total, mono, with_mono, rng, sort_stack, y1, yc1, integral,
- keys, keys_tmp, idx_tmp, hist)
+                    keys, keys_tmp, idx_tmp, hist)
                 is_leaf = pos >= end or improvement + _EPSILON < min_impurity_decrease
 
             if node_count >= capacity:
@@ -1280,8 +1282,8 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                         start, end, splitter, criterion, is_clf, max_features,
                         min_samples_leaf, min_weight_leaf, impurity, lower, upper,
                         n_outputs, n_classes, sum_total, sum_left, sum_right, wnode,
-                        wtotal, sq_sum_total, mono, with_mono, rng, sort_stack, y1, yc1, integral,
- keys, keys_tmp, idx_tmp, hist)
+                        wtotal, sq_sum_total, mono, with_mono, rng, sort_stack, y1, yc1,
+                        integral, keys, keys_tmp, idx_tmp, hist)
                     is_leaf = pos >= end or improvement + _EPSILON < min_impurity_decrease
                 else:
                     # scikit-learn reads the criterion's stale midpoint here; it is
@@ -1337,7 +1339,8 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                     fr_flt[r, 3] = 0.0
             # both children are computed before either enters the frontier
             for child in range(n_pending):
-                heap_size = _heap_push(heap, heap_size, fr_key, n_records - n_pending + child)
+                heap_size = _heap_push(heap, heap_size, fr_key,
+                                       n_records - n_pending + child)
             if step > 0 and rec_depth > max_depth_seen:
                 max_depth_seen = rec_depth
 
@@ -1511,7 +1514,8 @@ def build_pruned(left, right, leaves):
             top += 1
         if depth > max_depth:
             max_depth = depth
-    return old_ids[:count].copy(), new_left[:count].copy(), new_right[:count].copy(), max_depth
+    return (old_ids[:count].copy(), new_left[:count].copy(), new_right[:count].copy(),
+            max_depth)
 
 
 # ------------------------------------------------------------------------- prediction

@@ -15,7 +15,12 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
-from sklearn.utils import Bunch, check_random_state, compute_sample_weight, metadata_routing
+from sklearn.utils import (
+    Bunch,
+    check_random_state,
+    compute_sample_weight,
+    metadata_routing,
+)
 from sklearn.utils._param_validation import Hidden, Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -258,8 +263,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
             int(max_features), int(min_samples_split), int(min_samples_leaf),
             float(min_weight_leaf), int(max_depth), int(max_leaf_nodes),
             float(self.min_impurity_decrease), monotonic_cst, int(seed))
-        self.tree_ = Tree._from_arrays(n_features, n_classes, self.n_outputs_, ints, floats,
-                                       values, depth)
+        self.tree_ = Tree._from_arrays(n_features, n_classes, self.n_outputs_, ints,
+                                       floats, values, depth)
         if is_clf and self.n_outputs_ == 1:
             self.n_classes_ = self.n_classes_[0]
             self.classes_ = self.classes_[0]

@@ -102,10 +102,11 @@ class Tree:
         leaf = left == TREE_LEAF
         tree.children_left = left.astype(np.intp)
         tree.children_right = right.astype(np.intp)
-        tree.feature = np.where(leaf, TREE_UNDEFINED, self.feature[old_ids]).astype(np.intp)
+        tree.feature = np.where(leaf, TREE_UNDEFINED,
+                                self.feature[old_ids]).astype(np.intp)
         tree.threshold = np.where(leaf, float(TREE_UNDEFINED), self.threshold[old_ids])
-        tree.missing_go_to_left = np.where(leaf, 0, self.missing_go_to_left[old_ids]).astype(
-            np.uint8)
+        tree.missing_go_to_left = np.where(
+            leaf, 0, self.missing_go_to_left[old_ids]).astype(np.uint8)
         tree.impurity = self.impurity[old_ids]
         tree.n_node_samples = self.n_node_samples[old_ids]
         tree.weighted_n_node_samples = self.weighted_n_node_samples[old_ids]

@@ -118,7 +118,8 @@ def test_multi_output_identical_to_sklearn():
     assert ours.oob_score_ == ref.oob_score_
     Xr, yr = _reg_data()
     Yr = np.c_[yr, -yr / 2.0]
-    ours = RandomForestRegressor(n_estimators=5, oob_score=True, random_state=0).fit(Xr, Yr)
+    ours = RandomForestRegressor(n_estimators=5, oob_score=True, random_state=0)
+    ours.fit(Xr, Yr)
     ref = sk_ensemble.RandomForestRegressor(n_estimators=5, oob_score=True,
                                             random_state=0).fit(Xr, Yr)
     assert_same_forest(ours, ref)
@@ -127,7 +128,8 @@ def test_multi_output_identical_to_sklearn():
 
 def test_warm_start_matches_sklearn_and_a_single_fit():
     X, y = _clf_data()
-    ours = RandomForestClassifier(n_estimators=4, warm_start=True, random_state=1).fit(X, y)
+    ours = RandomForestClassifier(n_estimators=4, warm_start=True, random_state=1)
+    ours.fit(X, y)
     first = list(ours.estimators_)
     ours.set_params(n_estimators=9).fit(X, y)
     assert ours.estimators_[:4] == first  # kept, not refitted
@@ -135,7 +137,8 @@ def test_warm_start_matches_sklearn_and_a_single_fit():
                                              random_state=1).fit(X, y)
     ref.set_params(n_estimators=9).fit(X, y)
     assert_same_forest(ours, ref)
-    assert_same_forest(RandomForestClassifier(n_estimators=9, random_state=1).fit(X, y), ref)
+    single_fit = RandomForestClassifier(n_estimators=9, random_state=1).fit(X, y)
+    assert_same_forest(single_fit, ref)
     with pytest.warns(UserWarning, match="without increasing n_estimators"):
         ours.fit(X, y)
     with pytest.raises(ValueError, match="must be larger or equal"):
@@ -209,7 +212,8 @@ def test_oob_score_is_the_out_of_bag_accuracy():
         votes[out] += tree.predict_proba(X[out])
         seen[out] += 1
     assert np.all(seen > 0)
-    np.testing.assert_allclose(clf.oob_decision_function_, votes / seen[:, None], rtol=1e-12)
+    np.testing.assert_allclose(clf.oob_decision_function_, votes / seen[:, None],
+                               rtol=1e-12)
     assert clf.oob_score_ == accuracy_score(y, votes.argmax(axis=1))
     # and it estimates the held-out accuracy
     assert abs(clf.oob_score_ - clf.score(X_te, y_te)) < 0.1

@@ -315,8 +315,8 @@ def test_random_state_reproducibility():
     a = DecisionTreeClassifier(max_features=2, random_state=7).fit(X, y)
     b = DecisionTreeClassifier(max_features=2, random_state=7).fit(X, y)
     assert_same_tree(a, b)
-    trees = {DecisionTreeClassifier(max_features=1, random_state=s).fit(X, y).tree_.node_count
-             for s in range(6)}
+    trees = {DecisionTreeClassifier(max_features=1, random_state=seed).fit(X, y)
+             .get_n_leaves() for seed in range(6)}
     assert len(trees) > 1  # the seed does change the tree
 
 
@@ -365,7 +365,8 @@ def test_sparse_input_is_densified():
     X[np.abs(X) < 0.8] = 0.0
     dense = DecisionTreeClassifier(random_state=0).fit(X, y)
     for fmt in ["csr", "csc"]:
-        sp = DecisionTreeClassifier(random_state=0).fit(sparse.csr_array(X).asformat(fmt), y)
+        X_sparse = sparse.csr_array(X).asformat(fmt)
+        sp = DecisionTreeClassifier(random_state=0).fit(X_sparse, y)
         assert_same_tree(sp, dense)
         np.testing.assert_array_equal(sp.predict(sparse.csr_matrix(X)), dense.predict(X))
 
@@ -439,7 +440,8 @@ def test_label_relabelling_invariance(seed, n, p, n_classes):
     X_test = rng.normal(size=(20, p))
     pa, pb = a.predict_proba(X_test), b.predict_proba(X_test)
     for k, label in enumerate(a.classes_):
-        np.testing.assert_array_equal(pa[:, k], pb[:, list(b.classes_).index(names[label])])
+        column = list(b.classes_).index(names[label])
+        np.testing.assert_array_equal(pa[:, k], pb[:, column])
     untied = np.sort(pa, axis=1)[:, -1] > np.sort(pa, axis=1)[:, -2]  # argmax ties go
     np.testing.assert_array_equal(names[a.predict(X_test)][untied],  # to the first class
                                   b.predict(X_test)[untied])
@@ -472,7 +474,8 @@ def test_probabilities_are_leaf_frequencies(seed, n):
     w = rng.uniform(0.5, 2.0, size=n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y, sample_weight=w)
+        clf = DecisionTreeClassifier(max_depth=3, random_state=0)
+        clf.fit(X, y, sample_weight=w)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     leaves = clf.apply(X)
