@@ -17,7 +17,10 @@ network is and what it minimises, through a few hooks:
     torch's own initialisation, drawn from a seeded fork of torch's RNG).
 ``_batch_loss(module, X, Y, sample_weight, weight_sum)``
     The data term of the objective on one mini-batch: a weighted *mean* over the
-    samples (``sum(w_i * loss_i) / weight_sum``).
+    samples (``sum(w_i * loss_i) / weight_sum``). A loss that samples (the noise of a
+    VAE or a diffusion model) draws from ``self._generator``, a
+    :class:`torch.Generator` on the training device seeded from ``random_state``
+    that exists during ``fit``.
 ``_validation_score(module, X, Y, sample_weight)``
     Optional: the score early stopping maximises on the held-out part (default: minus
     the mean loss).
@@ -55,6 +58,7 @@ from mlnotes.utils._torch import (
     inference_device,
     load_numpy_state,
     local_torch_rng,
+    make_generator,
     module_state_to_numpy,
     torch_dtype,
     torch_seed,
@@ -305,8 +309,13 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation, the early-stopping split, the shuffles and, through
-        a fork of torch's RNG, dropout. The caller's global torch RNG is unchanged.
+        Everything random in ``fit``. The numpy RandomState
+        ``check_random_state(random_state)`` draws the initialisation (where the
+        model defines ``_init_module``), the early-stopping split and the shuffles,
+        in scikit-learn's order, so an MLP starts from scikit-learn's weights and
+        sees its batches; a seed derived from it seeds a fork of torch's global RNG
+        (dropout masks, torch's default layer initialisation) and the local
+        generator ``self._generator``. The caller's global torch RNG is unchanged.
     tol : float, default=1e-4
         Improvement below which an epoch counts as "no change".
     verbose : bool or int, default=False
@@ -509,6 +518,9 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                 self._input_mean_ = self._input_scale_ = None
         X = self._preprocess(X)
 
+        # For losses that sample (noise, time steps): a local generator, decorrelated
+        # from the forked global RNG that dropout uses; only present during fit.
+        self._generator = make_generator((seed + 0x9E3779B9) % (2**31 - 1), device)
         with local_torch_rng(seed, device):
             if first_pass:
                 self._module_spec_ = self._module_spec(X, Y)
@@ -545,6 +557,7 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
             finally:
                 module.eval()
                 module.to(dtype=torch.float64)
+                del self._generator
         self.module_ = module
         self._after_fit()
         return self

@@ -1,4 +1,4 @@
-"""The shared torch base (``mlnotes.base``) and the torch helpers (``mlnotes.utils._torch``).
+"""The shared torch base (``mlnotes.base``) and its helpers (``mlnotes.utils._torch``).
 
 The base is exercised through a minimal model written the way the density models of
 chapters 48-52 will be: a module and a loss, nothing else. Its maximum-likelihood fit
@@ -330,3 +330,26 @@ def test_check_device():
         with pytest.raises(ValueError, match="CUDA is not available"):
             torch_utils.check_device("cuda")
         assert torch_utils.inference_device("cuda:0") == torch.device("cpu")
+
+
+def test_losses_can_sample_from_a_local_generator():
+    """``self._generator`` exists during fit only, is seeded from random_state and is
+    not torch's global generator."""
+    draws = []
+
+    class Noisy(GaussianDensity):
+        def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
+            noise = torch.randn(X.shape, dtype=X.dtype, generator=self._generator)
+            draws.append(noise[0, 0].item())
+            return super()._batch_loss(module, X + 0.01 * noise, Y, sample_weight,
+                                       weight_sum)
+
+    X = _data(n=50)
+    state = torch.get_rng_state()
+    model = _quiet(Noisy(max_iter=2, random_state=0).fit, X)
+    first = list(draws)
+    draws.clear()
+    _quiet(Noisy(max_iter=2, random_state=0).fit, X)
+    assert draws == first and len(set(first)) == len(first)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert not hasattr(model, "_generator")

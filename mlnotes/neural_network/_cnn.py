@@ -18,7 +18,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from torch import nn
 
-from ._mlp import _ACTIVATIONS, _BaseMLP, _ClassifierHead, _init_dense, _MLP_CONSTRAINTS, _MLPModule
+from ._mlp import (
+    _ACTIVATIONS,
+    _MLP_CONSTRAINTS,
+    _BaseMLP,
+    _ClassifierHead,
+    _init_dense,
+    _MLPModule,
+)
 
 
 def _kernel_fit(size, extent):

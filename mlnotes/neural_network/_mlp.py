@@ -410,7 +410,9 @@ class _ClassifierHead:
 
     def _proba_forward(self, module, X):
         z = module(X)
-        return torch.softmax(z, 1) if self.out_activation_ == "softmax" else torch.sigmoid(z)
+        if self.out_activation_ == "softmax":
+            return torch.softmax(z, 1)
+        return torch.sigmoid(z)
 
     def _proba_raw(self, X):
         check_is_fitted(self)
@@ -668,6 +670,10 @@ class MLPClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
     The weights and the training loop run in the dtype of ``X`` (float32 input
     trains in float32, as scikit-learn does); the trained network is kept in
     float64, so ``coefs_`` are float64 and ``predict_proba`` is computed in float64.
+    The stochastic solvers differentiate with torch's autograd and step with one
+    fused optimiser kernel; ``"lbfgs"``, which evaluates the full-batch objective
+    hundreds of times, uses back-propagation written out in numpy for the plain
+    network (the same values; autograd with ``batch_norm``).
     Sparse input (CSR/CSC) is accepted and densified one mini-batch at a time (the
     whole matrix for ``"lbfgs"``).
 

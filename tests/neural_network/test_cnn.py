@@ -30,7 +30,8 @@ def _images(n=60, shape=(2, 5, 6), seed=0):
 
 
 @pytest.mark.parametrize("image_shape, expected", [
-    (None, (1, 1, 60)), ((6, 10), (1, 6, 10)), ((2, 5, 6), (2, 5, 6)), ([3, 4, 5], (3, 4, 5)),
+    (None, (1, 1, 60)), ((6, 10), (1, 6, 10)), ((2, 5, 6), (2, 5, 6)),
+    ([3, 4, 5], (3, 4, 5)),
 ])
 def test_image_shape(image_shape, expected):
     X, y = _images()

@@ -415,12 +415,14 @@ def test_gradient_clipping_bounds_the_step():
     rng = np.random.RandomState(0)
     init = []
     for fan_in, fan_out in [(6, 4), (4, 3)]:
-        w, b = torch.empty(fan_in, fan_out, dtype=torch.float64), torch.empty(fan_out)
-        b = b.double()
+        w = torch.empty(fan_in, fan_out, dtype=torch.float64)
+        b = torch.empty(fan_out, dtype=torch.float64)
         _init_dense(w, b, "glorot", "relu", rng)
         init += [w.numpy().ravel(), b.numpy()]
     theta0 = np.concatenate([init[0], init[2], init[1], init[3]])
-    pack = lambda m: np.concatenate([a.ravel() for a in m.coefs_ + m.intercepts_])  # noqa: E731
+    def pack(m):
+        return np.concatenate([a.ravel() for a in m.coefs_ + m.intercepts_])
+
     step = pack(clipped) - theta0
     np.testing.assert_allclose(np.linalg.norm(step), lr * c, rtol=1e-5)
     ref_step = pack(ref) - theta0  # same direction as the unclipped step
@@ -501,7 +503,8 @@ def test_integer_weights_equal_repeated_rows(weights):
     np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("cls, data", [(MLPClassifier, _clf_data), (MLPRegressor, _reg_data)])
+@pytest.mark.parametrize("cls, data", [(MLPClassifier, _clf_data),
+                                       (MLPRegressor, _reg_data)])
 def test_pickle_round_trip_gives_identical_predictions(cls, data):
     X, y = data()
     est = _quiet(cls(max_iter=5, batch_norm=True, random_state=0).fit, X, y)
