@@ -10,32 +10,35 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 
-def _degree_blocks(X, max_degree, interaction_only):
-    """Yield ``(degree, block)``: all monomials of each degree, in scikit-learn's order.
+def _expand(X, XP, col, max_degree, interaction_only):
+    """Write all monomials of degree 1..max_degree into ``XP[:, col:]``, in place.
 
     Monomials of degree ``d`` whose smallest feature index is ``j`` are ``x_j``
     times the monomials of degree ``d - 1`` whose smallest index is ``>= j``
     (``> j`` for interactions only). In lexicographic order these form a
-    contiguous tail of the previous block, so each block is built with one
-    broadcasted product per feature and no Python loop over monomials.
+    contiguous tail of the previous degree's block, already in ``XP``, so each
+    block is one broadcasted product per feature written straight into the
+    output, with no Python loop over monomials and no temporary copies.
     """
-    n_samples, n_features = X.shape
-    block, starts = X, np.arange(n_features + 1)
-    yield 1, block
-    for degree in range(2, max_degree + 1):
-        shift = 1 if interaction_only else 0
-        sizes = [starts[-1] - starts[min(j + shift, n_features)] for j in range(n_features)]
-        new = np.empty((n_samples, sum(sizes)), dtype=X.dtype, order="F")
-        new_starts = np.zeros(n_features + 1, dtype=np.intp)
-        col = 0
+    n_features = X.shape[1]
+    XP[:, col:col + n_features] = X
+    # starts[j]: column of the first monomial of the current degree whose smallest
+    # feature index is j; starts[n_features]: one past the block's last column.
+    starts = list(range(col, col + n_features + 1))
+    col += n_features
+    shift = 1 if interaction_only else 0
+    for _ in range(2, max_degree + 1):
+        new_starts = []
+        end = starts[n_features]
         for j in range(n_features):
-            tail = block[:, starts[min(j + shift, n_features)]:]
-            np.multiply(tail, X[:, j:j + 1], out=new[:, col:col + sizes[j]])
-            new_starts[j] = col
-            col += sizes[j]
-        new_starts[n_features] = col
-        block, starts = new, new_starts
-        yield degree, block
+            begin = starts[min(j + shift, n_features)]
+            size = end - begin
+            np.multiply(XP[:, begin:end], X[:, j:j + 1], out=XP[:, col:col + size])
+            new_starts.append(col)
+            col += size
+        new_starts.append(col)
+        starts = new_starts
+    return col
 
 
 class PolynomialFeatures(TransformerMixin, BaseEstimator):
@@ -205,18 +208,25 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             The monomials, bias first, then by increasing degree.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        XP = np.empty((X.shape[0], self.n_output_features_), dtype=X.dtype,
-                      order=self.order)
+        # Fortran order: each X[:, j] multiplied below is then a contiguous column.
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="F")
+        n_features = X.shape[1]
+        # Degrees below min_degree are still needed to build the higher ones: expand
+        # all degrees, then keep the bias and the requested range (as scikit-learn).
+        n_full = int(self.include_bias) + sum(
+            self._n_terms(n_features, d) for d in range(1, self._max_degree + 1)
+        )
+        XP = np.empty((X.shape[0], n_full), dtype=X.dtype, order=self.order)
         col = 0
         if self.include_bias:
             XP[:, 0] = 1
             col = 1
         if self._max_degree >= 1:
-            for degree, block in _degree_blocks(X, self._max_degree, self.interaction_only):
-                if degree >= self._min_degree:
-                    XP[:, col:col + block.shape[1]] = block
-                    col += block.shape[1]
+            _expand(X, XP, col, self._max_degree, self.interaction_only)
+        if self._min_degree > 1:
+            n_low = sum(self._n_terms(n_features, d) for d in range(1, self._min_degree))
+            keep = np.r_[np.arange(col), np.arange(col + n_low, n_full)]
+            XP = np.asarray(XP[:, keep], order=self.order)
         return XP
 
     def __sklearn_tags__(self):
