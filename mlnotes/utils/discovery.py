@@ -33,17 +33,23 @@ _TYPE_MIXINS = {
 
 
 def _public_classes():
-    """Yield ``(name, class)`` for every public class defined in mlnotes."""
+    """Yield ``(name, class)`` for every class that a public mlnotes module exports.
+
+    Public means listed in the ``__all__`` of a module whose dotted path has no
+    private (``_``-prefixed) part, i.e. what users import and the API reference
+    documents; base classes and helpers inside private modules are never returned.
+    """
     seen = set()
     for _, module_name, _ in pkgutil.walk_packages([str(_ROOT)], prefix="mlnotes."):
         parts = module_name.split(".")
-        if any(p.startswith("_") and p != "__init__" for p in parts[1:-1]):
+        if any(p.startswith("_") for p in parts[1:]):
             continue
         if any(p in _SKIP_MODULES for p in parts):
             continue
         module = import_module(module_name)
-        for name, cls in inspect.getmembers(module, inspect.isclass):
-            if name.startswith("_") or not cls.__module__.startswith("mlnotes."):
+        for name in getattr(module, "__all__", ()):
+            cls = getattr(module, name, None)
+            if not inspect.isclass(cls) or not cls.__module__.startswith("mlnotes."):
                 continue
             if cls in seen:
                 continue
