@@ -1,5 +1,6 @@
 """Random forests: bagged, feature-randomised CART trees (chapter 13 of the notes)."""
 
+from abc import ABCMeta, abstractmethod
 from numbers import Integral
 from warnings import warn
 
@@ -121,7 +122,7 @@ def _sum_over_trees(packed, X, n_cols, n_jobs):
     return out
 
 
-class BaseForest(MultiOutputMixin, BaseEstimator):
+class BaseForest(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting, out-of-bag scoring and inspection of the random forests."""
 
     _parameter_constraints: dict = {
@@ -138,6 +139,10 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
     }
+
+    @abstractmethod
+    def __init__(self):
+        """Concrete forests take their parameters as keywords (see subclasses)."""
 
     def __len__(self):
         """Number of trees in the forest."""
@@ -416,7 +421,7 @@ class BaseForest(MultiOutputMixin, BaseEstimator):
 
 
 
-class ForestClassifier(ClassifierMixin, BaseForest):
+class ForestClassifier(ClassifierMixin, BaseForest, metaclass=ABCMeta):
     """Classification side of the forests (class encoding, weights, voting)."""
 
     _tree_class = DecisionTreeClassifier
@@ -546,7 +551,7 @@ class ForestClassifier(ClassifierMixin, BaseForest):
         return tags
 
 
-class ForestRegressor(RegressorMixin, BaseForest):
+class ForestRegressor(RegressorMixin, BaseForest, metaclass=ABCMeta):
     """Regression side of the forests (averaging)."""
 
     _tree_class = DecisionTreeRegressor
