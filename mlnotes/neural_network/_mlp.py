@@ -138,19 +138,27 @@ def _full_batch_objective(X, Y, sample_weight, weight_sum, units, activation,
     for _, b in shapes:
         bias_offsets.append((start, start + b))
         start += b
+    X = np.ascontiguousarray(X, dtype=np.float64)
     n = X.shape[0]
     scale = (np.full(n, 1.0 / weight_sum) if sample_weight is None
              else np.asarray(sample_weight, dtype=np.float64) / weight_sum)
     rows = np.arange(n)
     n_layers = len(shapes)
     poisson_const = (special.xlogy(Y, Y) - Y).sum(1) if out_activation == "exp" else None
+    # Work arrays allocated once: a fresh (n, units) array per call would be
+    # mmap-ed and faulted in again at every evaluation, which costs as much as the
+    # matrix products themselves.
+    acts_buf = [np.empty((n, b)) for _, b in shapes]
+    delta_buf = [np.empty((n, b)) for _, b in shapes]
+    deriv_buf = [np.empty((n, b)) for _, b in shapes[:-1]]
 
     def objective(theta):
         Ws = [theta[a:b].reshape(shape) for a, b, shape in offsets]
         bs = [theta[a:b] for a, b in bias_offsets]
         acts = [X]
         for i in range(n_layers):
-            z = acts[-1] @ Ws[i]
+            z = acts_buf[i]
+            np.matmul(acts[-1], Ws[i], out=z)
             z += bs[i]
             if i < n_layers - 1:
                 if activation == "relu":
@@ -161,23 +169,24 @@ def _full_batch_objective(X, Y, sample_weight, weight_sum, units, activation,
                     special.expit(z, out=z)
             acts.append(z)
         z = acts.pop()
+        delta = delta_buf[-1]
         if out_activation == "softmax":
             z -= z.max(axis=1, keepdims=True)
-            delta = np.exp(z)
+            np.exp(z, out=delta)
             total = delta.sum(axis=1)
             per_sample = np.log(total) - z[rows, Y]
             delta /= total[:, None]
             delta[rows, Y] -= 1.0
         elif out_activation == "logistic":
             per_sample = (np.logaddexp(0.0, z) - Y * z).sum(axis=1)
-            delta = special.expit(z)
+            special.expit(z, out=delta)
             delta -= Y
         elif out_activation == "exp":
-            delta = np.exp(z)
+            np.exp(z, out=delta)
             per_sample = (delta - Y * z).sum(axis=1) + poisson_const
             delta -= Y
         else:
-            delta = z - Y
+            np.subtract(z, Y, out=delta)
             per_sample = 0.5 * np.einsum("ij,ij->i", delta, delta)
         data = float(per_sample @ scale)
         delta *= scale[:, None]
@@ -193,14 +202,24 @@ def _full_batch_objective(X, Y, sample_weight, weight_sum, units, activation,
             c, d = bias_offsets[i]
             np.sum(delta, axis=0, out=grad[c:d])
             if i > 0:
-                delta = delta @ Ws[i].T
-                h = acts[i]
+                previous = delta_buf[i - 1]
+                if shape[1] == 1:  # an outer product: broadcasting beats a k=1 GEMM
+                    np.multiply(delta, Ws[i][:, 0], out=previous)
+                else:
+                    np.matmul(delta, Ws[i].T, out=previous)
+                h, deriv = acts[i], deriv_buf[i - 1]
                 if activation == "relu":
-                    delta *= h > 0
+                    np.greater(h, 0, out=deriv)
+                    previous *= deriv
                 elif activation == "tanh":
-                    delta *= 1.0 - h * h
+                    np.multiply(h, h, out=deriv)
+                    np.subtract(1.0, deriv, out=deriv)
+                    previous *= deriv
                 elif activation == "logistic":
-                    delta *= h * (1.0 - h)
+                    np.subtract(1.0, h, out=deriv)
+                    deriv *= h
+                    previous *= deriv
+                delta = previous
         reg *= 0.5 * alpha / weight_sum
         return data + reg, grad, data * report_scale + reg
 
