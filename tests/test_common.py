@@ -141,6 +141,21 @@ def _sklearn_twin(name):
     return dict(sk_all()).get(name)
 
 
+def _density_checks():
+    from mlnotes.utils.estimator_checks import yield_density_checks
+
+    for name, cls in all_estimators(type_filter="density"):
+        est = cls(**INIT_PARAMS.get(name, {}))
+        for check in yield_density_checks(est):
+            yield pytest.param(name, est, check, id=f"{name}-{check.__name__}")
+
+
+@pytest.mark.parametrize("name, estimator, check", list(_density_checks()))
+def test_density_contract(name, estimator, check):
+    """The density checks of DESIGN.md over every density estimator."""
+    check(name, estimator)
+
+
 @pytest.mark.parametrize("name", sorted(set(EXPECTED_FAILED_CHECKS) | set(INIT_PARAMS)))
 def test_xfail_and_params_match_sklearn(name):
     """Every expected failure and test-time parameter here is scikit-learn's own."""

@@ -1,0 +1,189 @@
+"""Checks of the density-model contract of DESIGN.md ("Density models").
+
+scikit-learn's ``check_estimator`` never calls ``sample`` and barely touches
+``score_samples``; these checks cover the rest of the contract for any estimator with
+the density tag (a subclass of :class:`mlnotes.base.DensityMixin`).
+:func:`yield_density_checks` yields the ones that apply to an estimator, and the
+common test runs them over every density estimator that ``all_estimators`` finds.
+"""
+
+import itertools
+import pickle
+
+import numpy as np
+from sklearn.base import clone
+
+__all__ = [
+    "check_density_normalised_discrete",
+    "check_density_pickle",
+    "check_density_sampling_reproducible",
+    "check_density_score_is_mean",
+    "check_density_shapes",
+    "yield_density_checks",
+]
+
+
+def _integer_data(n_samples=60, n_features=2, n_levels=4, seed=0):
+    """Small integer data with every level of every feature present."""
+    rng = np.random.RandomState(seed)
+    X = rng.randint(0, n_levels, size=(n_samples, n_features))
+    X[:n_levels] = np.arange(n_levels)[:, None]
+    return X
+
+
+def _fitted(estimator, X):
+    return clone(estimator).fit(X)
+
+
+def check_density_shapes(name, estimator):
+    """``score_samples`` gives float64 ``(n,)``; ``sample`` gives ``(n_samples, n_features)``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted density estimator.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    X = _integer_data(n_features=3)
+    est = _fitted(estimator, X)
+    s = est.score_samples(X[:7])
+    assert isinstance(s, np.ndarray), f"{name}: score_samples must return an ndarray"
+    assert s.shape == (7,), f"{name}: score_samples shape {s.shape} != (7,)"
+    assert s.dtype == np.float64, f"{name}: score_samples dtype {s.dtype} != float64"
+    for n in (1, 5):
+        S = est.sample(n, random_state=0)
+        assert S.shape == (n, 3), f"{name}: sample({n}) shape {S.shape} != ({n}, 3)"
+    assert est.sample(random_state=0).shape == (1, 3), f"{name}: sample() is not one row"
+
+
+def check_density_score_is_mean(name, estimator):
+    """``score(X)`` is ``mean(score_samples(X))`` as a Python float.
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted density estimator.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    X = _integer_data()
+    est = _fitted(estimator, X)
+    score = est.score(X)
+    assert type(score) is float, f"{name}: score returned {type(score).__name__}, not float"
+    expected = float(np.mean(est.score_samples(X)))
+    assert np.isclose(score, expected, rtol=1e-12, atol=1e-12), (
+        f"{name}: score {score} != mean(score_samples) {expected}"
+    )
+
+
+def check_density_sampling_reproducible(name, estimator):
+    """Same ``random_state``, same samples; ``None`` is fresh entropy, not the global RNG.
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted density estimator.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    X = _integer_data()
+    est = _fitted(estimator, X)
+    a = est.sample(50, random_state=42)
+    b = est.sample(50, random_state=42)
+    np.testing.assert_array_equal(a, b, err_msg=f"{name}: same random_state, other samples")
+    state = np.random.get_state()
+    c = est.sample(50, random_state=None)
+    d = est.sample(50, random_state=None)
+    after = np.random.get_state()
+    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and (
+        state[2:] == after[2:]
+    ), f"{name}: sample(random_state=None) used numpy's global RNG"
+    assert not np.array_equal(c, d), f"{name}: random_state=None gave identical samples"
+
+
+def check_density_pickle(name, estimator):
+    """A pickle round trip keeps ``score_samples`` and ``sample`` identical.
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted density estimator.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    X = _integer_data()
+    est = _fitted(estimator, X)
+    copy = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(
+        est.score_samples(X), copy.score_samples(X),
+        err_msg=f"{name}: score_samples changed through pickling",
+    )
+    np.testing.assert_array_equal(
+        est.sample(20, random_state=3), copy.sample(20, random_state=3),
+        err_msg=f"{name}: samples changed through pickling",
+    )
+
+
+def check_density_normalised_discrete(name, estimator):
+    """On small integer data the mass over all possible rows sums to 1 (within 1e-6).
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted density estimator of discrete data.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    n_levels, n_features = 4, 2
+    X = _integer_data(n_features=n_features, n_levels=n_levels)
+    est = _fitted(estimator, X)
+    rows = np.array(list(itertools.product(range(n_levels), repeat=n_features)))
+    total = float(np.exp(est.score_samples(rows)).sum())
+    assert abs(total - 1.0) <= 1e-6, f"{name}: total probability {total} != 1"
+
+
+def yield_density_checks(estimator):
+    """Yield the density checks that apply to ``estimator``.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        An unfitted density estimator.
+
+    Yields
+    ------
+    check : callable
+        A function ``check(name, estimator)`` that raises ``AssertionError`` on
+        failure.
+    """
+    yield check_density_shapes
+    yield check_density_score_is_mean
+    yield check_density_sampling_reproducible
+    yield check_density_pickle
+    yield check_density_normalised_discrete
