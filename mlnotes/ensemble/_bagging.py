@@ -36,6 +36,7 @@ from sklearn.utils.validation import (
 )
 
 from ._weight_boosting import _input_tags_of, _member_inputs, _random_state, _seed_estimator
+from ._base import EnsembleSequenceMixin
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
@@ -186,7 +187,7 @@ def _base_has(attr):
     return check
 
 
-class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
+class _BaseBagging(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimator):
     """Fitting, draws and parallelism shared by the bagging classifier and regressor."""
 
     _parameter_constraints = {
@@ -387,41 +388,6 @@ class _BaseBagging(MetaEstimatorMixin, BaseEstimator):
         n_jobs, starts = _partition(len(self.estimators_), self.n_jobs)
         return n_jobs, [(self.estimators_[a:b], self.estimators_features_[a:b])
                         for a, b in zip(starts, starts[1:])]
-
-    def __len__(self):
-        """Number of fitted learners in the ensemble.
-
-        Returns
-        -------
-        n : int
-            ``len(self.estimators_)``.
-        """
-        return len(self.estimators_)
-
-    def __getitem__(self, index):
-        """The ``index``-th fitted learner.
-
-        Parameters
-        ----------
-        index : int or slice
-            Position in ``estimators_``.
-
-        Returns
-        -------
-        estimator : estimator or list of estimators
-            ``self.estimators_[index]``.
-        """
-        return self.estimators_[index]
-
-    def __iter__(self):
-        """Iterate over the fitted learners.
-
-        Returns
-        -------
-        iterator : iterator
-            Over ``estimators_``.
-        """
-        return iter(self.estimators_)
 
 
 _PARAMS_DOC = """

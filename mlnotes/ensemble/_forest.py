@@ -26,6 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
 from ..tree._builder import TREE_LEAF, forest_accumulate, pack_preorder
 from ..tree._classes import _as_dense, _check_criterion_supported, _check_X_finite
+from ._base import EnsembleSequenceMixin
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor"]
 
@@ -122,7 +123,7 @@ def _sum_over_trees(packed, X, n_cols, n_jobs):
     return out
 
 
-class BaseForest(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fitting, out-of-bag scoring and inspection of the random forests."""
 
     _parameter_constraints: dict = {
@@ -143,18 +144,6 @@ class BaseForest(MultiOutputMixin, BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def __init__(self):
         """Concrete forests take their parameters as keywords (see subclasses)."""
-
-    def __len__(self):
-        """Number of trees in the forest."""
-        return len(self.estimators_)
-
-    def __getitem__(self, index):
-        """The tree (or list of trees) at ``index``."""
-        return self.estimators_[index]
-
-    def __iter__(self):
-        """Iterate over the trees."""
-        return iter(self.estimators_)
 
     def _make_tree(self, params, random_state):
         """A new tree with the forest's tree parameters and its own seed (drawn as

@@ -37,6 +37,7 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
+from ._base import EnsembleSequenceMixin
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor"]
 
@@ -219,7 +220,7 @@ def _weighted_median(predictions, weights):
 # ---------------------------------------------------------------------------
 
 
-class _BaseWeightBoosting(MetaEstimatorMixin, BaseEstimator):
+class _BaseWeightBoosting(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimator):
     """The boosting loop shared by the AdaBoost classifier and regressor."""
 
     _parameter_constraints = {
@@ -377,41 +378,6 @@ class _BaseWeightBoosting(MetaEstimatorMixin, BaseEstimator):
                 "feature_importances_ attribute"
             ) from exc
         return total / self.estimator_weights_.sum()
-
-    def __len__(self):
-        """Number of fitted learners in the ensemble.
-
-        Returns
-        -------
-        n : int
-            ``len(self.estimators_)``.
-        """
-        return len(self.estimators_)
-
-    def __getitem__(self, index):
-        """The ``index``-th fitted learner.
-
-        Parameters
-        ----------
-        index : int or slice
-            Position in ``estimators_``.
-
-        Returns
-        -------
-        estimator : estimator or list of estimators
-            ``self.estimators_[index]``.
-        """
-        return self.estimators_[index]
-
-    def __iter__(self):
-        """Iterate over the fitted learners.
-
-        Returns
-        -------
-        iterator : iterator
-            Over ``estimators_``.
-        """
-        return iter(self.estimators_)
 
 
 class AdaBoostClassifier(ClassifierMixin, _BaseWeightBoosting):
