@@ -127,6 +127,7 @@ class _Adam:
         self.t += 1
         bc2 = 1.0 - self.beta_2**self.t
         if self._fused:
+            grads = _dense_like_params(grads)
             self._step.fill_(self.t)
             try:
                 torch._fused_adam_(
@@ -196,6 +197,7 @@ class _SGD:
             torch._foreach_add_(params, grads, alpha=-lr)
             return
         if self._fused:
+            grads = _dense_like_params(grads)
             try:
                 torch._fused_sgd_(
                     params, grads, self.bufs, weight_decay=0.0, momentum=mu, lr=lr,
@@ -916,6 +918,15 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
             self.module_ = module
             self._after_fit()
 
+
+
+def _dense_like_params(grads):
+    """Contiguous gradients: torch's fused optimiser kernels ignore strides.
+
+    A gradient that autograd returns with a permuted layout (after an ``einsum`` or a
+    transpose) would otherwise be applied to the wrong entries of the parameter.
+    """
+    return [g if g.is_contiguous() else g.contiguous() for g in grads]
 
 
 def _dense_tensor(X, dtype, device):

@@ -263,6 +263,24 @@ def test_sgd_equals_sklearns_sgd_through_rate_changes(fused, nesterov):
         np.testing.assert_allclose(a.numpy(), b, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fused_step_with_non_contiguous_gradients(solver):
+    # autograd returns permuted-stride gradients after einsum/transposes; the fused
+    # kernels ignore strides, so a column-major gradient must give the same step
+    params, grads = _sequence([(4, 3)], 3)
+    p_c = [torch.from_numpy(params[0].copy())]
+    p_f = [torch.from_numpy(params[0].copy())]
+    make = (lambda p: base._Adam(p, 0.01, 0.9, 0.999, 1e-8)) if solver == "adam" \
+        else (lambda p: base._SGD(p, 0.1, 0.9, True))
+    opt_c, opt_f = make(p_c), make(p_f)
+    for g in grads:
+        opt_c.step(p_c, [torch.from_numpy(g[0].copy())])
+        g_f = torch.from_numpy(np.asfortranarray(g[0]))
+        assert not g_f.is_contiguous()
+        opt_f.step(p_f, [g_f])
+    torch.testing.assert_close(p_c[0], p_f[0], rtol=0, atol=0)
+
+
 def test_optimiser_state_survives_pickling():
     params = [torch.ones(3, dtype=torch.float64)]
     opt = base._Adam(params, 0.1, 0.9, 0.999, 1e-8)

@@ -1,26 +1,17 @@
 """Per-feature histogram (independent categorical) density model (chapter 48)."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlnotes.base import DensityMixin
-
-# Number of equal-width bins per feature for data that are not integers in [0, 255].
-_N_BINS = 256
+from mlnotes.density._base import DiscreteLevelsMixin, _check_n_samples, _sampling_rng
 
 
-def _sampling_rng(random_state):
-    """A numpy generator: fresh entropy for ``None``, never the global RNG."""
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    return np.random.default_rng(random_state)
-
-
-class Histogram(DensityMixin, BaseEstimator):
+class Histogram(DiscreteLevelsMixin, DensityMixin, BaseEstimator):
     r"""Histogram density model: independent categorical distribution per feature.
 
     Each feature is modelled by its own categorical distribution over a set of levels
@@ -94,7 +85,7 @@ class Histogram(DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "n_levels": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        **DiscreteLevelsMixin._levels_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -120,30 +111,8 @@ class Histogram(DensityMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=np.float64)
         n_samples, n_features = X.shape
-        is_int = bool(np.all((X >= 0) & (X <= 255) & (X == np.floor(X))))
-        if is_int:
-            top = int(X.max()) + 1
-            if self.n_levels == "auto":
-                n_levels = top
-            elif self.n_levels < top:
-                raise ValueError(
-                    f"n_levels={self.n_levels} is smaller than the number of levels "
-                    f"{top} of the training data (0..{top - 1})."
-                )
-            else:
-                n_levels = int(self.n_levels)
-            self.levels_ = np.arange(n_levels)
-            self.bin_edges_ = None
-            idx = X.astype(np.intp)
-        else:
-            n_levels = _N_BINS if self.n_levels == "auto" else int(self.n_levels)
-            lo, hi = X.min(axis=0), X.max(axis=0)
-            hi = np.where(hi > lo, hi, lo + 1.0)  # a constant feature: unit-width range
-            frac = np.linspace(0.0, 1.0, n_levels + 1)
-            self.bin_edges_ = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
-            self.levels_ = None
-            idx = self._bin_index(X)
-        self.n_levels_ = n_levels
+        idx = self._learn_levels(X)
+        n_levels = self.n_levels_
         counts = np.zeros((n_features, n_levels), dtype=np.float64)
         for j in range(n_features):
             counts[j] = np.bincount(idx[:, j], minlength=n_levels)
@@ -151,13 +120,6 @@ class Histogram(DensityMixin, BaseEstimator):
         with np.errstate(divide="ignore"):
             self.log_probs_ = np.log(probs)
         return self
-
-    def _bin_index(self, X):
-        """Bin of every value of quantised data (values outside clip to end bins)."""
-        idx = np.empty(X.shape, dtype=np.intp)
-        for j in range(X.shape[1]):
-            idx[:, j] = np.searchsorted(self.bin_edges_[j, 1:-1], X[:, j], side="right")
-        return idx
 
     def score_samples(self, X):
         """Log probability mass of each row, in nats.
@@ -175,12 +137,8 @@ class Histogram(DensityMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        cols = np.arange(X.shape[1])
-        if self.bin_edges_ is not None:
-            return self.log_probs_[cols, self._bin_index(X)].sum(axis=1)
-        valid = (X >= 0) & (X < self.n_levels_) & (X == np.floor(X))
-        idx = np.where(valid, X, 0).astype(np.intp)
-        logp = np.where(valid, self.log_probs_[cols, idx], -np.inf)
+        idx, valid = self._level_index(X)
+        logp = np.where(valid, self.log_probs_[np.arange(X.shape[1]), idx], -np.inf)
         return logp.sum(axis=1)
 
     def sample(self, n_samples=1, random_state=None):
@@ -201,8 +159,7 @@ class Histogram(DensityMixin, BaseEstimator):
             quantised data.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
+        n_samples = _check_n_samples(n_samples)
         rng = _sampling_rng(random_state)
         u = rng.random((n_samples, self.n_features_in_))
         cdf = np.cumsum(np.exp(self.log_probs_), axis=1)
@@ -210,7 +167,4 @@ class Histogram(DensityMixin, BaseEstimator):
         for j in range(self.n_features_in_):
             idx[:, j] = np.searchsorted(cdf[j] / cdf[j, -1], u[:, j], side="right")
         np.clip(idx, 0, self.n_levels_ - 1, out=idx)
-        if self.bin_edges_ is None:
-            return self.levels_[idx].astype(np.int64)
-        centres = 0.5 * (self.bin_edges_[:, :-1] + self.bin_edges_[:, 1:])
-        return centres[np.arange(self.n_features_in_), idx]
+        return self._level_values(idx)

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import clone
 
 __all__ = [
+    "check_density_autoregressive_mask",
     "check_density_normalised_discrete",
     "check_density_pickle",
     "check_density_sampling_reproducible",
@@ -168,6 +169,57 @@ def check_density_normalised_discrete(name, estimator):
     assert abs(total - 1.0) <= 1e-6, f"{name}: total probability {total} != 1"
 
 
+def check_density_autoregressive_mask(name, estimator):
+    """The conditional of feature j ignores the features after j in ``ordering_``.
+
+    For an autoregressive model (one with ``conditional_log_likelihood``): the
+    conditionals sum to ``score_samples``; ``ordering_`` is a permutation of the
+    features; and for every position, redrawing the features generated after it
+    leaves the conditional of that feature unchanged (within 1e-10), while the
+    conditionals of the features before it may change.
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted autoregressive density estimator.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    n_levels, n_features = 3, 4
+    X = _integer_data(n_features=n_features, n_levels=n_levels)
+    est = _fitted(estimator, X)
+    order = np.asarray(est.ordering_)
+    assert sorted(order.tolist()) == list(range(n_features)), (
+        f"{name}: ordering_ {order} is not a permutation of the features"
+    )
+    rows = X[:12]
+    cond = est.conditional_log_likelihood(rows)
+    assert cond.shape == rows.shape, f"{name}: conditional_log_likelihood shape"
+    np.testing.assert_allclose(
+        cond.sum(axis=1), est.score_samples(rows), rtol=1e-10, atol=1e-10,
+        err_msg=f"{name}: conditionals do not sum to score_samples",
+    )
+    rng = np.random.RandomState(0)
+    for pos, j in enumerate(order):
+        later = order[pos + 1:]
+        if later.size == 0:
+            continue
+        changed = rows.copy()
+        changed[:, later] = (rows[:, later] + rng.randint(1, n_levels, size=(
+            rows.shape[0], later.size))) % n_levels
+        np.testing.assert_allclose(
+            est.conditional_log_likelihood(changed)[:, j], cond[:, j],
+            rtol=0, atol=1e-10,
+            err_msg=f"{name}: the conditional of feature {j} depends on features "
+                    f"generated after it ({later.tolist()})",
+        )
+
+
 def yield_density_checks(estimator):
     """Yield the density checks that apply to ``estimator``.
 
@@ -187,3 +239,5 @@ def yield_density_checks(estimator):
     yield check_density_sampling_reproducible
     yield check_density_pickle
     yield check_density_normalised_discrete
+    if hasattr(estimator, "conditional_log_likelihood"):
+        yield check_density_autoregressive_mask

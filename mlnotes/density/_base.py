@@ -1,0 +1,293 @@
+r"""Shared machinery of the discrete density models of chapter 48.
+
+:class:`DiscreteLevelsMixin` learns the levels of discrete data in ``fit`` (the rule of
+DESIGN.md, "Density models") and maps values to level indices and back;
+:class:`AutoregressiveDensity` is the base of the autoregressive models (MADE,
+PixelCNN, the autoregressive transformer, the RNN): it owns ``fit``,
+``conditional_log_likelihood``, ``score_samples`` and ``sample``, so that a model file
+only says what its network is.
+
+An autoregressive model factorises the mass of a row along an ordering
+:math:`\sigma` of the features,
+
+.. math::
+
+    \log p(x) = \sum_{i=1}^{d} \log p\big(x_{\sigma(i)} \mid
+    x_{\sigma(1)}, \dots, x_{\sigma(i-1)}\big),
+
+and is trained by maximum likelihood: the loss of a batch is the mean of
+:math:`-\log p(x)` over its rows (nats), the cross-entropy of every conditional with
+the observed level. A subclass implements the :class:`~mlnotes.base.TorchEstimator`
+hooks ``_module_spec`` and ``_build_module``; its network maps a
+``(n, d)`` ``LongTensor`` of level indices to ``(n, d, K)`` logits whose row
+:math:`j` depends only on the features before :math:`j` in ``ordering_`` (the mask).
+Optional hooks: ``_conditional_log_probs`` (log-probabilities from the network, for a
+network that is not a plain logit map), ``_make_ordering`` (default: natural order),
+``_check_layout`` (validate the number of features, e.g. against ``image_shape``) and
+``_sample_indices`` (a faster sampler, e.g. with a key-value cache).
+"""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mlnotes.base import DensityMixin, TorchEstimator
+from mlnotes.utils._torch import inference_device
+
+__all__ = ["AutoregressiveDensity", "DiscreteLevelsMixin"]
+
+# Number of equal-width bins per feature for data that are not integers in [0, 255].
+_N_BINS = 256
+
+
+def _sampling_rng(random_state):
+    """A numpy generator: fresh entropy for ``None``, never the global RNG."""
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    return np.random.default_rng(random_state)
+
+
+def _check_n_samples(n_samples):
+    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) \
+            or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
+    return int(n_samples)
+
+
+def _draw_categorical(probs, u):
+    """Inverse-CDF draw of one level per row from ``probs`` (n, K) with uniforms ``u``."""
+    cdf = np.cumsum(probs, axis=1)
+    k = (u[:, None] * cdf[:, -1:] >= cdf).sum(axis=1)
+    return np.minimum(k, probs.shape[1] - 1)
+
+
+class DiscreteLevelsMixin:
+    """Levels of discrete data, learned in ``fit`` (DESIGN.md, "Density models").
+
+    With ``n_levels="auto"``: if every training value is an integer in [0, 255] (any
+    dtype), the levels are ``0..max`` of the training data; otherwise each feature is
+    quantised into 256 equal-width bins between its training minimum and maximum
+    (values outside clip to the end bins). An int ``K`` uses the levels ``0..K-1`` for
+    integer data (``K`` must exceed the training maximum) and ``K`` bins otherwise.
+    The estimator must have an ``n_levels`` parameter.
+
+    Sets the fitted attributes ``n_levels_``, ``levels_`` (the integer levels, or
+    None for quantised data) and ``bin_edges_`` (``(n_features, n_levels_ + 1)``, or
+    None for integer data).
+    """
+
+    _levels_constraints = {
+        "n_levels": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    }
+
+    def _learn_levels(self, X):
+        """Learn the levels from validated float ``X``; return the level indices."""
+        is_int = bool(np.all((X >= 0) & (X <= 255) & (X == np.floor(X))))
+        if is_int:
+            top = int(X.max()) + 1
+            if self.n_levels == "auto":
+                n_levels = top
+            elif self.n_levels < top:
+                raise ValueError(
+                    f"n_levels={self.n_levels} is smaller than the number of levels "
+                    f"{top} of the training data (0..{top - 1})."
+                )
+            else:
+                n_levels = int(self.n_levels)
+            self.levels_ = np.arange(n_levels)
+            self.bin_edges_ = None
+            self.n_levels_ = n_levels
+            return X.astype(np.intp)
+        n_levels = _N_BINS if self.n_levels == "auto" else int(self.n_levels)
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        hi = np.where(hi > lo, hi, lo + 1.0)  # a constant feature: unit-width range
+        frac = np.linspace(0.0, 1.0, n_levels + 1)
+        self.bin_edges_ = lo[:, None] + (hi - lo)[:, None] * frac[None, :]
+        self.levels_ = None
+        self.n_levels_ = n_levels
+        return self._bin_index(X)
+
+    def _bin_index(self, X):
+        """Bin of every value of quantised data (values outside clip to end bins)."""
+        idx = np.empty(X.shape, dtype=np.intp)
+        for j in range(X.shape[1]):
+            idx[:, j] = np.searchsorted(self.bin_edges_[j, 1:-1], X[:, j], side="right")
+        return idx
+
+    def _level_index(self, X):
+        """``(index, valid)``: level index of each value, and where it is a level.
+
+        For integer data a value that is not one of the levels (a non-integer, or
+        outside ``0..n_levels_-1``) is invalid (mass 0) and gets index 0; quantised
+        data are always valid (values outside the training range clip).
+        """
+        if self.bin_edges_ is not None:
+            return self._bin_index(X), np.ones(X.shape, dtype=bool)
+        valid = (X >= 0) & (X < self.n_levels_) & (X == np.floor(X))
+        return np.where(valid, X, 0).astype(np.intp), valid
+
+    def _level_values(self, idx):
+        """Values of level indices: the levels (int64) or the bin centres (float64)."""
+        if self.bin_edges_ is None:
+            return self.levels_[idx].astype(np.int64)
+        centres = 0.5 * (self.bin_edges_[:, :-1] + self.bin_edges_[:, 1:])
+        return centres[np.arange(idx.shape[1]), idx]
+
+
+class AutoregressiveDensity(DiscreteLevelsMixin, DensityMixin, TorchEstimator):
+    """Base of the autoregressive density models: fit, likelihoods and sampling.
+
+    Not used directly: see :class:`mlnotes.density.MADE` and the other models of
+    chapter 48. A subclass declares ``n_levels`` and the training hyperparameters of
+    :class:`~mlnotes.base.TorchEstimator` in its ``__init__`` and implements the hooks
+    listed in the module docstring. Training runs in float32 on level indices;
+    likelihoods are computed in float64.
+    """
+
+    # -- hooks ----------------------------------------------------------------------
+
+    def _check_layout(self, n_features):
+        """Validate the number of features (e.g. against ``image_shape``)."""
+
+    def _make_ordering(self, n_features):
+        """The order in which features are generated (default: natural order)."""
+        return np.arange(n_features)
+
+    def _conditional_log_probs(self, module, x):
+        """``(n, d, K)`` log-probabilities of every level of every feature.
+
+        Row ``j`` is the conditional of feature ``j`` given the features before it in
+        ``ordering_``; ``x`` is a ``(n, d)`` LongTensor of level indices.
+        """
+        return torch.log_softmax(module(x), dim=-1)
+
+    def _sample_indices(self, module, n_samples, rng):
+        """Draw ``(n_samples, d)`` level indices, one feature at a time.
+
+        Generic ancestral sampling: one forward pass per feature, in ``ordering_``;
+        the level of each feature is an inverse-CDF draw from ``rng.random``
+        (float64), so a faster sampler that computes the same conditionals (a
+        key-value cache) gives the same samples for the same ``rng``.
+        """
+        n_features = self.n_features_in_
+        device = next(module.parameters()).device
+        x = torch.zeros((n_samples, n_features), dtype=torch.long, device=device)
+        for j in self.ordering_:
+            logp = self._conditional_log_probs(module, x)[:, j]
+            probs = torch.exp(logp).to("cpu", torch.float64).numpy()
+            k = _draw_categorical(probs, rng.random(n_samples))
+            x[:, j] = torch.as_tensor(k, device=device)
+        return x.to("cpu").numpy()
+
+    # -- TorchEstimator hooks ---------------------------------------------------------
+
+    def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
+        x = X.long()
+        logp = self._conditional_log_probs(module, x)
+        ll = logp.gather(2, x.unsqueeze(-1)).squeeze(-1).sum(dim=1)
+        if sample_weight is None:
+            return -ll.sum() / weight_sum
+        return -(sample_weight * ll).sum() / weight_sum
+
+    # -- public API -------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the levels, the ordering and the network by maximum likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (see ``n_levels`` for how values become levels).
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=np.float64)
+        self._check_layout(X.shape[1])
+        idx = self._learn_levels(X)
+        self.ordering_ = np.asarray(self._make_ordering(X.shape[1]), dtype=np.intp)
+        return self._fit_torch(idx.astype(np.float32), None)
+
+    def _validated_index(self, X):
+        check_is_fitted(self, "module_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._level_index(X)
+
+    def conditional_log_likelihood(self, X):
+        """Log-probability of each feature given the features before it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        log_cond : ndarray of shape (n_samples, n_features)
+            ``log p(x_j | x_{features before j in ordering_})`` for every feature
+            ``j`` (float64, nats); the rows sum to :meth:`score_samples`. ``-inf``
+            where a value is not one of the levels.
+        """
+        idx, valid = self._validated_index(X)
+
+        def forward(module, x):
+            x = x.long()
+            logp = self._conditional_log_probs(module, x)
+            return logp.gather(2, x.unsqueeze(-1)).squeeze(-1)
+
+        out = self._predict_torch(idx.astype(np.float64), forward=forward)
+        out[~valid] = -np.inf
+        return out
+
+    def score_samples(self, X):
+        """Log probability mass of each row, in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        log_mass : ndarray of shape (n_samples,)
+            ``log p(x)`` of each row (float64); ``-inf`` for a row with a value that
+            is not one of the levels.
+        """
+        return self.conditional_log_likelihood(X).sum(axis=1)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw rows by ancestral sampling, one feature at a time in ``ordering_``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : int, numpy Generator, RandomState or None, default=None
+            Source of randomness. None means fresh entropy
+            (``np.random.default_rng()``), never numpy's global RNG.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The level values (int64) for integer data, the bin centres (float64) for
+            quantised data.
+        """
+        check_is_fitted(self, "module_")
+        n_samples = _check_n_samples(n_samples)
+        rng = _sampling_rng(random_state)
+        module = self.module_
+        device = inference_device(getattr(self, "_device_", "cpu"))
+        module.to(device)
+        module.eval()
+        with torch.inference_mode():
+            idx = self._sample_indices(module, n_samples, rng)
+        return self._level_values(idx)
