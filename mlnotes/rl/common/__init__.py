@@ -1,0 +1,1 @@
+"""Shared machinery of the agents: base agent, loops, buffers, policies, returns."""
