@@ -108,7 +108,8 @@ def _check_rollout(rewards, dones, values=None, last_values=None, last_dones=Non
         last_dones = last_dones.reshape(n_envs)
 
     for name, arr in arrays.items():
-        if not np.all(np.isfinite(arr)):
+        # a finite sum proves every entry finite; only a non-finite sum needs the scan
+        if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
             raise ValueError(f"{name} contains NaN or infinity.")
     for name, arr in (("dones", dones), ("last_dones", last_dones)):
         if arr is not None and arr.dtype != np.bool_ and not np.all((arr == 0) | (arr == 1)):
@@ -145,9 +146,10 @@ def _discounted_cumsum(x, nonterminal, discount, tail):
     a loop over time with vector operations over environments.
     """
     out = np.empty_like(x)
+    coef = discount * nonterminal
     acc = tail
     for t in range(x.shape[0] - 1, -1, -1):
-        acc = x[t] + discount * nonterminal[t] * acc
+        acc = x[t] + coef[t] * acc
         out[t] = acc
     return out
 
