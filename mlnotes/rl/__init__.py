@@ -1,0 +1,12 @@
+"""Reinforcement-learning agents with the Stable-Baselines3 surface (chapters 25-29).
+
+Every agent takes ``(policy, env, ...)``, learns with ``learn(total_timesteps)``,
+acts with ``predict(obs)`` and saves with ``save(path)`` / ``Agent.load(path)``;
+SB3's vectorised envs, callbacks and ``evaluate_policy`` work with them unchanged.
+"""
+
+from .actor_critic import A2C
+
+__all__ = [
+    "A2C",
+]

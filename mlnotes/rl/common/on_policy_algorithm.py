@@ -1,0 +1,247 @@
+"""The on-policy loop: collect ``n_steps`` from every env, then one ``train()`` call.
+
+An on-policy algorithm file subclasses :class:`OnPolicyAlgorithm` and writes only its
+``train()`` (the loss) and its extra hyperparameters; optional hooks:
+``_default_policy_kwargs()`` (e.g. A2C's RMSprop), ``_make_rollout_buffer()``.
+"""
+
+from abc import abstractmethod
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from .base_class import BaseAlgorithm
+from .buffers import RolloutBuffer
+from .policies import ActorCriticPolicy
+from .schedules import get_schedule_fn
+
+
+class OnPolicyAlgorithm(BaseAlgorithm):
+    """Base class of the on-policy agents (A2C, REINFORCE, NPG, PPO-style methods).
+
+    Parameters
+    ----------
+    policy : str or type
+        Policy class or ``"MlpPolicy"``.
+    env : gymnasium.Env, VecEnv or str
+        The environment.
+    learning_rate : float or callable
+        Learning rate or schedule of the remaining progress.
+    n_steps : int
+        Steps collected from each environment per update.
+    gamma : float
+        Discount factor.
+    gae_lambda : float
+        GAE parameter (1: Monte-Carlo returns bootstrapped at the rollout end).
+    ent_coef : float
+        Entropy bonus coefficient.
+    vf_coef : float
+        Value-loss coefficient.
+    max_grad_norm : float or None
+        Gradient clipping norm (``None``: no clipping).
+    policy_kwargs : dict, default=None
+        Extra policy arguments.
+    stats_window_size : int, default=100
+        Episodes averaged in the logged statistics.
+    tensorboard_log : str, default=None
+        TensorBoard folder.
+    monitor_wrapper : bool, default=True
+        Wrap a single env in SB3's ``Monitor``.
+    verbose : int, default=0
+        Verbosity.
+    seed : int, default=None
+        Seed.
+    device : str or torch.device, default="auto"
+        Device.
+
+    Attributes
+    ----------
+    rollout_buffer : RolloutBuffer
+        Storage of the current rollout.
+    """
+
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy}
+
+    def __init__(self, policy, env, learning_rate, n_steps, gamma, gae_lambda, ent_coef,
+                 vf_coef, max_grad_norm, policy_kwargs=None, stats_window_size=100,
+                 tensorboard_log=None, monitor_wrapper=True, verbose=0, seed=None,
+                 device="auto"):
+        super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs,
+                         stats_window_size=stats_window_size, tensorboard_log=tensorboard_log,
+                         verbose=verbose, device=device, monitor_wrapper=monitor_wrapper,
+                         seed=seed)
+        _check_int(n_steps, "n_steps", 1)
+        _check_unit(gamma, "gamma")
+        _check_unit(gae_lambda, "gae_lambda")
+        _check_real(ent_coef, "ent_coef")
+        _check_real(vf_coef, "vf_coef")
+        if max_grad_norm is not None:
+            _check_real(max_grad_norm, "max_grad_norm", positive=True)
+        self.n_steps, self.gamma, self.gae_lambda = int(n_steps), float(gamma), float(gae_lambda)
+        self.ent_coef, self.vf_coef = float(ent_coef), float(vf_coef)
+        self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
+        self.rollout_buffer = None
+
+    # ------------------------------------------------------------------ hooks
+
+    def _default_policy_kwargs(self):
+        """Policy arguments the algorithm sets unless the user gave them."""
+        return {}
+
+    def _make_rollout_buffer(self):
+        """Build the rollout storage (override for another buffer)."""
+        return RolloutBuffer(self.n_steps, self.observation_space, self.action_space,
+                             device=self.device, gamma=self.gamma,
+                             gae_lambda=self.gae_lambda, n_envs=self.n_envs)
+
+    def _setup_model(self):
+        self.lr_schedule = get_schedule_fn(self.learning_rate)
+        self.set_random_seed(self.seed)
+        kwargs = dict(self._default_policy_kwargs(), **self.policy_kwargs)
+        self.policy = self.policy_class(self.observation_space, self.action_space,
+                                        self.lr_schedule, **kwargs).to(self.device)
+        self.rollout_buffer = self._make_rollout_buffer()
+
+    @abstractmethod
+    def train(self):
+        """One update from the rollout in ``self.rollout_buffer`` (the algorithm's loss)."""
+
+    # ------------------------------------------------------------------ rollout loop
+
+    def collect_rollouts(self, env, callback, rollout_buffer, n_rollout_steps):
+        """Fill ``rollout_buffer`` with ``n_rollout_steps`` steps of every environment.
+
+        Parameters
+        ----------
+        env : VecEnv
+            The training environment.
+        callback : stable_baselines3.common.callbacks.BaseCallback
+            Called at every step (with ``locals`` updated) and around the rollout.
+        rollout_buffer : RolloutBuffer
+            The storage.
+        n_rollout_steps : int
+            Steps per environment.
+
+        Returns
+        -------
+        continue_training : bool
+            ``False`` when a callback asked to stop.
+        """
+        policy = self.policy
+        policy.set_training_mode(False)
+        rollout_buffer.reset()
+        callback.on_rollout_start()
+        box = isinstance(self.action_space, spaces.Box)
+        if box:
+            low, high = self.action_space.low, self.action_space.high
+        device, gamma = self.device, self.gamma
+        n_steps = 0
+        while n_steps < n_rollout_steps:
+            with torch.inference_mode():
+                obs_tensor = torch.as_tensor(self._last_obs, device=device)
+                actions_t, values, log_probs = policy(obs_tensor)
+            actions = actions_t.cpu().numpy()
+            clipped_actions = np.clip(actions, low, high) if box else actions
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            self.num_timesteps += env.num_envs
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+            if dones.any():
+                self._episode_num += int(dones.sum())
+                rewards = self._bootstrap_truncated(rewards, dones, infos)
+            rollout_buffer.add(self._last_obs, actions, rewards, dones,
+                               values.cpu().numpy(), log_probs.cpu().numpy())
+            self._last_obs = new_obs
+            self._last_episode_starts = dones
+        with torch.inference_mode():
+            values = policy.predict_values(torch.as_tensor(new_obs, device=device))
+        rollout_buffer.compute_returns_and_advantage(last_values=values.cpu().numpy(),
+                                                     dones=dones)
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return True
+
+    def _bootstrap_truncated(self, rewards, dones, infos):
+        """Add ``gamma * V(terminal observation)`` to the rewards of time-limit ends."""
+        idx = [i for i in np.flatnonzero(dones)
+               if infos[i].get("TimeLimit.truncated", False)
+               and infos[i].get("terminal_observation") is not None]
+        if not idx:
+            return rewards
+        terminal = np.stack([np.asarray(infos[i]["terminal_observation"]) for i in idx])
+        with torch.inference_mode():
+            v = self.policy.predict_values(torch.as_tensor(terminal, device=self.device))
+        rewards = np.array(rewards, dtype=np.float32)
+        rewards[idx] += self.gamma * v.cpu().numpy()
+        return rewards
+
+    def learn(self, total_timesteps, callback=None, log_interval=1,
+              tb_log_name="OnPolicyAlgorithm", reset_num_timesteps=True, progress_bar=False):
+        """Alternate rollouts and updates until ``total_timesteps`` steps were taken.
+
+        Parameters
+        ----------
+        total_timesteps : int
+            Environment steps (summed over the environments).
+        callback : callable, BaseCallback or list, default=None
+            SB3 callback(s); one whose ``on_step`` returns ``False`` stops training.
+        log_interval : int, default=1
+            Iterations between log dumps (``None``: never).
+        tb_log_name : str, default="OnPolicyAlgorithm"
+            TensorBoard run name.
+        reset_num_timesteps : bool, default=True
+            Restart the step counter.
+        progress_bar : bool, default=False
+            Show SB3's progress bar.
+
+        Returns
+        -------
+        self : OnPolicyAlgorithm
+            The trained agent.
+        """
+        iteration = 0
+        total_timesteps, callback = self._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+        if self.rollout_buffer.n_envs != self.env.num_envs:
+            self.rollout_buffer = self._make_rollout_buffer()
+        callback.on_training_start(locals(), globals())
+        while self.num_timesteps < total_timesteps:
+            if not self.collect_rollouts(self.env, callback, self.rollout_buffer, self.n_steps):
+                break
+            iteration += 1
+            self._update_current_progress_remaining(self.num_timesteps, total_timesteps)
+            if log_interval is not None and iteration % log_interval == 0:
+                self.dump_logs(iteration)
+            self.train()
+        callback.on_training_end()
+        return self
+
+    def _check_finite_loss(self, loss):
+        if not torch.isfinite(loss):
+            raise FloatingPointError(
+                f"{type(self).__name__} training diverged: the loss is {loss.item()} at "
+                f"update {self._n_updates} ({self.num_timesteps} steps). Lower the "
+                "learning rate or check the environment's rewards and observations."
+            )
+
+
+def _check_int(value, name, low):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+
+
+def _check_real(value, name, positive=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not np.isfinite(value) or value < 0 or (positive and value == 0):
+        kind = "positive" if positive else "non-negative"
+        raise ValueError(f"{name} must be a finite {kind} number, got {value!r}.")
+
+
+def _check_unit(value, name):
+    _check_real(value, name)
+    if value > 1:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}.")
