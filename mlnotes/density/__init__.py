@@ -1,5 +1,6 @@
 """Density models: probability mass of discrete data (chapters 47-48)."""
 
 from ._histogram import Histogram
+from ._logistic_mixture import DiscretizedLogisticMixture
 
-__all__ = ["Histogram"]
+__all__ = ["DiscretizedLogisticMixture", "Histogram"]
