@@ -3,6 +3,8 @@
 Every agent takes ``(policy, env, ...)``, learns with ``learn(total_timesteps)``,
 acts with ``predict(obs)`` and saves with ``save(path)`` / ``Agent.load(path)``;
 SB3's vectorised envs, callbacks and ``evaluate_policy`` work with them unchanged.
+The agents live in sub-packages (``actor_critic``, ``policy_gradient``, ``imitation``)
+without an ``__all__`` of their own; this module's ``__all__`` exports them once.
 """
 
 from .actor_critic import A2C

@@ -1,5 +1,8 @@
-"""Actor-critic agents (chapter 29)."""
+"""Actor-critic agents (chapter 29).
+
+The agents are documented and exported through :mod:`mlnotes.rl` (its ``__all__``);
+this package has no ``__all__`` of its own so that the API reference lists each agent
+once.
+"""
 
 from ._a2c import A2C
-
-__all__ = ["A2C"]

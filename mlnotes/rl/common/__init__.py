@@ -1,4 +1,10 @@
-"""Shared machinery of the agents: base agent, loops, buffers, policies, returns."""
+"""Shared machinery of the agents: base agent, loops, buffers, policies, returns.
+
+The policies (``ActorCriticPolicy``, alias ``MlpPolicy``, and ``BasePolicy``) are
+``torch.nn.Module`` subclasses importable from here; their reference is the docstring of
+:mod:`mlnotes.rl.common.policies` (they are left out of ``__all__`` so that the API pages
+do not reproduce the inherited ``torch.nn.Module`` documentation).
+"""
 
 from .base_class import BaseAlgorithm
 from .buffers import RolloutBuffer, RolloutBufferSamples
@@ -10,8 +16,6 @@ from .schedules import ConstantSchedule, LinearSchedule, get_schedule_fn
 __all__ = [
     "BaseAlgorithm",
     "OnPolicyAlgorithm",
-    "ActorCriticPolicy",
-    "BasePolicy",
     "RolloutBuffer",
     "RolloutBufferSamples",
     "CategoricalDistribution",

@@ -9,6 +9,7 @@ it directly and implements ``_setup_model`` and ``learn``; on-policy agents subc
 :class:`~mlnotes.rl.common.on_policy_algorithm.OnPolicyAlgorithm` and write ``train``.
 """
 
+import functools
 import inspect
 import sys
 import time
@@ -115,19 +116,30 @@ class BaseAlgorithm(ABC):
     #: constructor arguments never written to a save file
     _unsaved_params = ("env", "device", "expert")
 
-    def __new__(cls, *args, **kwargs):
-        obj = super().__new__(cls)
-        bound = inspect.signature(cls.__init__).bind(obj, *args, **kwargs)
-        bound.apply_defaults()
-        params = {}
-        for name, value in list(bound.arguments.items())[1:]:
-            kind = inspect.signature(cls.__init__).parameters[name].kind
-            if kind is inspect.Parameter.VAR_KEYWORD:
-                params.update(value)
-            elif not name.startswith("_"):
-                params[name] = value
-        obj._init_params = params
-        return obj
+    def __init_subclass__(cls, **kwargs):
+        # Record the arguments of the concrete class's constructor (for get_params):
+        # each subclass __init__ is wrapped; only the outermost call records.
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+        signature = inspect.signature(init)
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kw):
+            if type(self).__init__ is __init__:
+                bound = signature.bind(self, *args, **kw)
+                bound.apply_defaults()
+                params = {}
+                for name, value in list(bound.arguments.items())[1:]:
+                    if signature.parameters[name].kind is inspect.Parameter.VAR_KEYWORD:
+                        params.update(value)
+                    elif not name.startswith("_"):
+                        params[name] = value
+                self._init_params = params
+            init(self, *args, **kw)
+
+        cls.__init__ = __init__
 
     def __init__(self, policy, env, learning_rate, policy_kwargs=None, stats_window_size=100,
                  tensorboard_log=None, verbose=0, device="auto", support_multi_env=True,
@@ -431,7 +443,7 @@ class BaseAlgorithm(ABC):
 
         Parameters
         ----------
-        observation : array-like of shape obs_shape or (n_env, *obs_shape)
+        observation : array-like of shape obs_shape or (n_env,) + obs_shape
             The observation(s).
         state : None
             Recurrent state (unused, returned unchanged).
@@ -443,7 +455,7 @@ class BaseAlgorithm(ABC):
         Returns
         -------
         actions : numpy.ndarray
-            One action, or ``(n_env, *action_shape)``; Box actions clipped to bounds.
+            One action, or ``(n_env,) + action_shape``; Box actions clipped to bounds.
         state : None
             The recurrent state.
         """

@@ -20,7 +20,7 @@ class RolloutBufferSamples(NamedTuple):
 
     Parameters
     ----------
-    observations : torch.Tensor of shape (batch, *obs_shape)
+    observations : torch.Tensor of shape (batch,) + obs_shape
         Observations the actions were taken in.
     actions : torch.Tensor of shape (batch,) or (batch, action_dim)
         Actions taken (as sampled, before clipping).
@@ -105,7 +105,7 @@ class RolloutBuffer:
 
         Parameters
         ----------
-        obs : numpy.ndarray of shape (n_envs, *obs_shape)
+        obs : numpy.ndarray of shape (n_envs,) + obs_shape
             Observations the actions were taken in.
         actions : numpy.ndarray
             Actions, ``(n_envs,)`` or ``(n_envs, action_dim)``.

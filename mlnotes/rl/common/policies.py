@@ -119,7 +119,7 @@ class BasePolicy(nn.Module):
 
         Parameters
         ----------
-        obs : torch.Tensor of shape (n, *obs_shape)
+        obs : torch.Tensor of shape (n,) + obs_shape
             Observations.
 
         Returns
@@ -143,7 +143,7 @@ class BasePolicy(nn.Module):
         Returns
         -------
         vectorized : bool
-            ``True`` for a batch ``(n_env, *obs_shape)``.
+            ``True`` for a batch ``(n_env,) + obs_shape``.
 
         Raises
         ------
@@ -180,7 +180,7 @@ class BasePolicy(nn.Module):
 
         Returns
         -------
-        obs_tensor : torch.Tensor of shape (n, *obs_shape)
+        obs_tensor : torch.Tensor of shape (n,) + obs_shape
             The batch on the policy's device.
         vectorized : bool
             Whether ``observation`` was already a batch.
@@ -205,7 +205,7 @@ class BasePolicy(nn.Module):
 
         Parameters
         ----------
-        observation : array-like of shape obs_shape or (n_env, *obs_shape)
+        observation : array-like of shape obs_shape or (n_env,) + obs_shape
             The observation(s).
         state : None
             Recurrent state (unused; returned unchanged).
@@ -217,7 +217,7 @@ class BasePolicy(nn.Module):
         Returns
         -------
         actions : numpy.ndarray
-            Shape ``action_shape`` for one observation, ``(n_env, *action_shape)`` for a
+            Shape ``action_shape`` for one observation, ``(n_env,) + action_shape`` for a
             batch; Box actions are clipped to the bounds.
         state : None
             The recurrent state (always ``None`` here).
@@ -351,7 +351,7 @@ class ActorCriticPolicy(BasePolicy):
 
         Parameters
         ----------
-        obs : torch.Tensor of shape (n, *obs_shape)
+        obs : torch.Tensor of shape (n,) + obs_shape
             Observations.
         deterministic : bool, default=False
             Take the mode instead of sampling.
@@ -375,7 +375,7 @@ class ActorCriticPolicy(BasePolicy):
 
         Parameters
         ----------
-        obs : torch.Tensor of shape (n, *obs_shape)
+        obs : torch.Tensor of shape (n,) + obs_shape
             Observations.
         actions : torch.Tensor
             Actions taken.
@@ -399,7 +399,7 @@ class ActorCriticPolicy(BasePolicy):
 
         Parameters
         ----------
-        obs : torch.Tensor of shape (n, *obs_shape)
+        obs : torch.Tensor of shape (n,) + obs_shape
             Observations.
 
         Returns
@@ -415,7 +415,7 @@ class ActorCriticPolicy(BasePolicy):
 
         Parameters
         ----------
-        obs : torch.Tensor of shape (n, *obs_shape)
+        obs : torch.Tensor of shape (n,) + obs_shape
             Observations.
 
         Returns

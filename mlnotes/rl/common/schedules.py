@@ -95,7 +95,7 @@ class LinearSchedule(_Schedule):
     Examples
     --------
     >>> from mlnotes.rl.common.schedules import LinearSchedule
-    >>> LinearSchedule(1.0, 0.0)(0.25)
+    >>> LinearSchedule(1.0, 0.0)(0.75)  # a quarter of training done
     0.75
     """
 
