@@ -4,5 +4,8 @@ from ._histogram import Histogram
 from ._logistic_mixture import DiscretizedLogisticMixture
 from ._made import MADE
 from ._pixelcnn import PixelCNN
+from ._rnn import RNNDensity
+from ._transformer import TransformerAR
 
-__all__ = ["DiscretizedLogisticMixture", "Histogram", "MADE", "PixelCNN"]
+__all__ = ["DiscretizedLogisticMixture", "Histogram", "MADE", "PixelCNN", "RNNDensity",
+           "TransformerAR"]
