@@ -78,9 +78,11 @@ class _MADEModule(nn.Module):
 
     ``forward(x, mask=m)`` maps ``(n, d)`` level indices to ``(n, d)`` Bernoulli
     logits (``n_levels == 2``) or ``(n, d, K)`` categorical logits, under mask set
-    ``m``. Binary inputs enter as their value; with ``K != 2`` levels each feature is
-    one-hot encoded, which the first layer computes as a sum of weight rows
-    (``embedding_bag``: a lookup, not a ``d K``-wide product).
+    ``m``. Binary inputs enter as their value. With ``K != 2`` levels each feature is
+    one-hot encoded: the first layer is then a lookup of one row of weights per
+    feature (``(d K, H)`` table, masked per feature before the sum) and the output
+    layer a batched product with one ``(H, K)`` block per feature, so that no
+    ``d K``-wide masked matrix is formed at each step.
     """
 
     def __init__(self, n_features, n_levels, hidden_layer_sizes, orderings,
@@ -96,54 +98,74 @@ class _MADEModule(nn.Module):
         per_mask = [_made_masks(_input_degrees(o), [np.asarray(h, dtype=np.int64)
                                                     for h in hd])
                     for o, hd in zip(orderings, hidden_degrees)]
-        n_layers = len(sizes) + 1
-        widths_in = [d] + sizes
-        widths_out = sizes + [d]
-        for layer in range(n_layers):
+        self.n_layers = len(sizes) + 1
+        for layer in range(self.n_layers):
             stacked = np.stack([m[layer] for m in per_mask]).astype(np.float32)
             self.register_buffer(f"mask{layer}", torch.from_numpy(stacked))
-        self.n_layers = n_layers
-        # Layer 0 reads one input (binary) or K one-hot inputs per feature; the last
-        # layer writes one logit (binary) or K logits per feature.
-        k_in = 1 if self.binary else K
-        k_out = 1 if self.binary else K
-        layers = []
-        for layer in range(n_layers):
-            n_in = widths_in[layer] * (k_in if layer == 0 else 1)
-            n_out = widths_out[layer] * (k_out if layer == n_layers - 1 else 1)
-            layers.append(nn.Linear(n_in, n_out, dtype=torch.float64))
-        self.layers = nn.ModuleList(layers)
         self.register_buffer("offsets", torch.arange(d) * K, persistent=False)
+        f64 = dict(dtype=torch.float64)
+        self.hidden = nn.ModuleList(
+            nn.Linear(a, b, **f64) for a, b in zip(sizes[:-1], sizes[1:]))
+        if not sizes:  # fully visible: one masked layer from inputs to outputs
+            width = d if self.binary else d * K
+            self.direct = nn.Linear(width, width, **f64)
+        elif self.binary:
+            self.first = nn.Linear(d, sizes[0], **f64)
+            self.last = nn.Linear(sizes[-1], d, **f64)
+        else:
+            # uniform(+-1/sqrt(fan-in)) as torch's Linear, with the fan-in of the
+            # layer as it acts: d active one-hot inputs, H hidden units
+            b_in, b_out = 1.0 / math.sqrt(d), 1.0 / math.sqrt(sizes[-1])
+            self.in_weight = nn.Parameter(
+                torch.empty(d * K, sizes[0], **f64).uniform_(-b_in, b_in))
+            self.in_bias = nn.Parameter(torch.empty(sizes[0], **f64).uniform_(-b_in, b_in))
+            self.out_weight = nn.Parameter(
+                torch.empty(d, sizes[-1], K, **f64).uniform_(-b_out, b_out))
+            self.out_bias = nn.Parameter(torch.empty(d * K, **f64).uniform_(-b_out, b_out))
 
-    def _masked_weight(self, layer, mask):
-        m = getattr(self, f"mask{layer}")[mask]
-        weight = self.layers[layer].weight
-        if not self.binary:
-            if layer == 0:
-                m = m.repeat_interleave(self.n_levels, dim=1)
-            if layer == self.n_layers - 1:
-                m = m.repeat_interleave(self.n_levels, dim=0)
-        return weight * m.to(weight.dtype)
+    def _mask(self, layer, mask):
+        return getattr(self, f"mask{layer}")[mask]
+
+    def _hidden_activation(self, h):
+        h = _ACTIVATIONS[self.activation](h)
+        if self.dropout > 0:
+            h = F.dropout(h, self.dropout, self.training)
+        return h
+
+    def _direct(self, x, mask):
+        m = self._mask(0, mask)
+        lin = self.direct
+        if self.binary:
+            return F.linear(x.to(lin.weight.dtype), lin.weight * m, lin.bias)
+        K = self.n_levels
+        m = m.repeat_interleave(K, dim=0).repeat_interleave(K, dim=1)
+        onehot = F.one_hot(x, K).flatten(1).to(lin.weight.dtype)
+        return F.linear(onehot, lin.weight * m, lin.bias)
 
     def forward(self, x, mask=0):
-        dtype = self.layers[0].weight.dtype
-        act = _ACTIVATIONS[self.activation]
-        h = None
-        for layer, linear in enumerate(self.layers):
-            w = self._masked_weight(layer, mask)
-            if layer == 0 and not self.binary:
-                idx = x + self.offsets.to(x.device)
-                h = F.embedding_bag(idx, w.t(), mode="sum") + linear.bias
-            else:
-                inp = x.to(dtype) if layer == 0 else h
-                h = F.linear(inp, w, linear.bias)
-            if layer < self.n_layers - 1:
-                h = act(h)
-                if self.dropout > 0:
-                    h = F.dropout(h, self.dropout, self.training)
+        if self.n_layers == 1:
+            out = self._direct(x, mask)
+        else:
+            m = self._mask(0, mask)
+            if self.binary:
+                h = F.linear(x.to(self.first.weight.dtype), self.first.weight * m,
+                             self.first.bias)
+            else:  # one weight row per feature, masked per feature, summed
+                rows = F.embedding(x + self.offsets.to(x.device), self.in_weight)
+                h = (rows * m.t()).sum(dim=1) + self.in_bias
+            for layer, lin in enumerate(self.hidden, start=1):
+                h = F.linear(self._hidden_activation(h), lin.weight * self._mask(
+                    layer, mask), lin.bias)
+            h = self._hidden_activation(h)
+            m = self._mask(self.n_layers - 1, mask)
+            if self.binary:
+                return F.linear(h, self.last.weight * m, self.last.bias)
+            # (d, n, H) @ (d, H, K): the weight's layout makes its gradient contiguous
+            out = torch.einsum("ndh,dhk->ndk", h[:, None, :] * m, self.out_weight)
+            return out + self.out_bias.view(self.n_features, self.n_levels)
         if self.binary:
-            return h
-        return h.view(x.shape[0], self.n_features, self.n_levels)
+            return out
+        return out.view(x.shape[0], self.n_features, self.n_levels)
 
     def log_probs(self, x, mask=0):
         """``(n, d, K)`` log-probabilities of every level under mask set ``mask``."""
@@ -415,7 +437,7 @@ class MADE(AutoregressiveDensity):
         weight_decay=0.0,
         batch_size=100,
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init=0.003,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
