@@ -8,7 +8,10 @@ without an ``__all__`` of their own; this module's ``__all__`` exports them once
 """
 
 from .actor_critic import A2C
+from .policy_gradient import NPG, REINFORCE
 
 __all__ = [
     "A2C",
+    "NPG",
+    "REINFORCE",
 ]

@@ -32,12 +32,16 @@ from mlnotes.utils.discovery import all_agents
 # Extra constructor arguments per agent name (an expert for BC/DAgger, small batches).
 AGENT_KWARGS = {
     "A2C": {},
+    "NPG": {"n_steps": 32},
+    "REINFORCE": {"n_steps": 32},
 }
 # The env each agent is tested on (default CartPole-v1).
 AGENT_ENVS = {}
 # A continuous-action env for the agents that support Box actions.
 CONTINUOUS_ENVS = {
     "A2C": "Pendulum-v1",
+    "NPG": "Pendulum-v1",
+    "REINFORCE": "Pendulum-v1",
 }
 # Steps of the short learn calls.
 SHORT = 64
