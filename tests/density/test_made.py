@@ -18,6 +18,10 @@ from sklearn.model_selection import train_test_split
 
 from mlnotes.density import MADE
 from mlnotes.density._made import _hidden_degrees, _input_degrees, _made_masks
+from mlnotes.utils.estimator_checks import (
+    check_density_autoregressive_mask,
+    check_density_normalised_discrete,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -75,7 +79,8 @@ def test_jacobian_of_each_mask_set_respects_its_ordering(n_levels, n_masks):
     d = 5
     X = np.random.RandomState(0).randint(0, n_levels, size=(80, d))
     est = MADE(hidden_layer_sizes=(12, 12), n_masks=n_masks, ordering="random",
-               activation="tanh", dropout=0.0, max_iter=5, early_stopping=False, random_state=0).fit(X)
+               activation="tanh", dropout=0.0, max_iter=5, early_stopping=False,
+               random_state=0).fit(X)
     module = est.module_
     x = torch.as_tensor(X[:10])
     for m in range(n_masks):
@@ -91,6 +96,18 @@ def test_jacobian_of_each_mask_set_respects_its_ordering(n_levels, n_masks):
             assert np.all(diff[~later] == 0), f"mask {m}: feature {i} leaks"
             seen += int(np.sum(diff[later] > 0))
         assert seen > 0  # the network is not constant: conditioning happens
+
+
+@pytest.mark.parametrize("sizes", [(), (8, 8)])
+@pytest.mark.parametrize("ordering", ["random", [3, 0, 2, 1]])
+def test_density_checks_other_architectures(sizes, ordering):
+    """Fully visible and two-layer networks, other orderings: the mask check holds."""
+    est = MADE(hidden_layer_sizes=sizes, ordering=ordering, max_iter=20, random_state=0)
+    check_density_autoregressive_mask("MADE", est)
+    check_density_normalised_discrete("MADE", est.set_params(ordering="random"))
+    X = _joint_data(100, 8)  # binary: the Bernoulli head
+    fitted = MADE(hidden_layer_sizes=sizes, max_iter=20, random_state=0).fit(X)
+    assert abs(np.exp(fitted.score_samples(_all_rows(3, 2))).sum() - 1.0) < 1e-9
 
 
 def test_orderings():
