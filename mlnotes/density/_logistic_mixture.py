@@ -20,9 +20,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from threadpoolctl import threadpool_limits
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from mlnotes.base import DensityMixin, TorchEstimator
 from mlnotes.density._base import (
@@ -105,7 +105,7 @@ def _mixture_objective(params, freq, n_components):
     a, b = e[:, :, 1:], e[:, :, :-1]
     tail = np.exp(-inv_s)
     log_mass = log_cdf[:, :, 1:] + log_sf[:, :, :-1] + np.log(-np.expm1(-inv_s))
-    d_mu = sf[:, :, 1:] - cdf[:, :, :-1]  # d log_mass / d mean, divided by -1/s
+    d_mu = sf[:, :, 1:] - cdf[:, :, :-1]  # times -1/s: d log_mass / d mean
     d_rho = -a * sf[:, :, 1:] + b * cdf[:, :, :-1] - inv_s * tail / -np.expm1(-inv_s)
     # the edge levels take the tails: level 0 is log sigma(a), level K-1 log sigma(-b)
     log_mass[:, :, 0] = log_cdf[:, :, 1]
