@@ -11,6 +11,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
@@ -194,6 +196,23 @@ def test_ensemble_is_normalised_and_is_the_mixture(n_levels, d):
     assert est.score(rows) == pytest.approx(ss.mean(), abs=1e-12)
 
 
+@settings(max_examples=15, deadline=None)
+@given(d=st.integers(1, 4), n_levels=st.integers(1, 4), n_masks=st.integers(1, 3),
+       sizes=st.lists(st.integers(1, 6), max_size=2), seed=st.integers(0, 10**6))
+def test_normalised_for_any_shape(d, n_levels, n_masks, sizes, seed):
+    """Edge cases included (one feature, one level, no hidden layer): mass sums to 1."""
+    rng = np.random.RandomState(seed)
+    X = rng.randint(0, n_levels, size=(30, d))
+    X[0] = n_levels - 1  # every level up to n_levels - 1 is a level
+    est = MADE(hidden_layer_sizes=tuple(sizes), n_masks=n_masks, ordering="random",
+               max_iter=3, random_state=seed).fit(X)
+    assert est.n_levels_ == n_levels
+    rows = _all_rows(d, n_levels)
+    assert abs(np.exp(est.score_samples(rows)).sum() - 1.0) < 1e-9
+    S = est.sample(5, random_state=0)
+    assert S.shape == (5, d) and S.min() >= 0 and S.max() < n_levels
+
+
 def test_ensemble_sampling_follows_the_mixture():
     X = _joint_data(600, 3)
     est = MADE(hidden_layer_sizes=(16,), n_masks=3, ordering="random", max_iter=30,
@@ -243,12 +262,14 @@ def test_quantised_data_use_the_categorical_head():
 
 
 def test_digits_held_out_nll_ci_sized():
-    """Binarized digits, a short fit: far better than independent pixels (~25.2)."""
+    """Binarized digits, default parameters cut to 80 epochs (the benchmark runs the
+    full default fit, about 17.5 nats): below the 18.5 nats of the best-model criterion
+    and of an 80-component Bernoulli mixture (independent pixels: about 25.2)."""
     X = (load_digits().data >= 8).astype(np.int64)
     X_tr, X_te = train_test_split(X, test_size=0.3, random_state=0)
-    est = MADE(max_iter=40, learning_rate_init=0.003, random_state=0).fit(X_tr)
+    est = MADE(max_iter=80, random_state=0).fit(X_tr)
     nll = -est.score(X_te)
-    assert nll < 19.0, nll
+    assert nll < 18.2, nll
 
 
 # ----------------------------------------------------------------------- bad input
