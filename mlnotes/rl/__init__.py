@@ -9,9 +9,12 @@ without an ``__all__`` of their own; this module's ``__all__`` exports them once
 
 from .actor_critic import A2C
 from .policy_gradient import NPG, REINFORCE
+from .imitation import BC, DAgger
 
 __all__ = [
     "A2C",
     "NPG",
     "REINFORCE",
+    "BC",
+    "DAgger",
 ]

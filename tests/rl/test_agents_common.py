@@ -29,9 +29,25 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from mlnotes.utils.discovery import all_agents
 
+
+
+class ScriptedExpert:
+    """A predict-only expert for BC/DAgger (CartPole: a linear controller scoring 500;
+    Pendulum: a torque against the angle)."""
+
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        obs = np.asarray(obs, dtype=np.float64)
+        if obs.shape[-1] == 4:
+            return (obs @ np.array([0.5, 1.5, 20.0, 3.0]) > 0).astype(np.int64), state
+        torque = -2.0 * obs[..., 1:2] - 0.5 * obs[..., 2:3]
+        return np.clip(torque, -2.0, 2.0).astype(np.float32), state
+
+
 # Extra constructor arguments per agent name (an expert for BC/DAgger, small batches).
 AGENT_KWARGS = {
     "A2C": {},
+    "BC": {"expert": ScriptedExpert(), "n_epochs": 2},
+    "DAgger": {"expert": ScriptedExpert(), "steps_per_round": 32, "n_epochs": 2},
     "NPG": {"n_steps": 32},
     "REINFORCE": {"n_steps": 32},
 }
@@ -40,6 +56,8 @@ AGENT_ENVS = {}
 # A continuous-action env for the agents that support Box actions.
 CONTINUOUS_ENVS = {
     "A2C": "Pendulum-v1",
+    "BC": "Pendulum-v1",
+    "DAgger": "Pendulum-v1",
     "NPG": "Pendulum-v1",
     "REINFORCE": "Pendulum-v1",
 }
@@ -48,6 +66,12 @@ SHORT = 64
 
 AGENTS = all_agents()
 NAMES = [name for name, _ in AGENTS]
+
+
+def unsaved_kwargs(name):
+    """Constructor arguments a save file never holds (an expert): load() needs them."""
+    cls = dict(AGENTS)[name]
+    return {k: v for k, v in AGENT_KWARGS.get(name, {}).items() if k in cls._unsaved_params}
 
 
 def make_agent(name, env=None, **kwargs):
@@ -204,7 +228,7 @@ def test_save_load_round_trip(name, continuous, tmp_path):
     agent = make_agent(name, CONTINUOUS_ENVS[name] if continuous else None).learn(SHORT)
     agent.save(tmp_path / "agent")
     assert (tmp_path / "agent.zip").is_file()
-    loaded = type(agent).load(tmp_path / "agent")
+    loaded = type(agent).load(tmp_path / "agent", **unsaved_kwargs(name))
     obs = np.stack([agent.observation_space.sample() for _ in range(20)])
     np.testing.assert_array_equal(agent.predict(obs, deterministic=True)[0],
                                   loaded.predict(obs, deterministic=True)[0])
