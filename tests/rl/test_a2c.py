@@ -172,3 +172,176 @@ def test_learns_cartpole(seed):
     mean, _ = evaluate_policy(agent, eval_env, n_eval_episodes=10, deterministic=True,
                               warn=False)
     assert mean >= 200
+
+
+# ---------------------------------------------------------------- hot-path rewrites
+
+
+def _module_forward(policy, obs):
+    """The policy computed by calling its modules (the reference for the fast path)."""
+    h = policy.shared_net(policy.preprocess_obs(obs))
+    params = policy.action_net(policy.policy_net(h))
+    values = policy.value_net(policy.value_net_body(h)).squeeze(-1)
+    return params, values
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+@pytest.mark.parametrize("policy_kwargs", [
+    {}, dict(net_arch=dict(shared=[16], pi=[8], vf=[]), activation_fn=torch.nn.ReLU),
+    dict(net_arch=dict(shared=[], pi=[], vf=[12]))])
+def test_fast_forward_equals_module_calls(env_id, policy_kwargs):
+    """The rollout/training forward (functional, in place under inference mode) gives
+    what calling the modules gives, with and without a graph."""
+    agent = A2C("MlpPolicy", env_id, seed=0, device="cpu", policy_kwargs=policy_kwargs)
+    policy = agent.policy
+    obs = torch.as_tensor(np.stack([agent.observation_space.sample() for _ in range(7)]))
+    ref_params, ref_values = _module_forward(policy, obs)
+    actions = torch.as_tensor(np.stack([agent.action_space.sample() for _ in range(7)]))
+    ref_log_prob, ref_entropy = policy.distribution.log_prob_entropy(
+        ref_params, policy.log_std, actions)
+    values, log_prob, entropy = policy.evaluate_actions(obs, actions)
+    torch.testing.assert_close(values, ref_values)
+    torch.testing.assert_close(log_prob, ref_log_prob)
+    torch.testing.assert_close(entropy, ref_entropy)
+    assert values.requires_grad and log_prob.requires_grad
+    torch.testing.assert_close(policy.predict_values(obs), ref_values)
+    torch.testing.assert_close(policy.action_params(obs)[0], ref_params)
+    with torch.inference_mode():
+        act, v, lp = policy(obs, deterministic=True)
+        torch.testing.assert_close(v, ref_values.detach())
+        torch.testing.assert_close(act, policy.distribution.mode(ref_params.detach()))
+        torch.testing.assert_close(
+            lp, policy.distribution.log_prob_entropy(ref_params.detach(), policy.log_std,
+                                                     act)[0])
+        # the observations are not modified by the in-place activations
+        before = obs.clone()
+        policy(obs)
+        torch.testing.assert_close(obs, before)
+
+
+def test_set_training_mode_reaches_every_module():
+    agent = A2C("MlpPolicy", "CartPole-v1", seed=0, device="cpu")
+    policy = agent.policy
+    policy.policy_net.append(torch.nn.Dropout(0.5))  # added after the first switch
+    for mode in (True, False, True):
+        policy.set_training_mode(mode)
+        assert all(m.training is mode for m in policy.modules())
+
+    class Custom(torch.nn.Module):  # overrides train(): the generic switch is used
+        def train(self, mode=True):
+            self.seen = mode
+            return super().train(mode)
+
+        def forward(self, x):
+            return x
+
+    policy.value_net_body.append(Custom())
+    policy.set_training_mode(False)
+    assert policy.value_net_body[-1].seen is False
+    assert all(not m.training for m in policy.modules())
+
+
+def test_categorical_sampling_frequencies():
+    """Inverse-CDF sampling draws each action with its softmax probability, never one
+    of probability zero, and reports the matching log-probabilities."""
+    from mlnotes.rl.common.distributions import CategoricalDistribution
+    dist = CategoricalDistribution(4)
+    logits = torch.tensor([[0.3, -1.0, 2.0, 0.0], [0.0, -200.0, 1.0, -200.0]])
+    n = 200_000
+    torch.manual_seed(0)
+    actions, log_prob = dist.sample(logits.repeat_interleave(n, 0))
+    probs = torch.softmax(logits.double(), -1)
+    for row in range(2):
+        a = actions[row * n:(row + 1) * n]
+        freq = torch.bincount(a, minlength=4).double() / n
+        se = torch.sqrt(probs[row] * (1 - probs[row]) / n)
+        assert torch.all((freq - probs[row]).abs() <= 5 * se + 1e-12), (freq, probs[row])
+    assert torch.isfinite(log_prob).all()
+    torch.testing.assert_close(
+        log_prob, torch.log_softmax(logits, -1).repeat_interleave(n, 0).gather(
+            -1, actions[:, None]).squeeze(-1))
+
+
+def test_clip_and_explained_variance_helpers():
+    from stable_baselines3.common.utils import explained_variance
+
+    from mlnotes.rl.actor_critic._a2c import _clip_grad_norm, _explained_variance
+    rng = np.random.default_rng(0)
+    for max_norm in (0.1, 100.0):
+        a = [torch.nn.Parameter(torch.zeros(s)) for s in ((3, 4), (5,), (2, 2))]
+        b = [torch.nn.Parameter(torch.zeros(s)) for s in ((3, 4), (5,), (2, 2))]
+        for p, q in zip(a, b):
+            p.grad = torch.as_tensor(rng.normal(size=p.shape), dtype=torch.float32)
+            q.grad = p.grad.clone()
+        _clip_grad_norm(a, max_norm)
+        torch.nn.utils.clip_grad_norm_(b, max_norm)
+        for p, q in zip(a, b):
+            torch.testing.assert_close(p.grad, q.grad)
+    y_true = rng.normal(size=40).astype(np.float32)
+    y_pred = (y_true + rng.normal(size=40)).astype(np.float32)
+    assert _explained_variance(y_pred, y_true) == pytest.approx(
+        explained_variance(y_pred, y_true), rel=1e-5)
+    assert np.isnan(_explained_variance(y_pred, np.ones(40, np.float32)))
+
+
+def test_buffer_advantages_equal_compute_gae():
+    from gymnasium import spaces
+
+    from mlnotes.rl.common.buffers import RolloutBuffer
+    from mlnotes.rl.common.returns import compute_gae
+    rng = np.random.default_rng(1)
+    buf = RolloutBuffer(6, spaces.Box(-1, 1, (3,)), spaces.Discrete(2), gamma=0.9,
+                        gae_lambda=0.8, n_envs=4)
+    dones = rng.random((6, 4)) < 0.3
+    for t in range(6):
+        buf.add(rng.normal(size=(4, 3)), rng.integers(0, 2, 4), rng.normal(size=4), dones[t],
+                rng.normal(size=4), rng.normal(size=4))
+    last_v, last_d = rng.normal(size=4), rng.random(4) < 0.5
+    buf.compute_returns_and_advantage(torch.as_tensor(last_v), dones=last_d)
+    adv, ret = compute_gae(buf.rewards, buf.values, buf.dones, last_v.astype(np.float32),
+                           last_dones=last_d, gamma=0.9, gae_lambda=0.8)
+    np.testing.assert_allclose(buf.advantages, adv, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(buf.returns, ret, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- VecNormalize
+
+
+def test_vec_normalize_save_load_and_eval_sync(tmp_path):
+    """Trained on a VecNormalize env, saved (agent zip + VecNormalize.save), loaded
+    (VecNormalize.load + A2C.load): identical predictions; EvalCallback syncs the
+    normalisation statistics into its eval env (SB3's sync_envs_normalization)."""
+    from stable_baselines3.common.callbacks import EvalCallback
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    n_envs, n_steps, n_updates = 4, 5, 6
+    env = VecNormalize(make_vec_env("CartPole-v1", n_envs=n_envs, seed=0))
+    eval_env = VecNormalize(make_vec_env("CartPole-v1", n_envs=1, seed=1), training=False,
+                            norm_reward=False)
+    agent = A2C("MlpPolicy", env, n_steps=n_steps, seed=0, device="cpu")
+    assert agent.get_vec_normalize_env() is env
+    # the last evaluation happens at the last step: the statistics are synced then
+    callback = EvalCallback(eval_env, eval_freq=n_steps * n_updates, n_eval_episodes=2,
+                            warn=False, verbose=0)
+    agent.learn(n_envs * n_steps * n_updates, callback=callback)
+    assert callback.n_calls == n_steps * n_updates and callback.last_mean_reward > 0
+    assert np.any(env.obs_rms.mean != 0)
+    np.testing.assert_array_equal(eval_env.obs_rms.mean, env.obs_rms.mean)
+    np.testing.assert_array_equal(eval_env.obs_rms.var, env.obs_rms.var)
+
+    agent.save(tmp_path / "agent")
+    env.save(tmp_path / "vecnormalize.pkl")
+    new_env = VecNormalize.load(tmp_path / "vecnormalize.pkl",
+                                make_vec_env("CartPole-v1", n_envs=n_envs, seed=5))
+    new_env.training, new_env.norm_reward = False, False
+    loaded = A2C.load(tmp_path / "agent", env=new_env, device="cpu")
+    assert loaded.get_vec_normalize_env() is new_env
+    np.testing.assert_array_equal(new_env.obs_rms.mean, env.obs_rms.mean)
+    raw = np.stack([env.observation_space.sample() for _ in range(32)])
+    raw = np.clip(raw, -3, 3)
+    expected = agent.predict(env.normalize_obs(raw), deterministic=True)[0]
+    np.testing.assert_array_equal(
+        loaded.predict(new_env.normalize_obs(raw), deterministic=True)[0], expected)
+    # and it keeps learning with the restored statistics
+    new_env.training = True
+    loaded.learn(n_envs * n_steps, reset_num_timesteps=False)

@@ -136,8 +136,42 @@ class A2C(OnPolicyAlgorithm):
         if self.use_rms_prop and "optimizer_class" not in self.policy_kwargs:
             return dict(optimizer_class=torch.optim.RMSprop,
                         optimizer_kwargs=dict(alpha=0.99, eps=self.rms_prop_eps,
-                                              weight_decay=0))
+                                              weight_decay=0, foreach=True))
         return {}
+
+    def learn(self, total_timesteps, callback=None, log_interval=100, tb_log_name="A2C",
+              reset_num_timesteps=True, progress_bar=False):
+        """Train for ``total_timesteps`` environment steps (SB3's ``A2C.learn``).
+
+        Parameters
+        ----------
+        total_timesteps : int
+            Environment steps (summed over the environments).
+        callback : callable, BaseCallback or list, default=None
+            SB3 callback(s); one whose ``on_step`` returns ``False`` stops training.
+        log_interval : int, default=100
+            Updates between log dumps (``None``: never), as SB3's A2C.
+        tb_log_name : str, default="A2C"
+            TensorBoard run name.
+        reset_num_timesteps : bool, default=True
+            Restart the step counter.
+        progress_bar : bool, default=False
+            Show SB3's progress bar.
+
+        Returns
+        -------
+        self : A2C
+            The trained agent.
+        """
+        return super().learn(total_timesteps, callback=callback, log_interval=log_interval,
+                             tb_log_name=tb_log_name, reset_num_timesteps=reset_num_timesteps,
+                             progress_bar=progress_bar)
+
+    def _parameter_list(self):
+        cached = getattr(self, "_param_cache", None)
+        if cached is None or cached[0] is not self.policy:
+            cached = self._param_cache = (self.policy, list(self.policy.parameters()))
+        return cached[1]
 
     def train(self):
         """One gradient step on the A2C loss over the whole rollout."""
@@ -158,18 +192,39 @@ class A2C(OnPolicyAlgorithm):
             policy.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
+                _clip_grad_norm(self._parameter_list(), self.max_grad_norm)
             policy.optimizer.step()
         self._n_updates += 1
         buf = self.rollout_buffer
-        y_true, y_pred = buf.returns[:buf.pos].ravel(), buf.values[:buf.pos].ravel()
-        var = np.var(y_true)
-        explained = np.nan if var == 0 else 1.0 - np.var(y_true - y_pred) / var
         record = self.logger.record
         record("train/n_updates", self._n_updates, exclude="tensorboard")
-        record("train/explained_variance", float(explained))
+        record("train/explained_variance",
+               _explained_variance(buf.values[:buf.pos].ravel(), buf.returns[:buf.pos].ravel()))
         record("train/entropy_loss", entropy_loss.item())
         record("train/policy_loss", policy_loss.item())
         record("train/value_loss", value_loss.item())
         if policy.log_std is not None:
             record("train/std", torch.exp(policy.log_std).mean().item())
+
+
+def _clip_grad_norm(params, max_norm):
+    """``torch.nn.utils.clip_grad_norm_`` with foreach kernels and no checks (hot path)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    torch._foreach_mul_(grads, coef)
+
+
+def _explained_variance(y_pred, y_true):
+    """``1 - Var[y_true - y_pred] / Var[y_true]`` (NaN when ``Var[y_true] == 0``), as SB3."""
+    n = y_true.size
+    if n == 0:
+        return float("nan")
+    y = y_true.astype(np.float64)
+    r = y - y_pred
+    dy = y - y.sum() / n
+    dr = r - r.sum() / n
+    var_y = float(dy @ dy)
+    return float("nan") if var_y == 0 else 1.0 - float(dr @ dr) / var_y

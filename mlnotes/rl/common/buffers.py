@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from .returns import compute_gae
+from .returns import _gae  # the unchecked kernel of compute_gae
 
 
 class RolloutBufferSamples(NamedTuple):
@@ -144,11 +144,15 @@ class RolloutBuffer:
         if isinstance(last_values, torch.Tensor):
             last_values = last_values.detach().cpu().numpy()
         T = self.pos
-        adv, ret = compute_gae(
-            self.rewards[:T], self.values[:T], self.dones[:T],
-            np.asarray(last_values, dtype=np.float32).reshape(self.n_envs),
-            last_dones=dones, gamma=self.gamma, gae_lambda=self.gae_lambda,
-        )
+        done = self.dones[:T]
+        if dones is not None:
+            done = done.copy()
+            done[-1] |= np.asarray(dones, dtype=bool).reshape(self.n_envs)
+        # the buffer's arrays are well-formed by construction: the unchecked kernel of
+        # compute_gae (a non-finite reward or value surfaces as a non-finite loss)
+        adv, ret = _gae(self.rewards[:T], self.values[:T], (~done).astype(np.float32),
+                        np.asarray(last_values, dtype=np.float32).reshape(self.n_envs),
+                        float(self.gamma), float(self.gae_lambda))
         self.advantages[:T] = adv
         self.returns[:T] = ret
 

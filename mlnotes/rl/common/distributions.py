@@ -74,10 +74,16 @@ class CategoricalDistribution:
         """
         log_p = torch.log_softmax(logits, dim=-1)
         if deterministic:
-            actions = log_p.argmax(dim=-1)
+            actions = log_p.argmax(dim=-1, keepdim=True)
         else:
-            actions = torch.multinomial(log_p.exp(), 1).squeeze(-1)
-        return actions, log_p.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+            # inverse-CDF sampling (cheaper than torch.multinomial on small batches):
+            # the first action whose cumulative probability exceeds u * total. As
+            # u < 1, u * total < total, so the index is valid, and an action of zero
+            # probability is never drawn.
+            cdf = log_p.exp().cumsum(dim=-1)
+            u = torch.rand(cdf.shape[:-1] + (1,), dtype=cdf.dtype, device=cdf.device)
+            actions = (cdf <= u * cdf[..., -1:]).sum(dim=-1, keepdim=True)
+        return actions.squeeze(-1), log_p.gather(-1, actions).squeeze(-1)
 
     def log_prob_entropy(self, logits, log_std, actions):
         """Log-probabilities of given actions and the entropy of the distribution.

@@ -13,9 +13,52 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
+from torch.nn import functional as F
 
 from .distributions import make_proba_distribution
 
+# activations applied as plain functions by _run_sequential (out of place, in place)
+_ACTIVATIONS = {nn.Tanh: (torch.tanh, torch.tanh_), nn.ReLU: (torch.relu, torch.relu_)}
+
+
+def _run_sequential(seq, h):
+    """Apply an ``nn.Sequential`` of Linear layers and activations without the
+    per-module call overhead (the rollout loop runs it at every step).
+
+    Linear layers read their ``weight``/``bias`` attributes at call time, so
+    ``torch.func.functional_call`` substitutions still apply; any other module is
+    called normally. Activations run in place on tensors this function created when
+    no graph is being recorded (no_grad / inference mode).
+    """
+    inplace = not torch.is_grad_enabled()
+    fresh = False
+    for module in seq._modules.values():
+        kind = type(module)
+        if kind is nn.Linear:
+            h = F.linear(h, module.weight, module.bias)
+            fresh = True
+        elif kind in _ACTIVATIONS:
+            out_of_place, in_place = _ACTIVATIONS[kind]
+            if inplace and fresh:
+                in_place(h)
+            else:
+                h = out_of_place(h)
+                fresh = True
+        else:
+            h = module(h)
+            fresh = False
+    return h
+
+
+def _count_modules(module):
+    return 1 + sum(_count_modules(m) for m in module._modules.values() if m is not None)
+
+
+def _head(module, h):
+    """A Linear head applied without the module call overhead (any other module as is)."""
+    if type(module) is nn.Linear:
+        return F.linear(h, module.weight, module.bias)
+    return module(h)
 
 
 def check_spaces(observation_space, action_space, algorithm="This agent",
@@ -112,7 +155,20 @@ class BasePolicy(nn.Module):
         mode : bool
             ``True`` for training mode.
         """
-        self.train(mode)
+        mode = bool(mode)
+        modules = self.__dict__.get("_mode_modules")
+        if modules is None or len(modules) != _count_modules(self):
+            # nn.Module.train recurses through __setattr__ (costly at every rollout);
+            # modules that keep the default train() only need their flag set
+            modules = list(self.modules())
+            if any(type(m).train is not nn.Module.train for m in modules):
+                modules = ()
+            self.__dict__["_mode_modules"] = modules
+        if not modules:
+            self.train(mode)
+            return
+        for module in modules:
+            module.__dict__["training"] = mode
 
     def preprocess_obs(self, obs):
         """Turn a batch of raw observations into float features.
@@ -343,8 +399,9 @@ class ActorCriticPolicy(BasePolicy):
         self.optimizer = optimizer_class(self.parameters(), lr=lr_schedule(1), **optimizer_kwargs)
 
     def _latent(self, features):
-        shared = self.shared_net(features)
-        return self.policy_net(shared), self.value_net_body(shared)
+        shared = _run_sequential(self.shared_net, features)
+        return (_run_sequential(self.policy_net, shared),
+                _run_sequential(self.value_net_body, shared))
 
     def forward(self, obs, deterministic=False):
         """Sample actions and give their values and log-probabilities (one forward pass).
@@ -367,8 +424,9 @@ class ActorCriticPolicy(BasePolicy):
         """
         latent_pi, latent_vf = self._latent(self.preprocess_obs(obs))
         actions, log_prob = self.distribution.sample(
-            self.action_net(latent_pi), self.log_std, deterministic)
-        return actions, self.value_net(latent_vf).squeeze(-1), log_prob
+            _head(self.action_net, latent_pi), self.log_std, deterministic)
+        values = _head(self.value_net, latent_vf)
+        return actions, values.squeeze(-1), log_prob
 
     def evaluate_actions(self, obs, actions):
         """Values, log-probabilities and entropies for given actions (training pass).
@@ -391,8 +449,9 @@ class ActorCriticPolicy(BasePolicy):
         """
         latent_pi, latent_vf = self._latent(self.preprocess_obs(obs))
         log_prob, entropy = self.distribution.log_prob_entropy(
-            self.action_net(latent_pi), self.log_std, actions)
-        return self.value_net(latent_vf).squeeze(-1), log_prob, entropy
+            _head(self.action_net, latent_pi), self.log_std, actions)
+        values = _head(self.value_net, latent_vf)
+        return values.squeeze(-1), log_prob, entropy
 
     def predict_values(self, obs):
         """Critic's value of each observation.
@@ -407,8 +466,9 @@ class ActorCriticPolicy(BasePolicy):
         values : torch.Tensor of shape (n,)
             ``V(s)``.
         """
-        shared = self.shared_net(self.preprocess_obs(obs))
-        return self.value_net(self.value_net_body(shared)).squeeze(-1)
+        shared = _run_sequential(self.shared_net, self.preprocess_obs(obs))
+        latent_vf = _run_sequential(self.value_net_body, shared)
+        return _head(self.value_net, latent_vf).squeeze(-1)
 
     def action_params(self, obs):
         """Parameters of the action distribution (logits, or mean and ``log_std``).
@@ -425,8 +485,9 @@ class ActorCriticPolicy(BasePolicy):
         log_std : torch.Tensor or None
             ``log_std`` of the Gaussian head.
         """
-        latent_pi = self.policy_net(self.shared_net(self.preprocess_obs(obs)))
-        return self.action_net(latent_pi), self.log_std
+        latent_pi = _run_sequential(
+            self.policy_net, _run_sequential(self.shared_net, self.preprocess_obs(obs)))
+        return _head(self.action_net, latent_pi), self.log_std
 
     def _predict(self, obs, deterministic=False):
         params, log_std = self.action_params(obs)
