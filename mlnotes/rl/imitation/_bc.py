@@ -479,11 +479,13 @@ class _ImitationAlgorithm(BaseAlgorithm):
         obs_t = torch.as_tensor(observations, device=self.device)
         act_t = torch.as_tensor(actions, device=self.device)
         batch = min(self.batch_size, n)
+        per_epoch = -(-n // batch)
+        total = n_epochs * per_epoch
         for epoch in range(n_epochs):
-            self._current_progress_remaining = 1.0 - epoch / n_epochs
-            self._update_learning_rate(policy.optimizer)
             order = torch.as_tensor(self._rng.permutation(n), device=self.device)
-            for start in range(0, n, batch):
+            for k, start in enumerate(range(0, n, batch)):
+                self._current_progress_remaining = 1.0 - (epoch * per_epoch + k) / total
+                self._update_learning_rate(policy.optimizer)
                 idx = order[start:start + batch]
                 log_prob, entropy = policy.log_prob_entropy(obs_t[idx], act_t[idx])
                 neglogp = -log_prob.mean()
