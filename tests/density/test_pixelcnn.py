@@ -70,10 +70,26 @@ def test_gated_stack_sees_every_earlier_pixel():
         p = i * W + j
         g = _input_gradient(module, p)
         assert np.all(g[p:] == 0), "depends on the pixel itself or later pixels"
-        assert np.all(g[:p] > 0), f"blind spot at pixel {(i, j)}: {np.flatnonzero(g[:p] == 0)}"
+        assert np.all(g[:p] > 0), f"blind spot at {(i, j)}"
         # the masked stack's blind spot is seen here
         if i >= 1 and j + 2 < W:
             assert g[(i - 1) * W + j + 2] > 0
+
+
+def test_default_gated_stack_covers_an_8x8_image():
+    """With the default kernel size and depth, every pixel of an 8 x 8 image sees
+    every pixel before it (the Notes' claim); the masked stack misses some."""
+    params = PixelCNN().get_params()
+    missing = {}
+    for gated in (True, False):
+        module = _module((1, 8, 8), gated=gated, n_layers=params["n_layers"],
+                         kernel_size=params["kernel_size"], n_filters=8)
+        missing[gated] = 0
+        for p in range(64):
+            g = _input_gradient(module, p, n=4)
+            assert np.all(g[p:] == 0)
+            missing[gated] += int(np.sum(g[:p] == 0))
+    assert missing[True] == 0 and missing[False] > 0
 
 
 def test_gated_without_residual_is_also_causal():
@@ -189,10 +205,10 @@ def test_learns_vertical_stripes(gated):
     true_nll = -np.mean(W * np.log(0.5) + flips * np.log(flip)
                         + ((H - 1) * W - flips) * np.log(1 - flip))
     est = PixelCNN((H, W), gated=gated, n_filters=8, n_layers=2, kernel_size=3,
-                   dropout=0.0, max_iter=40, learning_rate_init=0.01,
+                   dropout=0.0, batch_size=150, max_iter=60, learning_rate_init=0.01,
                    early_stopping=False, random_state=0).fit(_stripes(1500, seed=0))
     nll = -est.score(X_te)
-    assert abs(nll - true_nll) < 0.12, (nll, true_nll)
+    assert abs(nll - true_nll) < 0.1, (nll, true_nll)
     # the learnt conditional of a pixel given a different pixel above: about flip
     rows = np.zeros((1, H * W), dtype=int)
     rows[0, 5] = 1  # pixel (1, 1) is 1, the pixel above (0, 1) is 0
@@ -229,8 +245,9 @@ def test_binarized_digits_ci():
     est = PixelCNN((8, 8), n_filters=16, max_iter=8, early_stopping=False,
                    random_state=0).fit(X_tr)
     nll = -est.score(X_te)
-    # independent Bernoulli pixels: about 25.2 nats
-    assert nll < 21.0, nll
+    # the acceptance threshold (independent Bernoulli pixels: about 25.2 nats),
+    # after 8 epochs instead of the default early-stopped run (about 17.5)
+    assert nll < 20.0, nll
     S = est.sample(3, random_state=0)
     assert S.shape == (3, 64) and set(np.unique(S)) <= {0, 1}
 
