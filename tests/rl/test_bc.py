@@ -409,6 +409,8 @@ def test_predict_goal_errors():
         agent.predict(np.zeros(2, np.float32), goal=[1.0])
     with pytest.raises(ValueError, match="Unexpected observation shape"):
         agent.predict(np.zeros(2, np.float32))  # the goal is missing
+    with pytest.raises(ValueError, match="goal=g"):
+        agent.predict(np.zeros((5, 2), np.float32))
     plain = _discrete_agent()
     with pytest.raises(ValueError, match="only used with goal_conditioned"):
         plain.predict(np.zeros(3, np.float32), goal=[1.0])

@@ -848,6 +848,13 @@ class BC(_ImitationAlgorithm):
         """
         if goal is not None:
             observation = self._policy_obs(observation, goal)
+        elif self.goal_conditioned and not isinstance(observation, (dict, tuple)):
+            shape = np.shape(observation)
+            if shape[-len(self.observation_space.shape):] == self.observation_space.shape:
+                raise ValueError(
+                    f"Unexpected observation shape {shape} for this goal-conditioned policy: "
+                    "give the goal, predict(obs, goal=g), or observations already "
+                    f"concatenated with it, shape {self.policy.observation_space.shape}.")
         return self.policy.predict(observation, state, episode_start, deterministic)
 
     # ------------------------------------------------------------------ fitting
