@@ -17,7 +17,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from mlnotes.base import TorchEstimator
-from mlnotes.density._base import AutoregressiveDensity, DiscreteLevelsMixin
+from mlnotes.density._base import (
+    AutoregressiveDensity,
+    DiscreteLevelsMixin,
+    _draw_categorical,
+)
 
 __all__ = ["PixelCNN"]
 
@@ -216,17 +220,26 @@ class _PixelCNNModule(nn.Module):
                 h = h + out if self.residual else out
         return h
 
+    def image_logits(self, levels):
+        """Logits ``(n, C, K, h, W)`` of level-index images ``(n, C, h, W)``.
+
+        ``h`` may be smaller than the image height: the output rows only depend on
+        the rows above them, so the first ``h`` rows of the image give the logits
+        of the first ``h`` rows exactly (the sampler uses this).
+        """
+        n, C, h, W = levels.shape
+        dtype = self.head2.conv.weight.dtype
+        img = levels.to(dtype) * self.scale - 1.0
+        hidden = self.head1(torch.relu(self.features(img)))
+        logits = self.head2(self.dropout(torch.relu(hidden)))
+        return logits.reshape(n, C, self.n_levels, h, W)
+
     def forward(self, x):
         C, H, W = self.image_shape
         n = x.shape[0]
-        dtype = self.head2.conv.weight.dtype
-        img = (x.to(dtype) * self.scale - 1.0).reshape(n, C, H, W)
-        h = self.features(img)
-        h = self.head1(torch.relu(h))
-        logits = self.head2(self.dropout(torch.relu(h)))
-        # (n, C*K, H, W) -> (n, C, H, W, K) -> (n, C*H*W, K): C-order of the features
-        logits = logits.reshape(n, C, self.n_levels, H, W).permute(0, 1, 3, 4, 2)
-        return logits.reshape(n, C * H * W, self.n_levels)
+        logits = self.image_logits(x.reshape(n, C, H, W))
+        # (n, C, K, H, W) -> (n, C, H, W, K) -> (n, C*H*W, K): C-order of the features
+        return logits.permute(0, 1, 3, 4, 2).reshape(n, C * H * W, self.n_levels)
 
 
 def _wavenet_dilations(n_layers, width):
@@ -593,6 +606,23 @@ class PixelCNN(AutoregressiveDensity):
         C, H, W = self.image_shape_
         pixels = np.arange(H * W)
         return (pixels[:, None] + H * W * np.arange(C)[None, :]).ravel()
+
+    def _sample_indices(self, module, n_samples, rng):
+        """Ancestral sampling in ``ordering_``, running the network on the rows up
+        to the current one only (the rows below cannot change its conditionals):
+        the same draws as the generic sampler, in about half the time."""
+        C, H, W = self.image_shape_
+        device = next(module.parameters()).device
+        img = torch.zeros((n_samples, C, H, W), dtype=torch.long, device=device)
+        for i in range(H):
+            for j in range(W):
+                for c in range(C):
+                    logits = module.image_logits(img[:, :, :i + 1])[:, c, :, i, j]
+                    probs = torch.exp(torch.log_softmax(logits, dim=1))
+                    probs = probs.to("cpu", torch.float64)
+                    k = _draw_categorical(probs.numpy(), rng.random(n_samples))
+                    img[:, c, i, j] = torch.as_tensor(k, device=device)
+        return img.reshape(n_samples, C * H * W).to("cpu").numpy()
 
     # -- TorchEstimator hooks -------------------------------------------------------
 

@@ -16,6 +16,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from mlnotes.density import PixelCNN
+from mlnotes.density._base import AutoregressiveDensity
 from mlnotes.density._pixelcnn import _masked_square, _PixelCNNModule
 from mlnotes.utils.estimator_checks import check_density_autoregressive_mask
 
@@ -165,6 +166,23 @@ def test_density_mask_check_for_layouts(image_shape, gated):
     est = PixelCNN(image_shape, gated=gated, n_filters=8, n_layers=2, max_iter=3,
                    random_state=0)
     check_density_autoregressive_mask("PixelCNN", est)
+
+
+@pytest.mark.parametrize("image_shape, gated", [((4, 3), True), ((4, 3), False),
+                                                ((2, 3, 2), True), (None, True)])
+def test_row_cropped_sampler_matches_generic_sampling(image_shape, gated):
+    """The sampler runs the network on the rows up to the current one only; its
+    draws are those of the base's generic one-pass-per-feature sampler."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 3, size=(120, 12))
+    est = PixelCNN(image_shape, gated=gated, n_filters=6, n_layers=3, max_iter=5,
+                   random_state=0).fit(X)
+    fast = est.sample(40, random_state=7)
+    module = est.module_
+    with torch.inference_mode():
+        slow = AutoregressiveDensity._sample_indices(est, module, 40,
+                                                     np.random.default_rng(7))
+    np.testing.assert_array_equal(fast, est._level_values(slow))
 
 
 @pytest.mark.parametrize("image_shape, n_levels", [((2, 2), 2), ((2, 1, 2), 3)])
