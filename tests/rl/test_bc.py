@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
@@ -421,3 +423,48 @@ def test_diverging_training_raises():
     agent = _box_agent(learning_rate=1e30, n_epochs=5)
     with pytest.raises(FloatingPointError, match="diverged"):
         agent.fit(obs * 1e3, np.clip(obs[:, :2], -1, 1))
+
+
+def test_tabular_policy_matches_empirical_frequencies():
+    # Discrete observations are one-hot encoded: with no hidden layer the maximum-
+    # likelihood policy of each state is the empirical action frequency of that state
+    rng = np.random.default_rng(4)
+    obs = rng.integers(0, 6, size=3000)
+    true = rng.dirichlet(np.ones(3), size=6)
+    actions = (rng.random((3000, 1)) > true[obs].cumsum(1)).sum(1)
+    env = SpacesEnv(spaces.Discrete(6), spaces.Discrete(3))
+    agent = BC("MlpPolicy", env, policy_kwargs=dict(net_arch=[]), ent_weight=0.0,
+               n_epochs=30, batch_size=100, learning_rate=LinearSchedule(5e-2, 0.0), seed=0,
+               device="cpu").fit(obs, actions)
+    counts = np.zeros((6, 3))
+    np.add.at(counts, (obs, actions), 1)
+    freq = counts / counts.sum(1, keepdims=True)
+    states = np.arange(6)
+    est = np.stack([np.exp(agent.log_prob(states, np.full(6, a))) for a in range(3)], 1)
+    np.testing.assert_allclose(est, freq, atol=0.02)
+    np.testing.assert_array_equal(agent.predict(states, deterministic=True)[0],
+                                  freq.argmax(1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 20), extra=st.integers(1, 3), nan_at=st.integers(-1, 19),
+       which=st.sampled_from(["length", "act_dim", "obs_dim", "nan_obs", "nan_act"]))
+def test_bad_shapes_and_values_always_give_clear_errors(n, extra, nan_at, which):
+    agent = _box_agent()
+    obs = np.zeros((n, 3), np.float32)
+    act = np.zeros((n, 2), np.float32)
+    if which == "length":
+        act = np.zeros((n + extra, 2), np.float32)
+    elif which == "act_dim":
+        act = np.zeros((n, 2 + extra), np.float32)
+    elif which == "obs_dim":
+        obs = np.zeros((n, 3 + extra), np.float32)
+    elif which == "nan_obs":
+        obs[nan_at % n, nan_at % 3] = np.nan
+    else:
+        act[nan_at % n, 0] = np.inf
+    before = {k: v.clone() for k, v in agent.policy.state_dict().items()}
+    with pytest.raises(ValueError):
+        agent.fit(obs, act)
+    after = agent.policy.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # no work done
