@@ -196,17 +196,19 @@ class TransformerAR(_SequenceAR):
 
     Parameters
     ----------
-    d_model : int, default=64
+    d_model : int, default=32
         Width of the token embeddings and of the residual stream.
     n_heads : int, default=4
         Attention heads per layer; must divide ``d_model``.
     n_layers : int, default=2
         Transformer blocks.
-    dim_feedforward : int, default=128
+    dim_feedforward : int, default=64
         Hidden width of the MLP of each block.
-    dropout : float, default=0.2
-        Dropout rate on the embeddings, the attention weights and the output of each
-        residual branch (training only).
+    dropout : float, default=0.1
+        Dropout rate on the embeddings and on the output of each residual branch
+        (attention and MLP), training only. The attention weights themselves are not
+        dropped (a mask of ``n * heads * d * d`` draws per layer would cost more than
+        the attention).
     ordering : {"natural", "random"} or array-like of shape (n_features,), \
             default="natural"
         Order in which the features are generated: the natural order, a random
@@ -226,7 +228,7 @@ class TransformerAR(_SequenceAR):
     learning_rate : {"constant", "cosine"}, default="constant"
         Schedule of Adam's step size: constant, or cosine annealing to 0 over
         ``max_iter`` epochs.
-    learning_rate_init : float, default=0.002
+    learning_rate_init : float, default=0.004
         Adam's step size.
     max_iter : int, default=100
         Maximum number of epochs.
@@ -375,18 +377,18 @@ class TransformerAR(_SequenceAR):
 
     def __init__(
         self,
-        d_model=64,
+        d_model=32,
         n_heads=4,
         n_layers=2,
-        dim_feedforward=128,
-        dropout=0.2,
+        dim_feedforward=64,
+        dropout=0.1,
         *,
         ordering="natural",
         use_cache=True,
         n_levels="auto",
         batch_size=64,
         learning_rate="constant",
-        learning_rate_init=0.002,
+        learning_rate_init=0.004,
         max_iter=100,
         shuffle=True,
         random_state=None,
