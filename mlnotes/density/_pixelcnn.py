@@ -449,9 +449,10 @@ class PixelCNN(AutoregressiveDensity):
     The defaults (16 filters, 4 gated layers of kernel size 5, dropout 0.2, Adam at
     0.003 with batches of 64, early stopping on 10% of the rows) were chosen on
     binarized 8 x 8 digits (about 1,250 training images), where they reach a
-    held-out negative log-likelihood of about 17.5 nats; 32 filters or lower
-    learning rates gave the same within the spread over seeds, at up to twice the
-    fit time. With few images, early stopping and dropout matter more than width.
+    held-out negative log-likelihood of about 17.5 nats (the masked stack,
+    ``gated=False``, about 17.55); 32 filters gave the same within the spread over
+    seeds at twice the fit time. With few images, early stopping and dropout matter
+    more than width.
 
     References
     ----------
