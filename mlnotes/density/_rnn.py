@@ -274,7 +274,8 @@ class RNNDensity(_SequenceAR):
         n_features = self.n_features_in_
         device = next(module.parameters()).device
         x = torch.zeros((n_samples, n_features), dtype=torch.long, device=device)
-        token = torch.full((n_samples, 1), module.start, dtype=torch.long, device=device)
+        token = torch.full((n_samples, 1), module.start, dtype=torch.long,
+                           device=device)
         state = None
         for pos, j in enumerate(self.ordering_):
             logits, state = module.sequence_logits(token, state, pos)

@@ -81,7 +81,7 @@ class _SequenceAR(AutoregressiveDensity):
                     ordering=self.ordering_.tolist())
 
     def _draw_step(self, logits, rng):
-        """Level indices drawn from ``(n, K)`` logits, as the base sampler draws them."""
+        """Level indices drawn from ``(n, K)`` logits, as the base sampler draws."""
         probs = torch.exp(torch.log_softmax(logits, dim=-1)).to("cpu", torch.float64)
         k = _draw_categorical(probs.numpy(), rng.random(logits.shape[0]))
         return torch.as_tensor(k, device=logits.device)
@@ -169,7 +169,7 @@ class _TransformerModule(_SequenceModule):
         self.n_heads = n_heads
 
     def sequence_logits(self, tokens, cache=None, pos=0):
-        """Logits at sequence positions ``pos..pos+L-1`` of the input ``tokens`` (n, L)."""
+        """Logits at positions ``pos..pos+L-1`` of the ``(n, L)`` input ``tokens``."""
         positions = torch.arange(pos, pos + tokens.shape[1], device=tokens.device)
         h = self.drop(self.token(tokens) + self.position(positions))
         for i, block in enumerate(self.blocks):
