@@ -283,3 +283,21 @@ def test_bad_arguments():
     nan_expert = RecordingExpert(lambda o: np.full(len(o), np.nan))
     with pytest.raises(ValueError, match="NaN"):
         DAgger("MlpPolicy", env, nan_expert, device="cpu").learn(5)
+
+
+@pytest.mark.parametrize("kind", ["sb3", "mlnotes"])
+def test_agents_as_experts(kind):
+    # an SB3 model or one of our agents is a valid expert (only predict is used)
+    if kind == "sb3":
+        from stable_baselines3 import PPO
+
+        expert = PPO("MlpPolicy", "CartPole-v1", seed=0, device="cpu")
+    else:
+        from mlnotes.rl import A2C
+
+        expert = A2C("MlpPolicy", "CartPole-v1", seed=0, device="cpu")
+    agent = DAgger("MlpPolicy", "CartPole-v1", expert, steps_per_round=32, n_epochs=1,
+                   seed=0, device="cpu").learn(64)
+    obs = agent.dataset["observations"]
+    np.testing.assert_array_equal(agent.dataset["actions"],
+                                  expert.predict(obs, deterministic=True)[0])
