@@ -46,7 +46,7 @@ def trajectories():
 
 def tabular_agent(**kwargs):
     """Linear softmax policy on one-hot states: logits W[:, s] + b (tabular)."""
-    params = dict(n_steps=H, gamma=GAMMA, normalize_advantage=False, max_grad_norm=None,
+    params = dict(n_steps=H, gamma=GAMMA, normalize_advantage=False, n_critic_updates=0,
                   policy_kwargs=dict(net_arch=dict(pi=[], vf=[])), seed=0, device="cpu")
     params.update(kwargs)
     agent = REINFORCE("MlpPolicy", TinyMDP(), **params)
@@ -277,7 +277,7 @@ def test_importance_weights_are_one_in_the_first_epoch():
             return w
 
     agent = Recording("MlpPolicy", "CartPole-v1", n_steps=100, n_epochs=3, seed=0,
-                      device="cpu")
+                      learning_rate=3e-3, device="cpu")
     agent.learn(100)
     assert len(seen) == 3
     np.testing.assert_allclose(seen[0].numpy(), 1.0, atol=1e-5)
@@ -288,14 +288,39 @@ def test_importance_weights_are_one_in_the_first_epoch():
 @pytest.mark.parametrize("baseline", [None, "mean", "optimal", "value"])
 def test_options_run_on_box_actions(baseline):
     agent = REINFORCE("MlpPolicy", "Pendulum-v1", n_steps=50, baseline=baseline,
-                      n_epochs=2, max_importance_weight=5.0, seed=0, device="cpu")
+                      n_epochs=2, max_importance_weight=5.0, n_critic_updates=2,
+                      seed=0, device="cpu")
     agent.learn(100)
     assert agent.num_timesteps == 100
 
 
+def test_critic_epochs_move_only_the_critic():
+    """The extra critic epochs leave the actor where the policy step put it and lower
+    the critic's error on the batch."""
+    def run(n_critic_updates):
+        agent = REINFORCE("MlpPolicy", "CartPole-v1", n_steps=200, seed=0, device="cpu",
+                          learning_rate=3e-3, n_critic_updates=n_critic_updates)
+        agent.learn(200)
+        buf = agent.rollout_buffer
+        obs = torch.as_tensor(buf.observations[:, 0])
+        agent._episode_step = np.zeros(1, dtype=np.int64)
+        targets = agent._batch_weights()["targets"][:, 0]
+        with torch.no_grad():
+            err = (agent.policy.predict_values(obs).numpy() - targets) ** 2
+        actor = {k: v for k, v in agent.policy.state_dict().items()
+                 if not k.startswith("value_net")}
+        return actor, err.mean()
+
+    actor0, err0 = run(0)
+    actor5, err5 = run(5)
+    assert all(torch.equal(actor0[k], actor5[k]) for k in actor0)
+    assert err5 < 0.8 * err0
+
+
 @pytest.mark.parametrize("bad", [dict(baseline="median"), dict(n_epochs=0),
                                  dict(max_importance_weight=0.0), dict(n_steps=0),
-                                 dict(gamma=1.5), dict(vf_coef=-1.0)])
+                                 dict(gamma=1.5), dict(vf_coef=-1.0),
+                                 dict(n_critic_updates=-1), dict(critic_batch_size=0)])
 def test_bad_hyperparameters(bad):
     with pytest.raises(ValueError):
         REINFORCE("MlpPolicy", "CartPole-v1", **bad)

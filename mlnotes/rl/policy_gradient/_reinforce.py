@@ -7,6 +7,7 @@ from torch.nn import functional as F
 
 from ..common.on_policy_algorithm import OnPolicyAlgorithm, _check_int, _check_real
 from ..common.returns import _episode_first_index, optimal_baseline, reward_to_go
+from ..common.schedules import LinearSchedule
 
 _BASELINES = (None, "mean", "optimal", "value")
 
@@ -23,10 +24,14 @@ class REINFORCE(OnPolicyAlgorithm):
     env : gymnasium.Env, stable_baselines3.common.vec_env.VecEnv or str
         The environment (an id string is made with ``gymnasium.make``). Box or
         Discrete observations, Box or Discrete actions.
-    learning_rate : float or callable, default=3e-3
+    learning_rate : float or callable, default=LinearSchedule(3e-3, 1e-4)
         Adam's learning rate (actor and, for ``baseline="value"``, critic), or a
-        schedule of the remaining progress.
-    n_steps : int, default=1000
+        schedule of the remaining progress. The default decays linearly from 3e-3 to
+        1e-4 over the ``learn`` call (not to 0, so that every update moves the
+        policy): a constant rate learns as fast but keeps the policy oscillating
+        around the optimum (Adam's steps do not shrink with the gradient), so the
+        final policy would depend on when training stops.
+    n_steps : int, default=250
         Steps collected from each environment per update (a fixed-size batch of
         ``n_steps * n_envs`` steps, not a fixed number of episodes). An episode still
         running at the end of the batch is continued by the next one; its
@@ -74,8 +79,18 @@ class REINFORCE(OnPolicyAlgorithm):
         Entropy bonus coefficient.
     vf_coef : float, default=0.5
         Weight of the critic's squared error in the loss (``baseline="value"``).
-    max_grad_norm : float, default=0.5
-        Gradient clipping (global norm); ``None`` disables it.
+    n_critic_updates : int, default=5
+        Extra epochs of critic-only Adam steps on minibatches after the policy
+        step(s) (``baseline="value"``), as in the separate value-function fit of
+        Spinning Up's VPG; they do not move the actor. A better-fitted critic is a
+        lower-variance baseline (0: the critic only gets the ``vf_coef`` term of the
+        policy step).
+    critic_batch_size : int, default=64
+        Minibatch size of those epochs.
+    max_grad_norm : float, default=None
+        Gradient clipping: the global norm of the actor's gradient and that of the
+        critic's are clipped separately (clipping them together would let the
+        critic's error shrink the policy step); ``None`` disables it.
     stats_window_size : int, default=100
         Episodes averaged in the logged statistics.
     tensorboard_log : str, default=None
@@ -164,12 +179,13 @@ class REINFORCE(OnPolicyAlgorithm):
     (1,)
     """
 
-    def __init__(self, policy, env, learning_rate=3e-3, n_steps=1000, gamma=0.99,
-                 reward_to_go=True, baseline="value", normalize_advantage=True,
+    def __init__(self, policy, env, learning_rate=LinearSchedule(3e-3, 1e-4), n_steps=250,
+                 gamma=0.99, reward_to_go=True, baseline="value", normalize_advantage=True,
                  discount_gradient=False, n_epochs=1, max_importance_weight=None,
-                 ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, stats_window_size=100,
-                 tensorboard_log=None, policy_kwargs=None, verbose=0, seed=None,
-                 device="auto", _init_setup_model=True):
+                 ent_coef=0.0, vf_coef=0.5, n_critic_updates=5, critic_batch_size=64,
+                 max_grad_norm=None, stats_window_size=100, tensorboard_log=None,
+                 policy_kwargs=None, verbose=0, seed=None, device="auto",
+                 _init_setup_model=True):
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps,
                          gamma=gamma, gae_lambda=1.0, ent_coef=ent_coef, vf_coef=vf_coef,
                          max_grad_norm=max_grad_norm, policy_kwargs=policy_kwargs,
@@ -181,6 +197,10 @@ class REINFORCE(OnPolicyAlgorithm):
             raise ValueError(
                 f"baseline must be one of None, 'mean', 'optimal', 'value'; got {baseline!r}.")
         _check_int(n_epochs, "n_epochs", 1)
+        _check_int(n_critic_updates, "n_critic_updates", 0)
+        _check_int(critic_batch_size, "critic_batch_size", 1)
+        self.n_critic_updates = int(n_critic_updates)
+        self.critic_batch_size = int(critic_batch_size)
         if max_importance_weight is not None:
             _check_real(max_importance_weight, "max_importance_weight", positive=True)
         self.reward_to_go = bool(reward_to_go)
@@ -359,9 +379,12 @@ class REINFORCE(OnPolicyAlgorithm):
             self._check_finite_loss(loss)
             policy.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if self.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
+            if self.max_grad_norm is not None:  # actor and critic clipped separately
+                for group in _actor_critic_params(policy):
+                    nn.utils.clip_grad_norm_(group, self.max_grad_norm)
             policy.optimizer.step()
+        if use_critic and self.n_critic_updates:
+            value_loss = self._fit_critic(batch.observations, targets)
         self._n_updates += self.n_epochs
         record = self.logger.record
         record("train/n_updates", self._n_updates, exclude="tensorboard")
@@ -374,6 +397,32 @@ class REINFORCE(OnPolicyAlgorithm):
             record("train/baseline", float(np.mean(self._last_baseline)))
         if policy.log_std is not None:
             record("train/std", torch.exp(policy.log_std).mean().item())
+
+    def _fit_critic(self, obs, targets):
+        """``n_critic_updates`` epochs of minibatch Adam on the critic's squared error."""
+        policy = self.policy
+        actor, _ = _actor_critic_params(policy)
+        n = obs.shape[0]
+        for _ in range(self.n_critic_updates):
+            perm = torch.randperm(n, device=obs.device)
+            for start in range(0, n, self.critic_batch_size):
+                idx = perm[start:start + self.critic_batch_size]
+                value_loss = F.mse_loss(policy.predict_values(obs[idx]), targets[idx])
+                self._check_finite_loss(value_loss)
+                policy.optimizer.zero_grad(set_to_none=True)
+                value_loss.backward()
+                for p in actor:  # a shared trunk is moved by the policy step only
+                    p.grad = None
+                policy.optimizer.step()
+        return value_loss
+
+
+def _actor_critic_params(policy):
+    """The parameters the action distribution depends on, and the critic's own."""
+    actor, critic = [], []
+    for name, p in policy.named_parameters():
+        (critic if name.startswith("value_net") else actor).append(p)
+    return actor, critic
 
 
 class _LogProb(nn.Module):
