@@ -27,6 +27,7 @@ network that is not a plain logit map), ``_make_ordering`` (default: natural ord
 ``_sample_indices`` (a faster sampler, e.g. with a key-value cache).
 """
 
+import math
 from numbers import Integral
 
 import numpy as np
@@ -56,6 +57,19 @@ def _check_n_samples(n_samples):
             or n_samples < 1:
         raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
     return int(n_samples)
+
+
+def _check_ordering(ordering, n_features):
+    """The permutation given as ``ordering`` (an array), validated; ``(n_features,)``."""
+    order = np.asarray(ordering)
+    if order.ndim != 1 or order.shape[0] != n_features or not np.issubdtype(
+            order.dtype, np.integer) or not np.array_equal(
+            np.sort(order), np.arange(n_features)):
+        raise ValueError(
+            "ordering must be 'natural', 'random' or a permutation of the "
+            f"{n_features} features (0..{n_features - 1}); got {ordering!r}."
+        )
+    return order.astype(np.intp)
 
 
 def _draw_categorical(probs, u):
@@ -184,6 +198,23 @@ class AutoregressiveDensity(DiscreteLevelsMixin, DensityMixin, TorchEstimator):
         return x.to("cpu").numpy()
 
     # -- TorchEstimator hooks ---------------------------------------------------------
+
+    def _fit_torch(self, X, Y, sample_weight=None, **kwargs):
+        # Early stopping holds out ceil(validation_fraction * n) rows; with fewer than
+        # two held-out rows (or no training row left) there is nothing to stop on, so
+        # tiny data train on every row without it.
+        n_val = math.ceil(float(self._hp("validation_fraction")) * X.shape[0])
+        self._tiny_fit = bool(self._hp("early_stopping")) and (
+            n_val < 2 or X.shape[0] - n_val < 1)
+        try:
+            return super()._fit_torch(X, Y, sample_weight, **kwargs)
+        finally:
+            del self._tiny_fit
+
+    def _hp(self, name):
+        if name == "early_stopping" and getattr(self, "_tiny_fit", False):
+            return False
+        return super()._hp(name)
 
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
         x = X.long()

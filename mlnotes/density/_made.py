@@ -20,7 +20,7 @@ from torch import nn
 
 from mlnotes.base import TorchEstimator
 
-from ._base import AutoregressiveDensity, _draw_categorical
+from ._base import AutoregressiveDensity, _check_ordering, _draw_categorical
 
 __all__ = ["MADE"]
 
@@ -514,15 +514,7 @@ class MADE(AutoregressiveDensity):
         if isinstance(self.ordering, str):
             base = np.arange(n_features)
         else:
-            base = np.asarray(self.ordering)
-            if base.ndim != 1 or base.shape[0] != n_features or not np.array_equal(
-                    np.sort(base), np.arange(n_features)):
-                raise ValueError(
-                    f"ordering must be 'natural', 'random' or a permutation of the "
-                    f"{n_features} features (0..{n_features - 1}); got "
-                    f"{self.ordering!r}."
-                )
-            base = base.astype(np.intp)
+            base = _check_ordering(self.ordering, n_features)
         orderings, degrees = [], []
         for _ in range(self.n_masks):
             random = isinstance(self.ordering, str) and self.ordering == "random"
@@ -547,21 +539,10 @@ class MADE(AutoregressiveDensity):
         return _MADEModule(**spec)
 
     def _fit_torch(self, X, Y, sample_weight=None, **kwargs):
-        # Early stopping needs at least two held-out rows (train_test_split rounds
-        # the test part up) and one training row; tiny data train on every row.
-        n = X.shape[0]
-        n_val = math.ceil(self.validation_fraction * n)
-        self._no_validation = bool(self.early_stopping) and (n_val < 2 or n - n_val < 1)
         try:
             return super()._fit_torch(X, Y, sample_weight, **kwargs)
         finally:
-            del self._no_validation
             self.__dict__.pop("_mask_degrees", None)
-
-    def _hp(self, name):
-        if name == "early_stopping" and getattr(self, "_no_validation", False):
-            return False
-        return super()._hp(name)
 
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
         x = X.long()

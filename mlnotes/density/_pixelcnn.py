@@ -7,7 +7,6 @@ categorical logits for every pixel value; the fitting, the likelihoods and the
 sampling are those of :class:`mlnotes.density._base.AutoregressiveDensity`.
 """
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -639,18 +638,3 @@ class PixelCNN(AutoregressiveDensity):
     def _build_module(self, **spec):
         return _PixelCNNModule(**spec)
 
-    def _fit_torch(self, X, Y, sample_weight=None, **kwargs):
-        # Early stopping needs at least two held-out rows (train_test_split rounds
-        # the held-out part up) and one training row; tiny data train on every row.
-        n = X.shape[0]
-        n_val = math.ceil(self.validation_fraction * n)
-        self._no_validation = bool(self.early_stopping) and (n_val < 2 or n - n_val < 1)
-        try:
-            return super()._fit_torch(X, Y, sample_weight, **kwargs)
-        finally:
-            del self._no_validation
-
-    def _hp(self, name):
-        if name == "early_stopping" and getattr(self, "_no_validation", False):
-            return False
-        return super()._hp(name)

@@ -9,7 +9,6 @@ small pieces shared with :class:`mlnotes.density.RNNDensity` (orderings, the sta
 token, the sequence permutation, early stopping on tiny data).
 """
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from mlnotes.base import TorchEstimator
-from mlnotes.density._base import AutoregressiveDensity, _draw_categorical
+from mlnotes.density._base import AutoregressiveDensity, _check_ordering, _draw_categorical
 
 __all__ = ["TransformerAR"]
 
@@ -41,8 +40,8 @@ _SEQUENCE_CONSTRAINTS = {
 
 
 class _SequenceAR(AutoregressiveDensity):
-    """What the two sequence models share: orderings, the token permutation, the
-    start token, and early stopping that steps aside on tiny data."""
+    """What the two sequence models share: orderings, the token permutation and the
+    start token."""
 
     def _make_ordering(self, n_features):
         ordering = self.ordering
@@ -50,31 +49,7 @@ class _SequenceAR(AutoregressiveDensity):
             if ordering == "natural":
                 return np.arange(n_features)
             return check_random_state(self.random_state).permutation(n_features)
-        order = np.asarray(ordering)
-        if order.ndim != 1 or order.shape[0] != n_features or not np.issubdtype(
-                order.dtype, np.integer) or not np.array_equal(
-                np.sort(order), np.arange(n_features)):
-            raise ValueError(
-                "ordering must be 'natural', 'random' or a permutation of "
-                f"0..{n_features - 1} (X has {n_features} features); got {ordering!r}."
-            )
-        return order.astype(np.intp)
-
-    def _hp(self, name):
-        # Early stopping holds out ceil(validation_fraction * n) rows; below two rows
-        # there is nothing to stop on, so the fit runs without it (tiny data only).
-        if name == "early_stopping" and getattr(self, "_tiny_fit", False):
-            return False
-        return super()._hp(name)
-
-    def _fit_torch(self, X, Y, sample_weight=None, **kwargs):
-        n_val = math.ceil(float(self.validation_fraction) * X.shape[0])
-        self._tiny_fit = bool(self.early_stopping) and (
-            n_val < 2 or X.shape[0] - n_val < 1)
-        try:
-            return super()._fit_torch(X, Y, sample_weight, **kwargs)
-        finally:
-            del self._tiny_fit
+        return _check_ordering(ordering, n_features)
 
     def _sequence_spec(self):
         return dict(n_features=self.n_features_in_, n_levels=self.n_levels_,
