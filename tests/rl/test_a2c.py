@@ -284,6 +284,29 @@ def test_clip_and_explained_variance_helpers():
     assert np.isnan(_explained_variance(y_pred, np.ones(40, np.float32)))
 
 
+@pytest.mark.parametrize("options", [{}, dict(momentum=0.9), dict(centered=True)])
+def test_rmsprop_fast_step_equals_torch_step(options):
+    """The direct foreach RMSprop step gives torch's RMSprop's numbers exactly (and
+    falls back to ``optimizer.step()`` for options it does not handle)."""
+    from mlnotes.rl.actor_critic._a2c import _optimizer_step
+    torch.manual_seed(0)
+    nets = [torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+            for _ in range(2)]
+    nets[1].load_state_dict(nets[0].state_dict())
+    opts = [torch.optim.RMSprop(net.parameters(), lr=1e-2, alpha=0.99, eps=1e-5,
+                                foreach=True, **options) for net in nets]
+    for step in range(4):
+        x = torch.randn(16, 4)
+        for net, opt, fast in zip(nets, opts, (False, True)):
+            opt.zero_grad()
+            net(x).square().mean().backward()
+            _optimizer_step(opt) if fast else opt.step()
+        for a, b in zip(*(net.parameters() for net in nets)):
+            assert torch.equal(a, b)
+    for a, b in zip(*(opt.state_dict()["state"].values() for opt in opts)):
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_buffer_advantages_equal_compute_gae():
     from gymnasium import spaces
 
