@@ -64,6 +64,7 @@ from benchmarks.harness import (
 #: a call slower than this is timed once (its first run) instead of warm-up + repeats
 SLOW_CALL = 1.0
 AR_MAX_NLL, BEST_MAX_NLL = 20.0, 18.5
+KV_MIN_SPEEDUP = 2.0  # TransformerAR: sampling with the key-value cache vs without
 HIST_TOL, DLM_TOL = 0.02, 0.05
 N_LEVELS_1D = 100
 
@@ -397,6 +398,12 @@ class DensitySuite:
                         (r["fit"] + r["score"]) / (ref["fit"] + ref["score"])
                         if ref is not None and r["fit"] is not None else None)
                 rows += table_rows
+        kv = None
+        try:
+            with single_thread():
+                kv = self._kv_cache(rows, ctx)
+        except Exception:  # a timing problem must not lose the table
+            traceback.print_exc()
         figures = []
         try:
             figures += self._figures(rows, infos, ctx)
@@ -415,8 +422,37 @@ class DensitySuite:
         return SuiteResult(
             suite=self.name, rows=rows, columns=_columns(), chart=chart,
             title=f"{self.name}: {self.description}", method=_method_lines(ctx),
-            summary=_summary(rows, infos), figures=figures,
+            summary=_summary(rows, infos) + _kv_summary(kv), figures=figures,
             failed=any(r["status"] == "error" for r in rows))
+
+    # -- key-value cache ------------------------------------------------------------
+
+    def _kv_cache(self, rows, ctx, n_samples=200):
+        """Time TransformerAR's sampler with and without the key-value cache.
+
+        The fitted digits model (seed 0) draws ``n_samples`` rows of 64 features with
+        ``random_state=0`` both ways; the samples must be identical.
+        """
+        row = next((r for r in rows if r["model"] == "TransformerAR"
+                    and r.get("estimator") is not None), None)
+        if row is None:
+            return None
+        est = row["estimator"]
+        use_cache = est.use_cache
+        out = {"n_samples": n_samples, "n_features": row["n_features"]}
+        try:
+            for flag in (True, False):
+                est.use_cache = flag
+                t, _, sample = _timed(lambda: est.sample(n_samples, random_state=0),
+                                      ctx.repeats, ctx.min_time)
+                out["cache" if flag else "no_cache"] = (t, sample)
+        finally:
+            est.use_cache = use_cache
+        out["identical"] = bool(np.array_equal(out["cache"][1], out["no_cache"][1]))
+        out["speedup"] = out["no_cache"][0] / out["cache"][0]
+        ctx.log(f"[{self.name}] TransformerAR sampling: cache {_ms(out['cache'][0])}, "
+                f"no cache {_ms(out['no_cache'][0])} ms")
+        return out
 
     # -- figures ------------------------------------------------------------------
 
@@ -600,6 +636,21 @@ def _summary(rows, infos):
             f"{k} {_fmt(v, 3)}" for k, v in base.items()) +
             " (issue 7 quotes about 25.2 and 19.2)")
     return lines
+
+
+def _kv_summary(kv):
+    if kv is None:
+        return []
+    met = kv["identical"] and kv["speedup"] >= KV_MIN_SPEEDUP
+    return [
+        "", "### TransformerAR key-value cache (issue 7)", "",
+        f"Sampling {kv['n_samples']} rows of {kv['n_features']} features "
+        "(random_state=0, the digits model of seed 0): "
+        f"with the cache {_ms(kv['cache'][0])} ms, recomputing the prefix "
+        f"(`use_cache=False`) {_ms(kv['no_cache'][0])} ms: **{kv['speedup']:.1f}x** "
+        f"faster; samples identical: **{kv['identical']}** (criterion: >= "
+        f"{KV_MIN_SPEEDUP:g}x with identical samples: **{'met' if met else 'NOT met'}**).",
+    ]
 
 
 SUITE = DensitySuite()
