@@ -57,7 +57,10 @@ class REINFORCE(OnPolicyAlgorithm):
         (with ``reward_to_go=False``, :math:`V_\phi` of the episode's first state),
         regressed on the reward-to-go with weight ``vf_coef`` in the same loss.
     normalize_advantage : bool, default=True
-        Standardise the weights (after the baseline) over the batch.
+        Standardise the weights (after the baseline) over the batch. Standardising
+        subtracts the batch mean, so with it ``baseline=None`` and ``"mean"`` give
+        the same update (up to rounding); set it to ``False`` to study the
+        baselines themselves.
     discount_gradient : bool, default=False
         The two discount placements of the notes. ``False``: step :math:`t` is
         weighted by :math:`\hat Q_t - b` (the usual practice, a biased estimate of the
@@ -220,7 +223,8 @@ class REINFORCE(OnPolicyAlgorithm):
                      tb_log_name="run", progress_bar=False):
         if reset_num_timesteps or self._last_obs is None or self._episode_step is None:
             # the env is reset: every episode starts at step 0
-            self._episode_step = np.zeros(self.env.num_envs if self.env else 1, dtype=np.int64)
+            self._episode_step = np.zeros(
+                self.env.num_envs if self.env is not None else 1, dtype=np.int64)
         return super()._setup_learn(total_timesteps, callback, reset_num_timesteps,
                                     tb_log_name, progress_bar)
 
@@ -233,7 +237,7 @@ class REINFORCE(OnPolicyAlgorithm):
     # ------------------------------------------------------------------ the estimator
 
     def _batch_weights(self):
-        """Returns, baseline, advantages and time indices of the batch, ``(T, n_envs)``.
+        """Reward-to-go, weights and episode bookkeeping of the batch, ``(T, n_envs)``.
 
         Returns a dict of numpy arrays: ``targets`` (the reward-to-go, the critic's
         regression target), ``returns`` (the weights before the baseline),
