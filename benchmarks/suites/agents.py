@@ -452,7 +452,13 @@ class AgentsSuite:
             ]
             lines.append(markdown_table(per_seed, cols))
         lines += ["", "Reference for BC/DAgger: the scripted expert's own deterministic "
-                      "return (no SB3 twin)."]
+                      "return (no SB3 twin). DAgger's pushes: the wrapper of "
+                      "`tests/rl/test_dagger.py` (U[-1, 1] rad/s every 25 steps)."]
+        if ctx.quick:
+            lines += ["", "Quick mode: the learning budgets (25k steps) are below the "
+                          "acceptance budgets (A2C and REINFORCE 100k, NPG 75k); A2C's "
+                          "default critic catches up only after ~40k steps, so its quick "
+                          "verdict says nothing about the acceptance."]
         return lines
 
 
