@@ -344,12 +344,19 @@ class MultiBinaryActEnv(DictObsEnv):
     action_space = spaces.MultiBinary(3)
 
 
+class ShiftedDiscreteActEnv(DictObsEnv):
+    observation_space = spaces.Box(-1, 1, (2,))
+    action_space = spaces.Discrete(3, start=1)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_unsupported_spaces_raise_at_construction(name):
     with pytest.raises(ValueError, match="observation space"):
         make_agent(name, env=DictObsEnv())
     with pytest.raises(ValueError, match="action space"):
         make_agent(name, env=MultiBinaryActEnv())
+    with pytest.raises(ValueError, match="must start at 0"):
+        make_agent(name, env=ShiftedDiscreteActEnv())
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -93,6 +93,12 @@ def check_spaces(observation_space, action_space, algorithm="This agent",
             f"{algorithm} does not support the action space {action_space!r}: "
             f"supported action spaces are {names}."
         )
+    if isinstance(action_space, spaces.Discrete) and int(action_space.start) != 0:
+        raise ValueError(
+            f"{algorithm} does not support the action space {action_space!r}: a "
+            "Discrete action space must start at 0 (as in Stable-Baselines3); shift the "
+            "actions with a gymnasium.ActionWrapper."
+        )
 
 
 def _features_dim(observation_space):
