@@ -39,7 +39,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from mlnotes.base import DensityMixin, TorchEstimator
 from mlnotes.utils._torch import inference_device
 
-__all__ = ["AutoregressiveDensity", "DiscreteLevelsMixin"]
+__all__ = ["AutoregressiveDensity", "DiscreteLevelsMixin", "IndependentLevelsMixin"]
 
 # Number of equal-width bins per feature for data that are not integers in [0, 255].
 _N_BINS = 256
@@ -150,6 +150,65 @@ class DiscreteLevelsMixin:
             return self.levels_[idx].astype(np.int64)
         centres = 0.5 * (self.bin_edges_[:, :-1] + self.bin_edges_[:, 1:])
         return centres[np.arange(idx.shape[1]), idx]
+
+
+class IndependentLevelsMixin(DiscreteLevelsMixin):
+    """Scoring and sampling of independent features from a table of level masses.
+
+    For the 1-D models (histogram, discretised logistic mixture): each feature has its
+    own categorical distribution over the levels, ``log_probs_`` of shape
+    ``(n_features_in_, n_levels_)``, set by the model's ``fit``; the mass of a row is
+    the product over the features.
+    """
+
+    def score_samples(self, X):
+        """Log probability mass of each row, in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        log_mass : ndarray of shape (n_samples,)
+            ``log p(x)`` of each row (float64); ``-inf`` for a row with a value of
+            zero mass (a value that is not one of the levels, or a level of mass 0).
+        """
+        check_is_fitted(self, "log_probs_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        idx, valid = self._level_index(X)
+        logp = np.where(valid, self.log_probs_[np.arange(X.shape[1]), idx], -np.inf)
+        return logp.sum(axis=1)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw rows, every feature independently from its level masses.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : int, numpy Generator, RandomState or None, default=None
+            Source of randomness. None means fresh entropy
+            (``np.random.default_rng()``), never numpy's global RNG.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The level values (int64) for integer data, the bin centres (float64) for
+            quantised data.
+        """
+        check_is_fitted(self, "log_probs_")
+        n_samples = _check_n_samples(n_samples)
+        rng = _sampling_rng(random_state)
+        u = rng.random((n_samples, self.n_features_in_))
+        cdf = np.cumsum(np.exp(self.log_probs_), axis=1)
+        idx = np.empty(u.shape, dtype=np.intp)
+        for j in range(self.n_features_in_):
+            # inverse CDF, as _draw_categorical: the first level whose CDF exceeds u
+            idx[:, j] = np.searchsorted(cdf[j], u[:, j] * cdf[j, -1], side="right")
+        np.clip(idx, 0, self.n_levels_ - 1, out=idx)
+        return self._level_values(idx)
 
 
 class AutoregressiveDensity(DiscreteLevelsMixin, DensityMixin, TorchEstimator):

@@ -5,13 +5,13 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from mlnotes.base import DensityMixin
-from mlnotes.density._base import DiscreteLevelsMixin, _check_n_samples, _sampling_rng
+from mlnotes.density._base import IndependentLevelsMixin
 
 
-class Histogram(DiscreteLevelsMixin, DensityMixin, BaseEstimator):
+class Histogram(IndependentLevelsMixin, DensityMixin, BaseEstimator):
     r"""Histogram density model: independent categorical distribution per feature.
 
     Each feature is modelled by its own categorical distribution over a set of levels
@@ -85,7 +85,7 @@ class Histogram(DiscreteLevelsMixin, DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        **DiscreteLevelsMixin._levels_constraints,
+        **IndependentLevelsMixin._levels_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -120,51 +120,3 @@ class Histogram(DiscreteLevelsMixin, DensityMixin, BaseEstimator):
         with np.errstate(divide="ignore"):
             self.log_probs_ = np.log(probs)
         return self
-
-    def score_samples(self, X):
-        """Log probability mass of each row, in nats.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        log_mass : ndarray of shape (n_samples,)
-            ``log p(x)`` of each row (float64); ``-inf`` for a row with a value of
-            zero mass.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        idx, valid = self._level_index(X)
-        logp = np.where(valid, self.log_probs_[np.arange(X.shape[1]), idx], -np.inf)
-        return logp.sum(axis=1)
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the fitted distribution.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of rows to draw.
-        random_state : int, numpy Generator, RandomState or None, default=None
-            Source of randomness. None means fresh entropy
-            (``np.random.default_rng()``), never numpy's global RNG.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features_in_)
-            The level values (int64) for integer data, the bin centres (float64) for
-            quantised data.
-        """
-        check_is_fitted(self)
-        n_samples = _check_n_samples(n_samples)
-        rng = _sampling_rng(random_state)
-        u = rng.random((n_samples, self.n_features_in_))
-        cdf = np.cumsum(np.exp(self.log_probs_), axis=1)
-        idx = np.empty(u.shape, dtype=np.intp)
-        for j in range(self.n_features_in_):
-            idx[:, j] = np.searchsorted(cdf[j] / cdf[j, -1], u[:, j], side="right")
-        np.clip(idx, 0, self.n_levels_ - 1, out=idx)
-        return self._level_values(idx)

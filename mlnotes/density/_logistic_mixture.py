@@ -21,15 +21,11 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from mlnotes.base import DensityMixin, TorchEstimator
-from mlnotes.density._base import (
-    DiscreteLevelsMixin,
-    _check_n_samples,
-    _sampling_rng,
-)
+from mlnotes.density._base import IndependentLevelsMixin
 
 __all__ = ["DiscretizedLogisticMixture"]
 
@@ -180,7 +176,7 @@ def _initial_parameters(freq, n_components):
     return logits, means, log_scales
 
 
-class DiscretizedLogisticMixture(DiscreteLevelsMixin, DensityMixin, TorchEstimator):
+class DiscretizedLogisticMixture(IndependentLevelsMixin, DensityMixin, TorchEstimator):
     r"""Mixture of discretised logistics per feature (PixelCNN++'s likelihood).
 
     Each feature is modelled, independently of the others, by a mixture of
@@ -313,7 +309,7 @@ class DiscretizedLogisticMixture(DiscreteLevelsMixin, DensityMixin, TorchEstimat
     """
 
     _parameter_constraints = {
-        **DiscreteLevelsMixin._levels_constraints,
+        **IndependentLevelsMixin._levels_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"lbfgs", "adam"})],
         "max_iter": TorchEstimator._training_constraints["max_iter"],
@@ -422,52 +418,3 @@ class DiscretizedLogisticMixture(DiscreteLevelsMixin, DensityMixin, TorchEstimat
         finally:
             del self._init_values
         return self
-
-    def score_samples(self, X):
-        """Log probability mass of each row, in nats.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        log_mass : ndarray of shape (n_samples,)
-            ``log p(x)`` of each row (float64); ``-inf`` for a row with a value that
-            is not one of the levels.
-        """
-        check_is_fitted(self, "module_")
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        idx, valid = self._level_index(X)
-        logp = np.where(valid, self.log_probs_[np.arange(X.shape[1]), idx], -np.inf)
-        return logp.sum(axis=1)
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the fitted mixtures, every feature independently.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of rows to draw.
-        random_state : int, numpy Generator, RandomState or None, default=None
-            Source of randomness. None means fresh entropy
-            (``np.random.default_rng()``), never numpy's global RNG.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features_in_)
-            The level values (int64) for integer data, the bin centres (float64) for
-            quantised data.
-        """
-        check_is_fitted(self, "module_")
-        n_samples = _check_n_samples(n_samples)
-        rng = _sampling_rng(random_state)
-        u = rng.random((n_samples, self.n_features_in_))
-        cdf = np.cumsum(np.exp(self.log_probs_), axis=1)
-        idx = np.empty(u.shape, dtype=np.intp)
-        for j in range(self.n_features_in_):
-            # inverse CDF, as _draw_categorical: the first level whose CDF exceeds u
-            idx[:, j] = np.searchsorted(cdf[j], u[:, j] * cdf[j, -1], side="right")
-        np.clip(idx, 0, self.n_levels_ - 1, out=idx)
-        return self._level_values(idx)
