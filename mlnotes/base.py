@@ -48,7 +48,7 @@ from sklearn.base import BaseEstimator
 from sklearn.base import DensityMixin as _SKDensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -917,7 +917,6 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
             module.eval()
             self.module_ = module
             self._after_fit()
-
 
 
 def _dense_like_params(grads):

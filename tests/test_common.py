@@ -7,6 +7,8 @@ own test suite lists for its class of the same name
 keeps the two dictionaries below honest.
 """
 
+import warnings
+
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -174,3 +176,42 @@ def test_xfail_and_params_match_sklearn(name):
         assert theirs.get(check) == reason, (name, check)
     if name in INIT_PARAMS:
         assert SK_INIT_PARAMS.get(twin) == INIT_PARAMS[name]
+
+
+def _random_estimators():
+    for name, cls in all_estimators():
+        if "random_state" in cls().get_params():
+            yield name, cls
+
+
+@pytest.mark.parametrize("name, cls", list(_random_estimators()))
+def test_random_state_none_leaves_global_rng_alone(name, cls):
+    """``random_state=None`` draws fresh entropy; NumPy's global generator is untouched.
+
+    scikit-learn's estimators draw from (and advance) the global generator; ours
+    leave the user's global state as they found it (DESIGN.md).
+    """
+    import numpy as np
+    from sklearn.base import is_classifier, is_regressor
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 4, size=(40, 3)).astype(float)  # integer data: density models too
+    y = None
+    if is_classifier(cls()):
+        y = np.arange(40) % 2
+    elif is_regressor(cls()):
+        y = rng.randn(40)
+    est = cls(random_state=None)
+    if "max_iter" in est.get_params():
+        est.set_params(max_iter=5)
+    if est.get_params().get("n_components") == "auto":  # random projections
+        est.set_params(n_components=2)
+    before = np.random.get_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+        if hasattr(est, "sample"):
+            est.sample(3)
+    after = np.random.get_state()
+    assert before[0] == after[0] and np.array_equal(before[1], after[1]) and \
+        before[2:] == after[2:], f"{name}(random_state=None) advanced NumPy's global RNG"

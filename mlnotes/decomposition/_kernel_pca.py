@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..utils.linalg import eigh_sorted
-from ._pca import _check_random_state, _flip_columns, _randomized_svd
+from ._pca import _flip_columns, _randomized_svd
+from mlnotes.utils._random import check_random_state
 
 
 def _center_gram(K):
@@ -252,12 +253,12 @@ class KernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             values, vectors = eigh_sorted(K, n_components)
             values, vectors = values.astype(K.dtype), vectors.astype(K.dtype)
         elif solver == "arpack":
-            v0 = _check_random_state(self.random_state).uniform(-1, 1, n)
+            v0 = check_random_state(self.random_state).uniform(-1, 1, n)
             values, vectors = eigsh(K, n_components, which="LA", tol=self.tol,
                                     maxiter=self.max_iter, v0=v0)
         else:  # randomized, "module" selection: largest |eigenvalue|, signed
             U, s, Vt = _randomized_svd(K, n_components, n_iter=self.iterated_power,
-                                       random_state=_check_random_state(self.random_state))
+                                       random_state=check_random_state(self.random_state))
             values = s * np.sign(np.einsum("ji,ij->j", Vt, U))
             vectors = U
         values = _clean_spectrum(values)

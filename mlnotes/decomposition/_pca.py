@@ -24,23 +24,13 @@ import scipy.sparse as sp
 from scipy import linalg
 from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 # Rows per block when a statistic is accumulated over blocks of rows.
 _BLOCK = 4096
 
-
-
-def _check_random_state(seed):
-    """``check_random_state``, except that None draws fresh OS entropy.
-
-    The user's global NumPy generator is never advanced.
-    """
-    if seed is None:
-        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
-    return check_random_state(seed)
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -144,7 +134,7 @@ def _randomized_svd(A, n_components, *, n_oversamples=10, n_iter="auto",
     s : ndarray of shape (n_components,)
     Vt : ndarray of shape (n_components, n)
     """
-    rng = _check_random_state(random_state)
+    rng = check_random_state(random_state)
     m, n = A.shape
     if n_iter == "auto":
         n_iter = 7 if n_components < 0.1 * min(m, n) else 4
@@ -173,7 +163,7 @@ def _randomized_svd_gram(Xc, n_components, *, n_oversamples, n_iter,
     much cheaper than ``2 n_iter`` passes over ``A``. Same random draws, same
     subspace in exact arithmetic as the direct route; returns ``(U, s, Vt, trace(G))``.
     """
-    rng = _check_random_state(random_state)
+    rng = check_random_state(random_state)
     m, n = Xc.shape
     size = n_components + n_oversamples
     normalizer = power_iteration_normalizer
@@ -594,7 +584,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"min(n_samples, n_features)={min(n_samples, n_features)!r} with "
                 f"svd_solver='{solver}'"
             )
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         dtype = X.dtype
         centered = False
         if sp.issparse(X):

@@ -22,7 +22,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -35,8 +35,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._weight_boosting import _input_tags_of, _member_inputs, _random_state, _seed_estimator
+from ._weight_boosting import _input_tags_of, _member_inputs, _seed_estimator
 from ._base import EnsembleSequenceMixin
+from mlnotes.utils._random import check_random_state
 
 __all__ = ["BaggingClassifier", "BaggingRegressor"]
 
@@ -283,7 +284,7 @@ class _BaseBagging(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimator):
         return self._fit(X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
-        rng = _random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         n_samples = X.shape[0]
         self._n_samples = n_samples
         y = self._encode_y(y)

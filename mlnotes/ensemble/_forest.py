@@ -16,7 +16,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import check_random_state, compute_class_weight, compute_sample_weight
+from sklearn.utils import compute_class_weight, compute_sample_weight
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from joblib import effective_n_jobs
@@ -27,6 +27,7 @@ from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
 from ..tree._builder import TREE_LEAF, forest_accumulate, pack_preorder
 from ..tree._classes import _as_dense, _check_criterion_supported, _check_X_finite
 from ._base import EnsembleSequenceMixin
+from mlnotes.utils._random import check_random_state
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor"]
 
@@ -406,8 +407,6 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-
-
 
 
 class ForestClassifier(ClassifierMixin, BaseForest, metaclass=ABCMeta):

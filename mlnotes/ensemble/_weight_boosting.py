@@ -26,7 +26,7 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils._tags import get_tags
 from sklearn.utils.multiclass import check_classification_targets
@@ -47,17 +47,6 @@ _MAX_SEED = np.iinfo(np.int32).max
 # ---------------------------------------------------------------------------
 # Shared helpers of the ensembles.
 # ---------------------------------------------------------------------------
-
-
-def _random_state(random_state):
-    """A ``RandomState`` from ``random_state``; ``None`` means fresh entropy.
-
-    ``check_random_state(None)`` would hand back numpy's global generator and
-    advance it; mlnotes leaves the user's global state as it found it.
-    """
-    if random_state is None:
-        return np.random.RandomState()
-    return check_random_state(random_state)
 
 
 def _seed_estimator(estimator, random_state):
@@ -294,7 +283,7 @@ class _BaseWeightBoosting(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimat
         self.estimators_ = []
         self.estimator_weights_ = np.zeros(self.n_estimators, dtype=np.float64)
         self.estimator_errors_ = np.ones(self.n_estimators, dtype=np.float64)
-        rng = _random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         eps = np.finfo(np.float64).eps
         X_fit, fit_kw = _member_inputs(self.estimator_, X, order="F")
         X_pred, predict_kw = _member_inputs(self.estimator_, X, order="C")

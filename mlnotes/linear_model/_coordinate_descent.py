@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state, metadata_routing
+from sklearn.utils import check_array, metadata_routing
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -26,6 +26,7 @@ from ._cd_fast import (
     enet_coordinate_descent,
     enet_coordinate_descent_gram,
 )
+from mlnotes.utils._random import check_random_state
 
 __all__ = ["ElasticNet", "Lasso", "enet_path", "lasso_path"]
 

@@ -9,22 +9,12 @@ from numba import njit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import pairwise_kernels
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 
 _KERNELS = {"linear", "poly", "rbf", "sigmoid", "precomputed"}
-
-
-def _check_random_state(seed):
-    """``check_random_state``, except that None draws fresh OS entropy.
-
-    The user's global NumPy generator is never advanced.
-    """
-    if seed is None:
-        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
-    return check_random_state(seed)
 
 
 @njit(cache=True)
@@ -274,7 +264,7 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
         if callable(self.kernel):
             self._X_fit = X
 
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         n_classes = self.classes_.shape[0]
         problems = [1] if n_classes == 2 else list(range(n_classes))
         alphas, intercepts, n_iter, converged = [], [], 0, True

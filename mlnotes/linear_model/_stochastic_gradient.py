@@ -17,7 +17,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
-from sklearn.utils import check_random_state, compute_class_weight
+from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
@@ -26,6 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _sgd_fast
 from ._base import LinearClassifierMixin
+from mlnotes.utils._random import check_random_state
 
 # Intercept updates are damped on sparse data, as in scikit-learn's SGD.
 SPARSE_INTERCEPT_DECAY = 0.01
@@ -46,16 +47,6 @@ _LOSSES = {
 }
 _REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
                       "squared_epsilon_insensitive")
-
-
-def _check_random_state(seed):
-    """``check_random_state``, except that ``None`` draws fresh OS entropy.
-
-    The user's global NumPy generator is never advanced.
-    """
-    if seed is None:
-        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
-    return check_random_state(seed)
 
 
 def _validation_split(y, sample_weight, validation_fraction, random_state, stratify):
@@ -512,7 +503,7 @@ class _BaseSGDClassifier(_SparseLinearClassifierMixin, _BaseSGD):
             self.t_ = 1.0
         config = self._config(sp.issparse(X))
         data = _kernel_data(X)
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         if config.early_stopping:
             train_idx, val_idx = _validation_split(
                 y, sample_weight, self.validation_fraction,
@@ -1097,7 +1088,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         if not hasattr(self, "t_"):
             self.t_ = 1.0
         config = self._config(sp.issparse(X))
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         if config.early_stopping:
             train_idx, val_idx = _validation_split(
                 y, sample_weight, self.validation_fraction,

@@ -10,20 +10,10 @@ from scipy import linalg
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import DataDimensionalityWarning
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-
-
-def _check_random_state(seed):
-    """``check_random_state``, except that None draws fresh OS entropy.
-
-    The user's global NumPy generator is never advanced.
-    """
-    if seed is None:
-        return np.random.RandomState(np.random.SeedSequence().generate_state(4))
-    return check_random_state(seed)
 
 
 @validate_params(
@@ -233,7 +223,7 @@ class _BaseRandomProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     DataDimensionalityWarning,
                 )
             self.n_components_ = self.n_components
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         self.components_ = self._make_random_matrix(self.n_components_, n_features,
                                                     rng).astype(X.dtype, copy=False)
         if self.compute_inverse_components:

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
+from sklearn.utils import _safe_indexing, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
 
 from ._platt import pairwise_coupling, sigmoid_train
 from ._smo import KERNELS, PRECOMPUTED, smo_solve
+from mlnotes.utils._random import check_random_state
 
 _N_FOLDS = 5  # folds of the internal cross-validation behind Platt scaling
 _BLOCK = 1 << 22  # kernel entries per block at predict time (32 MB in float64)

@@ -23,10 +23,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from mlnotes.linear_model._stochastic_gradient import (
-    _check_random_state,
     _SparseCoefMixin,
     _SparseLinearClassifierMixin,
 )
+from mlnotes.utils._random import check_random_state
 
 from . import _liblinear_fast
 
@@ -474,7 +474,7 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
             X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         y_index = np.searchsorted(self.classes_, y)
-        rng = _check_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         n_rows = 1 if n_classes == 2 else n_classes
         seeds = rng.randint(_MAX_SEED, size=n_rows, dtype=np.int64)
         W = np.empty((n_rows, X.shape[1] + 1))

@@ -17,7 +17,6 @@ from sklearn.base import (
 )
 from sklearn.utils import (
     Bunch,
-    check_random_state,
     compute_sample_weight,
     metadata_routing,
 )
@@ -45,6 +44,7 @@ from ._builder import (
     cost_complexity_prune,
 )
 from ._tree import Tree
+from mlnotes.utils._random import check_random_state
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 

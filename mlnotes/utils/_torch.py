@@ -22,7 +22,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 
 __all__ = [
     "check_device",

@@ -6,7 +6,7 @@ deterministic signs, used by PCA and spectral methods.
 
 import numpy as np
 from scipy import linalg
-from sklearn.utils import check_random_state
+from mlnotes.utils._random import check_random_state
 
 __all__ = ["power_iteration", "rayleigh_quotient", "eigh_sorted", "deterministic_sign"]
 
