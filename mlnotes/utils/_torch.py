@@ -109,7 +109,7 @@ def torch_seed(random_state):
     random_state : int, RandomState instance or None
         An int gives a fixed seed (decorrelated from numpy's stream of the same int);
         a :class:`numpy.random.RandomState` is drawn from (its state advances); None
-        draws from numpy's global RandomState, as scikit-learn does.
+        draws fresh OS entropy (numpy's global generator is left alone).
 
     Returns
     -------
