@@ -55,6 +55,7 @@ from sklearn.utils.validation import check_is_fitted
 from mlnotes.utils._torch import (
     as_tensor,
     check_device,
+    clip_gradients,
     inference_device,
     load_numpy_state,
     local_torch_rng,
@@ -707,7 +708,7 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                         foreach_add_([grads[i] for i in pen_idx], penalized,
                                      alpha=alpha / wsum)
                     if clip is not None:
-                        _clip_gradients(grads, clip)
+                        clip_gradients(grads, clip)
                     if weight_decay > 0:
                         torch._foreach_mul_(
                             penalized, 1.0 - optimizer.learning_rate * weight_decay)
@@ -933,11 +934,3 @@ def _dense_tensor(X, dtype, device):
     if scipy.sparse.issparse(X):
         X = X.toarray()
     return as_tensor(X, dtype=dtype, device=device)
-
-
-def _clip_gradients(grads, max_norm):
-    """Scale ``grads`` in place to global L2 norm at most ``max_norm`` (no host sync)."""
-    norms = torch._foreach_norm(grads)
-    total = torch.linalg.vector_norm(torch.stack(norms))
-    factor = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    torch._foreach_mul_(grads, factor)

@@ -265,7 +265,9 @@ def test_categorical_sampling_frequencies():
 def test_clip_and_explained_variance_helpers():
     from stable_baselines3.common.utils import explained_variance
 
-    from mlnotes.rl.actor_critic._a2c import _clip_grad_norm, _explained_variance
+    from mlnotes.rl.common._optim import explained_variance as _explained_variance
+    from mlnotes.utils._torch import clip_gradients
+
     rng = np.random.default_rng(0)
     for max_norm in (0.1, 100.0):
         a = [torch.nn.Parameter(torch.zeros(s)) for s in ((3, 4), (5,), (2, 2))]
@@ -273,7 +275,7 @@ def test_clip_and_explained_variance_helpers():
         for p, q in zip(a, b):
             p.grad = torch.as_tensor(rng.normal(size=p.shape), dtype=torch.float32)
             q.grad = p.grad.clone()
-        _clip_grad_norm(a, max_norm)
+        clip_gradients([p.grad for p in a], max_norm)
         torch.nn.utils.clip_grad_norm_(b, max_norm)
         for p, q in zip(a, b):
             torch.testing.assert_close(p.grad, q.grad)
@@ -288,7 +290,7 @@ def test_clip_and_explained_variance_helpers():
 def test_rmsprop_fast_step_equals_torch_step(options):
     """The direct foreach RMSprop step gives torch's RMSprop's numbers exactly (and
     falls back to ``optimizer.step()`` for options it does not handle)."""
-    from mlnotes.rl.actor_critic._a2c import _optimizer_step
+    from mlnotes.rl.common._optim import optimizer_step as _optimizer_step
     torch.manual_seed(0)
     nets = [torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
             for _ in range(2)]

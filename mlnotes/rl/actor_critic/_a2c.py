@@ -1,9 +1,11 @@
 """Advantage actor-critic (A2C), chapter 29."""
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
+from mlnotes.utils._torch import clip_gradients
+
+from ..common._optim import explained_variance, optimizer_step
 from ..common.on_policy_algorithm import OnPolicyAlgorithm
 
 
@@ -223,85 +225,17 @@ class A2C(OnPolicyAlgorithm):
             policy.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
-                _clip_grad_norm(self._parameter_list(), self.max_grad_norm)
-            _optimizer_step(policy.optimizer)
+                clip_gradients([p.grad for p in self._parameter_list()
+                                if p.grad is not None], self.max_grad_norm)
+            optimizer_step(policy.optimizer)
         self._n_updates += 1
         buf = self.rollout_buffer
         record = self.logger.record
         record("train/n_updates", self._n_updates, exclude="tensorboard")
         record("train/explained_variance",
-               _explained_variance(buf.values[:buf.pos].ravel(), buf.returns[:buf.pos].ravel()))
+               explained_variance(buf.values[:buf.pos].ravel(), buf.returns[:buf.pos].ravel()))
         record("train/entropy_loss", entropy_loss.item())
         record("train/policy_loss", policy_loss.item())
         record("train/value_loss", value_loss.item())
         if policy.log_std is not None:
             record("train/std", torch.exp(policy.log_std).mean().item())
-
-
-def _clip_grad_norm(params, max_norm):
-    """``torch.nn.utils.clip_grad_norm_`` with foreach kernels and no checks (hot path)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return
-    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    torch._foreach_mul_(grads, coef)
-
-
-def _optimizer_step(optimizer):
-    """``optimizer.step()``; for a plain ``torch.optim.RMSprop`` (SB3's A2C setting: no
-    momentum, not centred, no weight decay, no hooks, state already initialised) the
-    same foreach operations as its multi-tensor implementation, without the per-call
-    dispatch (hooks, compile guards, grouping by device), which costs more than the
-    arithmetic on A2C's small networks."""
-    from torch.optim import optimizer as optim_module
-
-    if (type(optimizer) is not torch.optim.RMSprop or optimizer._optimizer_step_pre_hooks
-            or optimizer._optimizer_step_post_hooks
-            or optim_module._global_optimizer_pre_hooks
-            or optim_module._global_optimizer_post_hooks):
-        return optimizer.step()
-    work = []
-    for group in optimizer.param_groups:
-        if (group["momentum"] or group["centered"] or group["weight_decay"]
-                or group["maximize"] or group["capturable"] or group["differentiable"]
-                or isinstance(group["lr"], torch.Tensor)):
-            return optimizer.step()
-        params, grads, squares, steps = [], [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = optimizer.state.get(p)
-            if (not state or p.grad.is_sparse or p.is_complex() or p.device.type != "cpu"
-                    or p.dtype != torch.float32):
-                return optimizer.step()
-            params.append(p)
-            grads.append(p.grad)
-            squares.append(state["square_avg"])
-            steps.append(state["step"])
-        if params:
-            work.append((group, params, grads, squares, steps))
-    with torch.no_grad():
-        one = torch.tensor(1.0)
-        for group, params, grads, squares, steps in work:
-            alpha = group["alpha"]
-            torch._foreach_add_(steps, one, alpha=1.0)
-            torch._foreach_mul_(squares, alpha)
-            torch._foreach_addcmul_(squares, grads, grads, value=1 - alpha)
-            avg = torch._foreach_sqrt(squares)
-            torch._foreach_add_(avg, group["eps"])
-            torch._foreach_addcdiv_(params, grads, avg, value=-group["lr"])
-    return None
-
-
-def _explained_variance(y_pred, y_true):
-    """``1 - Var[y_true - y_pred] / Var[y_true]`` (NaN when ``Var[y_true] == 0``), as SB3."""
-    n = y_true.size
-    if n == 0:
-        return float("nan")
-    y = y_true.astype(np.float64)
-    r = y - y_pred
-    dy = y - y.sum() / n
-    dr = r - r.sum() / n
-    var_y = float(dy @ dy)
-    return float("nan") if var_y == 0 else 1.0 - float(dr @ dr) / var_y

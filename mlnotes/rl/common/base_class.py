@@ -35,7 +35,6 @@ from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
 from . import save_util
 from .policies import check_spaces
-from .schedules import get_schedule_fn
 
 
 def get_device(device="auto"):
