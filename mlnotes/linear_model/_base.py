@@ -1,10 +1,77 @@
 """Machinery shared by the linear models: centring, prediction, classifier scores."""
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import linalg as sp_linalg
 from sklearn.base import ClassifierMixin
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+# Sparse formats a fit accepts without conversion (others are converted to CSR).
+SPARSE_FIT_FORMATS = ("csr", "csc")
+# Sparse formats a predict-time method accepts (COO products are as fast as CSR's).
+SPARSE_PREDICT_FORMATS = ("csr", "csc", "coo")
+
+
+def _preprocess_sparse(X, y, *, fit_intercept, sample_weight=None):
+    """The sparse counterpart of :func:`_preprocess_data`: ``X`` is never centred.
+
+    Centring would fill in the zeros of ``X``, so ``X`` is returned unchanged and
+    its (weighted) column means ``X_offset`` are returned for the solvers, which
+    work with the centred, weighted matrix ``S^{1/2} (X - 1 X_offset^T)``
+    implicitly (:func:`_centered_operator`). ``y`` is centred and scaled by
+    ``sqrt(w)`` as in the dense case.
+    """
+    dtype = X.dtype
+    if fit_intercept:
+        if sample_weight is None:
+            X_offset = np.asarray(X.mean(axis=0), dtype=dtype).ravel()
+        else:
+            X_offset = np.asarray(safe_sparse_dot(X.T, sample_weight.astype(dtype)),
+                                  dtype=dtype).ravel() / sample_weight.sum()
+            X_offset = X_offset.astype(dtype, copy=False)
+        y_offset = np.average(y, axis=0, weights=sample_weight)
+        y = y - y_offset
+    else:
+        X_offset = np.zeros(X.shape[1], dtype=dtype)
+        y_offset = np.zeros(y.shape[1:], dtype=dtype) if y.ndim > 1 else dtype.type(0)
+    sqrt_sw = None
+    if sample_weight is not None:
+        sqrt_sw = np.sqrt(sample_weight)
+        y = y * (sqrt_sw[:, None] if y.ndim > 1 else sqrt_sw)
+    return X, y, X_offset, y_offset, sqrt_sw
+
+
+def _centered_operator(X, X_offset, sqrt_sw):
+    """``S^{1/2} (X - 1 X_offset^T)`` as a :class:`~scipy.sparse.linalg.LinearOperator`.
+
+    Products with the operator and its transpose cost one sparse product each
+    plus O(n_samples + n_features): the centred matrix is never formed.
+    ``sqrt_sw=None`` means unit weights.
+    """
+    n_samples, n_features = X.shape
+    s = np.ones(n_samples, dtype=X.dtype) if sqrt_sw is None else sqrt_sw
+    has_offset = np.any(X_offset != 0)
+
+    def matvec(b):
+        b = np.ravel(b)
+        out = X @ b
+        if has_offset:
+            out = out - X_offset @ b
+        return out * s if sqrt_sw is not None else out
+
+    def rmatvec(b):
+        b = np.ravel(b)
+        sb = b * s if sqrt_sw is not None else b
+        out = X.T @ sb
+        if has_offset:
+            out = out - X_offset * sb.sum()
+        return out
+
+    return sp_linalg.LinearOperator((n_samples, n_features), matvec=matvec,
+                                    rmatvec=rmatvec, dtype=X.dtype)
 
 
 def _preprocess_data(X, y, *, fit_intercept, sample_weight=None, copy=True):
@@ -13,6 +80,8 @@ def _preprocess_data(X, y, *, fit_intercept, sample_weight=None, copy=True):
     With weights ``w``, weighted least squares on ``(X, y)`` is ordinary least
     squares on ``(sqrt(w) * (X - X_offset), sqrt(w) * (y - y_offset))``, and the
     intercept is recovered as ``y_offset - X_offset @ coef``.
+
+    Sparse ``X`` is not centred (see :func:`_preprocess_sparse`).
 
     Returns
     -------
@@ -23,6 +92,9 @@ def _preprocess_data(X, y, *, fit_intercept, sample_weight=None, copy=True):
     sqrt_sw : ndarray or None
         Square roots of the sample weights, or ``None`` without weights.
     """
+    if sparse.issparse(X):
+        return _preprocess_sparse(X, y, fit_intercept=fit_intercept,
+                                  sample_weight=sample_weight)
     X = np.array(X, copy=True) if copy else X
     if fit_intercept:
         X_offset = np.average(X, axis=0, weights=sample_weight)
@@ -41,11 +113,20 @@ def _preprocess_data(X, y, *, fit_intercept, sample_weight=None, copy=True):
 
 
 class LinearModelMixin:
-    """``predict`` for linear regressors: ``X @ coef_.T + intercept_``."""
+    """``predict`` for linear regressors: ``X @ coef_.T + intercept_``.
+
+    ``_sparse_formats``: sparse formats the predict-time methods accept (``False``:
+    dense only); a subclass that fits sparse input sets it.
+    """
+
+    _sparse_formats = False
 
     def _decision_function(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False,
+                          accept_sparse=self._sparse_formats)
+        if sparse.issparse(X):
+            return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return X @ self.coef_.T + self.intercept_
 
     def predict(self, X):
@@ -75,7 +156,10 @@ class LinearClassifierMixin(ClassifierMixin):
 
     Fitted ``coef_`` has shape ``(1, n_features)`` for two classes (scores of the
     positive class ``classes_[1]``) and ``(n_classes, n_features)`` otherwise.
+    ``_sparse_formats`` as in :class:`LinearModelMixin`.
     """
+
+    _sparse_formats = False
 
     def decision_function(self, X):
         """Confidence scores: signed distance to the hyperplane, times ``||coef_||``.
@@ -92,8 +176,12 @@ class LinearClassifierMixin(ClassifierMixin):
             class is predicted); otherwise one score per class.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
-        scores = X @ self.coef_.T + self.intercept_
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False,
+                          accept_sparse=self._sparse_formats)
+        if sparse.issparse(X):
+            scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        else:
+            scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):

@@ -3,12 +3,20 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg, optimize, sparse
+from scipy.sparse import linalg as sp_linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import FLOAT_DTYPES, LinearModelMixin, _preprocess_data
+from ._base import (
+    FLOAT_DTYPES,
+    SPARSE_FIT_FORMATS,
+    SPARSE_PREDICT_FORMATS,
+    LinearModelMixin,
+    _centered_operator,
+    _preprocess_data,
+)
 
 
 def _lstsq_qr(X, y, cond):
@@ -39,6 +47,22 @@ def _lstsq_qr(X, y, cond):
     return (coef.ravel() if y.ndim == 1 else coef), rank, sing
 
 
+def _lstsq_sparse(X, y, X_offset, sqrt_sw, tol):
+    """Least squares on sparse ``X`` by :func:`scipy.sparse.linalg.lsqr`.
+
+    ``X`` is never centred or densified: lsqr sees the centred, weighted matrix
+    ``S^{1/2} (X - 1 X_offset^T)`` through a linear operator, and ``y`` is
+    already centred and weighted. Started from zero, lsqr converges to the
+    minimum-norm solution, as the dense solver returns on rank-deficient data.
+    Returns ``coef`` of shape ``(n_features,)`` or ``(n_targets, n_features)``.
+    """
+    op = _centered_operator(X, X_offset, sqrt_sw)
+    if y.ndim == 1:
+        return sp_linalg.lsqr(op, y, atol=tol, btol=tol)[0]
+    return np.vstack([sp_linalg.lsqr(op, y[:, j], atol=tol, btol=tol)[0]
+                      for j in range(y.shape[1])])
+
+
 class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
     r"""Ordinary least squares linear regression.
 
@@ -56,13 +80,15 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
     tol : float, default=1e-6
         Relative cut-off for small singular values: those below
         ``tol * largest`` are treated as zero, which sets ``rank_`` and gives the
-        minimum-norm solution on rank-deficient data.
+        minimum-norm solution on rank-deficient data. On sparse ``X``, the
+        ``atol`` and ``btol`` of :func:`scipy.sparse.linalg.lsqr`.
     n_jobs : int, default=None
         Kept for compatibility with scikit-learn; the solver is a single BLAS/
         LAPACK call whose threads are set by threadpoolctl or the environment.
     positive : bool, default=False
         Constrain the coefficients to be non-negative (non-negative least
-        squares, :func:`scipy.optimize.nnls`).
+        squares, :func:`scipy.optimize.nnls`). Dense ``X`` only, as in
+        scikit-learn.
 
     Attributes
     ----------
@@ -71,10 +97,11 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
     intercept_ : float or ndarray of shape (n_targets,)
         Independent term; 0.0 when ``fit_intercept=False``.
     rank_ : int
-        Numerical rank of the (centred) design matrix. Only without ``positive``.
+        Numerical rank of the (centred) design matrix. Only for dense ``X``
+        without ``positive``.
     singular_ : ndarray of shape (min(n_samples, n_features),)
-        Singular values of the (centred, weighted) design matrix. Only without
-        ``positive``.
+        Singular values of the (centred, weighted) design matrix. Only for
+        dense ``X`` without ``positive``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -98,6 +125,13 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
     problem is solved through a QR factorisation of :math:`S^{1/2}[X_c \mid y_c]`
     followed by an SVD of the small triangular factor, so the condition number
     is not squared. The intercept is :math:`b = \bar y - \bar x^\top w`.
+
+    Sparse ``X`` (CSR or CSC; other formats are converted to CSR) is accepted
+    and never densified nor centred: as in scikit-learn, the problem is solved
+    by :func:`scipy.sparse.linalg.lsqr` on a linear operator that applies
+    :math:`S^{1/2}(X - \mathbf 1 \bar x^\top)` and its transpose through
+    products with :math:`X` alone, to the tolerance ``tol``; ``rank_`` and
+    ``singular_`` are then not set.
 
     References
     ----------
@@ -139,7 +173,7 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values, cast to the dtype of ``X``.
@@ -153,17 +187,22 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
         """
         self._validate_params()
         X, y = validate_data(
-            self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, multi_output=True
+            self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, multi_output=True,
+            accept_sparse=False if self.positive else SPARSE_FIT_FORMATS,
         )
         y = y.astype(X.dtype, copy=False)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-        X, y, X_offset, y_offset, _ = _preprocess_data(
+        X, y, X_offset, y_offset, sqrt_sw = _preprocess_data(
             X, y, fit_intercept=self.fit_intercept, sample_weight=sample_weight
         )
-        if self.positive:
+        if sparse.issparse(X):
+            for attr in ("rank_", "singular_"):  # from an earlier dense fit
+                self.__dict__.pop(attr, None)
+            self.coef_ = _lstsq_sparse(X, y, X_offset, sqrt_sw, self.tol)
+        elif self.positive:
             if y.ndim == 1:
                 self.coef_ = optimize.nnls(X, y)[0]
             else:
@@ -175,7 +214,9 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
         self._set_intercept(X_offset, y_offset)
         return self
 
+    _sparse_formats = SPARSE_PREDICT_FORMATS
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = not self.positive
         return tags

@@ -4,7 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize, sparse, special
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
@@ -13,7 +13,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..optim import newton
-from ._base import FLOAT_DTYPES, LinearClassifierMixin
+from ._base import (
+    FLOAT_DTYPES,
+    SPARSE_FIT_FORMATS,
+    SPARSE_PREDICT_FORMATS,
+    LinearClassifierMixin,
+)
 
 _SOLVERS = ("lbfgs", "newton-cholesky")
 _SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag", "saga")
@@ -45,6 +50,7 @@ class _LogisticLoss:
     def __init__(self, X, y, n_classes, *, sample_weight, l2_reg_strength,
                  fit_intercept):
         self.X = X
+        self.is_sparse = sparse.issparse(X)
         self.n_samples, self.n_features = X.shape
         self.n_classes = n_classes
         self.binary = n_classes == 2
@@ -84,7 +90,9 @@ class _LogisticLoss:
         X, d = self.X, self.n_features
         if self.binary:
             w = x[:d]
-            if X.dtype == np.float64:
+            if self.is_sparse:
+                self.z[:] = X @ self._cast(w)
+            elif X.dtype == np.float64:
                 np.matmul(X, w, out=self.z)
             else:
                 self.z[:] = X @ self._cast(w)
@@ -110,7 +118,10 @@ class _LogisticLoss:
             W = x.reshape(self.n_dof, K)
             # The transposed predictor (K, n) keeps every class contiguous:
             # reductions over classes are then elementwise operations.
-            Zt = self._cast(W[:d]).T @ X.T
+            if self.is_sparse:
+                Zt = np.ascontiguousarray((X @ self._cast(W[:d])).T)
+            else:
+                Zt = self._cast(W[:d]).T @ X.T
             Zt = Zt.astype(np.float64, copy=False)
             if self.fit_intercept:
                 Zt += W[d][:, None]
@@ -146,7 +157,9 @@ class _LogisticLoss:
             r *= self.sign  # d loss_i / d z_i = expit(z_i) - y_i
             r *= self.sw
             g = np.empty(self.n_dof)
-            if X.dtype == np.float64:
+            if self.is_sparse:
+                g[:d] = X.T @ self._cast(r)
+            elif X.dtype == np.float64:
                 g[:d] = r @ X
             else:
                 g[:d] = self._cast(r) @ X
@@ -160,7 +173,10 @@ class _LogisticLoss:
             Rt.ravel()[self.flat_y] -= 1.0  # P - Y
             Rt *= self.sw
             G = np.empty((self.n_dof, K))
-            G[:d] = (self._cast(Rt) @ X).T
+            if self.is_sparse:
+                G[:d] = X.T @ self._cast(Rt).T
+            else:
+                G[:d] = (self._cast(Rt) @ X).T
             if self.fit_intercept:
                 G[d] = Rt.sum(axis=1)
             if self.l2 > 0:
@@ -175,6 +191,8 @@ class _LogisticLoss:
     def hess(self, x, chunk_size=8192):
         """Hessian ``X1^T diag(h) X1 + l2 I`` (``X1`` = ``X`` with a column of ones)."""
         self._evaluate(x)
+        if self.is_sparse:
+            return self._hess_sparse()
         X, n, d = self.X, self.n_samples, self.n_features
         n_dof = self.n_dof
         chunk_size = min(chunk_size, n)
@@ -230,6 +248,46 @@ class _LogisticLoss:
             block = blocks[i] if k == l else -blocks[i]
             H4[:, k, :, l] = block
             H4[:, l, :, k] = block
+        H = H4.reshape(n_dof * K, n_dof * K)
+        if self.l2 > 0:
+            idx = np.arange(d * K)
+            H[idx, idx] += self.l2
+        return H
+
+
+    def _sandwich_sparse(self, weight):
+        """Dense ``X1^T diag(weight) X1`` from sparse products (``X1 = [X, 1]``)."""
+        X, d = self.X, self.n_features
+        H = np.empty((self.n_dof, self.n_dof))
+        XtW = (sparse.diags_array(weight.astype(X.dtype)) @ X).T
+        H[:d, :d] = (XtW @ X).toarray()
+        if self.fit_intercept:
+            col = XtW @ np.ones(self.n_samples, dtype=X.dtype)
+            H[:d, d] = col
+            H[d, :d] = col
+            H[d, d] = weight.sum()
+        return H
+
+    def _hess_sparse(self):
+        """The Hessian of :meth:`hess` for sparse ``X``; ``X`` is never densified."""
+        d, n_dof = self.n_features, self.n_dof
+        sw = self.sw if np.ndim(self.sw) else np.full(self.n_samples, self.sw)
+        if self.binary:
+            q = self.q
+            H = self._sandwich_sparse(q * (1.0 - q) * sw)
+            if self.l2 > 0:
+                H[np.arange(d), np.arange(d)] += self.l2
+            return H
+        K, Pt = self.n_classes, self.Pt
+        H4 = np.empty((n_dof, K, n_dof, K))
+        for k in range(K):
+            for l in range(k, K):
+                weight = Pt[k] * ((1.0 - Pt[k]) if k == l else Pt[l]) * sw
+                block = self._sandwich_sparse(weight)
+                if k != l:
+                    block = -block
+                H4[:, k, :, l] = block
+                H4[:, l, :, k] = block
         H = H4.reshape(n_dof * K, n_dof * K)
         if self.l2 > 0:
             idx = np.arange(d * K)
@@ -657,7 +715,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
                 f"deprecated); you provided n_jobs={self.n_jobs}, leave it unset.",
                 FutureWarning,
             )
-        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES)
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES,
+                             accept_sparse=SPARSE_FIT_FORMATS)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = self.classes_.shape[0]
@@ -756,7 +815,9 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             return np.column_stack([special.log_expit(-scores), special.log_expit(scores)])
         return special.log_softmax(scores, axis=1)
 
+    _sparse_formats = SPARSE_PREDICT_FORMATS
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

@@ -4,14 +4,21 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg, optimize, sparse
 from scipy.sparse import linalg as sp_linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import FLOAT_DTYPES, LinearModelMixin, _preprocess_data
+from ._base import (
+    FLOAT_DTYPES,
+    SPARSE_FIT_FORMATS,
+    SPARSE_PREDICT_FORMATS,
+    LinearModelMixin,
+    _centered_operator,
+    _preprocess_data,
+)
 
 # Rows per block when the Gram matrix is accumulated from centred blocks: small
 # enough to stay in cache, large enough for BLAS to run at full speed.
@@ -70,6 +77,11 @@ def _solve_svd(X, Y, alpha):
 def _solve_kernel(X, Y, alpha):
     """Dual (kernel) form for wide data: ``w = X^T (X X^T + alpha I)^{-1} y``."""
     K = X @ X.T
+    return (X.T @ _solve_dual(K, Y, alpha)).T
+
+
+def _solve_dual(K, Y, alpha):
+    """``(K + alpha_j I)^{-1} y_j`` for each target ``j`` by Cholesky."""
     n_samples = K.shape[0]
     dual = np.empty_like(Y)
     diag = np.arange(n_samples)
@@ -78,7 +90,51 @@ def _solve_kernel(X, Y, alpha):
         A[diag, diag] += alpha[j]
         dual[:, j] = linalg.solve(A, Y[:, j], assume_a="pos", overwrite_a=True,
                                   check_finite=False)
-    return (X.T @ dual).T
+    return dual
+
+
+def _solve_cholesky_sparse(X, Y, X_offset, sqrt_sw, alpha):
+    """Closed-form ridge on sparse ``X`` without centring or densifying ``X``.
+
+    With ``Xs = S^{1/2} X`` (sparse), ``s = sqrt(w)`` and ``m = X_offset``, the
+    centred weighted matrix is ``Xs - s m^T``. Its Gram matrix (primal, when
+    ``n_samples >= n_features``) or kernel (dual, wide data) follows from the
+    sparse product by a rank-two correction:
+
+        (Xs - s m^T)^T (Xs - s m^T) = Xs^T Xs - u m^T - m u^T + (s.s) m m^T,
+        u = Xs^T s;
+        (Xs - s m^T)(Xs - s m^T)^T = Xs Xs^T - v s^T - s v^T + (m.m) s s^T,
+        v = Xs m.
+
+    ``Y`` is centred and weighted already. Only the dense ``p x p`` (or
+    ``n x n``) system is formed.
+    """
+    n_samples, n_features = X.shape
+    s = np.ones(n_samples, dtype=X.dtype) if sqrt_sw is None else sqrt_sw
+    Xs = X if sqrt_sw is None else sparse.diags_array(sqrt_sw) @ X
+    Xs = sparse.csr_array(Xs)
+    has_offset = np.any(X_offset != 0)
+    if n_samples >= n_features:
+        gram = (Xs.T @ Xs).toarray()
+        Xy = np.asarray(Xs.T @ Y)
+        if has_offset:
+            u = Xs.T @ s
+            gram -= np.outer(u, X_offset)
+            gram -= np.outer(X_offset, u)
+            gram += (s @ s) * np.outer(X_offset, X_offset)
+            Xy -= np.outer(X_offset, s @ Y)
+        return _solve_gram(gram, Xy, alpha)
+    K = (Xs @ Xs.T).toarray()
+    if has_offset:
+        v = Xs @ X_offset
+        K -= np.outer(v, s)
+        K -= np.outer(s, v)
+        K += (X_offset @ X_offset) * np.outer(s, s)
+    dual = _solve_dual(K, Y, alpha)
+    coef = np.asarray(Xs.T @ dual)
+    if has_offset:
+        coef -= np.outer(X_offset, s @ dual)
+    return coef.T
 
 
 def _solve_lsqr(X, Y, alpha, max_iter, tol):
@@ -271,9 +327,11 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         self.positive = positive
         self.random_state = random_state
 
-    def _resolve_solver(self):
+    def _resolve_solver(self, is_sparse=False):
         if self.solver == "auto":
-            return "lbfgs" if self.positive else "cholesky"
+            if self.positive:
+                return "lbfgs"
+            return "sparse_cg" if is_sparse else "cholesky"
         if self.positive and self.solver != "lbfgs":
             raise ValueError(
                 f"solver={self.solver!r} does not support positive=True; set solver to "
@@ -302,10 +360,13 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        solver = self._resolve_solver()
         X, y = validate_data(
-            self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, multi_output=True
+            self, X, y, dtype=FLOAT_DTYPES, y_numeric=True, multi_output=True,
+            accept_sparse=SPARSE_FIT_FORMATS,
         )
+        solver = self._resolve_solver(sparse.issparse(X))
+        if solver == "svd" and sparse.issparse(X):
+            raise TypeError("SVD solver does not support sparse inputs currently")
         y = y.astype(X.dtype, copy=False)
         n_samples, n_features = X.shape
         n_targets = 1 if y.ndim == 1 else y.shape[1]
@@ -326,7 +387,11 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
 
         Y = y.reshape(n_samples, -1)
         self.n_iter_ = None
-        if solver == "cholesky" and n_samples >= n_features:
+        if sparse.issparse(X):
+            coef, solver = self._fit_sparse(X, Y, alpha, sample_weight, solver)
+            X_offset, Y_offset = coef[1], coef[2]
+            coef = coef[0]
+        elif solver == "cholesky" and n_samples >= n_features:
             if self.fit_intercept:
                 X_offset = np.average(X, axis=0, weights=sample_weight)
                 Y_offset = np.average(Y, axis=0, weights=sample_weight)
@@ -372,7 +437,36 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         self._set_intercept(X_offset, Y_offset)
         return self
 
+    def _fit_sparse(self, X, Y, alpha, sample_weight, solver):
+        """Solve on sparse ``X``, never centring or densifying it.
+
+        Returns ``((coef, X_offset, Y_offset), solver)``.
+        """
+        X, Y, X_offset, Y_offset, sqrt_sw = _preprocess_data(
+            X, Y, fit_intercept=self.fit_intercept, sample_weight=sample_weight
+        )
+        if solver == "cholesky":
+            try:
+                coef = _solve_cholesky_sparse(X, Y, X_offset, sqrt_sw, alpha)
+                return (coef, X_offset, Y_offset), solver
+            except linalg.LinAlgError:  # singular with alpha == 0
+                solver = "lsqr"
+        if sqrt_sw is None and not self.fit_intercept:
+            op = X
+        else:
+            op = _centered_operator(X, X_offset, sqrt_sw)
+        if solver == "lsqr":
+            coef, self.n_iter_ = _solve_lsqr(op, Y, alpha, self.max_iter, self.tol)
+        elif solver == "sparse_cg":
+            coef, self.n_iter_ = _solve_sparse_cg(op, Y, alpha, self.max_iter, self.tol)
+        else:  # lbfgs, positive
+            coef, self.n_iter_ = _solve_lbfgs_positive(op, Y, alpha, self.max_iter,
+                                                       self.tol)
+        return (coef, X_offset, Y_offset), solver
+
+    _sparse_formats = SPARSE_PREDICT_FORMATS
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = self.solver != "svd"
         return tags
