@@ -58,9 +58,9 @@ def _lstsq_sparse(X, y, X_offset, sqrt_sw, tol):
     """
     op = _centered_operator(X, X_offset, sqrt_sw)
     if y.ndim == 1:
-        return sp_linalg.lsqr(op, y, atol=tol, btol=tol)[0]
+        return sp_linalg.lsqr(op, y, atol=tol, btol=tol)[0].astype(X.dtype, copy=False)
     return np.vstack([sp_linalg.lsqr(op, y[:, j], atol=tol, btol=tol)[0]
-                      for j in range(y.shape[1])])
+                      for j in range(y.shape[1])]).astype(X.dtype, copy=False)
 
 
 class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
