@@ -542,6 +542,14 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
     penalty, the coefficients of each feature) sum to zero over the classes,
     the parametrisation scikit-learn reports.
 
+    Sparse ``X`` (CSR or CSC; other formats are converted to CSR), such as a
+    TF-IDF matrix, is accepted by both solvers and never densified: the scores
+    :math:`X W` and the gradient :math:`X^\top R` are sparse products, the
+    intercept is a separate parameter (no column of ones is appended), and the
+    Newton Hessian blocks :math:`X^\top \operatorname{diag}(h) X` are sparse
+    products stored as a dense :math:`q \times q` matrix, so
+    ``"newton-cholesky"`` still suits only a few hundred coefficients.
+
     References
     ----------
     C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer, 2006,
@@ -685,8 +693,8 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; sparse matrices are never densified.
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -781,7 +789,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -801,7 +809,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns

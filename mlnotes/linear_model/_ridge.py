@@ -225,13 +225,15 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         and ``"svd"``, which are exact).
     solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "lbfgs"}, default="auto"
         - ``"auto"``: ``"lbfgs"`` when ``positive=True``, otherwise
-          ``"cholesky"``.
+          ``"cholesky"`` on dense ``X`` and ``"sparse_cg"`` on sparse ``X`` (as
+          in scikit-learn).
         - ``"cholesky"``: closed form. With ``n_samples >= n_features`` it solves
           the ``(n_features, n_features)`` normal equations, accumulated from
           centred blocks of rows without copying ``X``; with wide data it solves
           the ``(n_samples, n_samples)`` dual (kernel) system instead.
         - ``"svd"``: closed form through the SVD of ``X``; the most stable and
-          the slowest.
+          the slowest. Dense ``X`` only (``TypeError`` on sparse, as in
+          scikit-learn).
         - ``"lsqr"``: damped least squares by :func:`scipy.sparse.linalg.lsqr`,
           iterative; touches ``X`` only through products, the choice for very
           large problems.
@@ -285,6 +287,26 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
     The penalty shrinks the components of :math:`w` along the singular
     directions of :math:`X` by :math:`s_k^2 / (s_k^2 + \alpha)`; it is the MAP
     estimate under a Gaussian prior :math:`w \sim \mathcal N(0, \sigma^2/\alpha\, I)`.
+
+    Sparse ``X`` (CSR or CSC; other formats are converted to CSR) is accepted
+    and never centred nor densified. ``"lsqr"``, ``"sparse_cg"`` and
+    ``"lbfgs"`` see the centred, weighted matrix
+    :math:`S^{1/2}(X - \mathbf 1 \bar x^\top)` through a linear operator that
+    costs one sparse product per application, as scikit-learn does.
+    ``"cholesky"`` forms the sparse product :math:`X_s^\top X_s` (or
+    :math:`X_s X_s^\top` for wide data), :math:`X_s = S^{1/2} X`, as a dense
+    :math:`p \times p` (or :math:`n \times n`) matrix and centres it by a
+    rank-two correction,
+
+    .. math::
+
+        (X_s - s \bar x^\top)^\top (X_s - s \bar x^\top)
+        = X_s^\top X_s - u \bar x^\top - \bar x u^\top + (s^\top s)\, \bar x \bar x^\top,
+        \quad u = X_s^\top s,\ s = \sqrt{\text{sample weights}},
+
+    so unlike scikit-learn it also fits an intercept on sparse data (this
+    subtraction loses accuracy when the column means dwarf the spread of the
+    columns; use ``"sparse_cg"`` or ``"lsqr"`` then).
 
     References
     ----------
@@ -346,8 +368,8 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; sparse matrices are never densified.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
