@@ -4,6 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from numba import njit
 from scipy import optimize, sparse, special
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -26,6 +27,49 @@ _CONVERGENCE_HINT = (
     "Increase max_iter, scale the data (e.g. sklearn.preprocessing.StandardScaler), "
     "or increase the regularisation (smaller C)."
 )
+
+
+@njit(cache=True, nogil=True)
+def _csr_weighted_gram(data, indices, indptr, weights, fit_intercept, out):
+    """``out[:, :, b] = X1^T diag(weights[b]) X1`` for CSR ``X`` (``X1 = [X, 1]``).
+
+    ``X`` must be in canonical format (sorted, unique column indices per row).
+    One pass over the rows: each pair of stored entries ``a <= c`` of row ``i``
+    adds ``weights[b, i] * x_ia * x_ic`` to ``out[j_a, j_c, b]`` (upper triangle,
+    as ``j_a <= j_c``) for every weight vector ``b``; the lower triangle is
+    mirrored at the end. The cost is ``sum_i nnz_i (nnz_i + 1) / 2 * n_weights``
+    and no sparse product (with its symbolic phase and sparse result) is
+    formed. ``out`` is zeroed here; its last axis holds the weight vectors,
+    contiguous.
+    """
+    n_rows = indptr.shape[0] - 1
+    n_weights = weights.shape[0]
+    d = out.shape[0] - 1 if fit_intercept else out.shape[0]
+    out[:] = 0.0
+    wi = np.empty(n_weights)
+    for i in range(n_rows):
+        start, stop = indptr[i], indptr[i + 1]
+        for b in range(n_weights):
+            wi[b] = weights[b, i]
+        for a in range(start, stop):
+            ja = indices[a]
+            va = data[a]
+            for c in range(a, stop):
+                jc = indices[c]
+                vac = va * data[c]
+                for b in range(n_weights):
+                    out[ja, jc, b] += wi[b] * vac
+            if fit_intercept:
+                for b in range(n_weights):
+                    out[ja, d, b] += wi[b] * va
+        if fit_intercept:
+            for b in range(n_weights):
+                out[d, d, b] += wi[b]
+    n_dof = out.shape[0]
+    for j in range(n_dof):
+        for k in range(j + 1, n_dof):
+            for b in range(n_weights):
+                out[k, j, b] = out[j, k, b]
 
 
 class _LogisticLoss:
@@ -74,6 +118,7 @@ class _LogisticLoss:
             self.flat_y = y * self.n_samples + np.arange(self.n_samples)
         self._x = None
         self._hess_buffer = None
+        self._csr = None
 
     @property
     def size(self):
@@ -255,18 +300,23 @@ class _LogisticLoss:
         return H
 
 
-    def _sandwich_sparse(self, weight):
-        """Dense ``X1^T diag(weight) X1`` from sparse products (``X1 = [X, 1]``)."""
-        X, d = self.X, self.n_features
-        H = np.empty((self.n_dof, self.n_dof))
-        XtW = (sparse.diags_array(weight.astype(X.dtype)) @ X).T
-        H[:d, :d] = (XtW @ X).toarray()
-        if self.fit_intercept:
-            col = XtW @ np.ones(self.n_samples, dtype=X.dtype)
-            H[:d, d] = col
-            H[d, :d] = col
-            H[d, d] = weight.sum()
-        return H
+    def _sandwich_sparse(self, weights):
+        """Dense ``X1^T diag(w_b) X1`` for each row ``w_b`` of ``weights``
+        (``X1 = [X, 1]``), shape ``(n_dof, n_dof, n_weights)``; see
+        :func:`_csr_weighted_gram`."""
+        if self._csr is None:
+            X = sparse.csr_array(self.X)  # a sparse copy only for CSC input
+            if not X.has_canonical_format:
+                X = X.copy()
+                X.sum_duplicates()  # sorted, unique indices
+            self._csr = (X.data.astype(np.float64, copy=False),
+                         X.indices.astype(np.int64, copy=False),
+                         X.indptr.astype(np.int64, copy=False))
+        weights = np.ascontiguousarray(weights, dtype=np.float64)
+        if self._hess_buffer is None or self._hess_buffer.shape[2] != weights.shape[0]:
+            self._hess_buffer = np.empty((self.n_dof, self.n_dof, weights.shape[0]))
+        _csr_weighted_gram(*self._csr, weights, self.fit_intercept, self._hess_buffer)
+        return self._hess_buffer
 
     def _hess_sparse(self):
         """The Hessian of :meth:`hess` for sparse ``X``; ``X`` is never densified."""
@@ -274,20 +324,21 @@ class _LogisticLoss:
         sw = self.sw if np.ndim(self.sw) else np.full(self.n_samples, self.sw)
         if self.binary:
             q = self.q
-            H = self._sandwich_sparse(q * (1.0 - q) * sw)
+            H = self._sandwich_sparse((q * (1.0 - q) * sw)[None])[:, :, 0].copy()
             if self.l2 > 0:
                 H[np.arange(d), np.arange(d)] += self.l2
             return H
         K, Pt = self.n_classes, self.Pt
+        pairs = [(k, l) for k in range(K) for l in range(k, K)]
+        weights = np.empty((len(pairs), self.n_samples))
+        for i, (k, l) in enumerate(pairs):
+            weights[i] = Pt[k] * ((1.0 - Pt[k]) if k == l else Pt[l]) * sw
+        blocks = self._sandwich_sparse(weights)
         H4 = np.empty((n_dof, K, n_dof, K))
-        for k in range(K):
-            for l in range(k, K):
-                weight = Pt[k] * ((1.0 - Pt[k]) if k == l else Pt[l]) * sw
-                block = self._sandwich_sparse(weight)
-                if k != l:
-                    block = -block
-                H4[:, k, :, l] = block
-                H4[:, l, :, k] = block
+        for i, (k, l) in enumerate(pairs):
+            block = blocks[:, :, i] if k == l else -blocks[:, :, i]
+            H4[:, k, :, l] = block
+            H4[:, l, :, k] = block
         H = H4.reshape(n_dof * K, n_dof * K)
         if self.l2 > 0:
             idx = np.arange(d * K)

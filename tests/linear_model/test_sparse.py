@@ -228,15 +228,32 @@ def test_logistic_sparse_hessian_equals_dense():
     from mlnotes.linear_model._logistic import _LogisticLoss
 
     X, y, sw = _classification(70, 6, 3)
+    # the same matrix with unsorted, duplicated column indices (non-canonical CSR)
+    coo = X.tocoo()
+    half = coo.data / 2
+    order = np.random.default_rng(1).permutation(2 * coo.nnz)
+    rows = np.concatenate([coo.row, coo.row])[order]
+    cols = np.concatenate([coo.col, coo.col])[order]
+    vals = np.concatenate([half, half])[order]
+    sort = np.argsort(rows, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=X.shape[0]))])
+    messy = sp.csr_array((vals[sort], cols[sort], indptr), shape=X.shape)
+    assert not messy.has_canonical_format
     rng = np.random.default_rng(0)
-    for n_classes, yy in ((2, (y == 1).astype(int)), (3, y)):
-        kw = dict(sample_weight=sw, l2_reg_strength=0.1, fit_intercept=True)
-        a = _LogisticLoss(X, yy, n_classes, **kw)
-        b = _LogisticLoss(X.toarray(), yy, n_classes, **kw)
-        x = rng.normal(size=a.size)
-        np.testing.assert_allclose(a.fun(x), b.fun(x), rtol=1e-12)
-        np.testing.assert_allclose(a.grad(x), b.grad(x), rtol=1e-10, atol=1e-14)
-        np.testing.assert_allclose(a.hess(x), b.hess(x), rtol=1e-10, atol=1e-14)
+    for Xs in (X, X.tocsc(), messy):
+        for fit_intercept in (True, False):
+            for n_classes, yy in ((2, (y == 1).astype(int)), (3, y)):
+                kw = dict(sample_weight=sw, l2_reg_strength=0.1,
+                          fit_intercept=fit_intercept)
+                a = _LogisticLoss(Xs, yy, n_classes, **kw)
+                b = _LogisticLoss(X.toarray(), yy, n_classes, **kw)
+                x = rng.normal(size=a.size)
+                np.testing.assert_allclose(a.fun(x), b.fun(x), rtol=1e-12)
+                np.testing.assert_allclose(a.grad(x), b.grad(x), rtol=1e-10, atol=1e-14)
+                np.testing.assert_allclose(a.hess(x), b.hess(x), rtol=1e-10, atol=1e-14)
+                # a second point reuses the buffers
+                x = rng.normal(size=a.size)
+                np.testing.assert_allclose(a.hess(x), b.hess(x), rtol=1e-10, atol=1e-14)
 
 
 # -- all three -----------------------------------------------------------------------
