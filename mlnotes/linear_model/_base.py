@@ -134,8 +134,8 @@ class LinearModelMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples; sparse matrices where the estimator accepts them.
 
         Returns
         -------
@@ -166,8 +166,8 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples; sparse matrices where the estimator accepts them.
 
         Returns
         -------
@@ -189,8 +189,8 @@ class LinearClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples; sparse matrices where the estimator accepts them.
 
         Returns
         -------
