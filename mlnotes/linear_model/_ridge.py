@@ -306,7 +306,10 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
 
     so unlike scikit-learn it also fits an intercept on sparse data (this
     subtraction loses accuracy when the column means dwarf the spread of the
-    columns; use ``"sparse_cg"`` or ``"lsqr"`` then).
+    columns; use ``"sparse_cg"`` or ``"lsqr"`` then). If the Cholesky
+    factorisation of that system fails (singular, ``alpha=0``), the sparse fit
+    falls back to ``"lsqr"`` (the dense one to ``"svd"``), which gives the
+    minimum-norm solution; ``solver_`` says so.
 
     References
     ----------

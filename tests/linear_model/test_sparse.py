@@ -143,6 +143,27 @@ def test_ridge_closed_form_on_sparse():
         np.testing.assert_allclose(reg.intercept_, y.mean() - Xd.mean(0) @ w, rtol=1e-7)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_cholesky_singular_sparse(fit_intercept):
+    """alpha=0 with a duplicated column: the Gram matrix is singular. Either the
+    Cholesky factorisation fails and the sparse fit falls back to lsqr (scikit-learn
+    would fall back to svd, which refuses sparse X), giving the minimum-norm
+    solution, or rounding lets it through, as for our dense fit; either way the fit
+    is a least-squares solution: its predictions are those of OLS."""
+    X, y, _ = _regression(60, 6, seed=4)
+    X = sp.csr_array(sp.hstack([X, X[:, [0]]]))
+    params = dict(alpha=0.0, solver="cholesky", fit_intercept=fit_intercept, tol=1e-12)
+    reg = Ridge(**params).fit(X, y)
+    ols = LinearRegression(fit_intercept=fit_intercept).fit(X.toarray(), y)
+    np.testing.assert_allclose(reg.predict(X), ols.predict(X), rtol=1e-8, atol=1e-10)
+    if reg.solver_ == "lsqr":
+        np.testing.assert_allclose(reg.coef_, ols.coef_, rtol=1e-8, atol=1e-10)
+    else:
+        dense = Ridge(**params).fit(X.toarray(), y)
+        assert dense.solver_ == "cholesky"
+        np.testing.assert_allclose(reg.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+
+
 # -- LinearRegression ----------------------------------------------------------------
 
 
