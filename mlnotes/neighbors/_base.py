@@ -14,10 +14,12 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
-from scipy.sparse import csr_array
+from scipy.sparse import csr_array, issparse
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
 from sklearn.exceptions import DataConversionWarning
+from sklearn.metrics import pairwise_distances
+from sklearn.metrics.pairwise import PAIRWISE_DISTANCE_FUNCTIONS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -46,6 +48,14 @@ VALID_METRICS = {
     "brute": sorted(set(KDTree.valid_metrics) | set(_SCIPY_METRICS) | {"precomputed"}),
 }
 
+#: metric names accepted with sparse X (brute force through
+#: :func:`sklearn.metrics.pairwise_distances`, as scikit-learn).
+VALID_METRICS_SPARSE = {
+    "kd_tree": [],
+    "ball_tree": [],
+    "brute": sorted(set(PAIRWISE_DISTANCE_FUNCTIONS) - {"haversine", "nan_euclidean"}),
+}
+
 # Entries of a brute-force distance block computed at once by cdist (32 MB).
 _CDIST_BLOCK = 1 << 22
 # Below this many queries per thread, n_jobs > 1 does not split the work.
@@ -68,6 +78,41 @@ def _get_weights(dist, weights):
         w[inf_row] = inf_mask[inf_row]
         return w
     return weights(dist)
+
+
+def _int32_indices(X):
+    """CSR ``X`` with 32-bit indices when they fit (scikit-learn's sparse
+    Manhattan kernel accepts only those); the data are not copied."""
+    if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32:
+        return X
+    if X.nnz >= np.iinfo(np.int32).max or max(X.shape) >= np.iinfo(np.int32).max:
+        return X
+    return type(X)((X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)),
+                   shape=X.shape)
+
+
+def _check_sparse_graph_format(X):
+    """Sparse precomputed distances: formats whose explicit zeros are reliable."""
+    if issparse(X) and X.format not in ("csr", "csc", "coo", "lil"):
+        raise TypeError(
+            f"Sparse matrix in {X.format!r} format is not supported due to its "
+            "handling of explicit zeros"
+        )
+
+
+def _sort_graph_rows(graph):
+    """Copy of a CSR distance graph with each row's stored entries sorted by
+    distance (stable, so ties keep their stored order, as scikit-learn)."""
+    if graph.nnz and np.any(graph.data < 0):
+        raise ValueError("Negative values in data passed to precomputed distance "
+                         "matrix.")
+    graph = graph.copy()
+    indptr = graph.indptr
+    row = np.repeat(np.arange(graph.shape[0]), np.diff(indptr))
+    order = np.lexsort((graph.data, row))
+    graph.data = graph.data[order]
+    graph.indices = graph.indices[order]
+    return graph
 
 
 def _check_weights_not_all_zero(weights):
@@ -160,9 +205,11 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
     def _fit(self, X, y):
         self._validate_params()
+        if self.metric == "precomputed":
+            _check_sparse_graph_format(X)
         classifier = is_classifier(self)
         X, y = validate_data(self, X, y, multi_output=True, order="C", dtype=np.float64,
-                             y_numeric=not classifier)
+                             y_numeric=not classifier, accept_sparse="csr")
         if classifier:
             if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
                 if y.ndim != 1:
@@ -189,6 +236,14 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
         self._check_algorithm_metric()
         self._resolve_effective_metric()
+
+        if issparse(X):
+            if self.metric == "precomputed" and X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    "Precomputed matrix must be square. Input is a "
+                    f"{X.shape[0]}x{X.shape[1]} matrix."
+                )
+            return self._fit_sparse(X)
 
         if self.metric == "precomputed":
             if np.any(X < 0):
@@ -252,13 +307,47 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
                 self._fit_Xt = np.ascontiguousarray(X.T)
         return self
 
+    def _check_sparse_metric(self):
+        metric = self.effective_metric_
+        if not callable(metric) and metric not in VALID_METRICS_SPARSE["brute"]:
+            raise ValueError(
+                f"Metric '{metric}' not valid for sparse input. Use "
+                "sorted(mlnotes.neighbors.VALID_METRICS_SPARSE['brute']) to get valid "
+                "options. Metric can also be a callable function."
+            )
+
+    def _fit_sparse(self, X):
+        """Sparse X: brute force on a CSR copy, never densified."""
+        if self.algorithm not in ("auto", "brute"):
+            warnings.warn("cannot use tree with sparse input: using brute force",
+                          stacklevel=3)
+        self._check_sparse_metric()
+        if self.metric == "precomputed":
+            self._fit_X = _sort_graph_rows(X)
+        else:
+            self._fit_X = _int32_indices(X.copy())
+        self.n_samples_fit_ = X.shape[0]
+        self._kernel = None
+        self._fit_method = "brute"
+        self._tree = None
+        self._fit_norms = self._fit_Xt = None
+        return self
+
     # ------------------------------------------------------------------ queries
 
     def _validate_query(self, X):
         if self.metric != "precomputed":
-            return validate_data(self, X, reset=False, order="C", dtype=np.float64)
+            sparse_ok = self._fit_method == "brute"
+            X = validate_data(self, X, reset=False, order="C", dtype=np.float64,
+                              accept_sparse="csr" if sparse_ok else False)
+            if issparse(X):
+                self._check_sparse_metric()
+                X = _int32_indices(X)
+            return X
+        _check_sparse_graph_format(X)
         try:
-            X = validate_data(self, X, reset=False, order="C", dtype=np.float64)
+            X = validate_data(self, X, reset=False, order="C", dtype=np.float64,
+                              accept_sparse="csr")
         except ValueError as exc:
             shape = getattr(X, "shape", None) or np.shape(X)
             if len(shape) == 2 and shape[1] != self.n_samples_fit_:
@@ -267,6 +356,8 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
                     f"{tuple(shape)} for {self.n_samples_fit_} indexed. {exc}"
                 ) from None
             raise
+        if issparse(X):
+            return _sort_graph_rows(X)
         if np.any(X < 0):
             raise ValueError("Negative values in data passed to X.")
         return X
@@ -280,7 +371,11 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         ind = np.empty((n, k), dtype=np.intp)
         if n == 0:
             return dist, ind
-        if self.metric == "precomputed":
+        if self.metric == "precomputed" and issparse(X):
+            self._query_graph(X, k, dist, ind)
+        elif issparse(X) or issparse(self._fit_X):
+            self._query_sparse(X, k, dist, ind)
+        elif self.metric == "precomputed":
             _fast.select_k_smallest(X, k, dist, ind)
         elif self._kernel is not None:
             code, p = self._kernel
@@ -308,6 +403,41 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
                 _fast.select_k_smallest(D, k, dist[start:stop], ind[start:stop])
         return dist, ind
 
+    @staticmethod
+    def _query_graph(graph, k, dist, ind):
+        """Sparse precomputed distances (rows sorted by distance): the first ``k``
+        stored entries of each row are the neighbours; the missing entries are
+        not neighbours."""
+        row_nnz = np.diff(graph.indptr)
+        if row_nnz.min() < k:
+            raise ValueError(
+                f"{k} neighbors per samples are required, but some samples have only "
+                f"{row_nnz.min()} neighbors in precomputed graph matrix. Decrease "
+                "number of neighbors used or recompute the graph with more neighbors."
+            )
+        take = graph.indptr[:-1, None] + np.arange(k)
+        dist[:] = graph.data[take]
+        ind[:] = graph.indices[take]
+
+    def _query_sparse(self, X, k, dist, ind):
+        """Brute force when the query or the fitted data is sparse: distance blocks
+        by :func:`sklearn.metrics.pairwise_distances` (sparse-aware, X never
+        densified), the ``k`` smallest of each row by the compiled selection."""
+        metric, params = self.effective_metric_, dict(self.effective_metric_params_)
+        squared = metric in ("euclidean", "l2") and not params
+        if squared:
+            params["squared"] = True
+        step = max(1, _CDIST_BLOCK // max(1, self.n_samples_fit_))
+        n = X.shape[0]
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            D = pairwise_distances(X[start:stop], self._fit_X, metric=metric,
+                                   n_jobs=1, **params)
+            D = np.ascontiguousarray(D, dtype=np.float64)
+            _fast.select_k_smallest(D, k, dist[start:stop], ind[start:stop])
+        if squared:
+            np.sqrt(dist, out=dist)
+
     def _query(self, X, k):
         """:meth:`_query_block` over row slices, in threads when ``n_jobs`` asks for it
         (the kernels release the GIL)."""
@@ -325,8 +455,8 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features), or (n_queries, n_indexed) \
-                if metric == "precomputed", default=None
+        X : {array-like, sparse matrix} of shape (n_queries, n_features), or \
+                (n_queries, n_indexed) if metric == "precomputed", default=None
             The query points. ``None`` queries the fitted points themselves, each
             point not being its own neighbour.
         n_neighbors : int, default=None
@@ -384,8 +514,8 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features), or (n_queries, n_indexed) \
-                if metric == "precomputed", default=None
+        X : {array-like, sparse matrix} of shape (n_queries, n_features), or \
+                (n_queries, n_indexed) if metric == "precomputed", default=None
             The query points; ``None`` queries the fitted points, each point not
             being its own neighbour.
         n_neighbors : int, default=None
@@ -427,7 +557,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.metric == "precomputed"
         tags.input_tags.positive_only = tags.input_tags.pairwise
         tags.input_tags.allow_nan = False

@@ -123,8 +123,16 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     nearest neighbour; letting :math:`k \to \infty` with :math:`k/n \to 0`
     makes the rule consistent (:math:`R_{k\mathrm{NN}} \to R^*`, Stone 1977).
 
-    Differences from scikit-learn: sparse input is not supported; there is no
-    ball tree; distances are computed in float64 (the Euclidean ones exactly,
+    Sparse input (CSR, CSC, COO; fit data or queries) is accepted: it always
+    uses brute force (a warning if ``algorithm`` asked for a tree), with the
+    distances of :func:`sklearn.metrics.pairwise_distances` computed in blocks
+    on the sparse rows (never densified), for the metrics of
+    ``VALID_METRICS_SPARSE["brute"]`` or a callable, as scikit-learn; with
+    ``metric="precomputed"`` a sparse matrix is a graph of candidate neighbours
+    (the stored entries of each row).
+
+    Differences from scikit-learn: there is no ball tree; distances are
+    computed in float64 (the Euclidean ones exactly,
     not through :math:`\|x\|^2 - 2x^\top y + \|y\|^2`). When two neighbours are at
     exactly the same distance, which one is kept may differ from scikit-learn
     (as it differs between scikit-learn's own algorithms).
@@ -160,8 +168,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples) \
-                if metric == "precomputed"
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                (n_samples, n_samples) if metric == "precomputed"
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels.
@@ -190,8 +198,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features), or (n_queries, n_samples) \
-                if metric == "precomputed", or None
+        X : {array-like, sparse matrix} of shape (n_queries, n_features), or \
+                (n_queries, n_samples) if metric == "precomputed", or None
             Query points. ``None`` predicts every training point from its
             neighbours other than itself (leave-one-out).
 
@@ -213,8 +221,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features), or (n_queries, n_samples) \
-                if metric == "precomputed", or None
+        X : {array-like, sparse matrix} of shape (n_queries, n_features), or \
+                (n_queries, n_samples) if metric == "precomputed", or None
             Query points. ``None`` uses the training points, each without itself.
 
         Returns

@@ -71,8 +71,16 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
     training error is 0), large :math:`k` the reverse; with :math:`k \to \infty`
     and :math:`k/n \to 0` the estimate is consistent (Stone 1977).
 
-    Differences from scikit-learn: sparse input is not supported, there is no
-    ball tree, and weights that are all zero for some query raise a
+    Sparse input (CSR, CSC, COO; fit data or queries) is accepted: it always
+    uses brute force (a warning if ``algorithm`` asked for a tree), with the
+    distances of :func:`sklearn.metrics.pairwise_distances` computed in blocks
+    on the sparse rows (never densified), for the metrics of
+    ``VALID_METRICS_SPARSE["brute"]`` or a callable, as scikit-learn; with
+    ``metric="precomputed"`` a sparse matrix is a graph of candidate neighbours
+    (the stored entries of each row).
+
+    Differences from scikit-learn: there is no ball tree, and weights that are
+    all zero for some query raise a
     ``ValueError`` (scikit-learn returns NaN there).
 
     References
@@ -101,8 +109,8 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), or (n_samples, n_samples) \
-                if metric == "precomputed"
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or \
+                (n_samples, n_samples) if metric == "precomputed"
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
@@ -119,8 +127,8 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_queries, n_features), or (n_queries, n_samples) \
-                if metric == "precomputed", or None
+        X : {array-like, sparse matrix} of shape (n_queries, n_features), or \
+                (n_queries, n_samples) if metric == "precomputed", or None
             Query points. ``None`` predicts every training point from its
             neighbours other than itself (leave-one-out).
 

@@ -302,12 +302,14 @@ def test_all_zero_callable_weights_raise_for_the_regressor_too():
         KNeighborsRegressor(weights=lambda d: np.zeros_like(d)).fit(X, y).predict(Xt)
 
 
-def test_sparse_input_is_rejected_clearly():
+def test_sparse_input_is_accepted():
+    # sparse input is tested in tests/neighbors/test_sparse_knn.py
     from scipy import sparse
 
     X, y, _ = _classification(n=30, seed=16)
-    with pytest.raises(TypeError, match="[Ss]parse"):
-        KNeighborsClassifier().fit(sparse.csr_matrix(X), y)
+    np.testing.assert_array_equal(
+        KNeighborsClassifier().fit(sparse.csr_matrix(X), y).predict(X),
+        KNeighborsClassifier().fit(X, y).predict(X))
 
 
 @settings(max_examples=25, deadline=None)
