@@ -18,13 +18,14 @@ from sklearn.utils import check_array, metadata_routing
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import FLOAT_DTYPES, LinearModelMixin, _preprocess_data
+from ._base import FLOAT_DTYPES, SPARSE_PREDICT_FORMATS, LinearModelMixin, _preprocess_data
 from ._cd_fast import (
     MAX_ITER,
     NONFINITE,
     RAND_R_MAX,
     enet_coordinate_descent,
     enet_coordinate_descent_gram,
+    sparse_enet_coordinate_descent,
 )
 from mlnotes.utils._random import check_random_state
 
@@ -46,16 +47,52 @@ def _draw_seed(rng, random):
     return int(rng.randint(0, RAND_R_MAX)) if random else 0
 
 
+class _SparseDesign:
+    """A CSC matrix ``X`` seen as the centred, weighted ``S^{1/2} (X - 1 X_mean^T)``.
+
+    Holds the float64 CSC arrays, ``s = sqrt(sample_weight)`` (ones without
+    weights) and ``X_mean`` for :func:`sparse_enet_coordinate_descent`; ``X``
+    itself is neither densified nor centred.
+    """
+
+    def __init__(self, X, X_mean=None, sqrt_sw=None):
+        X = sparse.csc_matrix(X)  # a view of the arrays when X is already CSC
+        if not X.has_sorted_indices:
+            X = X.sorted_indices()
+        n_samples, n_features = X.shape
+        if X.nnz >= np.iinfo(np.int32).max or max(X.shape) >= np.iinfo(np.int32).max:
+            raise ValueError("Sparse X with 2**31 or more stored entries (64-bit indices) "
+                             "is not supported by the coordinate-descent solver.")
+        self.shape = X.shape
+        self.data = np.ascontiguousarray(X.data, dtype=np.float64)
+        self.indices = np.ascontiguousarray(X.indices, dtype=np.int32)
+        self.indptr = np.ascontiguousarray(X.indptr, dtype=np.int32)
+        self.X_mean = (np.zeros(n_features) if X_mean is None
+                       else np.ascontiguousarray(X_mean, dtype=np.float64))
+        self.s = (np.ones(n_samples) if sqrt_sw is None
+                  else np.ascontiguousarray(sqrt_sw, dtype=np.float64))
+
+
 def _enet_solve(w, l1_reg, l2_reg, Xt, y, gram, Xy, *, max_iter, tol, seed, random,
                 positive, do_screening):
     """Run one coordinate-descent solve in place on ``w``; warn if it did not converge.
 
-    ``Xt`` is ``X.T`` (C-contiguous); with a Gram matrix ``gram`` (and ``Xy =
-    X^T y``) the Gram kernel is used instead. Returns ``(gap, n_iter)`` for the
-    unnormalised objective ``1/2 ||y - Xw||^2 + l1_reg ||w||_1 + l2_reg/2 ||w||^2``.
+    ``Xt`` is ``X.T`` (C-contiguous) or a :class:`_SparseDesign`; with a Gram
+    matrix ``gram`` (and ``Xy = X^T y``) the Gram kernel is used instead.
+    Returns ``(gap, n_iter)`` for the unnormalised objective
+    ``1/2 ||y - Xw||^2 + l1_reg ||w||_1 + l2_reg/2 ||w||^2``.
     """
     max_iter, tol = int(max_iter), float(tol)
-    if gram is not None:
+    if isinstance(Xt, _SparseDesign):
+        w64 = np.ascontiguousarray(w, dtype=np.float64)
+        gap, tol_scaled, n_iter, status = sparse_enet_coordinate_descent(
+            w64, float(l1_reg), float(l2_reg), Xt.data, Xt.indices, Xt.indptr,
+            np.ascontiguousarray(y, dtype=np.float64), Xt.s, Xt.X_mean, max_iter, tol,
+            int(seed), bool(random), bool(positive), bool(do_screening),
+        )
+        if w64 is not w:
+            w[:] = w64
+    elif gram is not None:
         gap, tol_scaled, n_iter, status = enet_coordinate_descent_gram(
             w, float(l1_reg), float(l2_reg), gram, Xy, float(np.dot(y, y)), max_iter,
             tol, int(seed), bool(random), bool(positive), bool(do_screening),
@@ -111,7 +148,7 @@ def _alpha_max(Xy, n_samples, l1_ratio, positive):
 
 @validate_params(
     {
-        "X": ["array-like"],
+        "X": ["array-like", "sparse matrix"],
         "y": ["array-like"],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "eps": [Interval(Real, 0, None, closed="neither")],
@@ -147,8 +184,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Training data (dense; Fortran order avoids a copy).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data (dense: Fortran order avoids a copy; sparse: converted
+        to CSC, never centred nor densified, see ``X_offset`` below).
     y : array-like of shape (n_samples,)
         Target. Multi-output (multi-task) paths are not implemented.
     l1_ratio : float, default=0.5
@@ -164,7 +202,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
         ``None`` is deprecated and means 100.
     precompute : "auto", bool or array-like of shape (n_features, n_features), default="auto"
         Use the Gram matrix ``X^T X`` (computed, or given); ``"auto"`` uses it
-        when ``n_samples > n_features``.
+        when ``n_samples > n_features``. Ignored for sparse ``X``.
     Xy : array-like of shape (n_features,), default=None
         ``X^T y``, used with a Gram matrix.
     copy_X : bool, default=True
@@ -181,7 +219,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
         Kept for compatibility; the input is always validated.
     **params : kwargs
         Solver options: ``tol`` (1e-4), ``max_iter`` (1000), ``random_state``,
-        ``selection`` ("cyclic" or "random"), ``do_screening`` (True).
+        ``selection`` ("cyclic" or "random"), ``do_screening`` (True); for
+        sparse ``X``, ``X_offset`` (column means, default zeros, divided by
+        ``X_scale`` if given): the path is then that of ``X - X_offset``, a
+        centring the CSC kernel applies implicitly, as in scikit-learn.
 
     Returns
     -------
@@ -233,12 +274,14 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     random_state = params.pop("random_state", None)
     selection = params.pop("selection", "cyclic")
     do_screening = params.pop("do_screening", True)
+    X_offset = params.pop("X_offset", None)
+    X_scale = params.pop("X_scale", None)
     if params:
         raise ValueError(f"Unexpected parameters in params: {sorted(params)}.")
     if selection not in ("random", "cyclic"):
         raise ValueError(f"selection should be either 'random' or 'cyclic'; got {selection!r}.")
 
-    X = check_array(X, dtype=FLOAT_DTYPES, order="F")
+    X = check_array(X, accept_sparse="csc", dtype=FLOAT_DTYPES, order="F")
     y = check_array(y, dtype=X.dtype.type, ensure_2d=False)
     if y.ndim != 1:
         raise ValueError("enet_path supports a one-dimensional y only (multi-task paths "
@@ -250,6 +293,15 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     n_samples, n_features = X.shape
 
     gram = None
+    is_sparse = sparse.issparse(X)
+    if is_sparse:
+        # as scikit-learn: sparse X is not centred; X_offset (/ X_scale) are the
+        # column means the CSC kernel subtracts implicitly; no Gram matrix
+        precompute = False
+        if X_offset is not None:
+            X_offset = np.asarray(X_offset, dtype=np.float64).ravel()
+            if X_scale is not None:
+                X_offset = X_offset / np.asarray(X_scale, dtype=np.float64).ravel()
     if isinstance(precompute, str):
         precompute = n_samples > n_features
     if hasattr(precompute, "__array__"):
@@ -259,13 +311,22 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     if gram is not None:
         Xy = np.ascontiguousarray(X.T @ y if Xy is None
                                   else check_array(Xy, dtype=X.dtype, ensure_2d=False).ravel())
-    Xt = np.ascontiguousarray(X.T) if gram is None else None
+    if is_sparse:
+        Xt = _SparseDesign(X, X_offset)
+    else:
+        Xt = np.ascontiguousarray(X.T) if gram is None else None
 
     if n_grid is not None:
         if l1_ratio == 0:
             raise ValueError("Automatic alpha grid generation is not supported for "
                              "l1_ratio=0. Please supply a grid with 'alphas'.")
-        a_max = _alpha_max(Xy if Xy is not None else X.T @ y, n_samples, l1_ratio, positive)
+        if Xy is not None:
+            Xty = Xy
+        elif is_sparse:
+            Xty = np.asarray(X.T @ y).ravel() - Xt.X_mean * y.sum()
+        else:
+            Xty = X.T @ y
+        a_max = _alpha_max(Xty, n_samples, l1_ratio, positive)
         res = np.finfo(np.float64).resolution
         grid = (np.full(n_grid, res) if a_max <= res
                 else np.geomspace(a_max, a_max * eps, num=n_grid))
@@ -347,7 +408,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
         from the centred, weighted data, or given): each coordinate step then
         costs :math:`O(p)` instead of :math:`O(n)`, worthwhile when
         ``n_samples >> n_features``. A given matrix is recomputed (with a
-        warning) when ``X`` has to be centred.
+        warning) when ``X`` has to be centred. Ignored for sparse ``X`` (as in
+        scikit-learn).
     max_iter : int, default=1000
         Maximum number of epochs (passes over the features).
     copy_X : bool, default=True
@@ -429,6 +491,14 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
 
     an upper bound on :math:`P(w) - P(w^\star)`, and the descent stops when
     :math:`G \le` ``tol`` :math:`\|y\|^2`; ``dual_gap_`` is :math:`G / n`.
+    Sparse ``X`` (CSR or CSC; converted to CSC) is never centred nor
+    densified: the compiled CSC kernel works with the implicit column
+    :math:`z_j = s \circ (x_j - \bar x_j \mathbf 1)` (:math:`s = \sqrt{s_i}`)
+    and keeps the dense residual as :math:`r = r' + c\, s` with
+    :math:`r' = y - S^{1/2} X w` and the scalar :math:`c = \bar x^\top w`, so a
+    coordinate step costs :math:`O(\mathrm{nnz}(x_j))` and the iterates,
+    ``n_iter_`` and ``dual_gap_`` are those of the dense fit on the centred
+    data (no Gram matrix is used).
     Features that the gap proves to be zero at the optimum (gap-safe
     screening) are dropped from the epochs. These are scikit-learn's rules,
     so ``n_iter_`` and ``dual_gap_`` compare with its.
@@ -494,8 +564,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (dense; Fortran order avoids a copy).
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Dense: Fortran order avoids a copy. Sparse (CSR or
+            CSC, converted to CSC): never centred nor densified, see Notes.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target(s); each target is fitted independently.
         sample_weight : float or array-like of shape (n_samples,), default=None
@@ -518,9 +589,12 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
         modifies_X = self.fit_intercept or (
             sample_weight is not None and not isinstance(sample_weight, numbers.Number)
         )
+        if sparse.issparse(X):
+            modifies_X = False  # sparse X is never centred nor rescaled
         X, y = validate_data(
-            self, X, y, dtype=FLOAT_DTYPES, order="F", copy=self.copy_X and modifies_X,
-            force_writeable=modifies_X, multi_output=True, y_numeric=True,
+            self, X, y, accept_sparse="csc", dtype=FLOAT_DTYPES, order="F",
+            copy=self.copy_X and modifies_X, force_writeable=modifies_X,
+            multi_output=True, y_numeric=True,
         )
         n_samples, n_features = X.shape
         Y = np.array(y, dtype=X.dtype).reshape(n_samples, -1)
@@ -535,12 +609,18 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
             if not total > 0:
                 raise ValueError("sample_weight must have a positive sum.")
             sample_weight = sample_weight * (n_samples / total)
-        X, Y, X_offset, Y_offset, _ = _preprocess_data(
+        X, Y, X_offset, Y_offset, sqrt_sw = _preprocess_data(
             X, Y, fit_intercept=self.fit_intercept, sample_weight=sample_weight, copy=False
         )
 
-        gram, XY = self._gram(X, Y, X_offset)
-        Xt = np.ascontiguousarray(X.T) if gram is None else None
+        if sparse.issparse(X):
+            # as scikit-learn: no Gram matrix with sparse X; the CSC kernel centres
+            # and weights the columns implicitly
+            gram, XY = None, None
+            Xt = _SparseDesign(X, X_offset, sqrt_sw)
+        else:
+            gram, XY = self._gram(X, Y, X_offset)
+            Xt = np.ascontiguousarray(X.T) if gram is None else None
 
         if self.warm_start and hasattr(self, "coef_"):
             if np.size(self.coef_) != n_targets * n_features:
@@ -608,9 +688,11 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
             return csr
         return _align_api_if_sparse(csr)
 
+    _sparse_formats = SPARSE_PREDICT_FORMATS
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -694,6 +776,7 @@ class Lasso(ElasticNet):
         \qquad s = \min\!\left(1, \frac{a}{\|X^\top r\|_\infty}\right),
 
     once :math:`G \le` ``tol`` :math:`\|y\|^2` (see :class:`ElasticNet`).
+    Sparse ``X`` is accepted and centred implicitly (see :class:`ElasticNet`).
 
     References
     ----------
