@@ -5,9 +5,17 @@ from math import comb
 from numbers import Integral
 
 import numpy as np
+from numba import njit
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+
+try:  # scikit-learn >= 1.8: sparse outputs follow the "sparse_interface" config
+    from sklearn.utils import _align_api_if_sparse
+except ImportError:  # pragma: no cover
+    def _align_api_if_sparse(X):
+        return X
 
 
 def _expand(X, XP, col, max_degree, interaction_only):
@@ -39,6 +47,86 @@ def _expand(X, XP, col, max_degree, interaction_only):
         new_starts.append(col)
         starts = new_starts
     return col
+
+
+@njit(cache=True)
+def _csr_expand(data, indices, indptr, n_features, degrees, interaction_only,
+                include_bias, offsets, table, out_indptr):
+    """Monomials of the stored entries of each CSR row, for the degrees listed.
+
+    ``table[r, v]`` is the number of monomials of degree ``r`` in the features
+    ``v, ..., n_features - 1`` (with repetition, or distinct ones for
+    ``interaction_only``); the rank of the monomial ``x_{j_1} \\cdots x_{j_d}``
+    (``j_1 <= ... <= j_d``) in the lexicographic order of its degree block is
+    ``sum_t table[d - t + 1, lo_t] - table[d - t + 1, j_t]`` with ``lo_1 = 0`` and
+    ``lo_{t+1} = j_t`` (``j_t + 1`` for distinct features). ``offsets[i]`` is the
+    first output column of degree ``degrees[i]``. Two passes: count, then fill.
+    """
+    n_rows = indptr.shape[0] - 1
+    shift = 1 if interaction_only else 0
+    max_deg = 0
+    for d in degrees:
+        max_deg = max(max_deg, d)
+    # pass 1: stored entries per output row
+    out_indptr[0] = 0
+    for r in range(n_rows):
+        m = indptr[r + 1] - indptr[r]
+        cnt = 1 if include_bias else 0
+        for d in degrees:
+            # monomials of degree d in m features: C(m + d - 1, d) or C(m, d)
+            top = m + d - 1 if not interaction_only else m
+            c = 1
+            for t in range(d):
+                c = c * (top - t) // (t + 1)
+            if top < d:
+                c = 0
+            cnt += c
+        out_indptr[r + 1] = out_indptr[r] + cnt
+    nnz = out_indptr[n_rows]
+    out_data = np.empty(nnz, dtype=data.dtype)
+    out_ind = np.empty(nnz, dtype=np.int64)
+    pos = np.empty(max(max_deg, 1), dtype=np.int64)
+    prod = np.empty(max(max_deg, 1) + 1, dtype=data.dtype)
+    rank = np.empty(max(max_deg, 1) + 1, dtype=np.int64)
+    for r in range(n_rows):
+        start = indptr[r]
+        m = indptr[r + 1] - start
+        k = out_indptr[r]
+        if include_bias:
+            out_data[k] = 1
+            out_ind[k] = 0
+            k += 1
+        for di in range(degrees.shape[0]):
+            d = degrees[di]
+            if m == 0 or (interaction_only and m < d):
+                continue
+            # first combination of positions: 0,0,...,0 or 0,1,...,d-1
+            for t in range(d):
+                pos[t] = t * shift
+            # partial products / ranks of the prefixes, rebuilt from position t0
+            t0 = 0
+            prod[0] = 1
+            rank[0] = 0
+            while True:
+                for t in range(t0, d):
+                    j = indices[start + pos[t]]
+                    lo = 0 if t == 0 else indices[start + pos[t - 1]] + shift
+                    prod[t + 1] = prod[t] * data[start + pos[t]]
+                    rank[t + 1] = rank[t] + table[d - t, lo] - table[d - t, j]
+                out_data[k] = prod[d]
+                out_ind[k] = offsets[di] + rank[d]
+                k += 1
+                # next combination in lexicographic order
+                t = d - 1
+                while t >= 0 and pos[t] == m - 1 - (d - 1 - t) * shift:
+                    t -= 1
+                if t < 0:
+                    break
+                pos[t] += 1
+                for u in range(t + 1, d):
+                    pos[u] = pos[u - 1] + shift
+                t0 = t
+    return out_data, out_ind
 
 
 class PolynomialFeatures(TransformerMixin, BaseEstimator):
@@ -82,6 +170,16 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
 
     so the number of features grows quickly with the degree; with
     ``interaction_only`` it is :math:`\sum_{k \le d} \binom{p}{k}`.
+
+    Sparse input (CSR, CSC, or another format, converted to CSR) is accepted for
+    every degree and gives sparse output in the same format (CSR for formats
+    other than CSC), never densified: a compiled kernel enumerates, row by row,
+    the monomials of the row's stored entries only (a row with :math:`m`
+    non-zeros has :math:`\binom{m + d - 1}{d}` monomials of degree :math:`d`)
+    and places each at its lexicographic rank among all monomials, so the
+    output has sorted indices. scikit-learn uses the CSR expansion of Nystrom
+    and Hughes up to degree 3 and column products on CSC otherwise; the
+    outputs are equal.
 
     Examples
     --------
@@ -138,7 +236,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The data.
         y : None
             Ignored.
@@ -149,7 +247,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
-        X = validate_data(self, X)
+        X = validate_data(self, X, accept_sparse=True)
         self._min_degree, self._max_degree = self._degree_range()
         n_features = X.shape[1]
         self.n_output_features_ = int(self.include_bias) + sum(
@@ -199,17 +297,22 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; sparse X is expanded from its stored entries, never
+            densified.
 
         Returns
         -------
-        XP : ndarray of shape (n_samples, n_output_features_)
-            The monomials, bias first, then by increasing degree.
+        XP : {ndarray, sparse matrix} of shape (n_samples, n_output_features_)
+            The monomials, bias first, then by increasing degree; sparse (CSC
+            for CSC input, CSR otherwise) when X is sparse.
         """
         check_is_fitted(self)
         # Fortran order: each X[:, j] multiplied below is then a contiguous column.
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="F")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="F",
+                          accept_sparse=("csr", "csc"))
+        if sparse.issparse(X):
+            return _align_api_if_sparse(self._transform_sparse(X))
         n_features = X.shape[1]
         # Degrees below min_degree are still needed to build the higher ones: expand
         # all degrees, then keep the bias and the requested range (as scikit-learn).
@@ -229,7 +332,42 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             XP = np.asarray(XP[:, keep], order=self.order)
         return XP
 
+    def _transform_sparse(self, X):
+        """CSR/CSC ``X`` -> the monomials in the same format, from the stored
+        entries of each row (:func:`_csr_expand`); X is never densified."""
+        fmt = X.format
+        X = X.tocsr()
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        n_features = X.shape[1]
+        degrees = np.arange(max(1, self._min_degree), self._max_degree + 1, dtype=np.int64)
+        sizes = [self._n_terms(n_features, int(d)) for d in degrees]
+        n_out = int(self.include_bias) + sum(sizes)
+        if n_out >= np.iinfo(np.int64).max:
+            raise ValueError(
+                f"The output that would result from the current configuration would "
+                f"have {n_out} features which is too large to be indexed by int64."
+            )
+        offsets = np.asarray(np.cumsum([int(self.include_bias)] + sizes[:-1]),
+                             dtype=np.int64)[:len(sizes)]
+        max_deg = max(self._max_degree, 1)
+        table = np.zeros((max_deg + 1, n_features + 1), dtype=np.int64)
+        for r in range(max_deg + 1):
+            for v in range(n_features + 1):
+                table[r, v] = self._n_terms(n_features - v, r) if r else 1
+        out_indptr = np.empty(X.shape[0] + 1, dtype=np.int64)
+        data, ind = _csr_expand(X.data, X.indices.astype(np.int64, copy=False),
+                                X.indptr.astype(np.int64, copy=False), n_features,
+                                degrees, bool(self.interaction_only),
+                                bool(self.include_bias), offsets, table, out_indptr)
+        if max(n_out, out_indptr[-1]) < np.iinfo(np.int32).max:
+            ind, out_indptr = ind.astype(np.int32), out_indptr.astype(np.int32)
+        XP = sparse.csr_array((data, ind, out_indptr), shape=(X.shape[0], n_out))
+        XP.has_sorted_indices = True
+        return XP.asformat(fmt)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
