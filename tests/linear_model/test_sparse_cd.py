@@ -200,3 +200,15 @@ def test_nonfinite_sparse_rejected(bad):
     X.data[0] = bad
     with pytest.raises(ValueError):
         Lasso().fit(X, y)
+
+
+def test_64bit_indices_accepted():
+    """Unlike scikit-learn's solver, 64-bit CSR/CSC indices are accepted (and give the
+    same fit as 32-bit ones)."""
+    X, y, sw = _regression(100, 30, fmt="csr", seed=19)
+    X64 = X.copy()
+    X64.indices, X64.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    a = ElasticNet(alpha=0.01, tol=1e-10).fit(X64, y, sample_weight=sw)
+    b = ElasticNet(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.n_iter_ == b.n_iter_
