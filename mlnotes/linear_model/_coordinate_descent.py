@@ -222,7 +222,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
         ``selection`` ("cyclic" or "random"), ``do_screening`` (True); for
         sparse ``X``, ``X_offset`` (column means, default zeros, divided by
         ``X_scale`` if given): the path is then that of ``X - X_offset``, a
-        centring the CSC kernel applies implicitly, as in scikit-learn.
+        centring the CSC kernel applies implicitly, as in scikit-learn; and
+        ``sample_weight`` (sparse ``X`` only, as scikit-learn uses it): the
+        squared errors are weighted (the automatic grid ignores the weights,
+        as scikit-learn's does).
 
     Returns
     -------
@@ -276,6 +279,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     do_screening = params.pop("do_screening", True)
     X_offset = params.pop("X_offset", None)
     X_scale = params.pop("X_scale", None)
+    sample_weight = params.pop("sample_weight", None)
     if params:
         raise ValueError(f"Unexpected parameters in params: {sorted(params)}.")
     if selection not in ("random", "cyclic"):
@@ -294,6 +298,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
 
     gram = None
     is_sparse = sparse.issparse(X)
+    if sample_weight is not None and not is_sparse:
+        raise ValueError("enet_path: sample_weight is supported for sparse X only; scale "
+                         "the rows of a dense X and y by sqrt(sample_weight) instead.")
     if is_sparse:
         # as scikit-learn: sparse X is not centred; X_offset (/ X_scale) are the
         # column means the CSC kernel subtracts implicitly; no Gram matrix
@@ -312,7 +319,12 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
         Xy = np.ascontiguousarray(X.T @ y if Xy is None
                                   else check_array(Xy, dtype=X.dtype, ensure_2d=False).ravel())
     if is_sparse:
-        Xt = _SparseDesign(X, X_offset)
+        sqrt_sw = None
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+            sqrt_sw = np.sqrt(sample_weight)
+        Xt = _SparseDesign(X, X_offset, sqrt_sw)
     else:
         Xt = np.ascontiguousarray(X.T) if gram is None else None
 
@@ -346,9 +358,13 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     coefs = np.empty((n_features, grid.size), dtype=X.dtype)
     dual_gaps = np.empty(grid.size)
     n_iters = []
+    # the kernels take the target scaled by sqrt(sample_weight) (sparse X only; the
+    # automatic grid above uses the unweighted y, as scikit-learn's)
+    y_solve = y * Xt.s if is_sparse and sample_weight is not None else y
     for i, alpha in enumerate(grid):
         gap, n_iter = _enet_solve(
-            w, alpha * l1_ratio * n_samples, alpha * (1.0 - l1_ratio) * n_samples, Xt, y,
+            w, alpha * l1_ratio * n_samples, alpha * (1.0 - l1_ratio) * n_samples, Xt,
+            y_solve,
             gram, Xy, max_iter=max_iter, tol=tol, seed=_draw_seed(rng, random),
             random=random, positive=positive, do_screening=do_screening,
         )

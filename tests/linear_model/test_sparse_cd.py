@@ -212,3 +212,24 @@ def test_64bit_indices_accepted():
     b = ElasticNet(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=sw)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     assert a.n_iter_ == b.n_iter_
+
+
+def test_path_sample_weight_matches_sklearn():
+    """enet_path(sparse X, sample_weight=..., X_offset=...) as scikit-learn's (the form
+    its ElasticNetCV uses), and as our dense path on the centred, row-scaled data."""
+    X, y, sw = _regression(150, 40, seed=21)
+    sw = sw * (len(sw) / sw.sum())
+    offset = np.average(X.toarray(), axis=0, weights=sw)
+    y = y - np.average(y, weights=sw)
+    kw = dict(l1_ratio=0.7, alphas=[1.0, 0.1, 0.01], tol=1e-10, max_iter=20_000,
+              return_n_iter=True)
+    _, coefs, gaps, n_iters = enet_path(X, y, sample_weight=sw, X_offset=offset, **kw)
+    _, rcoefs, rgaps, rn_iters = sk_linear_model.enet_path(
+        X, y, sample_weight=sw, X_offset=offset, X_scale=np.ones(X.shape[1]), **kw)
+    np.testing.assert_allclose(coefs, rcoefs, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(n_iters, rn_iters, atol=1)
+    s = np.sqrt(sw)
+    _, dcoefs, _, _ = enet_path((X.toarray() - offset) * s[:, None], y * s, **kw)
+    np.testing.assert_allclose(coefs, dcoefs, rtol=1e-7, atol=1e-8)
+    with pytest.raises(ValueError, match="sparse X only"):
+        enet_path(X.toarray(), y, sample_weight=sw, alphas=[0.1])
