@@ -50,8 +50,45 @@ def _expand(X, XP, col, max_degree, interaction_only):
 
 
 @njit(cache=True)
-def _csr_expand(data, indices, indptr, n_features, degrees, interaction_only,
-                include_bias, offsets, table, out_indptr):
+def _monomial_counts(n_features, max_degree, interaction_only):
+    """``table[r, v]``: number of monomials of degree ``r`` in the features
+    ``v, ..., n_features - 1`` (distinct features for ``interaction_only``).
+
+    Those whose first feature is ``v`` are ``x_v`` times a monomial of degree
+    ``r - 1`` in the features from ``v`` on (from ``v + 1`` on for distinct ones).
+    """
+    table = np.zeros((max_degree + 1, n_features + 1), dtype=np.int64)
+    table[0, :] = 1
+    shift = 1 if interaction_only else 0
+    for r in range(1, max_degree + 1):
+        for v in range(n_features - 1, -1, -1):
+            table[r, v] = table[r, v + 1] + table[r - 1, v + shift]
+    return table
+
+
+@njit(cache=True)
+def _csr_expand_counts(indptr, degrees, interaction_only, include_bias, out_indptr):
+    """``out_indptr`` of the expansion: a row with ``m`` stored entries has
+    ``C(m + d - 1, d)`` monomials of degree ``d`` (``C(m, d)`` distinct ones)."""
+    n_rows = indptr.shape[0] - 1
+    out_indptr[0] = 0
+    for r in range(n_rows):
+        m = indptr[r + 1] - indptr[r]
+        cnt = 1 if include_bias else 0
+        for d in degrees:
+            top = m if interaction_only else m + d - 1
+            c = 1
+            for t in range(d):
+                c = c * (top - t) // (t + 1)
+            if top < d:
+                c = 0
+            cnt += c
+        out_indptr[r + 1] = out_indptr[r] + cnt
+
+
+@njit(cache=True)
+def _csr_expand(data, indices, indptr, degrees, interaction_only, include_bias,
+                offsets, table, out_indptr, out_data, out_ind):
     """Monomials of the stored entries of each CSR row, for the degrees listed.
 
     ``table[r, v]`` is the number of monomials of degree ``r`` in the features
@@ -60,31 +97,14 @@ def _csr_expand(data, indices, indptr, n_features, degrees, interaction_only,
     (``j_1 <= ... <= j_d``) in the lexicographic order of its degree block is
     ``sum_t table[d - t + 1, lo_t] - table[d - t + 1, j_t]`` with ``lo_1 = 0`` and
     ``lo_{t+1} = j_t`` (``j_t + 1`` for distinct features). ``offsets[i]`` is the
-    first output column of degree ``degrees[i]``. Two passes: count, then fill.
+    first output column of degree ``degrees[i]``; ``out_indptr`` comes from
+    :func:`_csr_expand_counts`.
     """
     n_rows = indptr.shape[0] - 1
     shift = 1 if interaction_only else 0
     max_deg = 0
     for d in degrees:
         max_deg = max(max_deg, d)
-    # pass 1: stored entries per output row
-    out_indptr[0] = 0
-    for r in range(n_rows):
-        m = indptr[r + 1] - indptr[r]
-        cnt = 1 if include_bias else 0
-        for d in degrees:
-            # monomials of degree d in m features: C(m + d - 1, d) or C(m, d)
-            top = m + d - 1 if not interaction_only else m
-            c = 1
-            for t in range(d):
-                c = c * (top - t) // (t + 1)
-            if top < d:
-                c = 0
-            cnt += c
-        out_indptr[r + 1] = out_indptr[r] + cnt
-    nnz = out_indptr[n_rows]
-    out_data = np.empty(nnz, dtype=data.dtype)
-    out_ind = np.empty(nnz, dtype=np.int64)
     pos = np.empty(max(max_deg, 1), dtype=np.int64)
     prod = np.empty(max(max_deg, 1) + 1, dtype=data.dtype)
     rank = np.empty(max(max_deg, 1) + 1, dtype=np.int64)
@@ -99,6 +119,34 @@ def _csr_expand(data, indices, indptr, n_features, degrees, interaction_only,
         for di in range(degrees.shape[0]):
             d = degrees[di]
             if m == 0 or (interaction_only and m < d):
+                continue
+            off = offsets[di]
+            if d <= 3:  # the same ranks as below, as explicit loops
+                for a in range(m):
+                    ja = indices[start + a]
+                    xa = data[start + a]
+                    if d == 1:
+                        out_data[k] = xa
+                        out_ind[k] = off + ja
+                        k += 1
+                        continue
+                    base_a = off + table[d, 0] - table[d, ja]
+                    lo_b = ja + shift
+                    for b in range(a + shift, m):
+                        jb = indices[start + b]
+                        xab = xa * data[start + b]
+                        base_b = base_a + table[d - 1, lo_b] - table[d - 1, jb]
+                        if d == 2:
+                            out_data[k] = xab
+                            out_ind[k] = base_b
+                            k += 1
+                            continue
+                        lo_c = jb + shift
+                        for c in range(b + shift, m):
+                            jc = indices[start + c]
+                            out_data[k] = xab * data[start + c]
+                            out_ind[k] = base_b + table[1, lo_c] - table[1, jc]
+                            k += 1
                 continue
             # first combination of positions: 0,0,...,0 or 0,1,...,d-1
             for t in range(d):
@@ -126,7 +174,6 @@ def _csr_expand(data, indices, indptr, n_features, degrees, interaction_only,
                 for u in range(t + 1, d):
                     pos[u] = pos[u - 1] + shift
                 t0 = t
-    return out_data, out_ind
 
 
 class PolynomialFeatures(TransformerMixin, BaseEstimator):
@@ -352,17 +399,19 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         offsets = np.asarray(np.cumsum([int(self.include_bias)] + sizes[:-1]),
                              dtype=np.int64)[:len(sizes)]
         max_deg = max(self._max_degree, 1)
-        table = np.zeros((max_deg + 1, n_features + 1), dtype=np.int64)
-        for r in range(max_deg + 1):
-            for v in range(n_features + 1):
-                table[r, v] = self._n_terms(n_features - v, r) if r else 1
+        table = _monomial_counts(n_features, max_deg, bool(self.interaction_only))
+        indptr = X.indptr.astype(np.int64, copy=False)
         out_indptr = np.empty(X.shape[0] + 1, dtype=np.int64)
-        data, ind = _csr_expand(X.data, X.indices.astype(np.int64, copy=False),
-                                X.indptr.astype(np.int64, copy=False), n_features,
-                                degrees, bool(self.interaction_only),
-                                bool(self.include_bias), offsets, table, out_indptr)
-        if max(n_out, out_indptr[-1]) < np.iinfo(np.int32).max:
-            ind, out_indptr = ind.astype(np.int32), out_indptr.astype(np.int32)
+        _csr_expand_counts(indptr, degrees, bool(self.interaction_only),
+                           bool(self.include_bias), out_indptr)
+        nnz = int(out_indptr[-1])
+        index_dtype = np.int32 if max(n_out, nnz) < np.iinfo(np.int32).max else np.int64
+        data = np.empty(nnz, dtype=X.dtype)
+        ind = np.empty(nnz, dtype=index_dtype)
+        _csr_expand(X.data, X.indices.astype(np.int64, copy=False), indptr, degrees,
+                    bool(self.interaction_only), bool(self.include_bias), offsets,
+                    table, out_indptr, data, ind)
+        out_indptr = out_indptr.astype(index_dtype, copy=False)
         XP = sparse.csr_array((data, ind, out_indptr), shape=(X.shape[0], n_out))
         XP.has_sorted_indices = True
         return XP.asformat(fmt)
