@@ -4,7 +4,8 @@ Acceptance (chapter 24 issue): at one thread, fit + predict of KNeighborsClassif
 make_classification 20,000 x 10 and 100,000 x 3 training rows (5,000 and 25,000 held
 out for predict), with ``algorithm="kd_tree"`` and ``"brute"``, and KDTree build +
 5-NN query on the same sets: geometric mean of the ratios at most 1.0x, none above 3x.
-Digits (brute force, 64 features) and a regression set are reported outside it.
+Digits (brute force, 64 features), a regression set and a sparse (CSR) TF-IDF-like set
+(brute force through sparse distances) are reported outside it.
 """
 
 from functools import partial
@@ -13,6 +14,7 @@ from sklearn.datasets import load_digits, make_classification, make_friedman1
 
 from benchmarks.datasets import Dataset
 from benchmarks.harness import Acceptance, Case, EstimatorSuite, Metric, load_object
+from benchmarks.suites.linear import SparseDataset, _sparse_text_classification
 
 CLASSIFICATION_10D = Dataset(
     "make_classification_20k_10d", "classification", make_classification,
@@ -32,6 +34,10 @@ FRIEDMAN = Dataset(
     "make_friedman1_10k", "regression", make_friedman1,
     n_samples=12_500, quick_n_samples=3_000,
     kwargs=dict(n_features=10, noise=1.0, random_state=0),
+)
+SPARSE_TEXT = SparseDataset(  # 5,000 x 2,000 training rows, 1% density, CSR
+    "sparse_text_5k_2k", "classification", _sparse_text_classification,
+    n_samples=6_250, kwargs=dict(n_features=2_000, density=0.01, random_state=0),
 )
 
 
@@ -88,6 +94,13 @@ SUITE = EstimatorSuite(
         Case("KNeighborsRegressor", ours="mlnotes.neighbors:KNeighborsRegressor",
              reference="sklearn.neighbors:KNeighborsRegressor",
              params=dict(n_neighbors=10, weights="distance"), datasets=(FRIEDMAN,)),
+        Case("KNeighborsClassifier-sparse", ours="mlnotes.neighbors:KNeighborsClassifier",
+             reference="sklearn.neighbors:KNeighborsClassifier",
+             datasets=(SPARSE_TEXT,)),
+        Case("KNeighborsClassifier-sparse-cosine",
+             ours="mlnotes.neighbors:KNeighborsClassifier",
+             reference="sklearn.neighbors:KNeighborsClassifier",
+             params=dict(metric="cosine", weights="distance"), datasets=(SPARSE_TEXT,)),
     ],
     acceptance=Acceptance(
         max_ratio=3.0, max_geomean=1.0,

@@ -17,7 +17,7 @@ from joblib import effective_n_jobs
 from scipy.sparse import csr_array, issparse
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import DataConversionWarning, EfficiencyWarning
 from sklearn.metrics import pairwise_distances
 from sklearn.metrics.pairwise import PAIRWISE_DISTANCE_FUNCTIONS
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -109,6 +109,14 @@ def _sort_graph_rows(graph):
     graph = graph.copy()
     indptr = graph.indptr
     row = np.repeat(np.arange(graph.shape[0]), np.diff(indptr))
+    if np.all((np.diff(graph.data) >= 0) | (np.diff(row) != 0)):
+        return graph
+    warnings.warn(
+        "Precomputed sparse input was not sorted by row values. Use the function "
+        "sklearn.neighbors.sort_graph_by_row_values to sort the input by row values, "
+        "with warn_when_not_sorted=False to remove this warning.",
+        EfficiencyWarning, stacklevel=4,
+    )
     order = np.lexsort((graph.data, row))
     graph.data = graph.data[order]
     graph.indices = graph.indices[order]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import neighbors as sk_neighbors
+from sklearn.exceptions import EfficiencyWarning
 
 from mlnotes.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
@@ -163,6 +164,7 @@ def test_kd_tree_fit_rejects_sparse_query():
         est.predict(Xt)
 
 
+@pytest.mark.filterwarnings("ignore:Precomputed sparse input was not sorted")
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
 def test_precomputed_sparse_graph_matches_sklearn(fmt):
     X, y, _, Xt = _data(seed=10)
@@ -193,4 +195,21 @@ def test_precomputed_sparse_graph_matches_sklearn(fmt):
         KNeighborsClassifier(n_neighbors=9, metric="precomputed").fit(
             G_train, y).kneighbors(G_test)
     with pytest.raises(TypeError, match="not supported due to its handling"):
-        KNeighborsClassifier(metric="precomputed").fit(G_train.todia(), y)
+        KNeighborsClassifier(metric="precomputed").fit(
+            sp.eye_array(len(y), format="dia"), y)
+
+
+def test_precomputed_unsorted_graph_warns_as_sklearn():
+    X, y, _, _ = _data(n=80, seed=11)
+    G = sk_neighbors.NearestNeighbors(n_neighbors=6).fit(X).kneighbors_graph(
+        mode="distance")
+    G.sort_indices()  # by column: not by distance
+    with pytest.warns(EfficiencyWarning, match="not sorted by row values"):
+        ref = sk_neighbors.KNeighborsClassifier(3, metric="precomputed").fit(G, y)
+    with pytest.warns(EfficiencyWarning, match="not sorted by row values"):
+        ours = KNeighborsClassifier(3, metric="precomputed").fit(G, y)
+    np.testing.assert_array_equal(ours.kneighbors()[1], ref.kneighbors()[1])
+    sorted_G = sk_neighbors.sort_graph_by_row_values(G.copy(), warn_when_not_sorted=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KNeighborsClassifier(3, metric="precomputed").fit(sorted_G, y)
