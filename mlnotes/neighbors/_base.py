@@ -345,9 +345,14 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
 
     def _validate_query(self, X):
         if self.metric != "precomputed":
-            sparse_ok = self._fit_method == "brute"
             X = validate_data(self, X, reset=False, order="C", dtype=np.float64,
-                              accept_sparse="csr" if sparse_ok else False)
+                              accept_sparse="csr")
+            if issparse(X) and self._fit_method != "brute":
+                tree = self.algorithm if self.algorithm == "ball_tree" else "kd_tree"
+                raise ValueError(
+                    f"{tree} does not work with sparse matrices. Densify the data, or "
+                    "set algorithm='brute'"
+                )
             if issparse(X):
                 self._check_sparse_metric()
                 X = _int32_indices(X)

@@ -157,11 +157,16 @@ def test_invalid_sparse_metric(kw):
         est.predict(Xt)
 
 
-def test_kd_tree_fit_rejects_sparse_query():
+@pytest.mark.parametrize("algorithm", ["kd_tree", "ball_tree"])
+def test_tree_fit_rejects_sparse_query(algorithm):
     X, y, _, Xt = _data(n=100, p=3, n_test=5, density=0.6, seed=8)
-    est = KNeighborsClassifier(algorithm="kd_tree").fit(X.toarray(), y)
-    with pytest.raises(TypeError):
+    msg = f"{algorithm} does not work with sparse matrices"
+    est = KNeighborsClassifier(algorithm=algorithm).fit(X.toarray(), y)
+    with pytest.raises(ValueError, match=msg):
         est.predict(Xt)
+    ref = sk_neighbors.KNeighborsClassifier(algorithm=algorithm).fit(X.toarray(), y)
+    with pytest.raises(ValueError, match=msg):
+        ref.predict(Xt)
 
 
 @pytest.mark.filterwarnings("ignore:Precomputed sparse input was not sorted")
