@@ -471,7 +471,7 @@ class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
             _init_dense(weight, bias, self.init, self.activation, random_state)
 
     def _after_fit(self):
-        pass
+        """No ``coefs_``/``intercepts_``: a CNN's weights are not an MLP's layer list."""
 
     def _standardization(self, X, sample_weight):
         if scipy.sparse.issparse(X):

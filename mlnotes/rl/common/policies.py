@@ -260,7 +260,8 @@ class BasePolicy(nn.Module):
         return torch.as_tensor(observation, device=self.device), vectorized
 
     def _predict(self, obs, deterministic=False):
-        raise NotImplementedError
+        """Actions for a batch of preprocessed observations (each policy defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _predict.")
 
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
         """Action(s) for one observation or a batch, as Stable-Baselines3's ``predict``.
