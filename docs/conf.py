@@ -1,6 +1,7 @@
 """Sphinx configuration of the mlnotes documentation (``make docs``).
 
-Plain Sphinx + numpydoc, nothing else. The API reference is written from each public
+Sphinx + numpydoc, and myst-parser for the one Markdown page (the developer guide,
+which is the repository's ``CONTRIBUTING.md``). The API reference is written from each public
 module's ``__all__`` when this file is loaded (see ``_ext/mlnotes_docs.py``).
 """
 
@@ -32,6 +33,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "myst_parser",  # the developer guide is the repository's CONTRIBUTING.md
     "mlnotes_docs",
 ]
 
