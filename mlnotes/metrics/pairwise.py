@@ -1,11 +1,11 @@
 r"""Kernels and pairwise distances (chapter 14 of the notes: the kernel trick).
 
 Every function here **is scikit-learn's** (:mod:`sklearn.metrics.pairwise`), re-exported
-unchanged so that the kernel machines of mlnotes (:class:`~mlnotes.kernel_ridge.KernelRidge`,
+unchanged. The kernel machines of mlnotes (:class:`~mlnotes.kernel_ridge.KernelRidge`,
 :class:`~mlnotes.decomposition.KernelPCA`,
-:class:`~mlnotes.linear_model.KernelPerceptron`) and user code share one, well-tested
-implementation. The chapter needs no kernel that scikit-learn lacks, so nothing is
-added.
+:class:`~mlnotes.linear_model.KernelPerceptron`) import these same functions from
+scikit-learn directly, so user code and the estimators compute kernels identically. The
+chapter needs no kernel that scikit-learn lacks, so nothing is added.
 
 A kernel :math:`k(x, z) = \langle \phi(x), \phi(z) \rangle` is an inner product in a
 feature space :math:`\phi` never computed explicitly; by Mercer's theorem a symmetric

@@ -57,15 +57,6 @@ def _public_classes():
             yield name, cls
 
 
-def _density_mixin():
-    # DensityMixin lives in mlnotes.base once density models exist.
-    try:
-        from mlnotes.base import DensityMixin
-    except ImportError:  # pragma: no cover - before the density chapter lands
-        return None
-    return DensityMixin
-
-
 def all_estimators(type_filter=None):
     """Get every public scikit-learn-style estimator of mlnotes.
 
@@ -95,10 +86,9 @@ def all_estimators(type_filter=None):
     ]
     if type_filter is not None:
         filters = [type_filter] if isinstance(type_filter, str) else list(type_filter)
-        mixins = dict(_TYPE_MIXINS)
-        density = _density_mixin()
-        if density is not None:
-            mixins["density"] = density
+        from mlnotes.base import DensityMixin  # imports torch: only when filtering
+
+        mixins = dict(_TYPE_MIXINS, density=DensityMixin)
         unknown = [f for f in filters if f not in _TYPE_MIXINS and f != "density"]
         if unknown:
             raise ValueError(
