@@ -60,9 +60,12 @@ from mlnotes.utils._torch import (
     load_numpy_state,
     local_torch_rng,
     make_generator,
+    module_flops,
     module_state_to_numpy,
     torch_dtype,
     torch_seed,
+    torch_threads,
+    wrap_torch_threads,
 )
 
 __all__ = ["DensityMixin", "TorchEstimator"]
@@ -73,6 +76,13 @@ _PREDICT_CHUNK = 65536
 _SCIPY_HAS_IPRINT = tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 15)
 _FUSED_ADAM = hasattr(torch, "_fused_adam_")
 _FUSED_SGD = hasattr(torch, "_fused_sgd_")
+# Public methods that run torch: each chooses its intra-op thread count and restores
+# the caller's torch.get_num_threads() (mlnotes.utils._torch.torch_threads).
+_THREADED_METHODS = (
+    "fit", "partial_fit", "predict", "predict_proba", "predict_log_proba",
+    "decision_function", "score", "score_samples", "sample", "transform",
+    "inverse_transform", "fit_transform", "fit_predict",
+)
 
 
 class DensityMixin(_SKDensityMixin):
@@ -414,6 +424,10 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
         weight_decay=0.0, gradient_clipping=None, device="cpu", standardize=False,
     )
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        wrap_torch_threads(cls, _THREADED_METHODS)
+
     # -- hooks (override in the model) ---------------------------------------------
 
     @abstractmethod
@@ -547,12 +561,16 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                 module = self.module_
             module.to(device=device, dtype=dtype)
             self._device_ = str(device)
+            batch = self._hp("batch_size")
+            batch = X.shape[0] if solver == "lbfgs" else min(
+                X.shape[0], 200 if batch == "auto" else batch)
             try:
-                if solver == "lbfgs":
-                    self._fit_lbfgs(module, X, Y, sample_weight, dtype, device)
-                else:
-                    self._fit_stochastic(module, X, Y, sample_weight, dtype, device, rng,
-                                         incremental, stratify)
+                with torch_threads(_forward_work(module, batch, X.shape[1])):
+                    if solver == "lbfgs":
+                        self._fit_lbfgs(module, X, Y, sample_weight, dtype, device)
+                    else:
+                        self._fit_stochastic(module, X, Y, sample_weight, dtype, device,
+                                             rng, incremental, stratify)
             except BaseException:
                 if first_pass:  # a failed first fit leaves no half-trained model
                     self.__dict__.pop("module_", None)
@@ -890,7 +908,8 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
         module.eval()
         forward = forward if forward is not None else (lambda m, x: m(x))
         outs = []
-        with torch.inference_mode():
+        work = _forward_work(module, min(chunk, max(X.shape[0], 1)), X.shape[1])
+        with torch_threads(work), torch.inference_mode():
             for start in range(0, max(X.shape[0], 1), chunk):
                 xb = _dense_tensor(X[start:start + chunk], torch.float64, device)
                 outs.append(forward(module, xb).to("cpu").numpy())
@@ -918,6 +937,18 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
             module.eval()
             self.module_ = module
             self._after_fit()
+
+
+def _forward_work(module, batch, n_features):
+    """Estimated flops of a forward pass of ``batch`` rows (for the thread choice).
+
+    A convolution is counted at every input position: ``n_features`` divided by the
+    input channels of the first convolution (an upper bound: pooling shrinks maps).
+    """
+    first_conv = next((m for m in module.modules()
+                       if isinstance(m, torch.nn.modules.conv._ConvNd)), None)
+    spatial = 1 if first_conv is None else max(1, n_features // first_conv.in_channels)
+    return module_flops(module, batch, spatial)
 
 
 def _dense_like_params(grads):

@@ -33,6 +33,8 @@ from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, unwrap_vec_normalize
 from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
+from mlnotes.utils._torch import agent_forward_work, wrap_torch_threads
+
 from . import save_util
 from .policies import check_spaces
 
@@ -119,6 +121,8 @@ class BaseAlgorithm(ABC):
         # Record the arguments of the concrete class's constructor (for get_params):
         # each subclass __init__ is wrapped; only the outermost call records.
         super().__init_subclass__(**kwargs)
+        # learn/predict choose torch's intra-op threads, restore the caller's on exit
+        wrap_torch_threads(cls, ("learn", "predict"), work=agent_forward_work)
         init = cls.__dict__.get("__init__")
         if init is None:
             return

@@ -1,0 +1,157 @@
+"""The torch thread policy: mlnotes chooses its intra-op threads, the caller's survive."""
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from mlnotes.utils._torch import (
+    AUTO_THREAD_WORK,
+    THREADS_ENV,
+    agent_forward_work,
+    choose_torch_threads,
+    module_flops,
+    torch_threads,
+)
+
+
+@pytest.fixture
+def user_threads(monkeypatch):
+    """The caller sets 3 threads; every torch.set_num_threads call is recorded."""
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    original_set = torch.set_num_threads
+    before = torch.get_num_threads()
+    calls = []
+
+    def recording_set(n):
+        calls.append(n)
+        original_set(n)
+
+    original_set(3)
+    monkeypatch.setattr(torch, "set_num_threads", recording_set)
+    yield calls
+    original_set(before)
+
+
+def test_choice_small_work_is_one_thread(monkeypatch):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert choose_torch_threads(None, ceiling=8) == 1
+    assert choose_torch_threads(AUTO_THREAD_WORK / 2, ceiling=8) == 1
+    # large work: one more thread per multiple of AUTO_THREAD_WORK, capped by the caller
+    assert choose_torch_threads(AUTO_THREAD_WORK, ceiling=8) == 2
+    assert choose_torch_threads(3.5 * AUTO_THREAD_WORK, ceiling=8) == 4
+    assert choose_torch_threads(100 * AUTO_THREAD_WORK, ceiling=3) == 3
+
+
+@pytest.mark.parametrize("value, expected", [("2", 2), ("torch", None), ("auto", 1),
+                                             (" 5 ", 5)])
+def test_environment_variable_overrides(monkeypatch, value, expected):
+    monkeypatch.setenv(THREADS_ENV, value)
+    assert choose_torch_threads(None, ceiling=8) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", "1.5"])
+def test_environment_variable_bad_value(monkeypatch, value):
+    monkeypatch.setenv(THREADS_ENV, value)
+    with pytest.raises(ValueError, match=THREADS_ENV):
+        choose_torch_threads()
+
+
+def test_context_restores_on_error(user_threads):
+    with pytest.raises(RuntimeError):
+        with torch_threads() as n:
+            assert n == 1 == torch.get_num_threads()
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == 3
+
+
+def test_nested_blocks_never_exceed_the_callers_setting(user_threads):
+    with torch_threads():
+        assert torch.get_num_threads() == 1
+        with torch_threads(50 * AUTO_THREAD_WORK) as inner:
+            assert inner == 3  # the caller's 3, not the 1 of the outer block
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 3
+
+
+def test_module_flops_counts_dense_and_conv():
+    mlp = torch.nn.Sequential(torch.nn.Linear(10, 20), torch.nn.ReLU(),
+                              torch.nn.Linear(20, 3))
+    assert module_flops(mlp, batch_size=4) == 2 * 4 * (200 + 60)
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.Flatten(),
+                               torch.nn.Linear(8, 2))
+    assert module_flops(conv, batch_size=2, spatial=100) == 2 * 2 * (16 + 100 * 72)
+
+
+def _record_during_training(monkeypatch, cls, seen):
+    method = cls._fit_stochastic
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return method(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "_fit_stochastic", spy)
+
+
+def test_mlp_fit_predict_one_thread_and_restores(user_threads, monkeypatch):
+    from mlnotes.neural_network import MLPClassifier
+
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    seen = []
+    _record_during_training(monkeypatch, MLPClassifier, seen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert seen == [1]
+    assert torch.get_num_threads() == 3
+    clf.predict_proba(X)
+    assert torch.get_num_threads() == 3
+    assert 1 in user_threads  # the fit did switch
+
+
+def test_environment_torch_leaves_threads_alone(user_threads, monkeypatch):
+    from mlnotes.neural_network import MLPRegressor
+
+    monkeypatch.setenv(THREADS_ENV, "torch")
+    X = np.random.RandomState(0).normal(size=(40, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, X[:, 0])
+    assert user_threads == []
+    assert torch.get_num_threads() == 3
+
+
+def test_agent_learn_and_predict_restore(user_threads):
+    from mlnotes.rl import A2C
+
+    seen = []
+
+    def callback(locals_, globals_):
+        seen.append(torch.get_num_threads())
+        return True
+
+    agent = A2C("MlpPolicy", "CartPole-v1", n_steps=5, seed=0)
+    work = agent_forward_work(agent)
+    assert 0 < work < AUTO_THREAD_WORK
+    agent.learn(20, callback=callback)
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == 3
+    agent.predict(np.zeros(4, dtype=np.float32))
+    assert torch.get_num_threads() == 3
+
+
+def test_wrapped_methods_keep_signature_and_docs():
+    from mlnotes.neural_network import MLPClassifier
+    from mlnotes.rl import A2C
+
+    assert getattr(MLPClassifier.fit, "_mlnotes_threads", False)
+    assert "sample_weight" in inspect.signature(MLPClassifier.fit).parameters
+    assert getattr(A2C.learn, "_mlnotes_threads", False)
+    assert "total_timesteps" in inspect.signature(A2C.learn).parameters
+    assert A2C.learn.__doc__
+    assert getattr(A2C.predict, "_mlnotes_threads", False)  # inherited, wrapped once
+    assert not getattr(A2C.predict.__wrapped__, "_mlnotes_threads", False)
