@@ -48,10 +48,11 @@ class Recorder(OffPolicyAlgorithm):
     policy_aliases = {"MlpPolicy": ConstantPolicy}
     loss_value = 0.0
 
-    def __init__(self, policy, env, learning_rate=1e-3, **kwargs):
+    def __init__(self, policy, env, learning_rate=1e-3, _init_setup_model=True, **kwargs):
         super().__init__(policy, env, learning_rate, support_multi_env=True, **kwargs)
         self.calls = []
-        self._setup_model()
+        if _init_setup_model:
+            self._setup_model()
 
     def train(self, gradient_steps, batch_size):
         self.calls.append((self.num_timesteps, gradient_steps))
@@ -220,3 +221,30 @@ def test_replay_buffer_save_load(tmp_path):
     wrong = Recorder("MlpPolicy", "Pendulum-v1", seed=0)
     with pytest.raises(ValueError, match="space"):
         wrong.load_replay_buffer(tmp_path / "sub" / "buffer.npz")
+
+
+class NoisyRecorder(Recorder):
+    """A saveable subclass whose constructor takes ``action_noise`` (like TD3)."""
+
+    def __init__(self, policy, env, learning_rate=1e-3, action_noise=None, seed=None,
+                 device="auto", _init_setup_model=True):
+        super().__init__(policy, env, learning_rate, action_noise=action_noise, seed=seed,
+                         device=device, _init_setup_model=_init_setup_model)
+
+
+def test_sb3_action_noise_survives_save_load(tmp_path):
+    noise = OrnsteinUhlenbeckActionNoise(mean=np.zeros(1), sigma=0.2 * np.ones(1), theta=0.3,
+                                         dt=0.05)
+    agent = NoisyRecorder("MlpPolicy", "Pendulum-v1", action_noise=noise, seed=0)
+    agent.save(tmp_path / "agent")
+    assert agent.get_params()["action_noise"] is noise
+    loaded = NoisyRecorder.load(tmp_path / "agent")
+    restored = loaded.get_params()["action_noise"]
+    assert type(restored) is OrnsteinUhlenbeckActionNoise and loaded.action_noise is restored
+    assert (restored._theta, restored._dt) == (0.3, 0.05)
+    np.testing.assert_array_equal(restored._sigma, noise._sigma)
+    normal = VectorizedActionNoise(NormalActionNoise(np.zeros(1), np.ones(1)), 2)
+    NoisyRecorder("MlpPolicy", "Pendulum-v1", action_noise=normal).save(tmp_path / "vec")
+    again = NoisyRecorder.load(tmp_path / "vec").action_noise
+    assert type(again) is VectorizedActionNoise and again.n_envs == 2
+    assert type(again.base_noise) is NormalActionNoise

@@ -30,7 +30,12 @@ samples the action space uniformly. SB3's action-noise classes
 import numpy as np
 import torch
 from gymnasium import spaces
-from stable_baselines3.common.noise import ActionNoise, VectorizedActionNoise
+from stable_baselines3.common.noise import (
+    ActionNoise,
+    NormalActionNoise,
+    OrnsteinUhlenbeckActionNoise,
+    VectorizedActionNoise,
+)
 from stable_baselines3.common.type_aliases import RolloutReturn, TrainFreq, TrainFrequencyUnit
 
 from .base_class import BaseAlgorithm
@@ -103,6 +108,50 @@ def hard_update(params, target_params):
     [1.0, 1.0]
     """
     polyak_update(params, target_params, 1.0)
+
+
+_NOISE_MARK = "__action_noise__"
+
+
+def _noise_to_spec(noise):
+    """JSON-able description of SB3's noise classes (``None`` for any other object)."""
+    def arr(x):
+        return None if x is None else np.asarray(x, dtype=np.float64).tolist()
+
+    if type(noise) is NormalActionNoise:
+        return {_NOISE_MARK: "NormalActionNoise", "mean": arr(noise._mu),
+                "sigma": arr(noise._sigma), "dtype": np.dtype(noise._dtype).name}
+    if type(noise) is OrnsteinUhlenbeckActionNoise:
+        return {_NOISE_MARK: "OrnsteinUhlenbeckActionNoise", "mean": arr(noise._mu),
+                "sigma": arr(noise._sigma), "theta": float(noise._theta),
+                "dt": float(noise._dt), "initial_noise": arr(noise.initial_noise),
+                "dtype": np.dtype(noise._dtype).name}
+    if type(noise) is VectorizedActionNoise:
+        base = _noise_to_spec(noise.base_noise)
+        return None if base is None else {_NOISE_MARK: "VectorizedActionNoise",
+                                          "base_noise": base, "n_envs": int(noise.n_envs)}
+    return None
+
+
+def _noise_from_spec(spec):
+    """Rebuild a noise object written by :func:`_noise_to_spec` (no code executed)."""
+    try:
+        kind = spec[_NOISE_MARK]
+        if kind == "VectorizedActionNoise":
+            return VectorizedActionNoise(_noise_from_spec(spec["base_noise"]),
+                                         int(spec["n_envs"]))
+        dtype = np.dtype(spec["dtype"])
+        mean, sigma = np.asarray(spec["mean"]), np.asarray(spec["sigma"])
+        if kind == "NormalActionNoise":
+            return NormalActionNoise(mean=mean, sigma=sigma, dtype=dtype)
+        if kind == "OrnsteinUhlenbeckActionNoise":
+            initial = spec["initial_noise"]
+            return OrnsteinUhlenbeckActionNoise(
+                mean=mean, sigma=sigma, theta=float(spec["theta"]), dt=float(spec["dt"]),
+                initial_noise=None if initial is None else np.asarray(initial), dtype=dtype)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"Malformed action noise description: {spec!r}") from exc
+    raise ValueError(f"Unknown action noise {kind!r} in the description.")
 
 
 def _check_positive_int(value, name, low=1):
@@ -264,6 +313,11 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         _check_unit_interval(gamma, "gamma")
         _check_positive_int(gradient_steps, "gradient_steps", -1)
         _check_positive_int(n_steps, "n_steps")
+        if isinstance(action_noise, dict) and _NOISE_MARK in action_noise:
+            # written by save(): SB3's noise classes are stored by their parameters
+            action_noise = _noise_from_spec(action_noise)
+            if "action_noise" in getattr(self, "_init_params", {}):
+                self._init_params["action_noise"] = action_noise
         if action_noise is not None and not isinstance(action_noise, ActionNoise):
             raise TypeError(
                 "action_noise must be a stable_baselines3.common.noise.ActionNoise or None, "
@@ -584,6 +638,37 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         if self.use_sde and hasattr(self, "actor") and hasattr(self.actor, "get_std"):
             self.logger.record("train/std", self.actor.get_std().mean().item())
         super().dump_logs(iteration)
+
+    # ------------------------------------------------------------------ save
+
+    def save(self, path, exclude=None, include=None):
+        """Write the agent to one zip file (JSON hyperparameters + torch tensors).
+
+        SB3's action-noise classes (``NormalActionNoise``,
+        ``OrnsteinUhlenbeckActionNoise``, ``VectorizedActionNoise``) are stored by their
+        parameters; any other noise object must be passed to ``load`` in
+        ``custom_objects``. The replay buffer is saved separately
+        (:meth:`save_replay_buffer`), as in SB3.
+
+        Parameters
+        ----------
+        path : str, pathlib.Path or file-like
+            Destination; ``.zip`` is appended to a path without that suffix.
+        exclude : list of str, default=None
+            Accepted for SB3 compatibility.
+        include : list of str, default=None
+            Accepted for SB3 compatibility.
+        """
+        params = self._init_params
+        noise = params.get("action_noise")
+        spec = _noise_to_spec(noise) if noise is not None else None
+        if spec is None:
+            return super().save(path, exclude=exclude, include=include)
+        params["action_noise"] = spec
+        try:
+            return super().save(path, exclude=exclude, include=include)
+        finally:
+            params["action_noise"] = noise
 
     # ------------------------------------------------------------------ replay buffer I/O
 
