@@ -8,13 +8,15 @@ without an ``__all__`` of their own; this module's ``__all__`` exports them once
 """
 
 from .actor_critic import A2C
-from .policy_gradient import NPG, REINFORCE
+from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 
 __all__ = [
     "A2C",
     "NPG",
+    "PPO",
     "REINFORCE",
+    "TRPO",
     "BC",
     "DAgger",
 ]

@@ -49,7 +49,9 @@ AGENT_KWARGS = {
     "BC": {"expert": ScriptedExpert(), "n_epochs": 2},
     "DAgger": {"expert": ScriptedExpert(), "steps_per_round": 32, "n_epochs": 2},
     "NPG": {"n_steps": 32},
+    "PPO": {"n_steps": 32, "batch_size": 16},
     "REINFORCE": {"n_steps": 32},
+    "TRPO": {"n_steps": 32, "batch_size": 16},
 }
 # The env each agent is tested on (default CartPole-v1).
 AGENT_ENVS = {}
@@ -59,7 +61,9 @@ CONTINUOUS_ENVS = {
     "BC": "Pendulum-v1",
     "DAgger": "Pendulum-v1",
     "NPG": "Pendulum-v1",
+    "PPO": "Pendulum-v1",
     "REINFORCE": "Pendulum-v1",
+    "TRPO": "Pendulum-v1",
 }
 # Steps of the short learn calls.
 SHORT = 64

@@ -7,3 +7,5 @@ once.
 
 from ._reinforce import REINFORCE
 from ._npg import NPG
+from ._ppo import PPO
+from ._trpo import TRPO
