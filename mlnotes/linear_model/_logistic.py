@@ -14,15 +14,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..optim import newton
+from ._sag_fast import sag_solve
 from ._base import (
     FLOAT_DTYPES,
     SPARSE_FIT_FORMATS,
     SPARSE_PREDICT_FORMATS,
     LinearClassifierMixin,
+    SparseCoefMixin,
 )
 
-_SOLVERS = ("lbfgs", "newton-cholesky")
-_SKLEARN_ONLY_SOLVERS = ("liblinear", "newton-cg", "sag", "saga")
+_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 _CONVERGENCE_HINT = (
     "Increase max_iter, scale the data (e.g. sklearn.preprocessing.StandardScaler), "
     "or increase the regularisation (smaller C)."
@@ -232,6 +233,45 @@ class _LogisticLoss:
 
     def loss_gradient(self, x):
         return self.fun(x), self.grad(x).copy()
+
+    def hessp(self, x, v):
+        """Hessian-vector product ``H(x) v`` without forming ``H`` (for newton-cg)."""
+        self._evaluate(x)
+        X, d = self.X, self.n_features
+        if self.binary:
+            u = X @ self._cast(v[:d])
+            u = np.asarray(u, dtype=np.float64)
+            if self.fit_intercept:
+                u = u + v[d]
+            h = self.q * (1.0 - self.q) * self.sw
+            r = h * u
+            out = np.empty(self.n_dof)
+            out[:d] = X.T @ self._cast(r) if self.is_sparse else self._cast(r) @ X
+            if self.fit_intercept:
+                out[d] = r.sum()
+            if self.l2 > 0:
+                out[:d] += self.l2 * v[:d]
+            return out
+        K = self.n_classes
+        V = v.reshape(self.n_dof, K)
+        if self.is_sparse:
+            Ut = np.ascontiguousarray((X @ self._cast(V[:d])).T)
+        else:
+            Ut = self._cast(V[:d]).T @ X.T
+        Ut = Ut.astype(np.float64, copy=False)
+        if self.fit_intercept:
+            Ut = Ut + V[d][:, None]
+        P = self.Pt
+        # per sample (diag(p) - p p^T) u = p * (u - p.u)
+        Rt = P * (Ut - (P * Ut).sum(axis=0))
+        Rt *= self.sw
+        G = np.empty((self.n_dof, K))
+        G[:d] = X.T @ self._cast(Rt).T if self.is_sparse else (self._cast(Rt) @ X).T
+        if self.fit_intercept:
+            G[d] = Rt.sum(axis=1)
+        if self.l2 > 0:
+            G[:d] += self.l2 * V[:d]
+        return G.ravel()
 
     def hess(self, x, chunk_size=8192):
         """Hessian ``X1^T diag(h) X1 + l2 I`` (``X1`` = ``X`` with a column of ones)."""
@@ -462,6 +502,74 @@ def _solve_newton_cholesky(loss, x0, *, tol, max_iter, verbose=0):
     return x, n_iter
 
 
+def _solve_newton_cg(loss, x0, *, tol, max_iter, verbose=0):
+    """Truncated Newton: conjugate gradient on ``H d = -g`` with Hessian-vector
+    products, then a backtracking (Armijo) line search; returns ``(x, n_iter)``.
+
+    Stops when ``max |g| <= tol`` (scikit-learn's rule for ``newton-cg``). The
+    inner CG stops when the residual's L1 norm is at most
+    ``min(0.5, sqrt(||g||_1)) ||g||_1`` (a forcing sequence giving superlinear
+    convergence) or after ``200`` steps, or at a direction of non-positive
+    curvature.
+    """
+    x = np.array(x0, dtype=np.float64)
+    f = loss.fun(x)
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        g = loss.grad(x).copy()
+        if np.max(np.abs(g)) <= tol:
+            return x, n_iter - 1
+        g_l1 = np.sum(np.abs(g))
+        eta = min(0.5, np.sqrt(g_l1))
+        # CG on H d = -g
+        d = np.zeros_like(x)
+        r = -g
+        q = r.copy()
+        rr = r @ r
+        for _ in range(200):
+            if np.sum(np.abs(r)) <= eta * g_l1:
+                break
+            Hq = loss.hessp(x, q)
+            curvature = q @ Hq
+            if curvature <= 0:
+                if not d.any():
+                    d = -g
+                break
+            step = rr / curvature
+            d += step * q
+            r -= step * Hq
+            rr_new = r @ r
+            q = r + (rr_new / rr) * q
+            rr = rr_new
+        # the Hessian-vector products moved the cache: re-evaluate at x
+        slope = g @ d
+        t = 1.0
+        accepted = False
+        for _ in range(50):
+            f_new = loss.fun(x + t * d)
+            if f_new <= f + 1e-4 * t * slope:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            warnings.warn(
+                f"The line search of newton-cg failed at iteration {n_iter}. "
+                f"{_CONVERGENCE_HINT}", ConvergenceWarning, stacklevel=4)
+            return x, n_iter
+        x = x + t * d
+        f = f_new
+        if verbose:
+            print(f"newton-cg iteration {n_iter}: loss={f:.10g}")
+    g = loss.grad(x)
+    if np.max(np.abs(g)) <= tol:
+        return x, max_iter
+    warnings.warn(
+        f"newton-cg failed to converge after {max_iter} iteration(s) (max|gradient|="
+        f"{np.max(np.abs(g)):.3g}, tol={tol}). Increase the number of iterations "
+        f"(max_iter). {_CONVERGENCE_HINT}", ConvergenceWarning, stacklevel=4)
+    return x, max_iter
+
+
 def _logistic_regression(X, y, n_classes, *, C, fit_intercept, sample_weight, solver,
                          tol, max_iter, x0=None, verbose=0):
     """Fit penalised logistic regression on validated data.
@@ -476,10 +584,53 @@ def _logistic_regression(X, y, n_classes, *, C, fit_intercept, sample_weight, so
     x0 = np.zeros(loss.size) if x0 is None else np.asarray(x0, dtype=np.float64)
     if solver == "lbfgs":
         return _solve_lbfgs(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
+    if solver == "newton-cg":
+        return _solve_newton_cg(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
     return _solve_newton_cholesky(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
 
 
-class LogisticRegression(LinearClassifierMixin, BaseEstimator):
+def _fit_liblinear_logistic(X, y, *, C, penalty, fit_intercept, intercept_scaling,
+                            sample_weight, tol, max_iter, random_state, verbose=0):
+    """Binary logistic regression with liblinear's objective.
+
+    liblinear appends a constant column ``intercept_scaling`` to ``X`` and
+    penalises its weight like the others, so the intercept
+    ``intercept_scaling * w_{p+1}`` is regularised (less so as the scaling
+    grows). The objective is ``C sum_i s_i log(1 + exp(-y_i w.x_i)) + R(w)``
+    with ``R = ||w||^2 / 2`` (L2) or ``||w||_1`` (L1). The L2 problem is solved
+    by truncated Newton (as liblinear's trust-region Newton, to a tighter
+    gradient tolerance), the L1 problem by SAGA with soft thresholding.
+    Returns ``(coef (1, p), intercept (1,), n_iter)``.
+    """
+    n_samples, n_features = X.shape
+    if fit_intercept:
+        column = np.full((n_samples, 1), float(intercept_scaling), dtype=X.dtype)
+        if sparse.issparse(X):
+            Xa = sparse.hstack([X, sparse.csr_array(column)], format="csr")
+        else:
+            Xa = np.hstack([X, column])
+    else:
+        Xa = X
+    if penalty == "l1":
+        W, _, n_iter = sag_solve(
+            Xa, y, sample_weight, loss="log", alpha=0.0, beta=1.0 / C,
+            max_iter=max(1000, 10 * max_iter), tol=tol * 1e-2,
+            random_state=random_state, fit_intercept=False, is_saga=True,
+        )
+        w = W[:, 0]
+    else:
+        sw_sum = n_samples if sample_weight is None else float(np.sum(sample_weight))
+        loss = _LogisticLoss(Xa, y, 2, sample_weight=sample_weight,
+                             l2_reg_strength=1.0 / (C * sw_sum), fit_intercept=False)
+        w, n_iter = _solve_newton_cg(loss, np.zeros(loss.size), tol=tol * 1e-2,
+                                     max_iter=max_iter, verbose=verbose)
+    coef = w[:n_features][None, :]
+    intercept = (np.array([intercept_scaling * w[n_features]]) if fit_intercept
+                 else np.zeros(1))
+    return coef, intercept, n_iter
+
+
+class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     r"""Logistic regression (logit, maximum entropy) classifier with an L2 penalty.
 
     Two classes are modelled by the logistic function of a linear score, more
@@ -647,7 +798,7 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
-        "solver": [StrOptions(set(_SOLVERS)), Hidden(StrOptions(set(_SKLEARN_ONLY_SOLVERS)))],
+        "solver": [StrOptions(set(_SOLVERS))],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -687,57 +838,84 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
 
-    def _effective_C(self):
-        """Check the penalty options as scikit-learn 1.9 does; return C (inf: no penalty)."""
+    def _resolve_penalty(self):
+        """``(penalty, C, l1_ratio)`` as scikit-learn 1.9 decides them, with its warnings.
+
+        ``penalty`` is ``"l2"``, ``"l1"``, ``"elasticnet"`` or ``None``; with
+        ``penalty=None`` (or ``C=np.inf``) ``C`` is returned as ``np.inf``.
+        """
+        l1_ratio = self.l1_ratio
         if self.penalty == "deprecated":
-            l1_ratio = self.l1_ratio
-            if l1_ratio is None:
-                warnings.warn(
-                    "'l1_ratio=None' was deprecated in scikit-learn 1.8 and will be an "
-                    "error in 1.10. Use l1_ratio=0 (the L2 penalty) instead.",
-                    FutureWarning,
-                )
-                l1_ratio = 0.0
+            if l1_ratio == 0 or l1_ratio is None:
+                penalty = "l2"
+                if l1_ratio is None:
+                    warnings.warn(
+                        "'l1_ratio=None' was deprecated in version 1.8 and will trigger "
+                        "an error in 1.10. Use 0<=l1_ratio<=1 instead.",
+                        FutureWarning,
+                    )
+            elif l1_ratio == 1:
+                penalty = "l1"
+            else:
+                penalty = "elasticnet"
             if self.C == np.inf:
-                return np.inf  # no penalty: l1_ratio is moot, as in scikit-learn
-            penalty = "l2" if l1_ratio == 0 else ("l1" if l1_ratio == 1 else "elasticnet")
-            if penalty != "l2":
-                raise ValueError(
-                    f"l1_ratio={self.l1_ratio!r} selects the {penalty} penalty, which "
-                    "mlnotes' LogisticRegression does not implement: only the L2 "
-                    "penalty (l1_ratio=0) or none (C=np.inf) is supported."
-                )
+                penalty = None
         else:
+            penalty = self.penalty
             warnings.warn(
-                "'penalty' was deprecated in scikit-learn 1.8 and will be removed in "
-                "1.10. Leave it at its default and use C instead: l1_ratio=0 instead "
-                "of penalty='l2', and C=np.inf instead of penalty=None.",
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. "
+                "Leave 'penalty' at its default and use 'l1_ratio' or 'C' instead: "
+                "l1_ratio=0 for penalty='l2', l1_ratio=1 for penalty='l1', "
+                "0<l1_ratio<1 for penalty='elasticnet' and C=np.inf for penalty=None.",
                 FutureWarning,
             )
-            if self.penalty not in ("l2", None):
-                raise ValueError(
-                    f"penalty={self.penalty!r} is not supported by mlnotes' "
-                    f"LogisticRegression (solver={self.solver!r}): only the L2 "
-                    "penalty or none (C=np.inf) is implemented."
-                )
-            if self.l1_ratio is not None and 0 < self.l1_ratio < 1:
-                warnings.warn(
-                    "l1_ratio parameter is only used when penalty is 'elasticnet'. "
-                    f"Got (penalty={self.penalty})"
-                )
-            if self.penalty == "l2" and self.l1_ratio != 0:
-                warnings.warn(
-                    f"Inconsistent values: penalty={self.penalty} with "
-                    f"l1_ratio={self.l1_ratio}. penalty is deprecated. Please use "
-                    "l1_ratio only."
-                )
-            if self.penalty is None:
-                if self.C != 1.0:
-                    warnings.warn(
-                        "Setting penalty=None will ignore the C and l1_ratio parameters"
-                    )
-                return np.inf
-        return self.C
+        solver = self.solver
+        if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
+            raise ValueError(
+                f"Solver {solver} supports only 'l2' or None penalties, got {penalty} "
+                "penalty."
+            )
+        if solver != "liblinear" and self.dual:
+            raise ValueError(
+                f"Solver {solver} supports only dual=False, got dual={self.dual}"
+            )
+        if penalty == "elasticnet" and solver != "saga":
+            raise ValueError(
+                f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
+            )
+        if solver == "liblinear" and penalty is None:
+            raise ValueError(
+                "C=np.inf as well as penalty=None is not supported for the liblinear "
+                "solver"
+            )
+        if penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+            warnings.warn(
+                "l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                f"(penalty={penalty})"
+            )
+        if (self.penalty == "l2" and l1_ratio != 0) or (
+                self.penalty == "l1" and l1_ratio != 1):
+            warnings.warn(
+                f"Inconsistent values: penalty={self.penalty} with l1_ratio={l1_ratio}. "
+                "penalty is deprecated. Please use l1_ratio only."
+            )
+        if penalty == "elasticnet" and l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+        C = self.C
+        if self.penalty is None:
+            if self.C != 1.0:
+                warnings.warn("Setting penalty=None will ignore the C and l1_ratio "
+                              "parameters")
+            C, penalty = np.inf, None
+        if penalty is None:
+            C = np.inf
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. You "
+                f"provided 'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+            )
+        return penalty, C, (0.0 if l1_ratio is None else float(l1_ratio))
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the training data.
@@ -757,28 +935,20 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        if self.solver not in _SOLVERS:
-            raise ValueError(
-                f"solver={self.solver!r} is a scikit-learn solver that mlnotes' "
-                f"LogisticRegression does not implement; use one of {list(_SOLVERS)}."
-            )
-        C = self._effective_C()
-        if self.dual:
-            raise ValueError(
-                f"Solver {self.solver} supports only dual=False, got dual={self.dual}: "
-                "mlnotes' LogisticRegression solves the primal problem only."
-            )
-        if self.n_jobs is not None:
-            warnings.warn(
-                f"'n_jobs' has no effect (as in scikit-learn 1.8+, where it is "
-                f"deprecated); you provided n_jobs={self.n_jobs}, leave it unset.",
-                FutureWarning,
-            )
+        penalty, C, l1_ratio = self._resolve_penalty()
+        solver = self.solver
         X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES,
-                             accept_sparse=SPARSE_FIT_FORMATS)
+                             accept_sparse=SPARSE_FIT_FORMATS,
+                             order="C" if solver in ("sag", "saga") else None)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = self.classes_.shape[0]
+        if solver == "liblinear" and n_classes > 2:
+            raise ValueError(
+                "The 'liblinear' solver does not support multiclass classification "
+                "(n_classes >= 3). Either use another solver or wrap the estimator in "
+                "a OneVsRestClassifier to keep applying a one-versus-rest scheme."
+            )
         if n_classes < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but the "
@@ -800,10 +970,29 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
 
         n_features = X.shape[1]
         n_rows = 1 if n_classes == 2 else n_classes
+        if solver == "liblinear":
+            if X.shape[0] and (X.max() if sparse.issparse(X) else np.max(X)) > 1e30:
+                raise ValueError(
+                    "Using the 'liblinear' solver while X contains a maximum value > "
+                    "1e30 results in a frozen fit. Please choose another solver or "
+                    "rescale the input X."
+                )
+            coef, intercept, n_iter = _fit_liblinear_logistic(
+                X, y_index, C=C, penalty=penalty, fit_intercept=self.fit_intercept,
+                intercept_scaling=self.intercept_scaling, sample_weight=sample_weight,
+                tol=self.tol, max_iter=self.max_iter, random_state=self.random_state,
+                verbose=self.verbose,
+            )
+            self.coef_ = np.ascontiguousarray(coef, dtype=X.dtype)
+            self.intercept_ = np.asarray(intercept, dtype=X.dtype)
+            self.n_iter_ = np.array([n_iter], dtype=np.int32)
+            return self
+
         n_dof = n_features + int(self.fit_intercept)
-        x0 = None
+        W0 = None
         if self.warm_start and hasattr(self, "coef_"):
-            coef = np.asarray(self.coef_)
+            coef = self.coef_
+            coef = coef.toarray() if sparse.issparse(coef) else np.asarray(coef)
             if coef.shape != (n_rows, n_features):
                 raise ValueError(
                     f"warm_start: the previous coef_ has shape {coef.shape}, expected "
@@ -814,22 +1003,41 @@ class LogisticRegression(LinearClassifierMixin, BaseEstimator):
             W0[:n_features] = coef.T
             if self.fit_intercept:
                 W0[n_features] = self.intercept_
-            x0 = W0.ravel()
 
-        x, n_iter = _logistic_regression(
-            X, y_index, n_classes, C=C, fit_intercept=self.fit_intercept,
-            sample_weight=sample_weight, solver=self.solver, tol=self.tol,
-            max_iter=self.max_iter, x0=x0, verbose=self.verbose,
-        )
-        W = x.reshape(n_dof, n_rows)
-        coef = W[:n_features].T
-        intercept = W[n_features] if self.fit_intercept else np.zeros(n_rows)
-        if n_classes > 2:
-            # The softmax is unchanged by a common shift: report the solution
-            # whose intercepts (and, without penalty, coefficients) sum to zero.
-            intercept = intercept - intercept.mean()
-            if np.isinf(C):
-                coef = coef - coef.mean(axis=0)
+        if solver in ("sag", "saga"):
+            if penalty == "l1":
+                alpha, beta = 0.0, 1.0 / C
+            elif penalty == "elasticnet":
+                alpha, beta = (1.0 - l1_ratio) / C, l1_ratio / C
+            else:
+                alpha, beta = 1.0 / C, 0.0
+            binary = n_classes == 2
+            W, b, n_iter = sag_solve(
+                X, y_index, sample_weight, loss="log" if binary else "multinomial",
+                alpha=alpha, beta=beta, max_iter=self.max_iter, tol=self.tol,
+                random_state=self.random_state, fit_intercept=self.fit_intercept,
+                is_saga=solver == "saga", n_classes=n_classes,
+                coef_init=None if W0 is None else W0[:n_features],
+                intercept_init=(None if W0 is None or not self.fit_intercept
+                                else W0[n_features]),
+            )
+            coef, intercept = W.T, (b if self.fit_intercept else np.zeros(n_rows))
+        else:
+            x, n_iter = _logistic_regression(
+                X, y_index, n_classes, C=C, fit_intercept=self.fit_intercept,
+                sample_weight=sample_weight, solver=solver, tol=self.tol,
+                max_iter=self.max_iter, x0=None if W0 is None else W0.ravel(),
+                verbose=self.verbose,
+            )
+            W = x.reshape(n_dof, n_rows)
+            coef = W[:n_features].T
+            intercept = W[n_features] if self.fit_intercept else np.zeros(n_rows)
+            if n_classes > 2:
+                # The softmax is unchanged by a common shift: report the solution
+                # whose intercepts (and, without penalty, coefficients) sum to zero.
+                intercept = intercept - intercept.mean()
+                if np.isinf(C):
+                    coef = coef - coef.mean(axis=0)
         self.coef_ = np.ascontiguousarray(coef, dtype=X.dtype)
         self.intercept_ = np.asarray(intercept, dtype=X.dtype)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)

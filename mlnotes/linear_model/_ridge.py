@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._sag_fast import sag_solve
 from ._base import (
     FLOAT_DTYPES,
     SPARSE_FIT_FORMATS,
@@ -219,11 +220,13 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         Kept for compatibility with scikit-learn: ``X`` is never overwritten.
     max_iter : int, default=None
         Iteration limit of the iterative solvers (``"lsqr"``, ``"sparse_cg"``,
-        ``"lbfgs"``); ``None`` uses the solver's own default.
+        ``"lbfgs"``; epochs of ``"sag"``/``"saga"``); ``None`` uses the solver's
+        own default (1000 epochs for ``"sag"``/``"saga"``).
     tol : float, default=1e-4
         Stopping tolerance of the iterative solvers (unused by ``"cholesky"``
         and ``"svd"``, which are exact).
-    solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "lbfgs"}, default="auto"
+    solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", \
+            "lbfgs"}, default="auto"
         - ``"auto"``: ``"lbfgs"`` when ``positive=True``, otherwise
           ``"cholesky"`` on dense ``X`` and ``"sparse_cg"`` on sparse ``X`` (as
           in scikit-learn).
@@ -238,22 +241,31 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
           iterative; touches ``X`` only through products, the choice for very
           large problems.
         - ``"sparse_cg"``: conjugate gradient on the normal (or dual) equations.
+        - ``"sag"``, ``"saga"``: stochastic average gradient and its variant
+          SAGA (numba), one sample per step with scikit-learn's constant step
+          size; stop when the largest change of a weight over an epoch is at
+          most ``tol`` times the largest weight. Dense ``X`` is centred first;
+          on sparse ``X`` with ``fit_intercept=True``, as in scikit-learn,
+          ``"sag"`` fits the intercept itself only with the default
+          ``max_iter`` and ``tol > 1e-4`` (with a warning) and otherwise hands
+          over to ``"sparse_cg"``, and ``"saga"`` raises ``ValueError``.
         - ``"lbfgs"``: L-BFGS-B; the only solver supporting ``positive=True``.
     positive : bool, default=False
         Constrain the coefficients to be non-negative (``solver="lbfgs"``).
     random_state : int, RandomState instance or None, default=None
-        Unused (no solver here is random); kept for compatibility with
-        scikit-learn, where only ``"sag"``/``"saga"`` use it.
+        Seeds the order in which ``"sag"``/``"saga"`` draw the samples; unused
+        by the other solvers.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Weight vector(s).
+        Weight vector(s); one target (``y`` of shape ``(n_samples,)`` or
+        ``(n_samples, 1)``) gives shape ``(n_features,)``, as in scikit-learn.
     intercept_ : float or ndarray of shape (n_targets,)
         Independent term; 0.0 when ``fit_intercept=False``.
     n_iter_ : None or ndarray of shape (n_targets,)
-        Iterations run by each target's iterative solver; ``None`` for the
-        closed-form solvers.
+        Iterations (epochs for ``"sag"``/``"saga"``) run by each target's
+        iterative solver; ``None`` for the closed-form solvers.
     solver_ : str
         The solver used in ``fit``.
     n_features_in_ : int
@@ -336,7 +348,8 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         "copy_X": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "solver": [StrOptions({"auto", "svd", "cholesky", "lsqr", "sparse_cg", "lbfgs"})],
+        "solver": [StrOptions({"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag",
+                               "saga", "lbfgs"})],
         "positive": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -364,6 +377,24 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
             )
         if self.solver == "lbfgs" and not self.positive:
             raise ValueError("solver='lbfgs' is only used with positive=True.")
+        if is_sparse and self.fit_intercept and self.solver in ("sag", "saga"):
+            # as scikit-learn: SAG fits the intercept of sparse data itself only
+            # at its default max_iter and a loose tol; otherwise sparse_cg.
+            if self.solver == "saga":
+                raise ValueError(
+                    "solver='saga' does not support fitting the intercept on sparse "
+                    "data. Please set the solver to 'auto' or 'lsqr', 'sparse_cg', "
+                    "'sag', 'lbfgs' or set `fit_intercept=False`"
+                )
+            if self.max_iter is None and self.tol > 1e-4:
+                warnings.warn(
+                    '"sag" solver requires many iterations to fit an intercept with '
+                    'sparse inputs. Either set the solver to "auto" or "sparse_cg", or '
+                    'set a low "tol" and a high "max_iter" (especially if inputs are '
+                    "not standardized)."
+                )
+                return "sag"
+            return "sparse_cg"
         return self.solver
 
     def fit(self, X, y, sample_weight=None):
@@ -412,7 +443,9 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
 
         Y = y.reshape(n_samples, -1)
         self.n_iter_ = None
-        if sparse.issparse(X):
+        if solver in ("sag", "saga"):
+            coef, X_offset, Y_offset = self._fit_sag(X, Y, alpha, sample_weight, solver)
+        elif sparse.issparse(X):
             coef, solver = self._fit_sparse(X, Y, alpha, sample_weight, solver)
             X_offset, Y_offset = coef[1], coef[2]
             coef = coef[0]
@@ -450,7 +483,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
             else:  # lbfgs, positive
                 coef, self.n_iter_ = _solve_lbfgs_positive(X, Y, alpha, self.max_iter,
                                                            self.tol)
-        if not np.all(np.isfinite(coef)):
+        if not np.all(np.isfinite(coef)) and solver not in ("sag", "saga"):
             raise ValueError(
                 f"Ridge solver {solver!r} produced non-finite coefficients; the data may "
                 "be too badly scaled. Standardise X or use solver='svd'."
@@ -458,9 +491,55 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         self.solver_ = solver
         if y.ndim == 1:
             coef, Y_offset = coef.ravel(), Y_offset[0]
+        elif n_targets == 1:  # y of shape (n, 1): coef_ (n_features,) as scikit-learn
+            coef = coef.ravel()
         self.coef_ = coef
         self._set_intercept(X_offset, Y_offset)
         return self
+
+    def _fit_sag(self, X, Y, alpha, sample_weight, solver):
+        """SAG/SAGA on each target; returns ``(coef, X_offset, Y_offset)``.
+
+        Dense ``X`` is centred on its weighted means and the intercept follows
+        from them; sparse ``X`` is never centred: with ``fit_intercept`` the
+        intercept is a parameter of SAG itself (scikit-learn's choice, with its
+        damped intercept steps), ``y`` being centred first.
+        """
+        n_samples, n_features = X.shape
+        n_targets = Y.shape[1]
+        fit_intercept_in_sag = False
+        if self.fit_intercept:
+            Y_offset = np.average(Y, axis=0, weights=sample_weight)
+            Y = Y - Y_offset
+            if sparse.issparse(X):
+                X_offset = np.zeros(n_features, dtype=X.dtype)
+                fit_intercept_in_sag = True
+            else:
+                X_offset = np.average(X, axis=0, weights=sample_weight).astype(X.dtype)
+                X = X - X_offset
+        else:
+            X_offset = np.zeros(n_features, dtype=X.dtype)
+            Y_offset = np.zeros(n_targets, dtype=X.dtype)
+        if sparse.issparse(X):
+            X = sparse.csr_array(X)
+            max_squared_sum = float(np.max(np.asarray(X.multiply(X).sum(axis=1))))
+        else:
+            max_squared_sum = float(np.max(np.einsum("ij,ij->i", X, X)))
+        max_iter = 1000 if self.max_iter is None else self.max_iter
+        coef = np.empty((n_targets, n_features), dtype=X.dtype)
+        intercept = np.zeros(n_targets)
+        self.n_iter_ = np.empty(n_targets, dtype=np.int32)
+        for j in range(n_targets):
+            W, b, n_iter = sag_solve(
+                X, Y[:, j], sample_weight, loss="squared", alpha=alpha[j], beta=0.0,
+                max_iter=max_iter, tol=self.tol, random_state=self.random_state,
+                fit_intercept=fit_intercept_in_sag, is_saga=solver == "saga",
+                max_squared_sum=max_squared_sum,
+            )
+            coef[j], intercept[j], self.n_iter_[j] = W[:, 0], b[0], n_iter
+        # y_offset - X_offset @ coef is the intercept: fold SAG's own intercept in
+        Y_offset = (np.asarray(Y_offset, dtype=np.float64) + intercept).astype(X.dtype)
+        return coef, X_offset, Y_offset
 
     def _fit_sparse(self, X, Y, alpha, sample_weight, solver):
         """Solve on sparse ``X``, never centring or densifying it.

@@ -133,7 +133,7 @@ def test_float32_preserved():
     [
         (dict(alpha=-1.0), "alpha"),
         (dict(alpha=[1.0, -1.0]), "alpha"),
-        (dict(solver="sag"), "solver"),
+        (dict(solver="bogus"), "solver"),
         (dict(solver="svd", positive=True), "positive"),
         (dict(tol=-1.0), "tol"),
     ],

@@ -1,0 +1,1 @@
+"""Run a reference library's own test files against mlnotes' classes."""
