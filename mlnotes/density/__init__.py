@@ -6,6 +6,7 @@ from ._made import MADE
 from ._pixelcnn import PixelCNN
 from ._rnn import RNNDensity
 from ._transformer import TransformerAR
+from ._vae import VAE
 
 __all__ = ["DiscretizedLogisticMixture", "Histogram", "MADE", "PixelCNN", "RNNDensity",
-           "TransformerAR"]
+           "TransformerAR", "VAE"]

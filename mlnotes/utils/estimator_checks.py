@@ -36,6 +36,16 @@ def _fitted(estimator, X):
     return clone(estimator).fit(X)
 
 
+def _has_likelihood(estimator):
+    """False for a sampler without a likelihood (a GAN hides ``score_samples``)."""
+    return hasattr(estimator, "score_samples")
+
+
+def _is_discrete(estimator):
+    """Discrete models learn their levels (an ``n_levels`` parameter)."""
+    return "n_levels" in estimator.get_params()
+
+
 def check_density_shapes(name, estimator):
     """``score_samples`` gives float64 ``(n,)``; ``sample`` gives ``(n_samples, n_features)``.
 
@@ -53,10 +63,14 @@ def check_density_shapes(name, estimator):
     """
     X = _integer_data(n_features=3)
     est = _fitted(estimator, X)
-    s = est.score_samples(X[:7])
-    assert isinstance(s, np.ndarray), f"{name}: score_samples must return an ndarray"
-    assert s.shape == (7,), f"{name}: score_samples shape {s.shape} != (7,)"
-    assert s.dtype == np.float64, f"{name}: score_samples dtype {s.dtype} != float64"
+    if _has_likelihood(est):
+        s = est.score_samples(X[:7])
+        assert isinstance(s, np.ndarray), f"{name}: score_samples must return an ndarray"
+        assert s.shape == (7,), f"{name}: score_samples shape {s.shape} != (7,)"
+        assert s.dtype == np.float64, f"{name}: score_samples dtype {s.dtype} != float64"
+    else:  # a sampler without a likelihood (GAN) hides score and score_samples
+        assert not hasattr(est, "score") and not hasattr(est, "score_samples"), (
+            f"{name}: without score_samples, score must be hidden too")
     for n in (1, 5):
         S = est.sample(n, random_state=0)
         assert S.shape == (n, 3), f"{name}: sample({n}) shape {S.shape} != ({n}, 3)"
@@ -136,10 +150,11 @@ def check_density_pickle(name, estimator):
     X = _integer_data()
     est = _fitted(estimator, X)
     copy = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(
-        est.score_samples(X), copy.score_samples(X),
-        err_msg=f"{name}: score_samples changed through pickling",
-    )
+    if _has_likelihood(est):
+        np.testing.assert_array_equal(
+            est.score_samples(X), copy.score_samples(X),
+            err_msg=f"{name}: score_samples changed through pickling",
+        )
     np.testing.assert_array_equal(
         est.sample(20, random_state=3), copy.sample(20, random_state=3),
         err_msg=f"{name}: samples changed through pickling",
@@ -223,6 +238,10 @@ def check_density_autoregressive_mask(name, estimator):
 def yield_density_checks(estimator):
     """Yield the density checks that apply to ``estimator``.
 
+    A sampler without a likelihood (no ``score_samples``, e.g. a GAN) gets the
+    checks of ``sample`` only; the total-probability check runs for discrete models
+    (those with an ``n_levels`` parameter).
+
     Parameters
     ----------
     estimator : estimator instance
@@ -235,9 +254,11 @@ def yield_density_checks(estimator):
         failure.
     """
     yield check_density_shapes
-    yield check_density_score_is_mean
+    if _has_likelihood(estimator):
+        yield check_density_score_is_mean
     yield check_density_sampling_reproducible
     yield check_density_pickle
-    yield check_density_normalised_discrete
+    if _has_likelihood(estimator) and _is_discrete(estimator):
+        yield check_density_normalised_discrete
     if hasattr(estimator, "conditional_log_likelihood"):
         yield check_density_autoregressive_mask
