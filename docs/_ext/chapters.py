@@ -156,10 +156,10 @@ CHAPTERS = [
          "imitation library BC / DAgger; expert return",
          ["rl.BC", "rl.DAgger"]),
     _row("II", "27, 30", "MDPs, value functions, value methods",
-         "`rl.ValueIteration`, `PolicyIteration`, `QLearning` (tabular), "
+         "`rl.ValueIteration`, `PolicyIteration`, `QLearning`, `SARSA` (tabular), "
          "`FittedQIteration`",
          "exact solutions of small MDPs (FrozenLake, Taxi)",
-         ["rl.ValueIteration", "rl.PolicyIteration", "rl.QLearning",
+         ["rl.ValueIteration", "rl.PolicyIteration", "rl.QLearning", "rl.SARSA",
           "rl.FittedQIteration"]),
     _row("II", "28", "policy gradients",
          "`rl.REINFORCE` (reward-to-go, mean/optimal baseline, off-policy importance "
