@@ -162,10 +162,11 @@ def test_diverging_training_raises():
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_learns_cartpole(seed):
-    """CI-sized learning run: 8 envs, 25k steps, default hyperparameters;
-    deterministic mean return >= 200 (random policy: ~20)."""
+    """CI-sized learning run: 8 envs, 25k steps, default hyperparameters except
+    gamma=0.98 (stable on CartPole, see the user guide); deterministic mean return
+    >= 200 (random policy: ~20)."""
     env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
-    agent = A2C("MlpPolicy", env, seed=seed, device="cpu")
+    agent = A2C("MlpPolicy", env, seed=seed, device="cpu", gamma=0.98)
     agent.learn(25_000)
     eval_env = gym.make("CartPole-v1")
     eval_env.reset(seed=1000 + seed)

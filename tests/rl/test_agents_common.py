@@ -120,7 +120,8 @@ def test_learn_from_env_id_with_callback(name):
     assert {"dones", "infos", "rewards", "new_obs", "actions",
             "total_timesteps"} <= callback.seen_locals
     assert agent.logger is not None
-    assert agent.get_env() is agent.env and agent.env.num_envs == agent.n_envs
+    assert agent.get_env() is getattr(agent.env, "venv", agent.env)
+    assert agent.env.num_envs == agent.n_envs
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -15,19 +15,21 @@ class A2C(OnPolicyAlgorithm):
     Parameters
     ----------
     policy : str or type
-        ``"MlpPolicy"`` or a policy class
+        ``"MlpPolicy"``, ``"CnnPolicy"`` (images, SB3's ``NatureCNN``),
+        ``"MultiInputPolicy"`` (Dict observations) or a policy class
         (:class:`~mlnotes.rl.common.ActorCriticPolicy` or a subclass).
     env : gymnasium.Env, stable_baselines3.common.vec_env.VecEnv or str
-        The environment (an id string is made with ``gymnasium.make``). Box or
-        Discrete observations, Box or Discrete actions.
+        The environment (an id string is made with ``gymnasium.make``). Box, Discrete
+        or Dict observations (channel-last images are transposed as SB3 does), Box or
+        Discrete actions.
     learning_rate : float or callable, default=7e-4
         Learning rate, or a schedule of the remaining progress (e.g.
         :class:`~mlnotes.rl.common.LinearSchedule`).
     n_steps : int, default=5
         Steps collected from each environment per update: the batch is
         ``n_steps * n_envs``; ``n_steps=1`` is the online actor-critic.
-    gamma : float, default=0.98
-        Discount factor. SB3's A2C uses 0.99; see Notes for why the default differs.
+    gamma : float, default=0.99
+        Discount factor (SB3's default; 0.98 is more stable on CartPole, see Notes).
     gae_lambda : float, default=1.0
         GAE parameter: 1 gives the ``n_steps``-step return bootstrapped with the critic
         at the rollout end (classic A2C), 0 the one-step TD error.
@@ -52,7 +54,9 @@ class A2C(OnPolicyAlgorithm):
         Policy arguments: ``net_arch`` (a list for separate actor and critic networks
         of that shape, ``dict(pi=..., vf=...)``, or ``dict(shared=[...], pi=[...],
         vf=[...])`` for a shared trunk), ``activation_fn``, ``ortho_init``,
-        ``log_std_init``, ``optimizer_class``, ``optimizer_kwargs``.
+        ``log_std_init``, ``features_extractor_class``, ``features_extractor_kwargs``,
+        ``share_features_extractor``, ``normalize_images``, ``optimizer_class``,
+        ``optimizer_kwargs``.
     verbose : int, default=0
         0 silent, 1 training information.
     seed : int, default=None
@@ -100,36 +104,10 @@ class A2C(OnPolicyAlgorithm):
     Episodes cut by a time limit are bootstrapped with :math:`\\gamma V(s_{end})`
     rather than treated as terminal.
 
-    **Defaults.** Every default is SB3's A2C's except ``gamma=0.98`` (SB3: 0.99). With
-    SB3's defaults, A2C on CartPole-v1 (8 envs) reaches 500, collapses and recovers
-    again and again, so whether a seed succeeds at 100k steps is a coin toss (success:
-    the mean of 20 seeded evaluation episodes is >= 450 deterministic and >= 300
-    stochastic): SB3's A2C succeeded on 2 of seeds 0-4, this implementation with the
-    same hyperparameters on 4, and in both the training return was >= 400 in only about
-    a third of the 5k-step windows after 50k steps. The cause is the critic's scale.
-    RMSprop moves each weight by about ``learning_rate`` per update whatever the size of
-    the gradient, so the value head (64 tanh features) can raise its output by only
-    about :math:`64 \\times 7\\cdot10^{-4} \\approx 0.045` per update, while the states
-    of a good policy are worth up to :math:`1/(1-\\gamma) = 100`. Measured (seed 4): the
-    mean critic value rose by 0.047 per update, to 55 at 45k steps and 64 at 75k, still
-    short of its target; meanwhile the value-loss gradient (norm 10-75, against 0.5-1.3
-    for the policy's) makes the global clipping at ``max_grad_norm=0.5`` scale every
-    step by 0.01-0.05 in proportion to the critic's error, and the bootstrapped
-    advantages, which weight the critic by :math:`\\gamma^{5} \\approx 0.95`, carry
-    its lag. With ``gamma=0.98`` the values are at most 50: the critic reached 49.8 at
-    40k steps, after which the value error, the advantages and the clipping vanish,
-    the policy's entropy falls steadily and the return stays at 500. Seeds 0-4 at 100k:
-    5 of 5 succeed (in three runs with different evaluation points, the last one the
-    ``agents`` benchmark suite, where SB3's defaults again gave 2 of 5), and so does
-    SB3's A2C with ``gamma=0.98`` (5 of 5): the cause is the hyperparameters, not the
-    code. What
-    did not help:
-    ``normalize_advantage=True`` (faster at 25k, but 1 of 5 at 100k), a linear
-    learning-rate decay (1 of 5, learning stalls), ``gamma=0.95`` (1 of 5, too short a
-    horizon); Adam instead of RMSprop (2 of 3 seeds tried), no gradient clipping (1 of
-    3) and SB3's ``RMSpropTFLike`` (0 of 2, slow start) were not better than SB3's
-    defaults either. Pass ``gamma=0.99`` for SB3's exact defaults; the ``agents``
-    benchmark suite repeats the comparison.
+    **Defaults.** Every default is SB3's A2C's. On CartPole-v1 SB3's defaults are
+    unstable (the critic cannot keep up with values near :math:`1/(1-\\gamma)=100`);
+    ``gamma=0.98`` is stable there: see the A2C section of the reinforcement-learning
+    user guide for the analysis and the ``agents`` benchmark suite for both settings.
 
     References
     ----------
@@ -145,7 +123,7 @@ class A2C(OnPolicyAlgorithm):
     (1,)
     """
 
-    def __init__(self, policy, env, learning_rate=7e-4, n_steps=5, gamma=0.98, gae_lambda=1.0,
+    def __init__(self, policy, env, learning_rate=7e-4, n_steps=5, gamma=0.99, gae_lambda=1.0,
                  ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, rms_prop_eps=1e-5,
                  use_rms_prop=True, normalize_advantage=False, stats_window_size=100,
                  tensorboard_log=None, policy_kwargs=None, verbose=0, seed=None, device="auto",

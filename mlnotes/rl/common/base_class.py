@@ -30,12 +30,20 @@ from stable_baselines3.common.callbacks import (
 )
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.env_util import is_wrapped
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, unwrap_vec_normalize
+from stable_baselines3.common.preprocessing import is_image_space, is_image_space_channels_first
+from stable_baselines3.common.vec_env import (
+    DummyVecEnv,
+    VecEnv,
+    VecTransposeImage,
+    is_vecenv_wrapped,
+    unwrap_vec_normalize,
+)
 from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
 from mlnotes.utils._torch import agent_forward_work, wrap_torch_threads
 
 from . import save_util
+from ._env_checks import CheckFiniteEnv
 from .policies import check_spaces
 
 
@@ -209,21 +217,31 @@ class BaseAlgorithm(ABC):
 
     @staticmethod
     def _wrap_env(env, verbose=0, monitor_wrapper=True):
-        if isinstance(env, VecEnv):
+        # as SB3: Monitor + DummyVecEnv for a single env, VecTransposeImage for
+        # channel-last images; outermost, the check of what the env returns
+        if isinstance(env, CheckFiniteEnv):
             return env
-        if not isinstance(env, gym.Env):
-            raise TypeError(
-                "env must be a gymnasium.Env, an SB3 VecEnv or an env id string, got "
-                f"{type(env).__name__}."
-            )
-        env = _patch_env(env)
-        if monitor_wrapper and not is_wrapped(env, Monitor):
-            env = Monitor(env)
-        return DummyVecEnv([lambda: env])
+        if not isinstance(env, VecEnv):
+            if not isinstance(env, gym.Env):
+                raise TypeError(
+                    "env must be a gymnasium.Env, an SB3 VecEnv or an env id string, got "
+                    f"{type(env).__name__}."
+                )
+            env = _patch_env(env)
+            if monitor_wrapper and not is_wrapped(env, Monitor):
+                env = Monitor(env)
+            single = env
+            env = DummyVecEnv([lambda: single])
+        if not is_vecenv_wrapped(env, VecTransposeImage) and _needs_transpose(
+                env.observation_space):
+            env = VecTransposeImage(env)
+        return CheckFiniteEnv(env)
 
     def _attach_env(self, env):
         check_spaces(env.observation_space, env.action_space, type(self).__name__,
-                     self.supported_action_spaces)
+                     self.supported_action_spaces,
+                     dict_observations=getattr(self.policy_class, "supports_dict_observations",
+                                               False))
         if not self._support_multi_env and env.num_envs > 1:
             raise ValueError(f"{type(self).__name__} supports only one environment.")
         self.env = env
@@ -237,8 +255,13 @@ class BaseAlgorithm(ABC):
         Returns
         -------
         env : stable_baselines3.common.vec_env.VecEnv or None
-            The wrapped environment.
+            The wrapped environment (as SB3 wraps it). ``self.env`` adds one outer
+            layer, the check of non-finite observations and rewards, left out here so
+            that SB3's callbacks see the same wrapper types as in SB3 (``EvalCallback``
+            compares them and synchronises ``VecNormalize`` statistics layer by layer).
         """
+        if isinstance(self.env, CheckFiniteEnv):
+            return self.env.venv
         return self.env
 
     def get_vec_normalize_env(self):
@@ -260,20 +283,25 @@ class BaseAlgorithm(ABC):
             The new environment.
         force_reset : bool, default=True
             Reset it at the next ``learn`` instead of continuing the last observation.
+
+        Raises
+        ------
+        ValueError
+            When the observation or action space differs from the agent's (as SB3's
+            ``check_for_correct_spaces``), or the number of environments differs
+            (:class:`NumEnvsMismatchError`, also an ``AssertionError`` as in SB3).
         """
         original = env
         if isinstance(env, str):
             env = gym.make(env)
         env = self._wrap_env(env, self.verbose)
         if self.observation_space is not None:
-            if env.observation_space != self.observation_space:
-                raise ValueError(
-                    f"Observation spaces do not match: {env.observation_space} != "
-                    f"{self.observation_space}"
-                )
-            if env.action_space != self.action_space:
-                raise ValueError(
-                    f"Action spaces do not match: {env.action_space} != {self.action_space}"
+            _check_same_spaces(env, self.observation_space, self.action_space)
+            if self.env is not None and env.num_envs != self.n_envs:
+                raise NumEnvsMismatchError(
+                    "The number of environments to be set is different from the number of "
+                    f"environments in the model: ({env.num_envs} != {self.n_envs}); load the "
+                    "saved agent with the new env (load(path, env=...)) to change it."
                 )
         self._attach_env(env)
         self._init_params["env"] = original
@@ -484,7 +512,10 @@ class BaseAlgorithm(ABC):
         params : dict of str to dict
             ``{"policy": ..., "policy.optimizer": ...}``.
         """
-        return {name: self._resolve(name).state_dict() for name in self._state_dict_names()}
+        # a module wrapped by torch.compile: the original module's state dict (no
+        # "_orig_mod." prefixes), as SB3
+        return {name: _uncompiled(self._resolve(name)).state_dict()
+                for name in self._state_dict_names()}
 
     def set_parameters(self, load_path_or_dict, exact_match=True, device="auto"):
         """Load state dicts from a dict or from a save file.
@@ -510,9 +541,10 @@ class BaseAlgorithm(ABC):
         if exact_match and missing:
             raise ValueError(f"Missing parameter groups {sorted(missing)} (exact_match=True).")
         for name, state in params.items():
-            target = self._resolve(name)
+            target = _uncompiled(self._resolve(name))
             if isinstance(target, torch.nn.Module):
-                target.load_state_dict(state, strict=exact_match)
+                target.load_state_dict(save_util.strip_compile_prefix(state),
+                                       strict=exact_match)
             else:
                 target.load_state_dict(state)
 
@@ -573,14 +605,21 @@ class BaseAlgorithm(ABC):
         path : str, pathlib.Path or file-like
             Destination; ``.zip`` is appended to a path without that suffix.
         exclude : list of str, default=None
-            Accepted for SB3 compatibility (the environment is never saved anyway).
+            Parameters not to save (as SB3): ``load`` then uses the constructor's
+            default (or the value passed to ``load``). The environment, the device and
+            an expert are never saved.
         include : list of str, default=None
-            Accepted for SB3 compatibility.
+            Parameters to save even if excluded, with the agent's current attribute
+            value (e.g. ``agent.verbose = 2; agent.save(path, include=["verbose"])``).
         """
+        exclude = set(exclude or ())
+        include = set(include or ())
         stored, needs_custom = {}, []
         for name, value in self._init_params.items():
-            if name in self._unsaved_params:
+            if name in self._unsaved_params or (name in exclude and name not in include):
                 continue
+            if name in include and hasattr(self, name):
+                value = getattr(self, name)
             data, ok = save_util.encode(value)
             stored[name] = data
             if not ok:
@@ -601,8 +640,8 @@ class BaseAlgorithm(ABC):
         save_util.save_to_zip(path, meta, self.get_parameters())
 
     @classmethod
-    def load(cls, path, env=None, device="auto", custom_objects=None, force_reset=True,
-             **kwargs):
+    def load(cls, path, env=None, device="auto", custom_objects=None, print_system_info=False,
+             force_reset=True, **kwargs):
         """Load an agent written by :meth:`save` (no code from the file is executed).
 
         Parameters
@@ -617,7 +656,11 @@ class BaseAlgorithm(ABC):
         custom_objects : dict, default=None
             Values replacing saved parameters; required for a parameter that could not
             be stored (a learning-rate callable that is not one of our schedules, a
-            class from outside the allow-list).
+            class from outside the allow-list). Names that are not parameters of the
+            saved agent are ignored, as in SB3.
+        print_system_info : bool, default=False
+            Print the versions of python, torch, numpy, gymnasium and mlnotes (as SB3's
+            option; our files do not record the saving system's).
         force_reset : bool, default=True
             Reset the environment at the next ``learn``.
         **kwargs : dict
@@ -628,6 +671,10 @@ class BaseAlgorithm(ABC):
         agent : BaseAlgorithm
             The loaded agent.
         """
+        if print_system_info:
+            print("== CURRENT SYSTEM INFO ==")
+            sb3_utils.get_system_info(print_info=True)
+            print(f"mlnotes: {_mlnotes_version()}")
         meta, state_dicts = save_util.load_from_zip(path, device="cpu")
         saved = str(meta.get("agent_class", ""))
         if saved.rsplit(".", 1)[-1] != cls.__name__:
@@ -659,13 +706,7 @@ class BaseAlgorithm(ABC):
                 )
         if env is not None:
             wrapped = cls._wrap_env(gym.make(env) if isinstance(env, str) else env)
-            if wrapped.observation_space != obs_space:
-                raise ValueError(
-                    f"Observation spaces do not match: {wrapped.observation_space} != "
-                    f"{obs_space}")
-            if wrapped.action_space != act_space:
-                raise ValueError(
-                    f"Action spaces do not match: {wrapped.action_space} != {act_space}")
+            _check_same_spaces(wrapped, obs_space, act_space)
             env = wrapped
         agent = cls(env=env, device=device, _init_setup_model=False, **params)
         if env is None:
@@ -681,6 +722,31 @@ class BaseAlgorithm(ABC):
         if force_reset:
             agent._last_obs = None
         return agent
+
+
+class NumEnvsMismatchError(ValueError, AssertionError):
+    """``set_env`` with another number of environments (SB3 raises AssertionError)."""
+
+
+def _check_same_spaces(env, observation_space, action_space):
+    # SB3's check_for_correct_spaces, as ValueError
+    if env.observation_space != observation_space:
+        raise ValueError(
+            f"Observation spaces do not match: {env.observation_space} != {observation_space}")
+    if env.action_space != action_space:
+        raise ValueError(f"Action spaces do not match: {env.action_space} != {action_space}")
+
+
+def _needs_transpose(space):
+    """Channel-last image observations (or Dict entries) that SB3 transposes."""
+    if isinstance(space, spaces.Dict):
+        return any(_needs_transpose(s) for s in space.spaces.values())
+    return is_image_space(space) and not is_image_space_channels_first(space)
+
+
+def _uncompiled(obj):
+    """The module inside a ``torch.compile`` wrapper (the object itself otherwise)."""
+    return getattr(obj, "_orig_mod", obj)
 
 
 def _contains_unstorable(value):

@@ -78,13 +78,14 @@ class RolloutBuffer:
         self.observation_space, self.action_space = observation_space, action_space
         self.device = torch.device(device)
         self.gae_lambda, self.gamma = gae_lambda, gamma
-        self.obs_shape = tuple(observation_space.shape)
+        self.obs_shape = tuple(observation_space.shape) \
+            if not isinstance(observation_space, spaces.Dict) else None
         if isinstance(action_space, spaces.Discrete):
             self.action_shape, action_dtype = (), np.int64
         else:
             self.action_shape, action_dtype = (int(np.prod(action_space.shape)),), np.float32
         T, n = self.buffer_size, self.n_envs
-        self.observations = np.zeros((T, n, *self.obs_shape), dtype=np.float32)
+        self.observations = self._allocate_observations(T, n)
         self.actions = np.zeros((T, n, *self.action_shape), dtype=action_dtype)
         self.rewards = np.zeros((T, n), dtype=np.float32)
         self.dones = np.zeros((T, n), dtype=bool)
@@ -94,6 +95,9 @@ class RolloutBuffer:
         self.returns = np.zeros((T, n), dtype=np.float32)
         self.pos = 0
         self.full = False
+
+    def _allocate_observations(self, T, n):
+        return np.zeros((T, n, *self.obs_shape), dtype=_obs_dtype(self.observation_space))
 
     def reset(self):
         """Start a new rollout (the arrays are reused, not reallocated)."""
@@ -121,7 +125,7 @@ class RolloutBuffer:
         if self.pos >= self.buffer_size:
             raise RuntimeError("RolloutBuffer is full; call reset() first.")
         p = self.pos
-        self.observations[p] = np.reshape(obs, (self.n_envs, *self.obs_shape))
+        self._store_observations(p, obs)
         self.actions[p] = np.reshape(actions, (self.n_envs, *self.action_shape))
         self.rewards[p] = rewards
         self.dones[p] = dones
@@ -129,6 +133,9 @@ class RolloutBuffer:
         self.log_probs[p] = log_probs
         self.pos += 1
         self.full = self.pos == self.buffer_size
+
+    def _store_observations(self, p, obs):
+        self.observations[p] = np.reshape(obs, (self.n_envs, *self.obs_shape))
 
     def compute_returns_and_advantage(self, last_values, dones=None):
         """Fill ``advantages`` and ``returns`` with GAE(gamma, lambda).
@@ -182,7 +189,9 @@ class RolloutBuffer:
         perm = torch.as_tensor(perm, device=self.device)
         for start in range(0, total, batch_size):
             idx = perm[start:start + batch_size]
-            yield RolloutBufferSamples(*(t[idx] for t in flat))
+            yield RolloutBufferSamples(*(
+                {k: v[idx] for k, v in t.items()} if isinstance(t, dict) else t[idx]
+                for t in flat))
 
     def _flat_tensors(self):
         T, n = self.pos, self.n_envs
@@ -190,6 +199,57 @@ class RolloutBuffer:
         def flat(a, tail=()):
             return torch.as_tensor(a[:T].reshape(T * n, *tail), device=self.device)
 
-        return (flat(self.observations, self.obs_shape), flat(self.actions, self.action_shape),
+        return (self._flat_observations(flat), flat(self.actions, self.action_shape),
                 flat(self.values), flat(self.log_probs), flat(self.advantages),
                 flat(self.returns))
+
+    def _flat_observations(self, flat):
+        return flat(self.observations, self.obs_shape)
+
+
+def _obs_dtype(space):
+    # images (and other integer Box spaces) keep their dtype (uint8: 4x less memory);
+    # the rest is stored as float32
+    if isinstance(space, spaces.Box) and np.dtype(space.dtype).kind in "ui":
+        return space.dtype
+    return np.float32
+
+
+class DictRolloutBuffer(RolloutBuffer):
+    """:class:`RolloutBuffer` for Dict observations (one array per key, as SB3's).
+
+    Parameters
+    ----------
+    buffer_size : int
+        Steps per environment in one rollout (``n_steps``).
+    observation_space : gymnasium.spaces.Dict
+        Observation space (Box or Discrete entries).
+    action_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Action space.
+    device : torch.device or str, default="cpu"
+        Device of the sampled tensors.
+    gae_lambda : float, default=1.0
+        GAE parameter.
+    gamma : float, default=0.99
+        Discount factor.
+    n_envs : int, default=1
+        Number of parallel environments.
+
+    Attributes
+    ----------
+    observations : dict of str to numpy.ndarray
+        ``(buffer_size, n_envs) + shape`` per key; the samples' ``observations`` are
+        dicts of tensors.
+    """
+
+    def _allocate_observations(self, T, n):
+        self.obs_shapes = {k: tuple(s.shape) for k, s in self.observation_space.spaces.items()}
+        return {k: np.zeros((T, n, *shape), dtype=_obs_dtype(self.observation_space[k]))
+                for k, shape in self.obs_shapes.items()}
+
+    def _store_observations(self, p, obs):
+        for key, shape in self.obs_shapes.items():
+            self.observations[key][p] = np.reshape(obs[key], (self.n_envs, *shape))
+
+    def _flat_observations(self, flat):
+        return {k: flat(v, self.obs_shapes[k]) for k, v in self.observations.items()}

@@ -12,8 +12,8 @@ import torch
 from gymnasium import spaces
 
 from .base_class import BaseAlgorithm
-from .buffers import RolloutBuffer
-from .policies import ActorCriticPolicy
+from .buffers import DictRolloutBuffer, RolloutBuffer
+from .policies import ActorCriticCnnPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy
 from .schedules import get_schedule_fn
 
 
@@ -61,7 +61,8 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         Storage of the current rollout.
     """
 
-    policy_aliases = {"MlpPolicy": ActorCriticPolicy}
+    policy_aliases = {"MlpPolicy": ActorCriticPolicy, "CnnPolicy": ActorCriticCnnPolicy,
+                      "MultiInputPolicy": MultiInputActorCriticPolicy}
 
     def __init__(self, policy, env, learning_rate, n_steps, gamma, gae_lambda, ent_coef,
                  vf_coef, max_grad_norm, policy_kwargs=None, stats_window_size=100,
@@ -91,7 +92,9 @@ class OnPolicyAlgorithm(BaseAlgorithm):
 
     def _make_rollout_buffer(self):
         """Build the rollout storage (override for another buffer)."""
-        return RolloutBuffer(self.n_steps, self.observation_space, self.action_space,
+        buffer_class = (DictRolloutBuffer if isinstance(self.observation_space, spaces.Dict)
+                        else RolloutBuffer)
+        return buffer_class(self.n_steps, self.observation_space, self.action_space,
                              device=self.device, gamma=self.gamma,
                              gae_lambda=self.gae_lambda, n_envs=self.n_envs)
 
@@ -139,7 +142,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         n_steps = 0
         while n_steps < n_rollout_steps:
             with torch.inference_mode():
-                obs_tensor = torch.as_tensor(self._last_obs, device=device)
+                obs_tensor = _obs_tensor(self._last_obs, device)
                 actions_t, values, log_probs = policy(obs_tensor)
             actions = actions_t.cpu().numpy()
             clipped_actions = np.clip(actions, low, high) if box else actions
@@ -158,7 +161,7 @@ class OnPolicyAlgorithm(BaseAlgorithm):
             self._last_obs = new_obs
             self._last_episode_starts = dones
         with torch.inference_mode():
-            values = policy.predict_values(torch.as_tensor(new_obs, device=device))
+            values = policy.predict_values(_obs_tensor(new_obs, device))
         rollout_buffer.compute_returns_and_advantage(last_values=values.cpu().numpy(),
                                                      dones=dones)
         callback.update_locals(locals())
@@ -172,9 +175,13 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                and infos[i].get("terminal_observation") is not None]
         if not idx:
             return rewards
-        terminal = np.stack([np.asarray(infos[i]["terminal_observation"]) for i in idx])
+        if isinstance(self.observation_space, spaces.Dict):
+            terminal = {k: np.stack([np.asarray(infos[i]["terminal_observation"][k])
+                                     for i in idx]) for k in self.observation_space.spaces}
+        else:
+            terminal = np.stack([np.asarray(infos[i]["terminal_observation"]) for i in idx])
         with torch.inference_mode():
-            v = self.policy.predict_values(torch.as_tensor(terminal, device=self.device))
+            v = self.policy.predict_values(_obs_tensor(terminal, self.device))
         rewards = np.array(rewards, dtype=np.float32)
         rewards[idx] += self.gamma * v.cpu().numpy()
         return rewards
@@ -227,6 +234,12 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                 f"update {self._n_updates} ({self.num_timesteps} steps). Lower the "
                 "learning rate or check the environment's rewards and observations."
             )
+
+
+def _obs_tensor(obs, device):
+    if isinstance(obs, dict):
+        return {k: torch.as_tensor(v, device=device) for k, v in obs.items()}
+    return torch.as_tensor(obs, device=device)
 
 
 def _check_int(value, name, low):

@@ -30,6 +30,10 @@ from .schedules import SCHEDULES, schedule_from_dict
 FORMAT = "mlnotes-agent"
 FORMAT_VERSION = 1
 META = "mlnotes_agent.json"
+#: the file of a policy saved alone (``policy.save``): same layout, its own tag
+POLICY_FORMAT = "mlnotes-policy"
+POLICY_META = "mlnotes_policy.json"
+_COMPILE_PREFIX = "_orig_mod."
 ALLOWED_MODULES = ("torch.nn", "torch.optim", "mlnotes", "stable_baselines3")
 _MARK = "__mlnotes__"
 
@@ -136,15 +140,38 @@ def decode(data):
     raise ValueError(f"Malformed value in save file: {data!r}")
 
 
+def strip_compile_prefix(state_dict):
+    """Remove the ``_orig_mod.`` prefixes ``torch.compile`` adds to state-dict keys.
+
+    Parameters
+    ----------
+    state_dict : dict
+        A module's state dict (an optimiser's is returned unchanged).
+
+    Returns
+    -------
+    state_dict : dict
+        The same entries under the uncompiled module's names.
+    """
+    if not any(isinstance(k, str) and _COMPILE_PREFIX in k for k in state_dict):
+        return state_dict
+    return type(state_dict)(
+        ((k.replace(_COMPILE_PREFIX, "") if isinstance(k, str) else k), v)
+        for k, v in state_dict.items())
+
+
 def encode_space(space):
-    """Structural JSON description of a Box or Discrete space."""
+    """Structural JSON description of a Box, Discrete or Dict space."""
+    if isinstance(space, spaces.Dict):
+        return {"type": "Dict",
+                "spaces": {str(k): encode_space(v) for k, v in space.spaces.items()}}
     if isinstance(space, spaces.Box):
         return {"type": "Box", "low": encode(space.low.tolist())[0],
                 "high": encode(space.high.tolist())[0], "shape": list(space.shape),
                 "dtype": np.dtype(space.dtype).name}
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    raise ValueError(f"Cannot store the space {space!r} (only Box and Discrete).")
+    raise ValueError(f"Cannot store the space {space!r} (only Box, Discrete and Dict).")
 
 
 def decode_space(data):
@@ -157,6 +184,8 @@ def decode_space(data):
                 shape=tuple(data["shape"]), dtype=np.dtype(data["dtype"]))
         if data["type"] == "Discrete":
             return spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
+        if data["type"] == "Dict":
+            return spaces.Dict({str(k): decode_space(v) for k, v in data["spaces"].items()})
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"Malformed space in save file: {data!r}") from exc
     raise ValueError(f"Unknown space type in save file: {data.get('type')!r}")
@@ -166,7 +195,8 @@ def _zip_path(path, for_writing):
     if isinstance(path, (str, pathlib.Path)):
         path = pathlib.Path(path)
         if for_writing:
-            if path.suffix != ".zip":
+            # as SB3: ".zip" is added to a path without a suffix only
+            if path.suffix == "":
                 path = path.with_name(path.name + ".zip")
             path.parent.mkdir(parents=True, exist_ok=True)
         elif not path.exists() and path.with_name(path.name + ".zip").exists():
@@ -174,7 +204,7 @@ def _zip_path(path, for_writing):
     return path
 
 
-def save_to_zip(path, meta, state_dicts):
+def save_to_zip(path, meta, state_dicts, kind="agent"):
     """Write the JSON metadata and the state dicts into one zip archive.
 
     Parameters
@@ -185,19 +215,29 @@ def save_to_zip(path, meta, state_dicts):
         JSON-compatible metadata.
     state_dicts : dict of str to dict
         Named state dicts, each written with ``torch.save``.
+    kind : {"agent", "policy"}, default="agent"
+        An agent file, or a policy saved alone (written at ``path`` exactly).
     """
-    meta = dict(meta, format=FORMAT, format_version=FORMAT_VERSION,
+    fmt, meta_name = (FORMAT, META) if kind == "agent" else (POLICY_FORMAT, POLICY_META)
+    meta = dict(meta, format=fmt, format_version=FORMAT_VERSION,
                 tensors=sorted(state_dicts))
-    with zipfile.ZipFile(_zip_path(path, True), "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(META, json.dumps(meta, indent=1))
+    if kind != "agent" and isinstance(path, (str, pathlib.Path)):
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        path = _zip_path(path, True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(meta_name, json.dumps(meta, indent=1))
         for name, state in state_dicts.items():
             buffer = io.BytesIO()
             torch.save(state, buffer)
             archive.writestr(f"{name}.pth", buffer.getvalue())
 
 
-def load_from_zip(path, device="cpu"):
+def load_from_zip(path, device="cpu", kind="agent"):
     """Read an archive written by :func:`save_to_zip`, executing no code from it.
+
+    ``kind="policy"`` reads a policy saved alone.
 
     Returns
     -------
@@ -216,20 +256,26 @@ def load_from_zip(path, device="cpu"):
     """
     path = _zip_path(path, False)
     where = path if isinstance(path, pathlib.Path) else "the given file"
+    fmt, meta_name = (FORMAT, META) if kind == "agent" else (POLICY_FORMAT, POLICY_META)
     try:
         with zipfile.ZipFile(path, "r") as archive:
             names = set(archive.namelist())
-            if META not in names:
+            if meta_name not in names:
+                other = POLICY_META if kind == "agent" else META
+                hint = (f" (it is an mlnotes {'policy' if kind == 'agent' else 'agent'} file: "
+                        f"load it with {'PolicyClass.load' if kind == 'agent' else 'Agent.load'})"
+                        if other in names else
+                        "; files saved by Stable-Baselines3 must be loaded with SB3")
                 raise ValueError(
-                    f"{where} is a zip archive but not an mlnotes agent save file "
-                    f"(no {META}); files saved by Stable-Baselines3 must be loaded with SB3."
+                    f"{where} is a zip archive but not an mlnotes {kind} save file "
+                    f"(no {meta_name}){hint}."
                 )
             try:
-                meta = json.loads(archive.read(META).decode("utf-8"))
+                meta = json.loads(archive.read(meta_name).decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ValueError(f"Corrupted agent save file {where}: unreadable metadata.") from exc
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ValueError(f"{where} is not an mlnotes agent save file.")
+                raise ValueError(f"Corrupted {kind} save file {where}: unreadable metadata.") from exc
+            if not isinstance(meta, dict) or meta.get("format") != fmt:
+                raise ValueError(f"{where} is not an mlnotes {kind} save file.")
             if meta.get("format_version") != FORMAT_VERSION:
                 raise ValueError(
                     f"{where} has save-format version {meta.get('format_version')!r}; this "
@@ -238,22 +284,22 @@ def load_from_zip(path, device="cpu"):
             state_dicts = {}
             for name in meta.get("tensors", []):
                 if f"{name}.pth" not in names:
-                    raise ValueError(f"Corrupted agent save file {where}: {name}.pth is missing.")
+                    raise ValueError(f"Corrupted {kind} save file {where}: {name}.pth is missing.")
                 raw = archive.read(f"{name}.pth")
                 try:
                     state_dicts[name] = torch.load(io.BytesIO(raw), map_location=device,
                                                    weights_only=True)
                 except Exception as exc:  # torch raises many types for a damaged file
                     raise ValueError(
-                        f"Corrupted agent save file {where}: cannot read {name}.pth ({exc})."
+                        f"Corrupted {kind} save file {where}: cannot read {name}.pth ({exc})."
                     ) from exc
     except zipfile.BadZipFile as exc:
         raise ValueError(
-            f"{where} is not a valid agent save file (not a zip archive, or a truncated or "
+            f"{where} is not a valid {kind} save file (not a zip archive, or a truncated or "
             f"corrupted one: {exc})."
         ) from exc
     except (EOFError, zlib.error, zipfile.LargeZipFile, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(f"Corrupted or truncated agent save file {where}: {exc}") from exc
+        raise ValueError(f"Corrupted or truncated {kind} save file {where}: {exc}") from exc
     return meta, state_dicts
