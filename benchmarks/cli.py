@@ -2,7 +2,12 @@
 
 Exit status: 0 when every selected row ran (rows whose mlnotes estimator does not exist
 yet count as "not available", not as failures); 1 when a fit, predict or import raised;
-2 for a usage error (e.g. ``--only`` matching nothing).
+2 for a usage error (e.g. ``--only`` matching nothing) or when asked to write into the
+tracked ``benchmarks/results/`` from a tree with uncommitted changes.
+
+Results go to ``benchmarks/results/local/`` (git-ignored) unless ``--out`` says
+otherwise; the tracked ``benchmarks/results/`` is written only from a clean tree
+(``make bench-publish``), so that every published table names the commit it measured.
 """
 
 from __future__ import annotations
@@ -10,12 +15,37 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import shlex
+import subprocess
 import sys
+import time
 from pathlib import Path
 
-from benchmarks.harness import RunContext
+from benchmarks.harness import RunContext, quick_case_names
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+#: the tracked results (published tables): written only from a clean tree
+PUBLISHED_OUT = Path(__file__).resolve().parent / "results"
+#: where runs write by default (git-ignored)
+DEFAULT_OUT = PUBLISHED_OUT / "local"
+
+#: ``--subset`` cases of suites that declare no ``quick_cases`` attribute themselves
+#: (a suite's own declaration wins; see ``benchmarks.harness.quick_case_names``)
+QUICK_CASES = {
+    "agents": ["A2C-speed"],
+    "cluster": ["KMeans", "GaussianMixture-full"],
+    "decomposition": ["PCA-full", "KernelPCA-rbf"],
+    "density": ["Histogram-digits", "IndependentBernoulli-digits", "MADE-digits",
+                "BernoulliMixture-20-digits"],
+    "ensemble": ["AdaBoostClassifier", "BaggingRegressor"],
+    "generative": ["LinearDiscriminantAnalysis", "GaussianNB"],
+    "kernels": ["KernelRidge-rbf", "GaussianRandomProjection"],
+    "linear": ["Ridge", "Lasso", "LogisticRegression"],
+    "neighbors": ["KNeighborsClassifier-kd_tree", "KNeighborsClassifier-brute"],
+    "neural_network": ["MLPClassifier-adam", "CNN-vs-MLP"],
+    "preprocessing": ["PolynomialFeatures"],
+    "svm": ["SVC", "LinearSVC"],
+    "trees": ["DecisionTreeClassifier", "RandomForestClassifier"],
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,9 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true",
                    help="list the suites and their cases, then exit")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                   help=f"output directory (default: {DEFAULT_OUT})")
+                   help=f"output directory (default: {DEFAULT_OUT}, git-ignored; the "
+                        f"tracked {PUBLISHED_OUT} only from a clean tree)")
     p.add_argument("--repeats", type=int, default=5, metavar="N",
                    help="timed repeats per estimator, the median is reported (default 5)")
+    p.add_argument("--subset", action="store_true",
+                   help="run only each suite's representative quick cases (its "
+                        "quick_cases attribute; make bench)")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="time budget of the whole run: each suite gets an equal share of "
+                        "what is left and skips the rows it has no time for")
+    p.add_argument("--brief", action="store_true",
+                   help="print only the one-screen summary (the tables still go to files)")
     return p
 
 
@@ -79,6 +118,9 @@ def main(argv=None, suites: dict | None = None) -> int:
 
         suites = available_suites()
     chosen, unmatched = select(suites, args.only)
+    if args.subset and not args.only:
+        chosen = {name: quick_case_names(suites[name], QUICK_CASES.get(name))
+                  for name in chosen}
     if unmatched:
         names = [f"{s}.{c}" for s, suite in suites.items() for c in suite.case_names()]
         print(f"--only: nothing matches {', '.join(map(repr, unmatched))}; known: "
@@ -94,16 +136,30 @@ def main(argv=None, suites: dict | None = None) -> int:
                     print(f"  {line}")
         return 0
 
-    ctx = RunContext(quick=args.quick, repeats=args.repeats, out_dir=args.out,
-                     command=" ".join(["python -m benchmarks", *map(shlex.quote, argv)]))
-    _prepare_threads()
-    from benchmarks.report import environment, write_report
+    refusal = publish_refusal(args.out)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
 
+    ctx = RunContext(quick=args.quick, repeats=args.repeats, out_dir=args.out,
+                     command=" ".join(["python -m benchmarks", *map(shlex.quote, argv)]),
+                     subset=args.subset)
+    _prepare_threads()
+    from benchmarks.report import environment, run_summary, suite_headline, write_report
+
+    start = time.monotonic()
     failed = False
-    for sname, cases in chosen.items():
+    headlines, crashed, files = [], [], {}
+    names = list(chosen)
+    for i, sname in enumerate(names):
+        cases = chosen[sname]
         suite = suites[sname]
+        if args.budget is not None:  # an equal share of what is left
+            left = args.budget - (time.monotonic() - start)
+            ctx.deadline = time.monotonic() + max(left, 0.0) / (len(names) - i)
         ctx.log(f"[{sname}] {len(cases)} case(s), {ctx.mode} mode, "
-                f"{ctx.repeats} repeats -> {ctx.out_dir}")
+                f"{ctx.repeats} repeats -> {ctx.out_dir}"
+                + (f", {ctx.time_left():.0f} s budget" if ctx.deadline else ""))
         try:
             result = suite.run(ctx, cases)
         except Exception:  # a harness bug or a broken suite: report, go on, fail at the end
@@ -112,14 +168,58 @@ def main(argv=None, suites: dict | None = None) -> int:
             traceback.print_exc()
             print(f"suite {sname!r} crashed", file=sys.stderr)
             failed = True
+            crashed.append(sname)
             continue
         text, md_path, png_path = write_report(result, ctx, environment())
-        print(text)
-        print(f"wrote {md_path}" + (f" and {png_path}" if png_path else ""))
+        files[sname] = md_path
+        headlines.append(suite_headline(result))
+        if not args.brief:
+            print(text)
+        print(f"wrote {md_path}" + (f" and {png_path}" if png_path else ""),
+              file=sys.stderr if args.brief else sys.stdout)
         failed = failed or result.failed
+    if len(names) > 1 or args.brief:
+        summary = run_summary(headlines, elapsed=time.monotonic() - start, ctx=ctx,
+                              files=files, crashed=crashed)
+        print(summary)
+        if files:
+            stem = "summary-quick" if ctx.quick else "summary"
+            Path(args.out, f"{stem}{'-subset' if ctx.subset else ''}.md").write_text(
+                "```\n" + summary + "```\n", encoding="utf-8")
     if failed:
         print("benchmarks: some rows failed (status 'error' above)", file=sys.stderr)
     return 1 if failed else 0
+
+
+def publish_refusal(out_dir: Path) -> str | None:
+    """Why results may not be written to ``out_dir`` now (None: they may).
+
+    Only the tracked ``benchmarks/results/`` is guarded: it is written from a clean
+    tree (no modified tracked file, no untracked file outside ``results/``), so that the
+    commit named in every table is the code that was measured.
+    """
+    try:
+        if Path(out_dir).resolve() != PUBLISHED_OUT.resolve():
+            return None
+    except OSError:
+        return None
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", ":(exclude)benchmarks/results"],
+            cwd=ROOT, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot check that the tree is clean ({exc}); not writing to {out_dir}"
+    if status.returncode != 0:
+        return None  # not a git checkout (an unpacked copy): nothing to compare with
+    dirty = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" and {len(dirty) - 5} more" if len(dirty) > 5
+                                        else "")
+        return (f"refusing to write into the tracked {PUBLISHED_OUT}: the tree has "
+                f"uncommitted changes ({shown}). Commit or remove them first (make "
+                f"bench-publish), or write elsewhere with --out (default "
+                f"{DEFAULT_OUT}, git-ignored).")
+    return None
 
 
 def _prepare_threads():

@@ -28,6 +28,18 @@ training with :func:`measure` or :func:`time_calls`, and return rows such as
 "steps_per_s_ref", "speed_ratio", "status", "message"}`` with matching ``Column`` objects, a
 ``ChartSpec`` over the ratio keys, and learning-curve PNGs written into ``ctx.out_dir`` and
 listed in ``SuiteResult.figures``. ``failed`` is True when a run raised.
+
+Quick subsets and time budgets (``make bench``)
+-----------------------------------------------
+``python -m benchmarks --quick --subset --budget SECONDS`` is the first look that must
+finish in a few minutes on two cores. ``--subset`` runs, per suite, only the cases named
+by the suite's optional ``quick_cases`` attribute (a list of case names: a few
+representative, cheap rows; the full ``--quick`` run and ``make bench-full`` still run
+every case); a suite without one runs its entry in :data:`benchmarks.cli.QUICK_CASES`,
+or else its first case. ``--budget`` gives every suite a deadline
+(:attr:`RunContext.deadline`, :meth:`RunContext.time_left`): :class:`EstimatorSuite`
+skips the rows it has no time left for (status ``skipped``); a custom suite should do
+the same between its cases.
 """
 
 from __future__ import annotations
@@ -50,7 +62,7 @@ from benchmarks.datasets import Dataset, Split
 __all__ = [
     "Acceptance", "Case", "EstimatorSuite", "Metric", "METRICS", "RunContext", "Suite",
     "SuiteResult", "geometric_mean", "load_object", "measure", "single_thread",
-    "time_calls",
+    "time_calls", "quick_case_names",
 ]
 
 #: a timed repeat lasts at least this long: calls shorter than this are repeated
@@ -197,10 +209,19 @@ class RunContext:
     log: Callable[[str], None] = field(default=lambda msg: print(msg, file=sys.stderr,
                                                                   flush=True))
     min_time: float = MIN_REPEAT_TIME
+    #: ``time.monotonic()`` after which a suite should skip its remaining cases/rows
+    #: (``--budget``); None: no limit
+    deadline: float | None = None
+    #: ``--subset``: each suite runs only its ``quick_cases``
+    subset: bool = False
 
     @property
     def mode(self) -> str:
         return "quick" if self.quick else "full"
+
+    def time_left(self) -> float:
+        """Seconds before :attr:`deadline` (infinite without a budget)."""
+        return math.inf if self.deadline is None else self.deadline - time.monotonic()
 
 
 @dataclass
@@ -216,6 +237,12 @@ class SuiteResult:
     summary: list[str] = field(default_factory=list)  # Markdown lines after the table
     figures: list[Path] = field(default_factory=list)  # extra plots, linked from the .md
     failed: bool = False
+    #: the row key the one-screen summary reports (geometric mean, worst row): a time
+    #: ratio ours / reference by default; None picks ``total_ratio`` or, failing that,
+    #: the inverse of ``speed_ratio`` (a throughput ratio ours / reference)
+    ratio_key: str | None = None
+    #: True when a larger ``ratio_key`` value is better (a throughput ratio)
+    ratio_higher_is_better: bool = False
 
 
 @runtime_checkable
@@ -232,7 +259,29 @@ class Suite(Protocol):
         """One line per case for ``--list``."""
 
     def run(self, ctx: RunContext, cases: Sequence[str]) -> SuiteResult:
-        """Run the named cases; never raise for a failing case (report it in the rows)."""
+        """Run the named cases; never raise for a failing case (report it in the rows).
+
+        Optional: a ``quick_cases`` attribute (list of case names) selects the rows of
+        ``--subset`` runs, and ``run`` should skip cases once ``ctx.time_left() <= 0``.
+        """
+
+
+def quick_case_names(suite, fallback: Sequence[str] | None = None) -> list[str]:
+    """The cases a ``--subset`` run of ``suite`` takes.
+
+    The suite's own ``quick_cases`` if it declares them, else ``fallback`` (names not in
+    the suite are dropped), else its first case.
+    """
+    names = list(suite.case_names())
+    declared = getattr(suite, "quick_cases", None)
+    if callable(declared):
+        declared = declared()
+    for candidate in (declared, fallback):
+        if candidate:
+            picked = [n for n in candidate if n in names]
+            if picked:
+                return picked
+    return names[:1]
 
 
 # --------------------------------------------------------------------------- estimators
@@ -374,10 +423,16 @@ class EstimatorSuite:
     """Compare estimators with their references: score, fit and predict time, ratios."""
 
     def __init__(self, name: str, description: str, cases: Sequence[Case],
-                 acceptance: Acceptance | None = None, reference_label: str = "ref"):
+                 acceptance: Acceptance | None = None, reference_label: str = "ref",
+                 quick_cases: Sequence[str] | None = None):
         names = [c.name for c in cases]
         if len(set(names)) != len(names):
             raise ValueError(f"suite {name!r}: duplicate case names {names}")
+        unknown = [q for q in (quick_cases or ()) if q not in names]
+        if unknown:
+            raise ValueError(f"suite {name!r}: quick_cases {unknown} are not cases")
+        #: the cases of ``--subset`` runs (``make bench``); None: the first case
+        self.quick_cases = list(quick_cases) if quick_cases else None
         self.name = name
         self.description = description
         self.cases = list(cases)
@@ -407,6 +462,11 @@ class EstimatorSuite:
         rows = []
         for case in selected:
             for dataset in case.datasets:
+                if ctx.time_left() <= 0:
+                    rows.append(self.skipped_row(case, dataset, ctx))
+                    ctx.log(f"[{self.name}] {case.name} on {dataset.name}: skipped "
+                            "(time budget spent)")
+                    continue
                 if dataset.name not in splits:
                     ctx.log(f"[{self.name}] loading {dataset.name} ({ctx.mode})")
                     splits[dataset.name] = dataset.split(quick=ctx.quick)
@@ -419,6 +479,24 @@ class EstimatorSuite:
             chart=estimator_chart(self.name, ctx, self.acceptance),
             title=f"{self.name}: {self.description}",
             method=self.method_lines(ctx), summary=self.summary(rows, ctx), failed=failed)
+
+    def skipped_row(self, case: Case, dataset: Dataset, ctx: RunContext) -> dict:
+        """The row of a (case, dataset) pair not run because the time budget is spent."""
+        row = {
+            "suite": self.name, "case": case.name, "ours": spec_name(case.ours),
+            "reference": spec_name(case.reference), "params": dict(case.params),
+            "dataset": dataset.name, "n_train": 0, "n_test": 0, "n_features": 0,
+            "n_classes": None, "acceptance": False, "mode": ctx.mode,
+            "repeats": ctx.repeats, "metric": "-", "greater_is_better": True,
+            "score_diff": None, "status": "skipped",
+            "message": "time budget (--budget) spent before this row",
+        }
+        for k in ("ours", "ref"):
+            row.update({f"score_{k}": None, f"fit_times_{k}": [], f"predict_times_{k}": [],
+                        f"fit_{k}": None, f"predict_{k}": None, f"fit_number_{k}": 0,
+                        f"predict_number_{k}": 0, f"warnings_{k}": []})
+        row.update(fit_ratio=None, predict_ratio=None, total_ratio=None)
+        return row
 
     def method_lines(self, ctx: RunContext) -> list[str]:
         return [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import re
 import platform
 import subprocess
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any, Callable, Sequence
 __all__ = [
     "ChartSpec", "Column", "environment", "fmt_ms", "fmt_ratio", "fmt_score",
     "markdown_table", "output_paths", "render_markdown", "write_ratio_chart",
-    "write_report",
+    "write_report", "suite_headline", "run_summary",
 ]
 
 
@@ -321,3 +322,80 @@ def estimator_chart(suite: str, ctx, acceptance=None) -> ChartSpec:
         label=lambda r: f"{r['case']} | {_dataset_label(r)}",
         lines=tuple(lines),
     )
+
+
+# --------------------------------------------------------------------------- run summary
+
+_VERDICT = re.compile(r"\*\*(NOT met|met)\b")
+
+
+def _row_label(row: dict) -> str:
+    name = str(row.get("case") or row.get("model") or "?")
+    where = row.get("dataset") or row.get("table") or row.get("env")
+    return f"{name} / {where}" if where else name
+
+
+def suite_headline(result) -> dict:
+    """One suite in a few numbers: rows, geo-mean and worst time ratio, verdicts.
+
+    The ratio is ``result.ratio_key`` if set, else ``total_ratio`` (fit+predict time,
+    ours / reference) or, for throughput suites, ``1 / speed_ratio``; every value is
+    turned into a time ratio (< 1: ours faster). Verdicts are the ``**met**`` /
+    ``**NOT met**`` marks of the summary lines (else the rows' ``verdict`` fields).
+    """
+    rows = result.rows
+    key, invert = result.ratio_key, result.ratio_higher_is_better
+    if key is None:
+        if any(r.get("total_ratio") is not None for r in rows):
+            key, invert = "total_ratio", False
+        elif any(r.get("speed_ratio") is not None for r in rows):
+            key, invert = "speed_ratio", True
+    ratios = []
+    for r in rows:
+        v = r.get(key) if key else None
+        if isinstance(v, (int, float)) and v > 0 and math.isfinite(v):
+            ratios.append((1.0 / v if invert else float(v), r))
+    values = [v for v, _ in ratios]
+    geo = math.exp(sum(map(math.log, values)) / len(values)) if values else math.nan
+    worst = max(ratios, key=lambda t: t[0], default=None)
+    marks = [m for line in result.summary for m in _VERDICT.findall(line)]
+    if not marks:
+        marks = [("NOT met" if str(r.get("verdict", "")).startswith("NOT met") else "met")
+                 for r in rows if str(r.get("verdict", "")).startswith(("met", "NOT met"))]
+    statuses: dict[str, int] = {}
+    for r in rows:
+        statuses[str(r.get("status", "ok"))] = statuses.get(str(r.get("status", "ok")), 0) + 1
+    return {
+        "suite": result.suite, "rows": len(rows), "statuses": statuses,
+        "geomean": geo, "n_ratios": len(values),
+        "worst": (worst[0], _row_label(worst[1])) if worst else None,
+        "met": marks.count("met"), "not_met": marks.count("NOT met"),
+        "failed": bool(result.failed),
+    }
+
+
+def run_summary(headlines: Sequence[dict], *, elapsed: float, ctx, files: dict,
+                crashed: Sequence[str] = ()) -> str:
+    """The one-screen summary of a run (plain text, also valid Markdown)."""
+    width = max([len(h["suite"]) for h in headlines] + [len(c) for c in crashed] + [5])
+    lines = [f"Summary ({ctx.mode} mode{', subset' if ctx.subset else ''}, "
+             f"{elapsed / 60:.1f} min; time ratio = ours / reference, < 1 is faster)", "",
+             f"{'suite':<{width}}  rows  geo-mean  worst row                       "
+             "verdicts"]
+    for h in headlines:
+        bad = {k: v for k, v in h["statuses"].items() if k != "ok"}
+        rows = f"{h['rows']}" + (f" ({', '.join(f'{v} {k}' for k, v in bad.items())})"
+                                 if bad else "")
+        geo = "-" if math.isnan(h["geomean"]) else f"{h['geomean']:.2f}x"
+        worst = "-" if h["worst"] is None else f"{h['worst'][0]:.2f}x {h['worst'][1]}"
+        if len(worst) > 31:
+            worst = worst[:30] + "…"
+        verdicts = (f"{h['met']} met" + (f", {h['not_met']} NOT met" if h["not_met"] else "")
+                    if h["met"] or h["not_met"] else "-")
+        lines.append(f"{h['suite']:<{width}}  {h['rows']:>4}  {geo:>8}  {worst:<31} "
+                     f"{verdicts}" + (f"   [{rows}]" if bad else ""))
+    for name in crashed:
+        lines.append(f"{name:<{width}}  crashed (traceback above)")
+    if files:
+        lines += ["", f"Tables and charts: {Path(next(iter(files.values()))).parent}/"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,198 @@
+"""The first hour of a new user (issue 12): numba cache, compile step, ``make bench``."""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sklearn.datasets import make_regression
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package, not installed
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import cli  # noqa: E402
+from benchmarks.cli import main  # noqa: E402
+from benchmarks.datasets import Dataset  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    Case,
+    EstimatorSuite,
+    RunContext,
+    SuiteResult,
+    quick_case_names,
+)
+from benchmarks.report import run_summary, suite_headline  # noqa: E402
+
+
+# ----------------------------------------------------------------- numba cache
+
+
+@pytest.fixture
+def world_tmp():
+    """A temporary directory that another user (``nobody``) can traverse."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="mlnotes-ro-"))
+    path.chmod(0o755)
+    yield path
+    for p in [path, *path.rglob("*")]:  # read-only copies: give write back to delete
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_as(user_cmd, env, cwd):
+    return subprocess.run(user_cmd, env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses Linux permissions")
+def test_read_only_package_caches_per_user(world_tmp):
+    """A read-only install still caches compiled kernels (numba's per-user directory).
+
+    A copy of the package is made read-only for the user running it (as root: the
+    child runs as ``nobody``); two fresh processes run KernelPerceptron (one small
+    kernel): the first compiles and writes into ``$XDG_CACHE_HOME/numba``, the
+    second loads from there, and nothing is written inside the package.
+    """
+    tmp_path = world_tmp
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "mlnotes", site / "mlnotes",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
+    cache_home = tmp_path / "cache"
+    cache_home.mkdir()
+    prefix = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot drop write access")
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        os.chown(cache_home, 65534, 65534)
+    for path in [site, *site.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    code = textwrap.dedent("""
+        import numpy as np, mlnotes
+        from mlnotes.linear_model import KernelPerceptron
+        from mlnotes.linear_model._kernel_perceptron import _perceptron_epoch
+        X = np.random.RandomState(0).normal(size=(40, 3)); y = (X[:, 0] > 0).astype(int)
+        KernelPerceptron(max_iter=2).fit(X, y)
+        stats = _perceptron_epoch.stats
+        print(mlnotes.__file__, sum(stats.cache_hits.values()),
+              sum(stats.cache_misses.values()))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE")}
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home), HOME=str(tmp_path),
+               OMP_NUM_THREADS="1")
+    outs = []
+    for _ in range(2):
+        proc = _run_as([*prefix, sys.executable, "-c", code], env, site)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append(proc.stdout.split())
+    assert outs[0][0].startswith(str(site))  # the read-only copy was imported
+    assert outs[0][1:] == ["0", "1"]  # nothing cached yet: compiled
+    assert outs[1][1:] == ["1", "0"]  # loaded from the per-user cache
+    assert list((cache_home / "numba").rglob("*.nbi"))
+    assert not list(site.rglob("*.nbi"))
+
+
+def test_compile_command_runs_and_reports(capsys):
+    from mlnotes import compile as mc
+
+    assert mc.main(["--jobs", "1", "KernelPerceptron", "GaussianNB"]) == 0
+    out = capsys.readouterr().out
+    assert "KernelPerceptron" in out and "compiled 2 of 2 estimators" in out
+    assert mc.main(["NoSuchEstimator"]) == 2
+
+
+def test_compile_covers_every_numba_estimator():
+    from mlnotes import compile as mc
+    from mlnotes.utils.discovery import all_estimators
+
+    listed = set(mc._selected())
+    for name, cls in all_estimators():
+        mc.workload(name, cls)  # constructible on the small data (not run here)
+        assert (name in listed) != mc.is_torch_estimator(cls), name
+
+
+# ----------------------------------------------------------------- benchmarks
+
+
+def _suite(quick_cases=None, name="tiny"):
+    data = Dataset("tiny_regression", "regression", make_regression, n_samples=100,
+                   quick_n_samples=80, kwargs=dict(n_features=3, random_state=0))
+    cases = [Case(n, ours="sklearn.linear_model:Ridge",
+                  reference="sklearn.linear_model:LinearRegression", datasets=[data])
+             for n in ("Alpha", "Beta", "Gamma")]
+    return EstimatorSuite(name, "a tiny suite", cases, quick_cases=quick_cases)
+
+
+def test_quick_case_names_declared_fallback_first():
+    assert quick_case_names(_suite(["Beta"])) == ["Beta"]
+    assert quick_case_names(_suite(), ["Gamma", "Nope"]) == ["Gamma"]
+    assert quick_case_names(_suite()) == ["Alpha"]
+    with pytest.raises(ValueError, match="quick_cases"):
+        _suite(["Nope"])
+
+
+def test_subset_budget_and_summary(tmp_path, capsys):
+    suites = {"tiny": _suite(["Beta", "Gamma"]), "other": _suite(name="other")}
+    rc = main(["--quick", "--subset", "--brief", "--repeats", "1", "--out", str(tmp_path)],
+              suites=suites)
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "Summary (quick mode, subset" in out and "| Beta" not in out  # brief
+    assert (tmp_path / "summary-quick-subset.md").exists()
+    assert "| Alpha" in (tmp_path / "other-quick.md").read_text()  # first case
+    text = (tmp_path / "tiny-quick.md").read_text()
+    assert "| Beta" in text and "| Gamma" in text and "| Alpha" not in text
+    # a spent budget: rows are skipped, not run
+    rc = main(["--quick", "--budget", "0", "--brief", "--repeats", "1", "--out",
+               str(tmp_path)], suites={"tiny": _suite()})
+    assert rc == 0
+    assert "3 skipped" in capsys.readouterr().out
+    assert "skipped" in (tmp_path / "tiny-quick.md").read_text()
+
+
+def test_headline_of_a_throughput_suite():
+    result = SuiteResult("agents", rows=[
+        {"case": "A", "speed_ratio": 2.0, "status": "ok", "verdict": "met (2.00x)"},
+        {"case": "B", "speed_ratio": 0.5, "status": "ok", "verdict": "NOT met (0.50x)"},
+    ], columns=[])
+    h = suite_headline(result)
+    assert h["geomean"] == pytest.approx(1.0)
+    assert h["worst"] == (2.0, "B")  # half the reference's speed: twice its time
+    assert (h["met"], h["not_met"]) == (1, 1)
+    text = run_summary([h], elapsed=60, ctx=RunContext(quick=True), files={})
+    assert "agents" in text and "1 met, 1 NOT met" in text and len(text.splitlines()) < 10
+
+
+def test_tracked_results_need_a_clean_tree(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    results = repo / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    (repo / "code.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "code.py"], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "c"], check=True)
+    monkeypatch.setattr(cli, "ROOT", repo)
+    monkeypatch.setattr(cli, "PUBLISHED_OUT", results)
+    assert cli.publish_refusal(results) is None  # clean
+    assert cli.publish_refusal(tmp_path / "elsewhere") is None
+    (results / "linear.md").write_text("new results\n")  # results themselves may change
+    assert cli.publish_refusal(results) is None
+    (repo / "code.py").write_text("x = 2\n")
+    assert "uncommitted changes (code.py)" in cli.publish_refusal(results)
+    assert main(["--out", str(results)], suites={"tiny": _suite()}) == 2
+    (repo / "code.py").write_text("x = 1\n")
+    (repo / "new.py").write_text("")
+    assert "new.py" in cli.publish_refusal(results)
+
+
+def test_default_output_is_git_ignored():
+    assert cli.DEFAULT_OUT == cli.PUBLISHED_OUT / "local"
+    probe = cli.DEFAULT_OUT / "x.md"
+    proc = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=ROOT)
+    assert proc.returncode == 0
