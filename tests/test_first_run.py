@@ -44,32 +44,35 @@ def world_tmp():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _run_as(user_cmd, env, cwd):
-    return subprocess.run(user_cmd, env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="uses Linux permissions")
-def test_read_only_package_caches_per_user(world_tmp):
-    """A read-only install still caches compiled kernels (numba's per-user directory).
+@pytest.mark.parametrize("home_writable", [True, False])
+def test_read_only_package_still_caches(world_tmp, home_writable):
+    """A read-only install caches compiled kernels per user.
 
     A copy of the package is made read-only for the user running it (as root: the
     child runs as ``nobody``); two fresh processes run KernelPerceptron (one small
-    kernel): the first compiles and writes into ``$XDG_CACHE_HOME/numba``, the
-    second loads from there, and nothing is written inside the package.
+    kernel): the first compiles and writes the cache, the second loads it, and nothing
+    is written inside the package. With a writable home the cache is numba's per-user
+    directory (``$XDG_CACHE_HOME/numba``); without one, numba alone would fail to
+    import the package, and mlnotes points it at ``$TMPDIR/mlnotes-numba-cache-<uid>``.
     """
     tmp_path = world_tmp
     site = tmp_path / "site"
     shutil.copytree(ROOT / "mlnotes", site / "mlnotes",
                     ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
-    cache_home = tmp_path / "cache"
+    cache_home, scratch = tmp_path / "cache", tmp_path / "scratch"
     cache_home.mkdir()
-    prefix = []
+    scratch.mkdir()
+    prefix, uid = [], os.getuid()
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
             pytest.skip("running as root without setpriv: cannot drop write access")
-        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        os.chown(cache_home, 65534, 65534)
+        prefix, uid = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], 65534
+        os.chown(scratch, uid, uid)
+        if home_writable:
+            os.chown(cache_home, uid, uid)
+    if not home_writable:
+        cache_home.chmod(0o555)
     for path in [site, *site.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
     code = textwrap.dedent("""
@@ -83,17 +86,20 @@ def test_read_only_package_caches_per_user(world_tmp):
               sum(stats.cache_misses.values()))
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CACHE")}
-    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home), HOME=str(tmp_path),
-               OMP_NUM_THREADS="1")
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(cache_home),
+               HOME=str(cache_home), TMPDIR=str(scratch), OMP_NUM_THREADS="1")
     outs = []
     for _ in range(2):
-        proc = _run_as([*prefix, sys.executable, "-c", code], env, site)
+        proc = subprocess.run([*prefix, sys.executable, "-c", code], env=env, cwd=site,
+                              capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         outs.append(proc.stdout.split())
     assert outs[0][0].startswith(str(site))  # the read-only copy was imported
     assert outs[0][1:] == ["0", "1"]  # nothing cached yet: compiled
-    assert outs[1][1:] == ["1", "0"]  # loaded from the per-user cache
-    assert list((cache_home / "numba").rglob("*.nbi"))
+    assert outs[1][1:] == ["1", "0"]  # loaded from the cache
+    where = (cache_home / "numba") if home_writable else (
+        scratch / f"mlnotes-numba-cache-{uid}")
+    assert list(where.rglob("*.nbi"))
     assert not list(site.rglob("*.nbi"))
 
 
