@@ -1,34 +1,75 @@
-# Two commands for a fresh clone: `make test` and `make bench`.
-# Each creates .venv if missing, installs the CPU build of torch first (a plain
-# `pip install torch` pulls several GB of CUDA packages), then the package.
+# Commands for a fresh clone: `make test`, `make bench` (see README.md).
+# Each creates .venv if missing and installs, in this order: torch's CPU build (a plain
+# `pip install torch` on Linux pulls several GB of CUDA packages), mlnotes with its
+# test/bench/docs extras, then compiles and caches mlnotes' numba kernels
+# (`python -m mlnotes.compile`) so that no estimator's first fit waits for a compiler.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 TORCH_VERSION ?= 2.13.0
+# PyTorch's CPU-only wheels; used on Linux when reachable, else the default index
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 STAMP  := $(VENV)/.installed
+# make bench: seconds for the whole run (each suite gets an equal share of what is left)
+BENCH_BUDGET ?= 240
+BENCH_ARGS ?=
 
-.PHONY: test bench bench-full docs install clean
+.PHONY: test bench bench-full bench-publish bench-full-publish first-call compile docs \
+	install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install --upgrade pip
-	$(PIP) install "torch==$(TORCH_VERSION)"
+	@if [ "$$(uname -s)" = Linux ] && $(PY) -c "import sys, urllib.request; \
+	urllib.request.urlopen(sys.argv[1] + '/torch/', timeout=5)" "$(TORCH_CPU_INDEX)" \
+	2>/dev/null; then \
+		echo "torch: installing the CPU build from PyTorch's CPU index $(TORCH_CPU_INDEX)"; \
+		$(PIP) install "torch==$(TORCH_VERSION)" --index-url "$(TORCH_CPU_INDEX)"; \
+	else \
+		echo "torch: PyTorch's CPU index is not reachable (or not Linux); installing" \
+			"torch==$(TORCH_VERSION) from the default index"; \
+		$(PIP) install "torch==$(TORCH_VERSION)"; \
+	fi
+	@$(PY) -c "import torch; print('torch', torch.__version__, '(CUDA build)' \
+	if torch.version.cuda else '(CPU build)')"
 	$(PIP) install -e ".[test,bench,docs]"
+	$(PY) -m mlnotes.compile || echo "warning: python -m mlnotes.compile failed for" \
+		"some estimators; their first fit compiles instead"
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# re-run the compile step alone (after pulling new code)
+compile: $(STAMP)
+	$(PY) -m mlnotes.compile
+
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
 
+# a few minutes: each suite's representative cases on reduced data, time-boxed;
+# writes benchmarks/results/local/ (git-ignored) and prints a one-screen summary
 bench: $(STAMP)
-	$(PY) -m benchmarks --quick
+	$(PY) -m benchmarks --quick --subset --brief --repeats 3 --budget $(BENCH_BUDGET) \
+		$(BENCH_ARGS)
 
+# every case at the acceptance sizes (hours); also to benchmarks/results/local/
 bench-full: $(STAMP)
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# refresh the tracked benchmarks/results/ (quick mode, every case): from a clean tree
+# only, so that each table names the commit it measured; then commit the results
+bench-publish: $(STAMP)
+	$(PY) -m benchmarks --quick --out benchmarks/results $(BENCH_ARGS)
+
+bench-full-publish: $(STAMP)
+	$(PY) -m benchmarks --out benchmarks/results $(BENCH_ARGS)
+
+# first fit+predict of every estimator in fresh processes (cached and empty numba cache)
+first-call: $(STAMP)
+	$(PY) -m benchmarks.first_call $(BENCH_ARGS)
 
 docs: $(STAMP)
 	$(PY) -m sphinx -W -b html docs docs/_build/html
