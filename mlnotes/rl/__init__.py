@@ -10,6 +10,7 @@ without an ``__all__`` of their own; this module's ``__all__`` exports them once
 from .actor_critic import A2C
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
+from .value_based import DQN
 
 __all__ = [
     "A2C",
@@ -19,4 +20,5 @@ __all__ = [
     "TRPO",
     "BC",
     "DAgger",
+    "DQN",
 ]

@@ -48,6 +48,7 @@ AGENT_KWARGS = {
     "A2C": {},
     "BC": {"expert": ScriptedExpert(), "n_epochs": 2},
     "DAgger": {"expert": ScriptedExpert(), "steps_per_round": 32, "n_epochs": 2},
+    "DQN": {"learning_starts": 16, "buffer_size": 1000, "batch_size": 16},
     "NPG": {"n_steps": 32},
     "PPO": {"n_steps": 32, "batch_size": 16},
     "REINFORCE": {"n_steps": 32},
