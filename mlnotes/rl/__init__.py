@@ -7,13 +7,16 @@ The agents live in sub-packages (``actor_critic``, ``policy_gradient``, ``imitat
 without an ``__all__`` of their own; this module's ``__all__`` exports them once.
 """
 
-from .actor_critic import A2C
+from .actor_critic import A2C, DDPG, SAC, TD3
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 from .value_based import DQN
 
 __all__ = [
     "A2C",
+    "DDPG",
+    "SAC",
+    "TD3",
     "NPG",
     "PPO",
     "REINFORCE",

@@ -1,0 +1,759 @@
+"""Policies of the continuous-control off-policy agents (SAC, TD3, DDPG; chapters 41-42).
+
+Three networks, each as in Stable-Baselines3 (plain MLPs, PyTorch's default
+initialisation, ReLU by default):
+
+- :class:`SquashedGaussianActor`: a Gaussian whose sample is squashed by ``tanh`` into
+  :math:`[-1, 1]` (SAC's actor), with the change-of-variables correction of the
+  log-density;
+- :class:`DeterministicActor`: :math:`\\mu(s) = \\tanh(\\mathrm{MLP}(s))` (TD3/DDPG);
+- :class:`ContinuousCritic`: ``n_critics`` independent Q-networks
+  :math:`Q_j(s, a) = \\mathrm{MLP}_j([s, a])`.
+
+:class:`SACPolicy` and :class:`TD3Policy` bundle them with their target copies and one
+optimiser per network (``actor.optimizer``, ``critic.optimizer``), as SB3's. Actions
+inside the agents live in :math:`[-1, 1]` (``scale_action``/``unscale_action`` map to
+the env's bounds); ``predict`` returns env-scaled actions.
+
+The forward passes run the layers as plain functions (no per-module call overhead),
+and Adam runs fused (one kernel per step) unless the user chose otherwise.
+"""
+
+import math
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from torch.nn import functional as F
+
+from .policies import BasePolicy, _run_sequential
+
+#: bounds of the actor's log standard deviation (as SB3's SAC)
+LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_2 = math.log(2.0)
+
+
+def _check_arch(sizes, net_arch):
+    sizes = list(sizes)
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(
+                f"net_arch layer sizes must be positive integers, got {net_arch!r}.")
+    return [int(s) for s in sizes]
+
+
+def get_actor_critic_arch(net_arch):
+    """Split ``net_arch`` into the actor's and the critic's hidden layers (SB3's rule).
+
+    Parameters
+    ----------
+    net_arch : list of int or dict
+        A list gives both networks that shape; ``dict(pi=[...], qf=[...])`` gives them
+        different shapes (no shared layers: the target networks would drift apart).
+
+    Returns
+    -------
+    actor_arch, critic_arch : list of int
+        Hidden-layer sizes.
+    """
+    if isinstance(net_arch, dict):
+        unknown = set(net_arch) - {"pi", "qf"}
+        if unknown or "pi" not in net_arch or "qf" not in net_arch:
+            raise ValueError(
+                "net_arch as a dict needs exactly the keys 'pi' (actor) and 'qf' "
+                f"(critic), got {sorted(net_arch)}.")
+        return _check_arch(net_arch["pi"], net_arch), _check_arch(net_arch["qf"], net_arch)
+    if isinstance(net_arch, (list, tuple)):
+        arch = _check_arch(net_arch, net_arch)
+        return arch, list(arch)
+    raise TypeError(f"net_arch must be a list of ints or a dict, got {net_arch!r}.")
+
+
+def _mlp(in_dim, sizes, activation_fn, out_dim=None, squash=False):
+    layers = []
+    for size in sizes:
+        layers += [nn.Linear(in_dim, size), activation_fn()]
+        in_dim = size
+    if out_dim is not None:
+        layers.append(nn.Linear(in_dim, out_dim))
+        in_dim = out_dim
+    if squash:
+        layers.append(nn.Tanh())
+    return nn.Sequential(*layers), in_dim
+
+
+def squashed_gaussian_log_prob(gaussian_actions, mean, log_std):
+    """Log-density of ``tanh(u)`` for ``u ~ N(mean, exp(log_std)^2)`` (diagonal).
+
+    Parameters
+    ----------
+    gaussian_actions : torch.Tensor of shape (n, action_dim)
+        The pre-squash samples :math:`u`.
+    mean, log_std : torch.Tensor of shape (n, action_dim)
+        Parameters of the Gaussian.
+
+    Returns
+    -------
+    log_prob : torch.Tensor of shape (n,)
+        :math:`\\log \\pi(\\tanh u)`.
+
+    Notes
+    -----
+    With :math:`a = \\tanh(u)` and :math:`da_i/du_i = 1 - \\tanh^2(u_i)`, the change of
+    variables gives
+
+    .. math::
+
+        \\log \\pi(a) = \\sum_i \\Big[\\log \\mathcal N(u_i; \\mu_i, \\sigma_i^2)
+        - \\log\\big(1 - \\tanh^2(u_i)\\big)\\Big],\\qquad
+        \\log\\big(1 - \\tanh^2(u)\\big) = 2\\big(\\log 2 - u - \\operatorname{softplus}(-2u)\\big),
+
+    the right-hand form exact and stable for large :math:`|u|` (SB3 computes
+    :math:`\\log(1 - a^2 + 10^{-6})`, which differs once :math:`|a| \\to 1`).
+    """
+    z = (gaussian_actions - mean) * torch.exp(-log_std)
+    gaussian = -(0.5 * z.square() + log_std + _HALF_LOG_2PI)
+    log_det = 2.0 * (_LOG_2 - gaussian_actions - F.softplus(-2.0 * gaussian_actions))
+    return (gaussian - log_det).sum(-1)
+
+
+class _ContinuousBase(BasePolicy):
+    """Box-action base: checks the space and maps actions between [-1, 1] and the env's
+    bounds (``scale_action`` / ``unscale_action``, as SB3's)."""
+
+    #: actions are squashed into [-1, 1] (SB3's attribute, read by the off-policy loop)
+    squash_output = True
+
+    def __init__(self, observation_space, action_space):
+        if not isinstance(action_space, spaces.Box):
+            raise ValueError(
+                f"{type(self).__name__} needs a Box action space, got {action_space!r}.")
+        super().__init__(observation_space, action_space)
+        low = np.asarray(action_space.low, dtype=np.float64)
+        high = np.asarray(action_space.high, dtype=np.float64)
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+            raise ValueError(
+                f"{type(self).__name__} needs a bounded Box action space (its actions "
+                f"are squashed into the bounds), got {action_space!r}.")
+        self.action_dim = int(np.prod(action_space.shape))
+        self._scale_low = torch.as_tensor(low.reshape(-1), dtype=torch.float32)
+        self._scale_span = torch.as_tensor((high - low).reshape(-1), dtype=torch.float32)
+
+    def scale_action(self, action):
+        """Map actions from the env's bounds to [-1, 1].
+
+        Parameters
+        ----------
+        action : numpy.ndarray
+            Actions within ``[low, high]``.
+
+        Returns
+        -------
+        scaled : numpy.ndarray
+            ``2 (action - low) / (high - low) - 1``.
+        """
+        low, high = self.action_space.low, self.action_space.high
+        return 2.0 * ((action - low) / (high - low)) - 1.0
+
+    def unscale_action(self, scaled_action):
+        """Map actions from [-1, 1] to the env's bounds.
+
+        Parameters
+        ----------
+        scaled_action : numpy.ndarray
+            Actions within [-1, 1].
+
+        Returns
+        -------
+        action : numpy.ndarray
+            ``low + (scaled + 1) (high - low) / 2``.
+        """
+        low, high = self.action_space.low, self.action_space.high
+        return low + 0.5 * (scaled_action + 1.0) * (high - low)
+
+    def _unscale_tensor(self, actions):
+        low, span = self._scale_low, self._scale_span
+        if low.device != actions.device:
+            low, span = low.to(actions.device), span.to(actions.device)
+        return low + 0.5 * (actions + 1.0) * span
+
+
+class SquashedGaussianActor(_ContinuousBase):
+    """SAC's actor: a diagonal Gaussian squashed by ``tanh`` (SB3's ``sac.policies.Actor``).
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Observation space.
+    action_space : gymnasium.spaces.Box
+        Bounded action space.
+    net_arch : list of int
+        Hidden layers.
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation after every hidden layer.
+
+    Attributes
+    ----------
+    latent_pi : torch.nn.Sequential
+        Hidden layers.
+    mu, log_std : torch.nn.Linear
+        Heads giving the mean and the log standard deviation (clamped to [-20, 2]) of
+        the pre-squash Gaussian.
+    optimizer : torch.optim.Optimizer
+        Set by the owning policy.
+
+    Notes
+    -----
+    :math:`u = \\mu(s) + \\sigma(s)\\,\\epsilon`, :math:`\\epsilon \\sim \\mathcal N(0, I)`
+    (reparameterised, so gradients flow through the sample), :math:`a = \\tanh(u)`; the
+    log-density is :func:`squashed_gaussian_log_prob`. The deterministic action is
+    :math:`\\tanh(\\mu(s))`.
+    """
+
+    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU):
+        super().__init__(observation_space, action_space)
+        self.net_arch = list(net_arch)
+        self.activation_fn = activation_fn
+        self.latent_pi, last = _mlp(self.features_dim, self.net_arch, activation_fn)
+        self.mu = nn.Linear(last, self.action_dim)
+        self.log_std = nn.Linear(last, self.action_dim)
+
+    def get_action_dist_params(self, obs):
+        """Mean and clamped log standard deviation of the pre-squash Gaussian.
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+
+        Returns
+        -------
+        mean, log_std : torch.Tensor of shape (n, action_dim)
+            The parameters.
+        """
+        latent = _run_sequential(self.latent_pi, self.preprocess_obs(obs))
+        mean = F.linear(latent, self.mu.weight, self.mu.bias)
+        log_std = F.linear(latent, self.log_std.weight, self.log_std.bias)
+        return mean, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+
+    def forward(self, obs, deterministic=False):
+        """Actions in [-1, 1].
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+        deterministic : bool, default=False
+            ``tanh`` of the mean instead of a sample.
+
+        Returns
+        -------
+        actions : torch.Tensor of shape (n, action_dim)
+            Squashed actions.
+        """
+        mean, log_std = self.get_action_dist_params(obs)
+        if deterministic:
+            return torch.tanh(mean)
+        return torch.tanh(mean + torch.randn_like(mean) * log_std.exp())
+
+    def action_log_prob(self, obs):
+        """Reparameterised sample and its log-density (the training pass).
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+
+        Returns
+        -------
+        actions : torch.Tensor of shape (n, action_dim)
+            Squashed actions, differentiable in the actor's parameters.
+        log_prob : torch.Tensor of shape (n,)
+            :math:`\\log \\pi(a \\mid s)`.
+        """
+        mean, log_std = self.get_action_dist_params(obs)
+        u = mean + torch.randn_like(mean) * log_std.exp()
+        return torch.tanh(u), squashed_gaussian_log_prob(u, mean, log_std)
+
+    def _predict(self, obs, deterministic=False):
+        return self._unscale_tensor(self(obs, deterministic))
+
+
+class DeterministicActor(_ContinuousBase):
+    """TD3/DDPG's actor :math:`\\mu(s) = \\tanh(\\mathrm{MLP}(s))` (SB3's ``td3.policies.Actor``).
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Observation space.
+    action_space : gymnasium.spaces.Box
+        Bounded action space.
+    net_arch : list of int
+        Hidden layers.
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation after every hidden layer.
+
+    Attributes
+    ----------
+    mu : torch.nn.Sequential
+        Hidden layers, the output layer and ``tanh``.
+    optimizer : torch.optim.Optimizer
+        Set by the owning policy.
+    """
+
+    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU):
+        super().__init__(observation_space, action_space)
+        self.net_arch = list(net_arch)
+        self.activation_fn = activation_fn
+        self.mu, _ = _mlp(self.features_dim, self.net_arch, activation_fn,
+                          out_dim=self.action_dim, squash=True)
+
+    def forward(self, obs):
+        """Deterministic actions in [-1, 1].
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+
+        Returns
+        -------
+        actions : torch.Tensor of shape (n, action_dim)
+            :math:`\\mu(s)`.
+        """
+        return _run_sequential(self.mu, self.preprocess_obs(obs))
+
+    def _predict(self, obs, deterministic=False):
+        # exploration comes from action noise in the loop: predict is always deterministic
+        return self._unscale_tensor(self(obs))
+
+
+class ContinuousCritic(_ContinuousBase):
+    """``n_critics`` Q-networks :math:`Q_j(s, a)` on ``[s, a]`` (SB3's ``ContinuousCritic``).
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Observation space.
+    action_space : gymnasium.spaces.Box
+        Bounded action space.
+    net_arch : list of int
+        Hidden layers of every Q-network.
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation after every hidden layer.
+    n_critics : int, default=2
+        Number of Q-networks (2 for the clipped double-Q of TD3/SAC, 1 for DDPG).
+    share_features_extractor : bool, default=True
+        Accepted for SB3 compatibility: the MLP features extractor only flattens
+        the observation, so there is nothing to share.
+
+    Attributes
+    ----------
+    q_networks : list of torch.nn.Sequential
+        The Q-networks (also registered as ``qf0``, ``qf1``, ...).
+    optimizer : torch.optim.Optimizer
+        Set by the owning policy.
+    """
+
+    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
+                 n_critics=2, share_features_extractor=True):
+        super().__init__(observation_space, action_space)
+        if isinstance(n_critics, bool) or not isinstance(n_critics, (int, np.integer)) \
+                or n_critics < 1:
+            raise ValueError(f"n_critics must be a positive int, got {n_critics!r}.")
+        self.net_arch = list(net_arch)
+        self.activation_fn = activation_fn
+        self.n_critics = int(n_critics)
+        self.share_features_extractor = bool(share_features_extractor)
+        self.q_networks = []
+        for idx in range(self.n_critics):
+            q_net, _ = _mlp(self.features_dim + self.action_dim, self.net_arch, activation_fn,
+                            out_dim=1)
+            self.add_module(f"qf{idx}", q_net)
+            self.q_networks.append(q_net)
+
+    def q_values(self, obs, actions):
+        """All Q-values side by side.
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+        actions : torch.Tensor of shape (n, action_dim)
+            Actions in [-1, 1].
+
+        Returns
+        -------
+        q : torch.Tensor of shape (n, n_critics)
+            :math:`Q_j(s, a)`.
+        """
+        x = torch.cat([self.preprocess_obs(obs), actions.reshape(actions.shape[0], -1)], dim=1)
+        return torch.cat([_run_sequential(q, x) for q in self.q_networks], dim=1)
+
+    def forward(self, obs, actions):
+        """Q-values of every network, as SB3's (a tuple of ``(n, 1)`` tensors).
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+        actions : torch.Tensor of shape (n, action_dim)
+            Actions in [-1, 1].
+
+        Returns
+        -------
+        q : tuple of torch.Tensor of shape (n, 1)
+            One per network.
+        """
+        return tuple(self.q_values(obs, actions).split(1, dim=1))
+
+    def q1_forward(self, obs, actions):
+        """Q-value of the first network only (TD3's actor loss).
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+        actions : torch.Tensor of shape (n, action_dim)
+            Actions in [-1, 1].
+
+        Returns
+        -------
+        q : torch.Tensor of shape (n, 1)
+            :math:`Q_1(s, a)`.
+        """
+        x = torch.cat([self.preprocess_obs(obs), actions.reshape(actions.shape[0], -1)], dim=1)
+        return _run_sequential(self.q_networks[0], x)
+
+
+def _make_optimizer(optimizer_class, params, lr, optimizer_kwargs):
+    kwargs = dict(optimizer_kwargs)
+    if optimizer_class is torch.optim.Adam and not {"foreach", "fused"} & set(kwargs):
+        # one fused kernel per step instead of a Python loop over the tensors
+        kwargs["fused"] = True
+    return optimizer_class(params, lr=lr, **kwargs)
+
+
+def optimizer_step(optimizer):
+    """``optimizer.step()`` then drop the gradients; for a fused ``torch.optim.Adam`` (our
+    default) the same fused kernel called directly, without the per-call dispatch
+    (hooks, profiler records, grouping by device) that costs more than the arithmetic
+    on small networks. Any other optimiser or setting takes the ordinary path.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        The optimiser; every parameter's ``.grad`` is set to ``None`` afterwards.
+    """
+    from torch.optim import optimizer as optim_module
+
+    fast = (type(optimizer) is torch.optim.Adam and len(optimizer.param_groups) == 1
+            and not optimizer._optimizer_step_pre_hooks
+            and not optimizer._optimizer_step_post_hooks
+            and not optim_module._global_optimizer_pre_hooks
+            and not optim_module._global_optimizer_post_hooks)
+    if fast:
+        group = optimizer.param_groups[0]
+        fast = (group["fused"] and not group["amsgrad"] and not group["maximize"]
+                and not group["capturable"] and not group["differentiable"]
+                and not group.get("decoupled_weight_decay", False)
+                and not isinstance(group["lr"], torch.Tensor)
+                and not isinstance(group["betas"][0], torch.Tensor))
+    if fast:
+        params = group["params"]
+        cache = optimizer.__dict__.get("_mlnotes_fast_state")
+        state = optimizer.state.get(params[0]) if params else None
+        if cache is None or not state or cache[0] is not state.get("exp_avg"):
+            states = [optimizer.state.get(p) for p in params]
+            if all(st and "exp_avg" in st for st in states):
+                cache = (states[0]["exp_avg"], [st["exp_avg"] for st in states],
+                         [st["exp_avg_sq"] for st in states], [st["step"] for st in states])
+                optimizer.__dict__["_mlnotes_fast_state"] = cache
+            else:
+                cache = None
+        grads = [p.grad for p in params]
+        if cache is not None and all(g is not None for g in grads):
+            _, exp_avgs, exp_avg_sqs, steps = cache
+            beta1, beta2 = group["betas"]
+            with torch.no_grad():
+                torch._foreach_add_(steps, 1)
+                torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps,
+                                   amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
+                                   weight_decay=group["weight_decay"], eps=group["eps"],
+                                   maximize=False, grad_scale=None, found_inf=None)
+            for p in params:
+                p.grad = None
+            return
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def _optimizer_check(optimizer_class, optimizer_kwargs):
+    if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer)):
+        raise TypeError(f"optimizer_class must be a torch optimizer class, got {optimizer_class!r}.")
+    if optimizer_kwargs is not None and not isinstance(optimizer_kwargs, dict):
+        raise TypeError("optimizer_kwargs must be a dict or None.")
+    return dict(optimizer_kwargs or {})
+
+
+class _OffPolicyPolicy(BasePolicy):
+    def set_training_mode(self, mode):
+        """Switch train/eval mode (the target networks always stay in eval mode).
+
+        Parameters
+        ----------
+        mode : bool
+            ``True`` for training mode.
+        """
+        mode = bool(mode)
+        cache = self.__dict__.get("_mode_split")
+        if cache is None:
+            targets = [getattr(self, n) for n in ("actor_target", "critic_target")
+                       if getattr(self, n, None) is not None]
+            frozen = {id(m) for t in targets for m in t.modules()}
+            online = [m for m in self.modules() if id(m) not in frozen]
+            plain = all(type(m).train is nn.Module.train for m in self.modules())
+            cache = self.__dict__["_mode_split"] = (plain, online, targets)
+        plain, online, targets = cache
+        if not plain:
+            self.train(mode)
+            for target in targets:
+                target.train(False)
+            return
+        for module in online:
+            module.__dict__["training"] = mode
+
+    def scale_action(self, action):
+        """Map actions from the env's bounds to [-1, 1] (see the actor's method).
+
+        Parameters
+        ----------
+        action : numpy.ndarray
+            Actions within ``[low, high]``.
+
+        Returns
+        -------
+        scaled : numpy.ndarray
+            Actions within [-1, 1].
+        """
+        return self.actor.scale_action(action)
+
+    def unscale_action(self, scaled_action):
+        """Map actions from [-1, 1] to the env's bounds (see the actor's method).
+
+        Parameters
+        ----------
+        scaled_action : numpy.ndarray
+            Actions within [-1, 1].
+
+        Returns
+        -------
+        action : numpy.ndarray
+            Actions within ``[low, high]``.
+        """
+        return self.actor.unscale_action(scaled_action)
+
+    def _predict(self, obs, deterministic=False):
+        return self.actor._predict(obs, deterministic)
+
+
+class SACPolicy(_OffPolicyPolicy):
+    """Actor, twin critics and target critics of SAC (``MlpPolicy``; SB3's ``SACPolicy``).
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Observation space (Discrete observations are one-hot encoded).
+    action_space : gymnasium.spaces.Box
+        Bounded action space.
+    lr_schedule : callable
+        Learning-rate schedule; ``lr_schedule(1)`` is the optimisers' initial rate.
+    net_arch : list of int or dict, default=None
+        Hidden layers: a list for both actor and critics, ``dict(pi=[...], qf=[...])``
+        for different ones; ``None`` means ``[256, 256]`` as SB3.
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation after every hidden layer.
+    use_sde : bool, default=False
+        gSDE exploration: not implemented yet (``True`` raises).
+    log_std_init : float, default=-3
+        Initial log standard deviation for gSDE (unused without it), as SB3.
+    use_expln : bool, default=False
+        gSDE option (unused without it).
+    clip_mean : float, default=2.0
+        gSDE option (unused without it).
+    optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimiser of the actor and of the critics (Adam runs fused unless
+        ``optimizer_kwargs`` sets ``foreach`` or ``fused``).
+    optimizer_kwargs : dict, default=None
+        Extra optimiser arguments.
+    n_critics : int, default=2
+        Number of Q-networks.
+    share_features_extractor : bool, default=False
+        Accepted for SB3 compatibility (the MLP features extractor has no parameters).
+
+    Attributes
+    ----------
+    actor : SquashedGaussianActor
+        The policy network, with ``actor.optimizer``.
+    critic : ContinuousCritic
+        The Q-networks, with ``critic.optimizer``.
+    critic_target : ContinuousCritic
+        Their Polyak-averaged copy.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> from mlnotes.rl.common.continuous_policies import SACPolicy
+    >>> env = gym.make("Pendulum-v1")
+    >>> policy = SACPolicy(env.observation_space, env.action_space, lambda _: 3e-4)
+    >>> policy.predict(env.observation_space.sample())[0].shape
+    (1,)
+    """
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, use_sde=False, log_std_init=-3, use_expln=False,
+                 clip_mean=2.0, optimizer_class=torch.optim.Adam, optimizer_kwargs=None,
+                 n_critics=2, share_features_extractor=False):
+        super().__init__(observation_space, action_space)
+        if use_sde:
+            raise ValueError(
+                "use_sde=True (gSDE) is not implemented for SAC in mlnotes yet; use the "
+                "default Gaussian exploration (use_sde=False).")
+        if net_arch is None:
+            net_arch = [256, 256]
+        actor_arch, critic_arch = get_actor_critic_arch(net_arch)
+        self.optimizer_kwargs = _optimizer_check(optimizer_class, optimizer_kwargs)
+        self.optimizer_class = optimizer_class
+        self.net_arch = net_arch
+        self.activation_fn = activation_fn
+        self.use_sde, self.log_std_init = use_sde, log_std_init
+        self.use_expln, self.clip_mean = use_expln, clip_mean
+        self.n_critics = n_critics
+        self.share_features_extractor = share_features_extractor
+        self.actor = SquashedGaussianActor(observation_space, action_space, actor_arch,
+                                           activation_fn)
+        self.critic = ContinuousCritic(observation_space, action_space, critic_arch,
+                                       activation_fn, n_critics, share_features_extractor)
+        self.critic_target = ContinuousCritic(observation_space, action_space, critic_arch,
+                                              activation_fn, n_critics, share_features_extractor)
+        self.critic_target.load_state_dict(self.critic.state_dict())
+        self.critic_target.requires_grad_(False)
+        lr = lr_schedule(1)
+        self.actor.optimizer = _make_optimizer(optimizer_class, self.actor.parameters(), lr,
+                                               self.optimizer_kwargs)
+        self.critic.optimizer = _make_optimizer(optimizer_class, self.critic.parameters(), lr,
+                                                self.optimizer_kwargs)
+        self.critic_target.set_training_mode(False)
+
+    def forward(self, obs, deterministic=False):
+        """Actions in [-1, 1] (the actor's).
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+        deterministic : bool, default=False
+            ``tanh`` of the mean instead of a sample.
+
+        Returns
+        -------
+        actions : torch.Tensor of shape (n, action_dim)
+            Squashed actions.
+        """
+        return self.actor(obs, deterministic)
+
+
+class TD3Policy(_OffPolicyPolicy):
+    """Actor, critics and their targets for TD3/DDPG (``MlpPolicy``; SB3's ``TD3Policy``).
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Observation space (Discrete observations are one-hot encoded).
+    action_space : gymnasium.spaces.Box
+        Bounded action space.
+    lr_schedule : callable
+        Learning-rate schedule; ``lr_schedule(1)`` is the optimisers' initial rate.
+    net_arch : list of int or dict, default=None
+        Hidden layers: a list for both actor and critics, ``dict(pi=[...], qf=[...])``
+        for different ones; ``None`` means ``[400, 300]`` (the TD3 paper's, as SB3).
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation after every hidden layer.
+    optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimiser of the actor and of the critics (Adam runs fused unless
+        ``optimizer_kwargs`` sets ``foreach`` or ``fused``).
+    optimizer_kwargs : dict, default=None
+        Extra optimiser arguments.
+    n_critics : int, default=2
+        Number of Q-networks (DDPG sets 1).
+    share_features_extractor : bool, default=False
+        Accepted for SB3 compatibility (the MLP features extractor has no parameters).
+
+    Attributes
+    ----------
+    actor, actor_target : DeterministicActor
+        The policy network (with ``actor.optimizer``) and its Polyak-averaged copy.
+    critic, critic_target : ContinuousCritic
+        The Q-networks (with ``critic.optimizer``) and their copy.
+
+    Examples
+    --------
+    >>> import gymnasium as gym
+    >>> from mlnotes.rl.common.continuous_policies import TD3Policy
+    >>> env = gym.make("Pendulum-v1")
+    >>> policy = TD3Policy(env.observation_space, env.action_space, lambda _: 1e-3)
+    >>> policy.predict(env.observation_space.sample())[0].shape
+    (1,)
+    """
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, optimizer_class=torch.optim.Adam,
+                 optimizer_kwargs=None, n_critics=2, share_features_extractor=False):
+        super().__init__(observation_space, action_space)
+        if net_arch is None:
+            net_arch = [400, 300]
+        actor_arch, critic_arch = get_actor_critic_arch(net_arch)
+        self.optimizer_kwargs = _optimizer_check(optimizer_class, optimizer_kwargs)
+        self.optimizer_class = optimizer_class
+        self.net_arch = net_arch
+        self.activation_fn = activation_fn
+        self.n_critics = n_critics
+        self.share_features_extractor = share_features_extractor
+        self.actor = DeterministicActor(observation_space, action_space, actor_arch,
+                                        activation_fn)
+        self.actor_target = DeterministicActor(observation_space, action_space, actor_arch,
+                                               activation_fn)
+        self.actor_target.load_state_dict(self.actor.state_dict())
+        self.critic = ContinuousCritic(observation_space, action_space, critic_arch,
+                                       activation_fn, n_critics, share_features_extractor)
+        self.critic_target = ContinuousCritic(observation_space, action_space, critic_arch,
+                                              activation_fn, n_critics, share_features_extractor)
+        self.critic_target.load_state_dict(self.critic.state_dict())
+        self.actor_target.requires_grad_(False)
+        self.critic_target.requires_grad_(False)
+        lr = lr_schedule(1)
+        self.actor.optimizer = _make_optimizer(optimizer_class, self.actor.parameters(), lr,
+                                               self.optimizer_kwargs)
+        self.critic.optimizer = _make_optimizer(optimizer_class, self.critic.parameters(), lr,
+                                                self.optimizer_kwargs)
+        self.actor_target.set_training_mode(False)
+        self.critic_target.set_training_mode(False)
+
+    def forward(self, obs, deterministic=False):
+        """Deterministic actions in [-1, 1] (the actor's).
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+        deterministic : bool, default=False
+            Ignored: the actor is deterministic (exploration is action noise).
+
+        Returns
+        -------
+        actions : torch.Tensor of shape (n, action_dim)
+            :math:`\\mu(s)`.
+        """
+        return self.actor(obs)
