@@ -631,32 +631,35 @@ def _fit_liblinear_logistic(X, y, *, C, penalty, fit_intercept, intercept_scalin
 
 
 class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
-    r"""Logistic regression (logit, maximum entropy) classifier with an L2 penalty.
+    r"""Logistic regression (logit, maximum entropy) classifier, L2, L1 or elastic-net.
 
     Two classes are modelled by the logistic function of a linear score, more
     classes by the multinomial (softmax) model. The penalised likelihood is
-    maximised by L-BFGS (the default) or by Newton's method (iteratively
-    reweighted least squares, ``solver="newton-cholesky"``). The signature,
-    defaults, objective and fitted attributes are those of scikit-learn 1.9's
-    :class:`sklearn.linear_model.LogisticRegression`; only the L2 penalty (or
-    none) and the two solvers above are implemented.
+    maximised by L-BFGS (the default), Newton's method (iteratively reweighted
+    least squares, ``solver="newton-cholesky"``), truncated Newton
+    (``"newton-cg"``), stochastic average gradient (``"sag"``, ``"saga"``) or
+    liblinear's formulation (``"liblinear"``). The signature, defaults,
+    objective and fitted attributes are those of scikit-learn 1.9's
+    :class:`sklearn.linear_model.LogisticRegression`.
 
     Parameters
     ----------
-    penalty : {"l2", None}, default="deprecated"
-        Deprecated in scikit-learn 1.8, kept for compatibility: use ``C``
-        (``C=np.inf`` for no penalty) instead. Setting it warns
-        (``FutureWarning``); ``penalty=None`` means no penalty and ignores ``C``.
-        ``"l1"`` and ``"elasticnet"`` raise ``ValueError``.
+    penalty : {"l1", "l2", "elasticnet", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, kept for compatibility: use ``l1_ratio``
+        and ``C`` (``C=np.inf`` for no penalty) instead. Setting it warns
+        (``FutureWarning``), as do values inconsistent with ``l1_ratio``;
+        ``penalty=None`` means no penalty and ignores ``C``.
     C : float, default=1.0
         Inverse of the regularisation strength; must be positive. ``np.inf``
         means no penalty.
     l1_ratio : float, default=0.0
-        Only ``0`` (the L2 penalty) is supported; any other value, which would
-        select an L1 or elastic-net penalty in scikit-learn, raises ``ValueError``
-        (unless ``C=np.inf``: without penalty ``l1_ratio`` is moot).
+        Elastic-net mixing in ``[0, 1]``: ``0`` is the L2 penalty, ``1`` the L1
+        penalty (``"saga"`` and ``"liblinear"``), values in between the
+        elastic net (``"saga"`` only); other combinations raise ``ValueError``
+        as in scikit-learn. Moot with ``C=np.inf``.
     dual : bool, default=False
-        Only the primal problem is solved; ``True`` raises ``ValueError``.
+        Only the primal problem is solved; ``True`` raises ``ValueError``
+        (scikit-learn accepts it for liblinear's L2 dual solver).
     tol : float, default=1e-4
         Stop when the largest absolute entry of the gradient of the objective
         below is at most ``tol`` (and, for Newton, half the squared Newton
@@ -664,20 +667,31 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     intercept_scaling : float, default=1
-        Used only by scikit-learn's liblinear solver; ignored.
+        Only for ``solver="liblinear"``: a constant feature of this value is
+        appended to ``X`` and its (penalised) weight times ``intercept_scaling``
+        is the intercept; a larger value penalises the intercept less.
     class_weight : dict or "balanced", default=None
         Weights ``{class_label: weight}`` that multiply the sample weights of
         each class. ``"balanced"`` uses ``n_samples / (n_classes * count)``, the
         counts being weighted by ``sample_weight``.
     random_state : int, RandomState instance or None, default=None
-        Unused: both solvers are deterministic. Kept for compatibility.
-    solver : {"lbfgs", "newton-cholesky"}, default="lbfgs"
+        Seeds the sample order of ``"sag"``/``"saga"`` (and of the L1
+        ``"liblinear"`` fit); the other solvers are deterministic.
+    solver : {"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", \
+            "saga"}, default="lbfgs"
         ``"lbfgs"``: :func:`scipy.optimize.minimize` with L-BFGS-B on the
         objective and its gradient. ``"newton-cholesky"``:
         :func:`mlnotes.optim.newton`, a Newton step from a Cholesky solve of the
         Hessian with a backtracking line search; its cost per iteration grows
         as ``n_samples * (n_features * n_classes)**2``, so it suits problems
-        with few features. scikit-learn's other solver names raise ``ValueError``.
+        with few features. ``"newton-cg"``: Newton steps from conjugate
+        gradient with Hessian-vector products (no Hessian is formed), stopping
+        at ``max|gradient| <= tol``. ``"sag"``/``"saga"``: stochastic average
+        gradient (numba; ``"saga"`` also L1/elastic net), scikit-learn's step
+        size and stopping rule (relative change of the weights over an epoch
+        at most ``tol``), ``max_iter`` epochs. ``"liblinear"``: two classes
+        only, liblinear's objective with a penalised intercept (see
+        ``intercept_scaling``), solved by truncated Newton (L2) or SAGA (L1).
     max_iter : int, default=100
         Maximum number of solver iterations.
     verbose : int, default=0
@@ -723,7 +737,14 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     equivalently :math:`C \sum_i s_i \ell(y_i, z_i) + \tfrac12 \lVert W \rVert_F^2`,
     where :math:`\ell(y, z) = \log(1 + e^{z}) - y z` for two classes
     (:math:`y \in \{0, 1\}`) and :math:`\ell(y, z) = \log \sum_k e^{z_k} - z_y`
-    for the multinomial model. The intercepts are not penalised.
+    for the multinomial model. The intercepts are not penalised. With
+    ``l1_ratio`` :math:`= \rho > 0` (``"saga"``, ``"liblinear"``) the penalty
+    :math:`\tfrac12 \lVert W \rVert_F^2` becomes
+    :math:`\rho \lVert W \rVert_1 + \tfrac{1 - \rho}{2} \lVert W \rVert_F^2`,
+    whose L1 part sets coefficients exactly to zero; SAGA handles it by the
+    proximal step :math:`w_j \leftarrow \operatorname{sign}(w_j)
+    \max(|w_j| - \eta \rho / (C n), 0)` after each gradient step of size
+    :math:`\eta`.
 
     With :math:`p_i = \sigma(z_i)` the gradient is
     :math:`\frac1S X^\top S_w (p - y) + \lambda w` and the Hessian

@@ -140,12 +140,30 @@ def _next_uint64(rng):
     return z ^ (z >> _S31)
 
 
+_MASK32 = np.uint64(0xFFFFFFFF)
+_RAND_R_MOD = np.uint64(2147483648)
+
+
 @njit(cache=True, nogil=True)
 def _shuffle(order, rng):
-    """Fisher-Yates shuffle of ``order`` in place."""
+    """Fisher-Yates shuffle of ``order`` in place, as scikit-learn shuffles.
+
+    The draws come from a 32-bit xorshift generator (shifts 13, 17, 5; a zero
+    state becomes 1; each draw taken modulo ``2**31``) started from the seed
+    ``rng[0]`` at every call: every epoch applies the same transpositions to
+    the previous epoch's order, as scikit-learn's ``SequentialDataset.shuffle``
+    does, so that with the same seed the visiting order, and the fit, are
+    scikit-learn's.
+    """
     n = order.shape[0]
+    state = rng[0] & _MASK32
     for k in range(n - 1):
-        j = k + np.intp(_next_uint64(rng) % np.uint64(n - k))
+        if state == 0:
+            state = np.uint64(1)
+        state ^= (state << np.uint64(13)) & _MASK32
+        state ^= state >> np.uint64(17)
+        state ^= (state << np.uint64(5)) & _MASK32
+        j = k + np.intp((state % _RAND_R_MOD) % np.uint64(n - k))
         tmp = order[k]
         order[k] = order[j]
         order[j] = tmp

@@ -31,7 +31,18 @@ from mlnotes.utils._random import check_random_state
 # Intercept updates are damped on sparse data, as in scikit-learn's SGD.
 SPARSE_INTERCEPT_DECAY = 0.01
 DEFAULT_EPSILON = 0.1
-_MAX_SEED = np.iinfo(np.int64).max
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def _shuffle_seed(random_state):
+    """The shuffle seed scikit-learn's binary SGD draws from ``random_state``.
+
+    ``make_dataset`` draws its own seed first (``randint(1, 2**31 - 1)``), then
+    ``fit_binary`` draws the shuffle seed (``randint(2**31 - 1)``).
+    """
+    rng = check_random_state(random_state)
+    rng.randint(1, np.iinfo(np.int32).max)
+    return rng.randint(_MAX_SEED)
 
 # loss name -> (kernel code, parameter); None: the parameter is ``epsilon``
 _LOSSES = {
@@ -511,7 +522,10 @@ class _BaseSGDClassifier(_SparseLinearClassifierMixin, _BaseSGD):
             )
         else:
             train_idx, val_idx = np.arange(n_samples), np.empty(0, dtype=np.intp)
-        seeds = rng.randint(_MAX_SEED, size=n_rows, dtype=np.int64)
+        if n_rows == 1:  # scikit-learn's draws: the dataset's seed, then the shuffle's
+            seeds = [_shuffle_seed(rng)]
+        else:  # one seed per one-vs-rest problem, each drawn as above
+            seeds = [_shuffle_seed(int(s)) for s in rng.randint(_MAX_SEED, size=n_rows)]
         W, b = self._standard_coef, self._standard_intercept
         averaging = config.average > 0
         AW = self._average_coef if averaging else None
@@ -728,9 +742,11 @@ class SGDClassifier(_BaseSGDClassifier):
 
     The algorithm is scikit-learn's, step for step: with ``shuffle=False``
     the two give the same weights. The epochs of each binary problem run in
-    one compiled (numba) loop that releases the GIL; the shuffling uses a
-    SplitMix64 generator seeded from ``random_state``, so shuffled fits differ
-    from scikit-learn's (but not in quality). Two deliberate differences, in
+    one compiled (numba) loop that releases the GIL; the shuffle seeds are
+    drawn from ``random_state`` and the samples shuffled as scikit-learn does
+    (xorshift draws, the same transpositions every epoch), so with an integer
+    ``random_state`` the visiting order, the weights and the stopping epoch
+    ``n_iter_`` are scikit-learn's. Two deliberate differences, in
     early stopping only: the validation accuracy is computed with the current
     weights (scikit-learn leaves out the pending L2 decay factor) and, for the
     log loss, against the right labels.
@@ -1096,7 +1112,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             )
         else:
             train_idx, val_idx = np.arange(n_samples), np.empty(0, dtype=np.intp)
-        seed = rng.randint(_MAX_SEED, dtype=np.int64)
+        seed = rng.randint(0, _MAX_SEED)  # scikit-learn's shuffle seed
         averaging = config.average > 0
         intercept, average_intercept, n_iter = _run_sgd(
             _kernel_data(X), y, sample_weight, self._standard_coef[0],

@@ -367,7 +367,12 @@ def test_predict_proba(loss, n_classes):
         assert_array_equal(clf.classes_[np.argmax(proba, axis=1)][proba.max(axis=1) > 0.5],
                            clf.predict(X)[proba.max(axis=1) > 0.5])
     elif loss == "log_loss":  # normalised sigmoids keep the order of the scores
-        assert_array_equal(np.argmax(proba, axis=1), np.argmax(scores, axis=1))
+        # (rows where two sigmoids saturate to the same float are ties)
+        top2 = np.sort(proba, axis=1)[:, -2:]
+        distinct = top2[:, 1] > top2[:, 0]
+        assert distinct.mean() > 0.9
+        assert_array_equal(np.argmax(proba, axis=1)[distinct],
+                           np.argmax(scores, axis=1)[distinct])
     else:  # clipped scores: the best class has the largest (possibly tied) probability
         best = np.argmax(scores, axis=1)
         assert_allclose(proba[np.arange(len(best)), best], proba.max(axis=1))
@@ -428,12 +433,18 @@ def test_regressor_partial_fit_epochs_equal_fit(average):
 def test_partial_fit_minibatches_learn_online():
     X, y = make_classification(3000, 10, n_informative=5, random_state=0)
     X = StandardScaler().fit_transform(X)
+    from sklearn.linear_model import SGDClassifier as SkSGDClassifier
+
     clf = SGDClassifier(loss="log_loss", random_state=0)
+    ref = SkSGDClassifier(loss="log_loss", random_state=0)
     for epoch in range(3):
         for batch in np.array_split(np.arange(3000), 30):
             clf.partial_fit(X[batch], y[batch], classes=[0, 1])
+            ref.partial_fit(X[batch], y[batch], classes=[0, 1])
     batch_fit = _quiet(SGDClassifier(loss="log_loss", random_state=0), X, y)
-    assert clf.score(X, y) >= batch_fit.score(X, y) - 0.03
+    # online learning gets close to the batch fit, as scikit-learn's does
+    assert clf.score(X, y) >= ref.score(X, y) - 0.01
+    assert clf.score(X, y) >= batch_fit.score(X, y) - 0.05
     with pytest.raises(ValueError, match="not the same as on last call"):
         clf.partial_fit(X[:5], y[:5], classes=[0, 1, 2])
     with pytest.raises(ValueError, match="features"):
@@ -700,3 +711,33 @@ def test_zero_weight_equals_dropping_samples(data_seed, keep_fraction, loss):
     dropped = SGDRegressor(**params).fit(X[keep], y[keep])
     assert_allclose(weighted.coef_, dropped.coef_, rtol=1e-12, atol=1e-14)
     assert_allclose(weighted.intercept_, dropped.intercept_, rtol=1e-12, atol=1e-14)
+
+
+def test_tol_stopping_rule_and_shuffle_match_sklearn():
+    # issue 21: n_iter_ was 24/24 for tol 0/0.1 where scikit-learn gives 30/17;
+    # the rule was right but the shuffled order differed. With scikit-learn's
+    # seeds and shuffle the stopping epoch and the weights are its own.
+    from sklearn import linear_model as sk
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    iris = load_iris()
+    X = StandardScaler().fit_transform(iris.data)
+    y = iris.target == 1
+    n_iters = []
+    for tol in (0.0, 0.1):
+        ours = SGDClassifier(tol=tol, random_state=0, max_iter=2000).fit(X, y)
+        ref = sk.SGDClassifier(tol=tol, random_state=0, max_iter=2000).fit(X, y)
+        assert ours.n_iter_ == ref.n_iter_
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)
+        n_iters.append(ours.n_iter_)
+    assert n_iters[0] > n_iters[1] > 3
+    ours = SGDClassifier(loss="log_loss", random_state=3).fit(X, iris.target)
+    ref = sk.SGDClassifier(loss="log_loss", random_state=3).fit(X, iris.target)
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    target = X @ np.array([1.0, 2.0, 3.0, 4.0])
+    ours = SGDRegressor(random_state=5).fit(X, target)
+    ref = sk.SGDRegressor(random_state=5).fit(X, target)
+    assert ours.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10)
