@@ -53,7 +53,6 @@ AGENT_KWARGS = {
     "NPG": {"n_steps": 32},
     "PPO": {"n_steps": 32, "batch_size": 16},
     "REINFORCE": {"n_steps": 32},
-    "TRPO": {"n_steps": 32, "batch_size": 16},
     "SAC": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "TD3": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "TRPO": {"n_steps": 32, "batch_size": 16},
