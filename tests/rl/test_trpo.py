@@ -197,6 +197,7 @@ def test_same_seed_same_result_box():
     (dict(target_kl=0.0), "target_kl"),
     (dict(sub_sampling_factor=0), "sub_sampling_factor"),
     (dict(n_critic_updates=-1), "n_critic_updates"),
+    (dict(use_sde=True), "use_sde"),
 ])
 def test_bad_parameters_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -119,10 +119,11 @@ class TRPO(_SB3OnPolicyMixin, OnPolicyAlgorithm):
     gae_lambda : float, default=0.95
         GAE parameter of the advantages.
     use_sde : bool, default=False
-        Generalised state-dependent exploration (gSDE) for Box actions, where the
-        shared policy supports it.
+        Accepted for sb3-contrib compatibility; ``True`` raises ``ValueError`` (the
+        KL of the trust region is written for categorical and state-independent
+        Gaussian policies, not for gSDE's state-dependent noise).
     sde_sample_freq : int, default=-1
-        Steps between gSDE noise resamples (-1: only at the rollout start).
+        Steps between gSDE noise resamples (unused without gSDE).
     rollout_buffer_class : type, default=None
         Rollout storage class (``None``: :class:`~mlnotes.rl.common.RolloutBuffer`).
     rollout_buffer_kwargs : dict, default=None
@@ -223,6 +224,11 @@ class TRPO(_SB3OnPolicyMixin, OnPolicyAlgorithm):
                  normalize_advantage=True, target_kl=0.01, sub_sampling_factor=1,
                  stats_window_size=100, tensorboard_log=None, policy_kwargs=None,
                  verbose=0, seed=None, device="auto", _init_setup_model=True):
+        if use_sde:
+            raise ValueError(
+                "TRPO(use_sde=True) is not supported: the trust region's KL is written for "
+                "categorical and state-independent Gaussian policies; use use_sde=False."
+            )
         passed, local = _base_extras(use_sde, sde_sample_freq, rollout_buffer_class,
                                      rollout_buffer_kwargs)
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps,
