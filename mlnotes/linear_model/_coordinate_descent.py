@@ -24,6 +24,7 @@ from ._cd_fast import (
     NONFINITE,
     RAND_R_MAX,
     enet_coordinate_descent,
+    enet_coordinate_descent_multi_task,
     enet_coordinate_descent_gram,
     sparse_enet_coordinate_descent,
 )
@@ -73,8 +74,44 @@ class _SparseDesign:
                   else np.ascontiguousarray(sqrt_sw, dtype=np.float64))
 
 
+def _signed_weight_gram(X, Y, sample_weight, fit_intercept):
+    """Gram form of weighted least squares whose weights may be negative.
+
+    The usual route (scale rows by ``sqrt(w)``) needs ``w >= 0``; this one
+    forms ``Xc^T W Xc``, ``Xc^T W Yc`` and ``diag(Yc^T W Yc)`` directly
+    (``Xc``, ``Yc`` centred on the weighted means when ``fit_intercept``), for
+    dense or sparse ``X``: for sparse ``X``,
+    ``Xc^T W Xc = X^T W X - S m m^T`` with ``S = sum(w)``, ``m`` the weighted
+    column means. Returns ``(X_offset, Y_offset, gram, XY, y_norm2)``.
+    """
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    total = sw.sum()
+    n_features = X.shape[1]
+    if fit_intercept:
+        X_offset = np.asarray(X.T @ sw, dtype=np.float64).ravel() / total
+        Y_offset = (sw @ Y) / total
+    else:
+        X_offset = np.zeros(n_features)
+        Y_offset = np.zeros(Y.shape[1])
+    Yc = Y - Y_offset
+    WYc = sw[:, None] * Yc
+    if sparse.issparse(X):
+        Xs = sparse.csr_matrix(X)
+        gram = (Xs.T @ sparse.diags(sw) @ Xs).toarray()
+        gram -= total * np.outer(X_offset, X_offset)
+        XY = np.asarray(Xs.T @ WYc) - np.outer(X_offset, WYc.sum(axis=0))
+    else:
+        Xc = np.asarray(X, dtype=np.float64) - X_offset
+        gram = Xc.T @ (sw[:, None] * Xc)
+        XY = Xc.T @ WYc
+    y_norm2 = np.einsum("ik,ik->k", Yc, WYc)
+    return (X_offset.astype(X.dtype), Y_offset.astype(X.dtype),
+            np.ascontiguousarray(gram, dtype=X.dtype), np.asarray(XY, dtype=X.dtype),
+            y_norm2)
+
+
 def _enet_solve(w, l1_reg, l2_reg, Xt, y, gram, Xy, *, max_iter, tol, seed, random,
-                positive, do_screening):
+                positive, do_screening, y_norm2=None):
     """Run one coordinate-descent solve in place on ``w``; warn if it did not converge.
 
     ``Xt`` is ``X.T`` (C-contiguous) or a :class:`_SparseDesign`; with a Gram
@@ -93,8 +130,10 @@ def _enet_solve(w, l1_reg, l2_reg, Xt, y, gram, Xy, *, max_iter, tol, seed, rand
         if w64 is not w:
             w[:] = w64
     elif gram is not None:
+        if y_norm2 is None:
+            y_norm2 = float(np.dot(y, y))
         gap, tol_scaled, n_iter, status = enet_coordinate_descent_gram(
-            w, float(l1_reg), float(l2_reg), gram, Xy, float(np.dot(y, y)), max_iter,
+            w, float(l1_reg), float(l2_reg), gram, Xy, float(y_norm2), max_iter,
             tol, int(seed), bool(random), bool(positive), bool(do_screening),
         )
     else:
@@ -187,8 +226,11 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Training data (dense: Fortran order avoids a copy; sparse: converted
         to CSC, never centred nor densified, see ``X_offset`` below).
-    y : array-like of shape (n_samples,)
-        Target. Multi-output (multi-task) paths are not implemented.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Target. A 2-D ``y`` gives the multi-task elastic net, as scikit-learn:
+        the L1 term becomes :math:`\alpha \rho \sum_j \|W_{:, j}\|_2` (a
+        feature is kept or dropped for all targets together), solved by block
+        coordinate descent (dense; sparse ``X`` is densified).
     l1_ratio : float, default=0.5
         Mix of the L1 and L2 penalties, in ``[0, 1]``; ``1`` is the lasso.
     eps : float, default=1e-3
@@ -231,7 +273,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     -------
     alphas : ndarray of shape (n_alphas,)
         The penalties, decreasing.
-    coefs : ndarray of shape (n_features, n_alphas)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
         Coefficients along the path.
     dual_gaps : ndarray of shape (n_alphas,)
         Duality gap of each solution (of the objective above).
@@ -287,12 +329,20 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
 
     X = check_array(X, accept_sparse="csc", dtype=FLOAT_DTYPES, order="F")
     y = check_array(y, dtype=X.dtype.type, ensure_2d=False)
-    if y.ndim != 1:
-        raise ValueError("enet_path supports a one-dimensional y only (multi-task paths "
-                         "are not implemented).")
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X and y have inconsistent numbers of samples: {X.shape[0]} "
                          f"and {y.shape[0]}.")
+    if y.ndim != 1:
+        if positive:
+            raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
+        if sample_weight is not None:
+            raise ValueError("enet_path: sample_weight is not supported with a 2-D y.")
+        return _multi_task_path(
+            X, y, l1_ratio=l1_ratio, eps=eps, n_grid=n_grid, alphas=alphas,
+            coef_init=coef_init, verbose=verbose, return_n_iter=return_n_iter, tol=tol,
+            max_iter=max_iter, random_state=random_state, random=selection == "random",
+            X_offset=X_offset,
+        )
     y = np.ascontiguousarray(y)
     n_samples, n_features = X.shape
 
@@ -372,6 +422,69 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
             raise ValueError("Coordinate descent produced non-finite coefficients; the "
                              "input may contain large values and need preprocessing.")
         coefs[:, i] = w
+        dual_gaps[i] = gap / n_samples
+        n_iters.append(n_iter)
+        if verbose:
+            print(f"Path: {i:03d} out of {grid.size:03d}")
+    if return_n_iter:
+        return grid, coefs, dual_gaps, n_iters
+    return grid, coefs, dual_gaps
+
+
+def _multi_task_path(X, Y, *, l1_ratio, eps, n_grid, alphas, coef_init, verbose,
+                     return_n_iter, tol, max_iter, random_state, random, X_offset):
+    """The path of the multi-task elastic net (``enet_path`` with a 2-D ``y``).
+
+    Objective ``1/(2n) ||Y - X W^T||_F^2 + alpha rho sum_j ||W[:, j]||_2
+    + alpha (1 - rho)/2 ||W||_F^2``; coefficients of shape (n_targets,
+    n_features, n_alphas), as scikit-learn. Sparse ``X`` is densified here
+    (after subtracting ``X_offset``), the multi-task kernel being dense.
+    """
+    if sparse.issparse(X):
+        X = X.toarray()
+        if X_offset is not None:
+            X = X - X_offset
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    n_samples, n_features = X.shape
+    n_targets = Y.shape[1]
+    if n_grid is not None:
+        if l1_ratio == 0:
+            raise ValueError("Automatic alpha grid generation is not supported for "
+                             "l1_ratio=0. Please supply a grid with 'alphas'.")
+        XY = X.T @ Y
+        a_max = np.sqrt(np.sum(XY ** 2, axis=1)).max() / (n_samples * l1_ratio)
+        res = np.finfo(np.float64).resolution
+        grid = (np.full(n_grid, res) if a_max <= res
+                else np.geomspace(a_max, a_max * eps, num=n_grid))
+    else:
+        grid = np.sort(np.asarray(alphas, dtype=np.float64).ravel())[::-1]
+        if np.any(grid < 0):
+            raise ValueError(f"alphas must be non-negative; got {alphas!r}.")
+    if coef_init is None:
+        W = np.zeros((n_targets, n_features))
+    else:
+        W = np.array(coef_init, dtype=np.float64)
+        if W.shape != (n_targets, n_features):
+            raise ValueError(f"coef_init must have shape ({n_targets}, {n_features}); "
+                             f"got {W.shape}.")
+    Xt = np.ascontiguousarray(X.T)
+    rng = check_random_state(random_state)
+    coefs = np.empty((n_targets, n_features, grid.size))
+    dual_gaps = np.empty(grid.size)
+    n_iters = []
+    for i, alpha in enumerate(grid):
+        gap, tol_scaled, n_iter, status = enet_coordinate_descent_multi_task(
+            W, alpha * l1_ratio * n_samples, alpha * (1.0 - l1_ratio) * n_samples, Xt, Y,
+            int(max_iter), float(tol), _draw_seed(rng, random), bool(random),
+        )
+        if status == NONFINITE:
+            raise ValueError("Coordinate descent produced non-finite coefficients; the "
+                             "input may contain large values and need preprocessing.")
+        if status == MAX_ITER:
+            warnings.warn(f"{_MESSAGE_CONV} Duality gap: {gap:.6e}, tolerance: "
+                          f"{tol_scaled:.3e}", ConvergenceWarning, stacklevel=3)
+        coefs[:, :, i] = W
         dual_gaps[i] = gap / n_samples
         n_iters.append(n_iter)
         if verbose:
@@ -619,17 +732,26 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
         if isinstance(sample_weight, numbers.Number):
             sample_weight = None  # a constant weight is rescaled away
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)
+            # negative weights are accepted, as scikit-learn does
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
             total = sample_weight.sum()
-            if not total > 0:
-                raise ValueError("sample_weight must have a positive sum.")
+            if total == 0 or not np.isfinite(total):
+                raise ValueError("sample_weight must have a non-zero, finite sum.")
             sample_weight = sample_weight * (n_samples / total)
-        X, Y, X_offset, Y_offset, sqrt_sw = _preprocess_data(
-            X, Y, fit_intercept=self.fit_intercept, sample_weight=sample_weight, copy=False
-        )
-
-        if sparse.issparse(X):
+        y_norm2 = None
+        if sample_weight is not None and np.any(sample_weight < 0):
+            # no sqrt(w) scaling possible: the Gram form with the signed weights
+            X_offset, Y_offset, gram, XY, y_norm2 = _signed_weight_gram(
+                X, Y, sample_weight, self.fit_intercept)
+            Xt = None
+        else:
+            X, Y, X_offset, Y_offset, sqrt_sw = _preprocess_data(
+                X, Y, fit_intercept=self.fit_intercept, sample_weight=sample_weight,
+                copy=False,
+            )
+        if y_norm2 is not None:
+            pass  # Gram form above
+        elif sparse.issparse(X):
             # as scikit-learn: no Gram matrix with sparse X; the CSC kernel centres
             # and weights the columns implicitly
             gram, XY = None, None
@@ -661,6 +783,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
                 w, self.alpha * l1_ratio * n_samples, self.alpha * (1.0 - l1_ratio) * n_samples,
                 Xt, yk, gram, Xy, max_iter=max_iter, tol=self.tol, seed=seed, random=random,
                 positive=self.positive, do_screening=True,
+                y_norm2=None if y_norm2 is None else abs(y_norm2[k]),
             )
             coef[k] = w
             dual_gaps[k] = gap / n_samples

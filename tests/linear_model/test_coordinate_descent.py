@@ -419,8 +419,6 @@ def test_bad_input():
     reg = Lasso(alpha=0.1).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         reg.predict(X[:, :3])
-    with pytest.raises(ValueError, match="[Nn]egative"):
-        Lasso().fit(X, y, sample_weight=-sw)
     with pytest.raises(ValueError, match="non-zero|positive sum"):
         Lasso().fit(X, y, sample_weight=np.zeros_like(sw))
     from scipy import sparse  # sparse X is accepted (tests/linear_model/test_sparse_cd.py)
@@ -442,3 +440,50 @@ def test_row_order_invariance(seed, frac, l1_ratio, n):
     scale = np.max(np.abs(a.coef_)) + 1e-12
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-7 * scale)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("Est", ["Lasso", "ElasticNet"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_negative_sample_weight_like_sklearn(Est, fit_intercept):
+    # issue 21: negative weights were refused; scikit-learn accepts them. Its
+    # sparse solver fits the signed weighted objective (its dense path takes
+    # sqrt(w) and returns NaN-driven zeros): ours gives that solution for
+    # dense and sparse X.
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 4)
+    y = X @ np.array([1.0, 2.0, 0.0, 0.0]) + 0.1 * rng.randn(30)
+    sw = np.ones(30)
+    sw[:3] = -0.5
+    params = dict(alpha=0.05, tol=1e-10, fit_intercept=fit_intercept)
+    ref = getattr(sk_linear_model, Est)(**params).fit(sparse.csc_matrix(X), y,
+                                                      sample_weight=sw)
+    for Xs in (X, sparse.csc_matrix(X)):
+        ours = getattr(__import__("mlnotes.linear_model", fromlist=[Est]), Est)(
+            **params).fit(Xs, y, sample_weight=sw)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-8)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-8)
+    # all-negative weights are rescaled to positive ones, as scikit-learn does
+    ours = Lasso(alpha=0.05).fit(X, y, sample_weight=-np.abs(sw))
+    ref = sk_linear_model.Lasso(alpha=0.05).fit(X, y, sample_weight=-np.abs(sw))
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("path", ["enet_path", "lasso_path"])
+def test_multi_output_path_like_sklearn(path):
+    # issue 21: a 2-D y was refused; scikit-learn fits the multi-task elastic net
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 6)
+    Y = X @ rng.randn(6, 3) + 0.1 * rng.randn(40, 3)
+    kw = dict(l1_ratio=0.7) if path == "enet_path" else {}
+    ours = globals()[path](X, Y, alphas=5, tol=1e-10, **kw)
+    ref = getattr(sk_linear_model, path)(X, Y, alphas=5, tol=1e-10, **kw)
+    assert ours[1].shape == ref[1].shape == (3, 6, 5)
+    np.testing.assert_allclose(ours[0], ref[0])
+    np.testing.assert_allclose(ours[1], ref[1], atol=1e-8)
+    # group sparsity: a feature is zero for every target or for none
+    zero = ours[1] == 0
+    assert np.all(zero.all(axis=0) == zero.any(axis=0))
+    with pytest.raises(ValueError, match="positive=True is not allowed"):
+        enet_path(X, Y, positive=True)
