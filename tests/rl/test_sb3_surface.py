@@ -180,10 +180,12 @@ def test_a2c_defaults_are_sb3s():
     ours = inspect.signature(A2C.__init__).parameters
     theirs = inspect.signature(SB3_A2C.__init__).parameters
     for name in ("learning_rate", "n_steps", "gamma", "gae_lambda", "ent_coef", "vf_coef",
-                 "max_grad_norm", "rms_prop_eps", "use_rms_prop", "normalize_advantage",
+                 "max_grad_norm", "rms_prop_eps", "use_rms_prop", "use_sde", "sde_sample_freq",
+                 "rollout_buffer_class", "rollout_buffer_kwargs", "normalize_advantage",
                  "stats_window_size"):
         assert ours[name].default == theirs[name].default, name
     assert ours["gamma"].default == 0.99
+    assert list(ours)[1:] == [p for p in theirs if p != "self"]  # same order too
 
 
 # ---------------------------------------------------------------- non-finite env output

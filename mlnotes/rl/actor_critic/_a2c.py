@@ -44,6 +44,19 @@ class A2C(OnPolicyAlgorithm):
     use_rms_prop : bool, default=True
         RMSprop (``alpha=0.99``, ``weight_decay=0``, as SB3) instead of the policy's
         optimiser (Adam unless ``policy_kwargs`` says otherwise).
+    use_sde : bool, default=False
+        Generalised state-dependent exploration (gSDE) instead of independent Gaussian
+        noise (Box actions): the noise is a linear function of the actor's features
+        whose weights are redrawn at every rollout start (see ``sde_sample_freq``);
+        ``policy_kwargs`` may set ``log_std_init``, ``full_std``, ``use_expln``,
+        ``squash_output``.
+    sde_sample_freq : int, default=-1
+        Steps between two gSDE noise draws (-1: only at the start of each rollout).
+    rollout_buffer_class : type, default=None
+        Rollout storage (a subclass of :class:`~mlnotes.rl.common.RolloutBuffer`;
+        ``None``: ``RolloutBuffer``, or ``DictRolloutBuffer`` for Dict observations).
+    rollout_buffer_kwargs : dict, default=None
+        Its extra arguments.
     normalize_advantage : bool, default=False
         Standardise the advantages of each batch.
     stats_window_size : int, default=100
@@ -125,12 +138,17 @@ class A2C(OnPolicyAlgorithm):
 
     def __init__(self, policy, env, learning_rate=7e-4, n_steps=5, gamma=0.99, gae_lambda=1.0,
                  ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5, rms_prop_eps=1e-5,
-                 use_rms_prop=True, normalize_advantage=False, stats_window_size=100,
-                 tensorboard_log=None, policy_kwargs=None, verbose=0, seed=None, device="auto",
+                 use_rms_prop=True, use_sde=False, sde_sample_freq=-1,
+                 rollout_buffer_class=None, rollout_buffer_kwargs=None,
+                 normalize_advantage=False, stats_window_size=100, tensorboard_log=None,
+                 policy_kwargs=None, verbose=0, seed=None, device="auto",
                  _init_setup_model=True):
         super().__init__(policy, env, learning_rate=learning_rate, n_steps=n_steps,
                          gamma=gamma, gae_lambda=gae_lambda, ent_coef=ent_coef,
-                         vf_coef=vf_coef, max_grad_norm=max_grad_norm,
+                         vf_coef=vf_coef, max_grad_norm=max_grad_norm, use_sde=use_sde,
+                         sde_sample_freq=sde_sample_freq,
+                         rollout_buffer_class=rollout_buffer_class,
+                         rollout_buffer_kwargs=rollout_buffer_kwargs,
                          policy_kwargs=policy_kwargs, stats_window_size=stats_window_size,
                          tensorboard_log=tensorboard_log, verbose=verbose, seed=seed,
                          device=device)
@@ -197,7 +215,8 @@ class A2C(OnPolicyAlgorithm):
                 advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
             policy_loss = -(advantages * log_prob).mean()
             value_loss = F.mse_loss(batch.returns, values)
-            entropy_loss = -entropy.mean()
+            # squashed gSDE has no closed-form entropy: -log_prob estimates it (SB3)
+            entropy_loss = log_prob.mean() if entropy is None else -entropy.mean()
             loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
             self._check_finite_loss(loss)
             policy.optimizer.zero_grad(set_to_none=True)

@@ -40,6 +40,18 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         Value-loss coefficient.
     max_grad_norm : float or None
         Gradient clipping norm (``None``: no clipping).
+    use_sde : bool, default=False
+        Generalised state-dependent exploration (gSDE, Box actions): passed to the
+        policy; the noise weights are redrawn at every rollout start and, when
+        ``sde_sample_freq > 0``, every ``sde_sample_freq`` steps.
+    sde_sample_freq : int, default=-1
+        Steps between two gSDE noise draws (-1: only at the rollout start).
+    rollout_buffer_class : type, default=None
+        Rollout storage: :class:`~mlnotes.rl.common.RolloutBuffer` (or
+        :class:`~mlnotes.rl.common.DictRolloutBuffer` for Dict observations) when
+        ``None``, else a subclass of it.
+    rollout_buffer_kwargs : dict, default=None
+        Extra arguments of the rollout storage.
     policy_kwargs : dict, default=None
         Extra policy arguments.
     stats_window_size : int, default=100
@@ -65,9 +77,10 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                       "MultiInputPolicy": MultiInputActorCriticPolicy}
 
     def __init__(self, policy, env, learning_rate, n_steps, gamma, gae_lambda, ent_coef,
-                 vf_coef, max_grad_norm, policy_kwargs=None, stats_window_size=100,
-                 tensorboard_log=None, monitor_wrapper=True, verbose=0, seed=None,
-                 device="auto"):
+                 vf_coef, max_grad_norm, use_sde=False, sde_sample_freq=-1,
+                 rollout_buffer_class=None, rollout_buffer_kwargs=None, policy_kwargs=None,
+                 stats_window_size=100, tensorboard_log=None, monitor_wrapper=True, verbose=0,
+                 seed=None, device="auto"):
         super().__init__(policy, env, learning_rate, policy_kwargs=policy_kwargs,
                          stats_window_size=stats_window_size, tensorboard_log=tensorboard_log,
                          verbose=verbose, device=device, monitor_wrapper=monitor_wrapper,
@@ -82,6 +95,24 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         self.n_steps, self.gamma, self.gae_lambda = int(n_steps), float(gamma), float(gae_lambda)
         self.ent_coef, self.vf_coef = float(ent_coef), float(vf_coef)
         self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
+        if isinstance(sde_sample_freq, bool) or not isinstance(sde_sample_freq, (int, np.integer)):
+            raise ValueError(f"sde_sample_freq must be an int, got {sde_sample_freq!r}.")
+        self.use_sde = bool(use_sde)
+        self.sde_sample_freq = int(sde_sample_freq)
+        if self.use_sde and self.action_space is not None \
+                and not isinstance(self.action_space, spaces.Box):
+            raise ValueError(
+                "generalized State-Dependent Exploration (gSDE) can only be used with "
+                f"continuous (Box) actions, not {self.action_space}.")
+        if rollout_buffer_class is not None and not (
+                isinstance(rollout_buffer_class, type)
+                and issubclass(rollout_buffer_class, RolloutBuffer)):
+            raise TypeError("rollout_buffer_class must be None or a subclass of "
+                            f"mlnotes.rl.common.RolloutBuffer, got {rollout_buffer_class!r}.")
+        if rollout_buffer_kwargs is not None and not isinstance(rollout_buffer_kwargs, dict):
+            raise TypeError("rollout_buffer_kwargs must be a dict or None.")
+        self.rollout_buffer_class = rollout_buffer_class
+        self.rollout_buffer_kwargs = dict(rollout_buffer_kwargs or {})
         self.rollout_buffer = None
 
     # ------------------------------------------------------------------ hooks
@@ -92,16 +123,22 @@ class OnPolicyAlgorithm(BaseAlgorithm):
 
     def _make_rollout_buffer(self):
         """Build the rollout storage (override for another buffer)."""
-        buffer_class = (DictRolloutBuffer if isinstance(self.observation_space, spaces.Dict)
-                        else RolloutBuffer)
+        buffer_class = getattr(self, "rollout_buffer_class", None)
+        if buffer_class is None:
+            buffer_class = (DictRolloutBuffer
+                            if isinstance(self.observation_space, spaces.Dict)
+                            else RolloutBuffer)
         return buffer_class(self.n_steps, self.observation_space, self.action_space,
-                             device=self.device, gamma=self.gamma,
-                             gae_lambda=self.gae_lambda, n_envs=self.n_envs)
+                            device=self.device, gamma=self.gamma,
+                            gae_lambda=self.gae_lambda, n_envs=self.n_envs,
+                            **getattr(self, "rollout_buffer_kwargs", {}))
 
     def _setup_model(self):
         self.lr_schedule = get_schedule_fn(self.learning_rate)
         self.set_random_seed(self.seed)
         kwargs = dict(self._default_policy_kwargs(), **self.policy_kwargs)
+        if getattr(self, "use_sde", False):
+            kwargs["use_sde"] = True  # as SB3 (policies without gSDE need not take it)
         self.policy = self.policy_class(self.observation_space, self.action_space,
                                         self.lr_schedule, **kwargs).to(self.device)
         self.rollout_buffer = self._make_rollout_buffer()
@@ -134,18 +171,28 @@ class OnPolicyAlgorithm(BaseAlgorithm):
         policy = self.policy
         policy.set_training_mode(False)
         rollout_buffer.reset()
+        use_sde = getattr(self, "use_sde", False)
+        sde_sample_freq = getattr(self, "sde_sample_freq", -1)
+        if use_sde:
+            policy.reset_noise(env.num_envs)
         callback.on_rollout_start()
         box = isinstance(self.action_space, spaces.Box)
+        squash = box and getattr(policy, "squash_output", False)
         if box:
             low, high = self.action_space.low, self.action_space.high
         device, gamma = self.device, self.gamma
         n_steps = 0
         while n_steps < n_rollout_steps:
+            if use_sde and sde_sample_freq > 0 and n_steps % sde_sample_freq == 0:
+                policy.reset_noise(env.num_envs)  # a new exploration matrix
             with torch.inference_mode():
                 obs_tensor = _obs_tensor(self._last_obs, device)
                 actions_t, values, log_probs = policy(obs_tensor)
             actions = actions_t.cpu().numpy()
-            clipped_actions = np.clip(actions, low, high) if box else actions
+            if squash:  # tanh-squashed gSDE actions: [-1, 1] -> bounds
+                clipped_actions = policy.unscale_action(actions)
+            else:
+                clipped_actions = np.clip(actions, low, high) if box else actions
             new_obs, rewards, dones, infos = env.step(clipped_actions)
             self.num_timesteps += env.num_envs
             callback.update_locals(locals())

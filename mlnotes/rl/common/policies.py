@@ -439,7 +439,10 @@ class BasePolicy(nn.Module):
             actions = self._predict(obs, deterministic=deterministic)
         actions = actions.cpu().numpy().reshape((-1, *self.action_space.shape))
         if isinstance(self.action_space, spaces.Box):
-            actions = np.clip(actions, self._low, self._high)
+            if getattr(self, "squash_output", False):
+                actions = self.unscale_action(actions)  # tanh-squashed: [-1, 1] -> bounds
+            else:
+                actions = np.clip(actions, self._low, self._high)
         if not vectorized:
             actions = actions.squeeze(axis=0)
         return actions, state
@@ -578,8 +581,23 @@ class ActorCriticPolicy(BasePolicy):
     ortho_init : bool, default=True
         Orthogonal initialisation with SB3's gains (``sqrt(2)`` features extractor and
         hidden layers, 0.01 the action head, 1 the value head), zero biases.
+    use_sde : bool, default=False
+        Generalised state-dependent exploration (gSDE, Box actions only): the noise is
+        :math:`z(s)^\\top\\theta_\\epsilon` with :math:`z(s)` the actor's last hidden
+        layer and :math:`\\theta_\\epsilon \\sim \\mathcal N(0, \\sigma^2)` redrawn by
+        :meth:`reset_noise` (the agent does it at every rollout start and every
+        ``sde_sample_freq`` steps), see
+        :class:`~mlnotes.rl.common.distributions.StateDependentNoiseDistribution`.
     log_std_init : float, default=0.0
-        Initial ``log_std`` of the Gaussian head (Box actions).
+        Initial ``log_std`` of the Gaussian head (Box actions), or of the gSDE noise
+        weights.
+    full_std : bool, default=True
+        gSDE: one standard deviation per (feature, action) pair (else per feature).
+    use_expln : bool, default=False
+        gSDE: keep the standard deviation positive with ``expln`` instead of ``exp``.
+    squash_output : bool, default=False
+        gSDE: squash the actions with ``tanh`` and rescale them to the Box bounds
+        (only with ``use_sde=True``, as SB3).
     features_extractor_class : type, default=FlattenExtractor
         SB3 features extractor (``stable_baselines3.common.torch_layers``): the
         default flattens (computed by a fast path, no module call); ``NatureCNN`` for
@@ -609,7 +627,8 @@ class ActorCriticPolicy(BasePolicy):
     value_net : torch.nn.Linear
         Head giving the state value.
     log_std : torch.nn.Parameter or None
-        Log standard deviations of the Gaussian head.
+        Log standard deviations of the Gaussian head, ``(action_dim,)``, or of the
+        gSDE noise weights, ``(latent_dim, action_dim)``.
     optimizer : torch.optim.Optimizer
         The optimiser of all the parameters.
 
@@ -627,7 +646,8 @@ class ActorCriticPolicy(BasePolicy):
     supports_dict_observations = True
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
-                 activation_fn=nn.Tanh, ortho_init=True, log_std_init=0.0,
+                 activation_fn=nn.Tanh, ortho_init=True, use_sde=False, log_std_init=0.0,
+                 full_std=True, use_expln=False, squash_output=False,
                  features_extractor_class=FlattenExtractor, features_extractor_kwargs=None,
                  share_features_extractor=True, normalize_images=True,
                  optimizer_class=torch.optim.Adam, optimizer_kwargs=None):
@@ -649,9 +669,14 @@ class ActorCriticPolicy(BasePolicy):
                 and issubclass(features_extractor_class, nn.Module)):
             raise TypeError("features_extractor_class must be a torch.nn.Module subclass "
                             f"(an SB3 features extractor), got {features_extractor_class!r}.")
+        if squash_output and not use_sde:
+            raise ValueError("squash_output=True is only available when using gSDE "
+                             "(use_sde=True), as in SB3.")
         self.net_arch = net_arch
         self.activation_fn = activation_fn
         self.ortho_init = ortho_init
+        self.use_sde = bool(use_sde)
+        self.squash_output = bool(squash_output)
         self.log_std_init = log_std_init
         self.share_features_extractor = bool(share_features_extractor)
         self.features_extractor_class = features_extractor_class
@@ -685,8 +710,15 @@ class ActorCriticPolicy(BasePolicy):
         self.shared_net, dim = _mlp(self.features_dim, shared, activation_fn)
         self.policy_net, pi_dim = _mlp(dim, pi, activation_fn)
         self.value_net_body, vf_dim = _mlp(dim, vf, activation_fn)
-        self.distribution = make_proba_distribution(action_space)
-        if isinstance(action_space, spaces.Box):
+        self.dist_kwargs = (dict(full_std=bool(full_std), use_expln=bool(use_expln),
+                                 squash_output=self.squash_output, learn_features=False)
+                            if self.use_sde else None)
+        self.distribution = make_proba_distribution(action_space, self.use_sde,
+                                                    self.dist_kwargs)
+        if self.use_sde:
+            self.action_net, self.log_std = self.distribution.proba_distribution_net(
+                pi_dim, log_std_init=log_std_init, latent_sde_dim=pi_dim)
+        elif isinstance(action_space, spaces.Box):
             self.action_net, self.log_std = self.distribution.proba_distribution_net(
                 pi_dim, log_std_init)
         else:
@@ -772,7 +804,7 @@ class ActorCriticPolicy(BasePolicy):
         """
         latent_pi, latent_vf = self._latent(*self._both_features(obs))
         actions, log_prob = self.distribution.sample(
-            _head(self.action_net, latent_pi), self.log_std, deterministic)
+            self._dist_params(latent_pi), self.log_std, deterministic)
         values = _head(self.value_net, latent_vf)
         return actions, values.squeeze(-1), log_prob
 
@@ -797,7 +829,7 @@ class ActorCriticPolicy(BasePolicy):
         """
         latent_pi, latent_vf = self._latent(*self._both_features(obs))
         log_prob, entropy = self.distribution.log_prob_entropy(
-            _head(self.action_net, latent_pi), self.log_std, actions)
+            self._dist_params(latent_pi), self.log_std, actions)
         values = _head(self.value_net, latent_vf)
         return values.squeeze(-1), log_prob, entropy
 
@@ -829,14 +861,46 @@ class ActorCriticPolicy(BasePolicy):
 
         Returns
         -------
-        params : torch.Tensor
-            Logits ``(n, n_actions)`` or means ``(n, action_dim)``.
+        params : torch.Tensor or tuple of torch.Tensor
+            Logits ``(n, n_actions)`` or means ``(n, action_dim)``; with gSDE the pair
+            ``(means, latent features)``.
         log_std : torch.Tensor or None
-            ``log_std`` of the Gaussian head.
+            ``log_std`` of the Gaussian head (or of the gSDE noise weights).
         """
         features = self.extract_features(obs, self.pi_features_extractor)
         latent_pi = _run_sequential(self.policy_net, _run_sequential(self.shared_net, features))
-        return _head(self.action_net, latent_pi), self.log_std
+        return self._dist_params(latent_pi), self.log_std
+
+    def _dist_params(self, latent_pi):
+        mean = _head(self.action_net, latent_pi)
+        return (mean, latent_pi) if self.use_sde else mean
+
+    def reset_noise(self, n_envs=1):
+        """Draw new gSDE noise weights (one matrix per environment).
+
+        Parameters
+        ----------
+        n_envs : int, default=1
+            Number of environments.
+        """
+        if not self.use_sde:
+            raise ValueError("reset_noise() is only available when using gSDE (use_sde=True).")
+        self.distribution.sample_weights(self.log_std, batch_size=n_envs)
+
+    def unscale_action(self, scaled_action):
+        """Map actions from [-1, 1] to the Box bounds (squashed gSDE actions).
+
+        Parameters
+        ----------
+        scaled_action : numpy.ndarray
+            Actions in [-1, 1].
+
+        Returns
+        -------
+        action : numpy.ndarray
+            ``low + (scaled_action + 1) * (high - low) / 2``.
+        """
+        return self._low + 0.5 * (scaled_action + 1.0) * (self._high - self._low)
 
     def _predict(self, obs, deterministic=False):
         params, log_std = self.action_params(obs)
@@ -867,8 +931,16 @@ class ActorCriticCnnPolicy(ActorCriticPolicy):
         Activation of those layers.
     ortho_init : bool, default=True
         Orthogonal initialisation (CNN included, gain ``sqrt(2)``).
+    use_sde : bool, default=False
+        gSDE exploration (Box actions; see :class:`ActorCriticPolicy`).
     log_std_init : float, default=0.0
         Initial ``log_std`` (Box actions).
+    full_std : bool, default=True
+        gSDE: one standard deviation per (feature, action) pair.
+    use_expln : bool, default=False
+        gSDE: the ``expln`` map instead of ``exp`` for the standard deviation.
+    squash_output : bool, default=False
+        gSDE: squash actions with ``tanh``.
     features_extractor_class : type, default=NatureCNN
         The image features extractor.
     features_extractor_kwargs : dict, default=None
@@ -894,13 +966,15 @@ class ActorCriticCnnPolicy(ActorCriticPolicy):
     """
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
-                 activation_fn=nn.Tanh, ortho_init=True, log_std_init=0.0,
+                 activation_fn=nn.Tanh, ortho_init=True, use_sde=False, log_std_init=0.0,
+                 full_std=True, use_expln=False, squash_output=False,
                  features_extractor_class=NatureCNN, features_extractor_kwargs=None,
                  share_features_extractor=True, normalize_images=True,
                  optimizer_class=torch.optim.Adam, optimizer_kwargs=None):
         super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
                          activation_fn=activation_fn, ortho_init=ortho_init,
-                         log_std_init=log_std_init,
+                         use_sde=use_sde, log_std_init=log_std_init, full_std=full_std,
+                         use_expln=use_expln, squash_output=squash_output,
                          features_extractor_class=features_extractor_class,
                          features_extractor_kwargs=features_extractor_kwargs,
                          share_features_extractor=share_features_extractor,
@@ -928,8 +1002,16 @@ class MultiInputActorCriticPolicy(ActorCriticPolicy):
         Activation of those layers.
     ortho_init : bool, default=True
         Orthogonal initialisation.
+    use_sde : bool, default=False
+        gSDE exploration (Box actions; see :class:`ActorCriticPolicy`).
     log_std_init : float, default=0.0
         Initial ``log_std`` (Box actions).
+    full_std : bool, default=True
+        gSDE: one standard deviation per (feature, action) pair.
+    use_expln : bool, default=False
+        gSDE: the ``expln`` map instead of ``exp`` for the standard deviation.
+    squash_output : bool, default=False
+        gSDE: squash actions with ``tanh``.
     features_extractor_class : type, default=CombinedExtractor
         The Dict features extractor.
     features_extractor_kwargs : dict, default=None
@@ -955,13 +1037,15 @@ class MultiInputActorCriticPolicy(ActorCriticPolicy):
     """
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
-                 activation_fn=nn.Tanh, ortho_init=True, log_std_init=0.0,
+                 activation_fn=nn.Tanh, ortho_init=True, use_sde=False, log_std_init=0.0,
+                 full_std=True, use_expln=False, squash_output=False,
                  features_extractor_class=CombinedExtractor, features_extractor_kwargs=None,
                  share_features_extractor=True, normalize_images=True,
                  optimizer_class=torch.optim.Adam, optimizer_kwargs=None):
         super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
                          activation_fn=activation_fn, ortho_init=ortho_init,
-                         log_std_init=log_std_init,
+                         use_sde=use_sde, log_std_init=log_std_init, full_std=full_std,
+                         use_expln=use_expln, squash_output=squash_output,
                          features_extractor_class=features_extractor_class,
                          features_extractor_kwargs=features_extractor_kwargs,
                          share_features_extractor=share_features_extractor,
