@@ -42,8 +42,39 @@ DEFAULT_OUT = ROOT / "benchmarks" / "results" / "local"
 LIMIT_CACHED = 5.0  # seconds: the acceptance of issue 12 for the cached setting
 
 
-def _child(spec: str) -> None:
+class _CompileProfile:
+    """numba ``numba:compile`` events: exclusive compile seconds per function."""
+
+    def __init__(self):
+        from numba.core import event
+
+        self.stack, self.seconds, self.count = [], {}, 0
+
+        class _Listener(event.Listener):
+            def on_start(_, e):
+                d = e.data["dispatcher"]
+                self.stack.append([f"{d.py_func.__module__}.{d.py_func.__qualname__}",
+                                   time.perf_counter(), 0.0])
+
+            def on_end(_, e):
+                name, start, children = self.stack.pop()
+                total = time.perf_counter() - start
+                self.seconds[name] = self.seconds.get(name, 0.0) + total - children
+                self.count += 1
+                if self.stack:
+                    self.stack[-1][2] += total
+
+        self.listener = _Listener()
+        event.register("numba:compile", self.listener)
+
+    def top(self, n=4):
+        best = sorted(self.seconds.items(), key=lambda kv: -kv[1])[:n]
+        return [[k.removeprefix("mlnotes."), round(v, 2)] for k, v in best]
+
+
+def _child(spec: str, profile: bool = False) -> None:
     module_name, name = spec.split(":")
+    prof = _CompileProfile() if profile else None
     t0 = time.perf_counter()
     import importlib
 
@@ -57,8 +88,11 @@ def _child(spec: str) -> None:
     t3 = time.perf_counter()
     run()
     t4 = time.perf_counter()
-    print(json.dumps({"name": name, "import_s": t1 - t0, "first_s": t3 - t2,
-                      "second_s": t4 - t3}))
+    out = {"name": name, "import_s": t1 - t0, "first_s": t3 - t2, "second_s": t4 - t3}
+    if prof is not None:
+        out.update(compiled=prof.count, compile_s=round(sum(prof.seconds.values()), 2),
+                   top=prof.top())
+    print(json.dumps(out))
 
 
 def measure(name: str, spec: str, mode: str, timeout: float = 600.0) -> dict:
@@ -71,7 +105,7 @@ def measure(name: str, spec: str, mode: str, timeout: float = 600.0) -> dict:
     start = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "benchmarks.first_call", "--child",
-                               spec], cwd=ROOT, env=env, capture_output=True, text=True,
+                               spec] + (["--profile"] if mode == "empty" else []), cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"name": name, "error": f"timeout after {timeout:.0f} s"}
@@ -108,15 +142,23 @@ def _public_modules() -> dict:
 
 
 def _table(results: list[dict]) -> list[str]:
-    lines = ["| estimator | import s | first fit+predict s | second s | process s |",
-             "|---|---:|---:|---:|---:|"]
+    profiled = any("compiled" in r for r in results)
+    extra = " functions compiled | compile s | largest compiles (exclusive s) |" \
+        if profiled else ""
+    lines = ["| estimator | import s | first fit+predict s | second s | process s |" + extra,
+             "|---|---:|---:|---:|---:|" + ("---:|---:|---|" if profiled else "")]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | – | – | – | error: {r['error']} |")
+            lines.append(f"| {r['name']} | – | – | – | error: {r['error']} |"
+                         + (" | | |" if profiled else ""))
             continue
-        lines.append(f"| {r['name']}{' (torch)' if r.get('torch') else ''} | "
-                     f"{r['import_s']:.2f} | {r['first_s']:.2f} | {r['second_s']:.3f} | "
-                     f"{r['process_s']:.1f} |")
+        row = (f"| {r['name']}{' (torch)' if r.get('torch') else ''} | "
+               f"{r['import_s']:.2f} | {r['first_s']:.2f} | {r['second_s']:.3f} | "
+               f"{r['process_s']:.1f} |")
+        if profiled:
+            top = ", ".join(f"{n.rsplit('.', 1)[-1]} {s:.1f}" for n, s in r.get("top", []))
+            row += f" {r.get('compiled', 0)} | {r.get('compile_s', 0):.1f} | {top} |"
+        lines.append(row)
     return lines
 
 
@@ -139,12 +181,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.first_call",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--mode", choices=("cached", "empty", "both"), default="both")
     p.add_argument("--only", default="", help="comma-separated estimator names")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args(argv)
     if args.child:
-        _child(args.child)
+        _child(args.child, args.profile)
         return 0
     from benchmarks.cli import publish_refusal
     from benchmarks.report import environment
