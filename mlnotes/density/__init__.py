@@ -7,6 +7,8 @@ from ._pixelcnn import PixelCNN
 from ._rnn import RNNDensity
 from ._transformer import TransformerAR
 from ._vae import VAE
+from .flows import MAF, Glow, NeuralSplineFlow, RealNVP
 
 __all__ = ["DiscretizedLogisticMixture", "Histogram", "MADE", "PixelCNN", "RNNDensity",
            "TransformerAR", "VAE"]
+__all__ += ["Glow", "MAF", "NeuralSplineFlow", "RealNVP"]

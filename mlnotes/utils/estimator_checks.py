@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 __all__ = [
     "check_density_autoregressive_mask",
+    "check_density_normalised_continuous",
     "check_density_normalised_discrete",
     "check_density_pickle",
     "check_density_sampling_reproducible",
@@ -184,6 +185,41 @@ def check_density_normalised_discrete(name, estimator):
     assert abs(total - 1.0) <= 1e-6, f"{name}: total probability {total} != 1"
 
 
+def check_density_normalised_continuous(name, estimator):
+    """On 2-D continuous data the density integrates to 1 on a fine grid (within 1%).
+
+    For continuous models (no ``n_levels`` parameter): fitted on 300 rows of a
+    correlated 2-D Gaussian, :math:`\\int \\exp(\\mathrm{score\\_samples})` by the
+    midpoint rule over the mean +- 7 standard deviations. A model whose
+    ``score_samples`` is a lower bound (class attribute ``_score_is_lower_bound =
+    True``: VAE, diffusion) only needs the integral to be at most 1.01.
+
+    Parameters
+    ----------
+    name : str
+        Name of the estimator, for error messages.
+    estimator : estimator instance
+        An unfitted continuous density estimator.
+
+    Returns
+    -------
+    None
+        Raises ``AssertionError`` if the check fails.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((300, 2)) @ np.array([[1.0, 0.6], [0.0, 0.8]]) + [1.0, -2.0]
+    est = _fitted(estimator, X)
+    lo, hi, n = X.mean(axis=0) - 7 * X.std(axis=0), X.mean(axis=0) + 7 * X.std(axis=0), 240
+    step = (hi - lo) / n
+    gx, gy = (lo[j] + step[j] * (np.arange(n) + 0.5) for j in range(2))
+    grid = np.array(np.meshgrid(gx, gy, indexing="ij")).reshape(2, -1).T
+    total = float(np.exp(est.score_samples(grid)).sum() * step[0] * step[1])
+    if getattr(estimator, "_score_is_lower_bound", False):
+        assert total <= 1.01, f"{name}: a lower bound integrates to {total} > 1"
+    else:
+        assert abs(total - 1.0) <= 0.01, f"{name}: total probability {total} != 1"
+
+
 def check_density_autoregressive_mask(name, estimator):
     """The conditional of feature j ignores the features after j in ``ordering_``.
 
@@ -260,5 +296,7 @@ def yield_density_checks(estimator):
     yield check_density_pickle
     if _has_likelihood(estimator) and _is_discrete(estimator):
         yield check_density_normalised_discrete
+    elif _has_likelihood(estimator):
+        yield check_density_normalised_continuous
     if hasattr(estimator, "conditional_log_likelihood"):
         yield check_density_autoregressive_mask
