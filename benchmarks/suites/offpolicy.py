@@ -46,6 +46,23 @@ DQN_ZOO_CARTPOLE = dict(
 )
 
 
+def _normal_noise(std, dim=1):
+    import numpy as np
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    return NormalActionNoise(np.zeros(dim), std * np.ones(dim))
+
+
+#: RL-Zoo's Pendulum-v1 hyperparameters (hyperparams/sac.yml: the learning rate only)
+SAC_ZOO_PENDULUM = dict(learning_rate=1e-3)
+#: RL-Zoo's Pendulum-v1 hyperparameters for TD3 (td3.yml; ddpg.yml has the same)
+TD3_ZOO_PENDULUM = dict(
+    learning_rate=1e-3, gamma=0.98, buffer_size=200_000, learning_starts=10_000,
+    train_freq=(1, "episode"), gradient_steps=-1, action_noise=_normal_noise(0.1),
+    policy_kwargs=dict(net_arch=[400, 300]),
+)
+
+
 @dataclass(frozen=True)
 class OffPolicyCase:
     """One row: an agent, its reference, the env, the budget and how it is judged."""
@@ -100,6 +117,32 @@ CASES = [
         "DQN-speed", "mlnotes.rl:DQN", "stable_baselines3:DQN", "speed", "CartPole-v1",
         10_240, 1_024, params=DQN_ZOO_CARTPOLE,
         acceptance="env steps/s >= 1.5x SB3's DQN (same hyperparameters, one thread)"),
+    # continuous control on Pendulum-v1 (chapters 41-42): RL-Zoo's hyperparameters
+    OffPolicyCase(
+        "SAC-zoo", "mlnotes.rl:SAC", "stable_baselines3:SAC", "rl", "Pendulum-v1",
+        15_000, 2_000, params=SAC_ZOO_PENDULUM, det_threshold=-250, stoch_threshold=-250,
+        checkpoints=(5_000, 10_000, 15_000),
+        acceptance="RL-Zoo hyperparameters: det and stoch >= -250 at 15k on every seed"),
+    OffPolicyCase(
+        "TD3-zoo", "mlnotes.rl:TD3", "stable_baselines3:TD3", "rl", "Pendulum-v1",
+        15_000, 2_000, params=TD3_ZOO_PENDULUM, det_threshold=-250, stoch_threshold=-250,
+        checkpoints=(11_000, 13_000, 15_000),
+        acceptance="RL-Zoo hyperparameters: det and stoch >= -250 at 15k on every seed"),
+    OffPolicyCase(
+        "DDPG-zoo", "mlnotes.rl:DDPG", "stable_baselines3:DDPG", "rl", "Pendulum-v1",
+        20_000, 2_000, params=TD3_ZOO_PENDULUM, det_threshold=-300, stoch_threshold=-300,
+        checkpoints=(11_000, 15_000, 20_000),
+        acceptance="RL-Zoo hyperparameters: det and stoch >= -300 at 20k on every seed"),
+    OffPolicyCase(
+        "SAC-speed", "mlnotes.rl:SAC", "stable_baselines3:SAC", "speed", "Pendulum-v1",
+        4_096, 1_024, acceptance="env steps/s >= 1.5x SB3's SAC (SB3's defaults, one thread)"),
+    OffPolicyCase(
+        "TD3-speed", "mlnotes.rl:TD3", "stable_baselines3:TD3", "speed", "Pendulum-v1",
+        4_096, 1_024, acceptance="env steps/s >= 1.5x SB3's TD3 (SB3's defaults, one thread)"),
+    OffPolicyCase(
+        "DDPG-speed", "mlnotes.rl:DDPG", "stable_baselines3:DDPG", "speed", "Pendulum-v1",
+        4_096, 1_024,
+        acceptance="env steps/s >= 1.5x SB3's DDPG (SB3's defaults, one thread)"),
 ]
 
 

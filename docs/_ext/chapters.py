@@ -197,9 +197,10 @@ CHAPTERS = [
          "d3rlpy-style API; return of the policy that made the data",
          ["rl.CQL", "rl.IQL", "rl.AWAC", "rl.TD3BC"]),
     _row("II", "41-42", "variational inference, control as inference",
-         "`rl.SAC`, `rl.TD3`",
-         "SB3 SAC, TD3",
-         ["rl.SAC", "rl.TD3"]),
+         "`rl.SAC` (maximum entropy, twin critics, automatic temperature), `rl.TD3`, "
+         "`rl.DDPG`",
+         "SB3 SAC, TD3, DDPG",
+         ["rl.SAC", "rl.TD3", "rl.DDPG"]),
     _row("II", "43", "inverse RL",
          "`rl.MaxEntIRL` (tabular), `rl.GAIL`",
          "imitation library GAIL; expert return",
