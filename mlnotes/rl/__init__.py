@@ -11,6 +11,9 @@ from .actor_critic import A2C, DDPG, SAC, TD3
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 from .value_based import DQN
+from .planning import CEM, LQR, MCTS, MPPI, RandomShooting, iLQR
+from .tabular import (FittedQIteration, PolicyIteration, QLearning, SARSA, TabularPolicy,
+                      ValueIteration)
 
 __all__ = [
     "A2C",
@@ -24,4 +27,16 @@ __all__ = [
     "BC",
     "DAgger",
     "DQN",
+    "CEM",
+    "LQR",
+    "MCTS",
+    "MPPI",
+    "RandomShooting",
+    "iLQR",
+    "FittedQIteration",
+    "PolicyIteration",
+    "QLearning",
+    "SARSA",
+    "TabularPolicy",
+    "ValueIteration",
 ]

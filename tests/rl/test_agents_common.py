@@ -52,13 +52,17 @@ AGENT_KWARGS = {
     "DQN": {"learning_starts": 16, "buffer_size": 1000, "batch_size": 16},
     "NPG": {"n_steps": 32},
     "PPO": {"n_steps": 32, "batch_size": 16},
+    "QLearning": {},
+    "SARSA": {},
     "REINFORCE": {"n_steps": 32},
     "SAC": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "TD3": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "TRPO": {"n_steps": 32, "batch_size": 16},
 }
 # The env each agent is tested on (default CartPole-v1).
-AGENT_ENVS = {}
+AGENT_ENVS = {"QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
+# The policy each agent is built with (default "MlpPolicy").
+AGENT_POLICIES = {"QLearning": "TabularPolicy", "SARSA": "TabularPolicy"}
 # Agents for Box actions only (their env above is Pendulum-v1; Discrete actions raise).
 BOX_ONLY = ("DDPG", "SAC", "TD3")
 AGENT_ENVS.update({name: "Pendulum-v1" for name in BOX_ONLY})
@@ -90,7 +94,7 @@ def make_agent(name, env=None, **kwargs):
     env = AGENT_ENVS.get(name, "CartPole-v1") if env is None else env
     params = dict(AGENT_KWARGS.get(name, {}), seed=0, device="cpu")
     params.update(kwargs)
-    return cls("MlpPolicy", env, **params)
+    return cls(AGENT_POLICIES.get(name, "MlpPolicy"), env, **params)
 
 
 def state_equal(a, b):
@@ -181,6 +185,10 @@ def test_predict_shapes(name, continuous):
 @pytest.mark.parametrize("name", NAMES)
 def test_predict_rejects_wrong_shape(name):
     agent = make_agent(name)
+    if isinstance(agent.observation_space, spaces.Discrete):  # tabular agents
+        with pytest.raises(ValueError, match="Unexpected observation shape"):
+            agent.predict(np.zeros((2, 3), dtype=np.int64))
+        return
     bad = np.zeros(agent.observation_space.shape[0] + 1, dtype=np.float32)
     with pytest.raises(ValueError, match="Unexpected observation shape"):
         agent.predict(bad)
@@ -313,7 +321,7 @@ def test_clone_gives_untrained_agent_with_same_params(name):
 def test_get_params_and_set_params(name):
     agent = make_agent(name)
     params = agent.get_params()
-    assert params["policy"] == "MlpPolicy"
+    assert params["policy"] == AGENT_POLICIES.get(name, "MlpPolicy")
     assert params["env"] == AGENT_ENVS.get(name, "CartPole-v1")
     assert params["seed"] == 0
     assert all(not k.startswith("_") for k in params)
@@ -388,6 +396,8 @@ def test_box_only_agents_reject_discrete_actions(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_vec_normalize_env_is_returned(name):
+    if name in AGENT_POLICIES:  # VecNormalize supports Box and Dict observations only
+        pytest.skip("VecNormalize does not support Discrete observations")
     env = VecNormalize(make_vec_env(AGENT_ENVS.get(name, "CartPole-v1"), n_envs=2, seed=0))
     agent = make_agent(name, env=env)
     assert agent.get_vec_normalize_env() is env
