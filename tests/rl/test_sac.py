@@ -272,7 +272,6 @@ def test_fixed_ent_coef_and_target_entropy_values():
     (dict(ent_coef=-0.1), "ent_coef"),
     (dict(target_entropy="high"), "target_entropy"),
     (dict(target_update_interval=0), "target_update_interval"),
-    (dict(use_sde=True), "gSDE"),
     (dict(policy_kwargs=dict(net_arch=dict(pi=[8]))), "net_arch"),
     (dict(policy_kwargs=dict(n_critics=0)), "n_critics"),
 ])
@@ -348,3 +347,48 @@ def test_sac_learns_pendulum_quickly():
     env.reset(seed=123)
     mean, _ = evaluate_policy(agent, env, n_eval_episodes=5, deterministic=True)
     assert mean > -600
+
+
+def test_gsde_log_prob_noise_and_gradients():
+    env = gym.make("Pendulum-v1")
+    actor = SquashedGaussianActor(env.observation_space, env.action_space, [16],
+                                  use_sde=True, log_std_init=-1.0)
+    ref = SB3SAC("MlpPolicy", "Pendulum-v1", use_sde=True, device="cpu",
+                 policy_kwargs=dict(net_arch=[16]))
+    assert actor.log_std.shape == ref.actor.log_std.shape == (16, 1)
+    assert isinstance(actor.mu[1], torch.nn.Hardtanh)  # clip_mean=2.0
+    obs = torch.as_tensor(np.stack([env.observation_space.sample() for _ in range(32)]))
+    actor.reset_noise()
+    actions, log_prob = actor.action_log_prob(obs)
+    # by hand: z = last hidden layer, u = mu + z @ (E * sigma), scale^2 = z^2 @ sigma^2
+    with torch.no_grad():
+        z = actor.latent_pi(obs)
+        mean = actor.mu(z)
+        sigma = actor.log_std.exp()
+        u = mean + z @ (actor._noise * sigma)
+        scale = torch.sqrt(z.square() @ sigma.square() + 1e-6)
+        direct = (torch.distributions.Normal(mean, scale).log_prob(u).sum(-1)
+                  - torch.log(1 - torch.tanh(u) ** 2).sum(-1))
+    torch.testing.assert_close(actions.detach(), torch.tanh(u))
+    torch.testing.assert_close(log_prob.detach(), direct, rtol=1e-4, atol=1e-4)
+    # the noise is fixed until reset_noise, and gradients reach log_std through it
+    torch.testing.assert_close(actor(obs).detach(), actions.detach())
+    actions.sum().backward()
+    assert actor.log_std.grad is not None and actor.log_std.grad.abs().sum() > 0
+    actor.reset_noise(batch_size=4)  # one matrix per env for a batch of 4
+    per_env = actor(obs[:4]).detach()
+    single = actor(obs[:1]).detach()
+    assert not torch.allclose(per_env[0], single[0])
+
+
+def test_sac_with_gsde_trains_and_round_trips(tmp_path):
+    agent = SAC("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=4, seed=0,
+                device="cpu", learning_starts=20, batch_size=16,
+                policy_kwargs=dict(net_arch=[16])).learn(60)
+    assert agent.actor.use_sde and agent._n_updates > 0
+    before = agent.actor.log_std.detach().clone()
+    agent.learn(20, reset_num_timesteps=False)
+    assert not torch.equal(before, agent.actor.log_std)
+    agent.save(tmp_path / "sde")
+    loaded = SAC.load(tmp_path / "sde", device="cpu")
+    assert torch.equal(loaded.actor.log_std, agent.actor.log_std)

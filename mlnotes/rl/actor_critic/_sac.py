@@ -98,11 +98,13 @@ class SAC(OffPolicyAlgorithm):
         Entropy :math:`\\bar{\\mathcal H}` the learned temperature aims at;
         ``"auto"`` is :math:`-\\dim \\mathcal A`.
     use_sde : bool, default=False
-        gSDE exploration: not implemented yet (``True`` raises).
+        Generalised state-dependent exploration (gSDE) instead of independent Gaussian
+        noise: the noise is a linear function of the actor's last hidden layer whose
+        weights are redrawn every ``sde_sample_freq`` steps.
     sde_sample_freq : int, default=-1
-        gSDE noise resampling period (unused without gSDE).
+        Steps between two gSDE weight draws (-1: once per rollout).
     use_sde_at_warmup : bool, default=False
-        gSDE during warm-up (unused without gSDE).
+        Explore with gSDE instead of uniform actions during warm-up.
     stats_window_size : int, default=100
         Episodes averaged in the logged statistics.
     tensorboard_log : str, default=None
@@ -186,7 +188,7 @@ class SAC(OffPolicyAlgorithm):
     :math:`\\log(1 - \\tanh^2 u)` is computed exactly (SB3 adds :math:`10^{-6}` inside the
     logarithm); ``target_update_interval`` counts gradient steps over the whole run
     (SB3 counts within one ``train`` call, so with ``gradient_steps=1`` it updates at
-    every step whatever the interval). Not implemented: gSDE, ``CnnPolicy``,
+    every step whatever the interval). Not implemented: ``CnnPolicy``,
     ``MultiInputPolicy``.
 
     References
@@ -229,10 +231,6 @@ class SAC(OffPolicyAlgorithm):
                          seed=seed, use_sde=use_sde, sde_sample_freq=sde_sample_freq,
                          use_sde_at_warmup=use_sde_at_warmup,
                          supported_action_spaces=(spaces.Box,), support_multi_env=True)
-        if use_sde:
-            raise ValueError(
-                "use_sde=True (gSDE) is not implemented for SAC in mlnotes yet; use the "
-                "default Gaussian exploration (use_sde=False).")
         _parse_ent_coef(ent_coef)
         if isinstance(target_update_interval, bool) \
                 or not isinstance(target_update_interval, (int, np.integer)) \
@@ -341,6 +339,8 @@ class SAC(OffPolicyAlgorithm):
         for _ in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
             discounts = self.gamma if data.discounts is None else data.discounts
+            if self.use_sde:
+                actor.reset_noise()  # one gSDE matrix for the whole batch
             actions_pi, log_prob = actor.action_log_prob(data.observations)
             log_prob = log_prob.reshape(-1, 1)
 

@@ -138,8 +138,6 @@ class _ContinuousBase(BasePolicy):
                 f"{type(self).__name__} needs a bounded Box action space (its actions "
                 f"are squashed into the bounds), got {action_space!r}.")
         self.action_dim = int(np.prod(action_space.shape))
-        self._scale_low = torch.as_tensor(low.reshape(-1), dtype=torch.float32)
-        self._scale_span = torch.as_tensor((high - low).reshape(-1), dtype=torch.float32)
 
     def scale_action(self, action):
         """Map actions from the env's bounds to [-1, 1].
@@ -173,12 +171,6 @@ class _ContinuousBase(BasePolicy):
         low, high = self.action_space.low, self.action_space.high
         return low + 0.5 * (scaled_action + 1.0) * (high - low)
 
-    def _unscale_tensor(self, actions):
-        low, span = self._scale_low, self._scale_span
-        if low.device != actions.device:
-            low, span = low.to(actions.device), span.to(actions.device)
-        return low + 0.5 * (actions + 1.0) * span
-
 
 class SquashedGaussianActor(_ContinuousBase):
     """SAC's actor: a diagonal Gaussian squashed by ``tanh`` (SB3's ``sac.policies.Actor``).
@@ -193,14 +185,30 @@ class SquashedGaussianActor(_ContinuousBase):
         Hidden layers.
     activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
         Activation after every hidden layer.
+    use_sde : bool, default=False
+        Generalised state-dependent exploration (gSDE): the noise is
+        :math:`z(s)^\\top \\Theta` with :math:`z` the last hidden layer and
+        :math:`\\Theta_{ij} \\sim \\mathcal N(0, \\sigma_{ij}^2)` redrawn by
+        :meth:`reset_noise`.
+    log_std_init : float, default=-3
+        Initial :math:`\\log\\sigma` of gSDE (unused without it).
+    full_std : bool, default=True
+        gSDE: one :math:`\\sigma` per (feature, action) pair, else one per feature.
+    use_expln : bool, default=False
+        gSDE: :math:`\\sigma = \\operatorname{expln}(\\log\\sigma)` (linear growth for
+        positive values) instead of the exponential.
+    clip_mean : float, default=2.0
+        gSDE: the mean is clipped to ``[-clip_mean, clip_mean]`` (0: no clipping).
 
     Attributes
     ----------
     latent_pi : torch.nn.Sequential
         Hidden layers.
-    mu, log_std : torch.nn.Linear
-        Heads giving the mean and the log standard deviation (clamped to [-20, 2]) of
-        the pre-squash Gaussian.
+    mu : torch.nn.Module
+        Head giving the mean of the pre-squash Gaussian.
+    log_std : torch.nn.Linear or torch.nn.Parameter
+        Head giving the log standard deviation (clamped to [-20, 2]); with gSDE the
+        parameter :math:`\\log\\sigma` of shape ``(latent_dim, action_dim)``.
     optimizer : torch.optim.Optimizer
         Set by the owning policy.
 
@@ -209,19 +217,81 @@ class SquashedGaussianActor(_ContinuousBase):
     :math:`u = \\mu(s) + \\sigma(s)\\,\\epsilon`, :math:`\\epsilon \\sim \\mathcal N(0, I)`
     (reparameterised, so gradients flow through the sample), :math:`a = \\tanh(u)`; the
     log-density is :func:`squashed_gaussian_log_prob`. The deterministic action is
-    :math:`\\tanh(\\mu(s))`.
+    :math:`\\tanh(\\mu(s))`. With gSDE, :math:`u = \\mu(s) + z(s)^\\top\\Theta`, whose
+    density is Gaussian with variance :math:`\\sum_i z_i(s)^2 \\sigma_{ij}^2` (+ 1e-6),
+    and gradients reach :math:`\\log\\sigma` through :math:`\\Theta = \\sigma \\odot E`,
+    :math:`E` the standard normal draw of the last :meth:`reset_noise`.
     """
 
-    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU):
+    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
+                 use_sde=False, log_std_init=-3, full_std=True, use_expln=False,
+                 clip_mean=2.0):
         super().__init__(observation_space, action_space)
         self.net_arch = list(net_arch)
         self.activation_fn = activation_fn
+        self.use_sde = bool(use_sde)
+        self.log_std_init, self.full_std = log_std_init, bool(full_std)
+        self.use_expln, self.clip_mean = bool(use_expln), clip_mean
         self.latent_pi, last = _mlp(self.features_dim, self.net_arch, activation_fn)
-        self.mu = nn.Linear(last, self.action_dim)
-        self.log_std = nn.Linear(last, self.action_dim)
+        self.latent_dim = last
+        if self.use_sde:
+            mu = nn.Linear(last, self.action_dim)
+            self.mu = nn.Sequential(mu, nn.Hardtanh(-clip_mean, clip_mean)) \
+                if clip_mean > 0 else mu
+            self.log_std = nn.Parameter(torch.full(
+                (last, self.action_dim if self.full_std else 1), float(log_std_init)))
+            self.reset_noise()
+        else:
+            self.mu = nn.Linear(last, self.action_dim)
+            self.log_std = nn.Linear(last, self.action_dim)
+
+    # ------------------------------------------------------------------ gSDE
+
+    def get_std(self):
+        """Standard deviations :math:`\\sigma` of the gSDE weights (gSDE only).
+
+        Returns
+        -------
+        std : torch.Tensor of shape (latent_dim, action_dim)
+            ``exp(log_std)``, or its ``expln`` map, broadcast when not ``full_std``.
+        """
+        if not self.use_sde:
+            raise ValueError("get_std() is only available with gSDE (use_sde=True).")
+        log_std = self.log_std
+        if self.use_expln:
+            below = torch.exp(log_std) * (log_std <= 0)
+            positive = log_std > 0
+            std = below + (torch.log1p(log_std * positive + 1e-6) + 1.0) * positive
+        else:
+            std = torch.exp(log_std)
+        return std.expand(self.latent_dim, self.action_dim)
+
+    def reset_noise(self, batch_size=1):
+        """Draw new gSDE weights: one matrix, and one per environment (gSDE only).
+
+        Parameters
+        ----------
+        batch_size : int, default=1
+            Number of environments (a batch of that many observations gets one
+            matrix per row; any other batch the single matrix).
+        """
+        if not self.use_sde:
+            raise ValueError("reset_noise() is only available with gSDE (use_sde=True).")
+        shape = (self.latent_dim, self.action_dim)
+        device = self.log_std.device
+        self._noise = torch.randn(shape, device=device)
+        self._noise_per_env = torch.randn((int(batch_size), *shape), device=device)
+
+    def _sde_noise(self, latent, std):
+        if len(latent) != 1 and len(latent) == len(self._noise_per_env):
+            weights = self._noise_per_env.to(latent.device) * std
+            return torch.bmm(latent.unsqueeze(1), weights).squeeze(1)
+        return latent @ (self._noise.to(latent.device) * std)
+
+    # ------------------------------------------------------------------ passes
 
     def get_action_dist_params(self, obs):
-        """Mean and clamped log standard deviation of the pre-squash Gaussian.
+        """Mean and log standard deviation of the pre-squash Gaussian.
 
         Parameters
         ----------
@@ -231,12 +301,27 @@ class SquashedGaussianActor(_ContinuousBase):
         Returns
         -------
         mean, log_std : torch.Tensor of shape (n, action_dim)
-            The parameters.
+            The parameters (with gSDE, the log of the state-dependent scale).
         """
+        mean, log_std, _ = self._params(obs)
+        return mean, log_std
+
+    def _params(self, obs):
         latent = _run_sequential(self.latent_pi, self.preprocess_obs(obs))
+        if self.use_sde:
+            mean = _run_sequential(self.mu, latent) if isinstance(self.mu, nn.Sequential) \
+                else F.linear(latent, self.mu.weight, self.mu.bias)
+            std = self.get_std()
+            scale = torch.sqrt(latent.square() @ std.square() + 1e-6)
+            return mean, torch.log(scale), (latent, std)
         mean = F.linear(latent, self.mu.weight, self.mu.bias)
         log_std = F.linear(latent, self.log_std.weight, self.log_std.bias)
-        return mean, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        return mean, log_std.clamp(LOG_STD_MIN, LOG_STD_MAX), None
+
+    def _gaussian_sample(self, mean, log_std, sde):
+        if sde is not None:
+            return mean + self._sde_noise(*sde)
+        return mean + torch.randn_like(mean) * log_std.exp()
 
     def forward(self, obs, deterministic=False):
         """Actions in [-1, 1].
@@ -253,10 +338,10 @@ class SquashedGaussianActor(_ContinuousBase):
         actions : torch.Tensor of shape (n, action_dim)
             Squashed actions.
         """
-        mean, log_std = self.get_action_dist_params(obs)
+        mean, log_std, sde = self._params(obs)
         if deterministic:
             return torch.tanh(mean)
-        return torch.tanh(mean + torch.randn_like(mean) * log_std.exp())
+        return torch.tanh(self._gaussian_sample(mean, log_std, sde))
 
     def action_log_prob(self, obs):
         """Reparameterised sample and its log-density (the training pass).
@@ -273,12 +358,12 @@ class SquashedGaussianActor(_ContinuousBase):
         log_prob : torch.Tensor of shape (n,)
             :math:`\\log \\pi(a \\mid s)`.
         """
-        mean, log_std = self.get_action_dist_params(obs)
-        u = mean + torch.randn_like(mean) * log_std.exp()
+        mean, log_std, sde = self._params(obs)
+        u = self._gaussian_sample(mean, log_std, sde)
         return torch.tanh(u), squashed_gaussian_log_prob(u, mean, log_std)
 
     def _predict(self, obs, deterministic=False):
-        return self._unscale_tensor(self(obs, deterministic))
+        return self(obs, deterministic)  # in [-1, 1]: predict() unscales (squash_output)
 
 
 class DeterministicActor(_ContinuousBase):
@@ -326,8 +411,9 @@ class DeterministicActor(_ContinuousBase):
         return _run_sequential(self.mu, self.preprocess_obs(obs))
 
     def _predict(self, obs, deterministic=False):
-        # exploration comes from action noise in the loop: predict is always deterministic
-        return self._unscale_tensor(self(obs))
+        # exploration comes from action noise in the loop: predict is always deterministic;
+        # actions in [-1, 1], which predict() unscales (squash_output)
+        return self(obs)
 
 
 class ContinuousCritic(_ContinuousBase):
@@ -499,6 +585,9 @@ def _optimizer_check(optimizer_class, optimizer_kwargs):
 
 
 class _OffPolicyPolicy(BasePolicy):
+    #: actions are squashed into [-1, 1]; predict() maps them to the bounds
+    squash_output = True
+
     def set_training_mode(self, mode):
         """Switch train/eval mode (the target networks always stay in eval mode).
 
@@ -576,7 +665,7 @@ class SACPolicy(_OffPolicyPolicy):
     activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
         Activation after every hidden layer.
     use_sde : bool, default=False
-        gSDE exploration: not implemented yet (``True`` raises).
+        Generalised state-dependent exploration (see :class:`SquashedGaussianActor`).
     log_std_init : float, default=-3
         Initial log standard deviation for gSDE (unused without it), as SB3.
     use_expln : bool, default=False
@@ -617,10 +706,6 @@ class SACPolicy(_OffPolicyPolicy):
                  clip_mean=2.0, optimizer_class=torch.optim.Adam, optimizer_kwargs=None,
                  n_critics=2, share_features_extractor=False):
         super().__init__(observation_space, action_space)
-        if use_sde:
-            raise ValueError(
-                "use_sde=True (gSDE) is not implemented for SAC in mlnotes yet; use the "
-                "default Gaussian exploration (use_sde=False).")
         if net_arch is None:
             net_arch = [256, 256]
         actor_arch, critic_arch = get_actor_critic_arch(net_arch)
@@ -633,7 +718,9 @@ class SACPolicy(_OffPolicyPolicy):
         self.n_critics = n_critics
         self.share_features_extractor = share_features_extractor
         self.actor = SquashedGaussianActor(observation_space, action_space, actor_arch,
-                                           activation_fn)
+                                           activation_fn, use_sde=use_sde,
+                                           log_std_init=log_std_init, use_expln=use_expln,
+                                           clip_mean=clip_mean)
         self.critic = ContinuousCritic(observation_space, action_space, critic_arch,
                                        activation_fn, n_critics, share_features_extractor)
         self.critic_target = ContinuousCritic(observation_space, action_space, critic_arch,
@@ -646,6 +733,16 @@ class SACPolicy(_OffPolicyPolicy):
         self.critic.optimizer = _make_optimizer(optimizer_class, self.critic.parameters(), lr,
                                                 self.optimizer_kwargs)
         self.critic_target.set_training_mode(False)
+
+    def reset_noise(self, batch_size=1):
+        """Draw new gSDE weights for the actor (gSDE only).
+
+        Parameters
+        ----------
+        batch_size : int, default=1
+            Number of environments.
+        """
+        self.actor.reset_noise(batch_size)
 
     def forward(self, obs, deterministic=False):
         """Actions in [-1, 1] (the actor's).
