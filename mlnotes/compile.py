@@ -52,6 +52,9 @@ _PARAMS = {
     "AgglomerativeClustering": dict(n_clusters=3),
     "KMeans": dict(n_clusters=3, random_state=0),
     "GaussianMixture": dict(n_components=3, random_state=0),
+    # the Johnson-Lindenstrauss default asks for more components than 16 features
+    "GaussianRandomProjection": dict(n_components=8, random_state=0),
+    "SparseRandomProjection": dict(n_components=8, random_state=0),
 }
 
 
