@@ -44,7 +44,8 @@ def test_archive_layout(saved):
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         meta = json.loads(z.read(save_util.META))
-    assert names == {save_util.META, "policy.pth", "policy.optimizer.pth"}
+    # the last observation is kept as SB3 does (load(force_reset=False) continues)
+    assert names == {save_util.META, "policy.pth", "policy.optimizer.pth", "rollout_state.pth"}
     assert meta["format"] == save_util.FORMAT
     assert meta["agent_class"] == "mlnotes.rl.actor_critic._a2c.A2C"
     assert "env" not in meta["params"] and "device" not in meta["params"]

@@ -267,3 +267,50 @@ def test_non_numeric_observation_says_wrong_dtype(cls, bad):
     agent = _agent(cls, "CartPole-v1")
     with pytest.raises(TypeError, match="wrong dtype"):
         agent.predict(bad)
+
+
+@pytest.mark.parametrize("dict_obs", [False, True])
+def test_load_without_reset_continues_from_the_saved_observation(tmp_path, dict_obs):
+    """As SB3: the last observation is saved; load(force_reset=False) continues from it."""
+    if dict_obs:
+        from stable_baselines3.common.envs import SimpleMultiObsEnv
+
+        env, policy = DummyVecEnv([lambda: SimpleMultiObsEnv(random_start=False)]), \
+            "MultiInputPolicy"
+    else:
+        env, policy = DummyVecEnv([lambda: IdentityEnvBox(-10, 10)]), "MlpPolicy"
+    agent = A2C(policy, env, n_steps=4, device="cpu", seed=0).learn(8)
+    agent.save(tmp_path / "a.zip")
+    kept = A2C.load(tmp_path / "a.zip", env=agent.get_env(), force_reset=False)
+    if dict_obs:
+        for key, value in agent._last_obs.items():
+            np.testing.assert_array_equal(kept._last_obs[key], value)
+    else:
+        np.testing.assert_array_equal(kept._last_obs, agent._last_obs)
+    kept.learn(4, reset_num_timesteps=False)
+    assert kept.num_timesteps == 12
+    assert A2C.load(tmp_path / "a.zip", env=agent.get_env())._last_obs is None
+
+
+def test_reference_harness_swaps_only_our_agents():
+    """benchmarks.reference_tests.sb3 rewrites SB3's algorithm imports to ours (the
+    names all_agents() has an SB3 twin for) and leaves every other name SB3's."""
+    from benchmarks.reference_tests.sb3 import available_twins, rewrite
+    from stable_baselines3 import HerReplayBuffer
+
+    assert available_twins(["A2C"]) == {"A2C": A2C}
+    source = ("from stable_baselines3 import A2C, HerReplayBuffer as H, PPO\n"
+              "from stable_baselines3.common.envs import IdentityEnv\n")
+    text, count = rewrite(source, {"A2C": "mlnotes.rl"})
+    assert count == 1
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["A2C"] is A2C and namespace["H"] is HerReplayBuffer
+    assert namespace["PPO"].__module__.startswith("stable_baselines3")
+
+
+def test_gym_reset_tuple_at_predict_says_mixing_apis():
+    env = gym.make("CartPole-v1")
+    agent = A2C("MlpPolicy", env, device="cpu")
+    with pytest.raises(ValueError, match=r"mixing Gym API"):  # SB3's test's pattern
+        agent.predict(env.reset())

@@ -533,6 +533,7 @@ class BaseAlgorithm(ABC):
             params = load_path_or_dict
         else:
             _, params = save_util.load_from_zip(load_path_or_dict, device=get_device(device))
+            params.pop(_ROLLOUT_STATE, None)
         names = self._state_dict_names()
         unknown = set(params) - set(names)
         if unknown:
@@ -637,7 +638,11 @@ class BaseAlgorithm(ABC):
                          "_episode_num": int(self._episode_num),
                          "_n_updates": int(self._n_updates)},
         }
-        save_util.save_to_zip(path, meta, self.get_parameters())
+        tensors = self.get_parameters()
+        last = _rollout_state(self)
+        if last:
+            tensors[_ROLLOUT_STATE] = last
+        save_util.save_to_zip(path, meta, tensors)
 
     @classmethod
     def load(cls, path, env=None, device="auto", custom_objects=None, print_system_info=False,
@@ -662,7 +667,8 @@ class BaseAlgorithm(ABC):
             Print the versions of python, torch, numpy, gymnasium and mlnotes (as SB3's
             option; our files do not record the saving system's).
         force_reset : bool, default=True
-            Reset the environment at the next ``learn``.
+            Reset the environment at the next ``learn``; ``False`` continues from the
+            last observation stored in the file (as SB3: for the same, unreset env).
         **kwargs : dict
             Constructor arguments overriding the saved ones.
 
@@ -676,6 +682,7 @@ class BaseAlgorithm(ABC):
             sb3_utils.get_system_info(print_info=True)
             print(f"mlnotes: {_mlnotes_version()}")
         meta, state_dicts = save_util.load_from_zip(path, device="cpu")
+        last = state_dicts.pop(_ROLLOUT_STATE, None)
         saved = str(meta.get("agent_class", ""))
         if saved.rsplit(".", 1)[-1] != cls.__name__:
             raise ValueError(
@@ -721,7 +728,41 @@ class BaseAlgorithm(ABC):
                 setattr(agent, name, int(value))
         if force_reset:
             agent._last_obs = None
+        elif last:
+            # as SB3: continue from the saved last observation (same env, not reset)
+            _restore_rollout_state(agent, last)
         return agent
+
+
+_ROLLOUT_STATE = "rollout_state"
+
+
+def _rollout_state(agent):
+    """The last observation and episode starts, as tensors (SB3 saves them too)."""
+    state = {}
+    for name in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
+        value = getattr(agent, name, None)
+        if isinstance(value, dict):
+            for key, v in value.items():
+                state[f"{name}:{key}"] = torch.as_tensor(np.asarray(v))
+        elif value is not None:
+            state[name] = torch.as_tensor(np.asarray(value))
+    return state
+
+
+def _restore_rollout_state(agent, state):
+    values = {}
+    for full, tensor in state.items():
+        name, _, key = str(full).partition(":")
+        if name not in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
+            continue
+        array = tensor.cpu().numpy()
+        if key:
+            values.setdefault(name, {})[key] = array
+        else:
+            values[name] = array
+    for name, value in values.items():
+        setattr(agent, name, value)
 
 
 class NumEnvsMismatchError(ValueError, AssertionError):

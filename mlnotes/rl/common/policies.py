@@ -430,8 +430,8 @@ class BasePolicy(nn.Module):
                 and isinstance(observation[1], dict)):
             raise ValueError(
                 "You have passed a tuple to the predict() function instead of a Numpy "
-                "array: you are probably mixing the Gym API with the SB3 VecEnv API "
-                "(`obs, info = env.reset()` vs `obs = vec_env.reset()`)."
+                "array or a Dict: you are probably mixing Gym API with SB3 VecEnv API "
+                "(`obs, info = env.reset()` (Gym) vs `obs = vec_env.reset()` (SB3 VecEnv))."
             )
         self.set_training_mode(False)
         obs, vectorized = self.obs_to_tensor(observation)

@@ -5,7 +5,11 @@ Layout of the archive::
     mlnotes_agent.json      format tag and version, agent class, constructor
                             parameters, spaces, counters (JSON)
     <name>.pth              one ``torch.save`` file per state dict listed under
-                            "tensors" in the JSON (``policy``, ``policy.optimizer``, ...)
+                            "tensors" in the JSON (``policy``, ``policy.optimizer``, ...;
+                            ``rollout_state``: the last observation, as SB3 keeps it)
+
+A policy saved alone (``policy.save``) has the same layout with ``mlnotes_policy.json``
+and ``policy.pth``.
 
 Loading never executes code from the file: tensors are read with
 ``torch.load(weights_only=True)``; classes named in the JSON are re-imported only from an
