@@ -163,6 +163,8 @@ class OnPolicySuite:
             for side, cls in classes.items():
                 key = f"{case.name}|{side}|{seed}|{','.join(map(str, marks))}"
                 cached = _cache_get(key)
+                if cached is None and _cache_only():
+                    continue  # not run in time: left out of the report
                 if cached is None:
                     ctx.log(f"    {case.name} {side} seed {seed} ({budget:,} steps)")
                     cached = train_with_checkpoints(cls, agent_case, seed, marks)
@@ -173,21 +175,28 @@ class OnPolicySuite:
                         f"{stoch:.1f}, {cached['steps'] / cached['train_s']:,.0f} steps/s")
         final = {side: {s: _at(r["evals"], budget) for s, r in runs[side].items()}
                  for side in runs}
+        none = (None, None)
         for seed in seeds:
-            o, r = final["ours"][seed], final["ref"][seed]
+            o, r = final["ours"].get(seed, none), final["ref"].get(seed, none)
             per_seed.append(dict(
                 case=case.name, seed=seed, det_ours=o[0], stoch_ours=o[1], det_ref=r[0],
-                stoch_ref=r[1], success_ours=_success(case, *o),
-                success_ref=_success(case, *r),
-                first_ours=_first_success(case, runs["ours"][seed]["evals"]),
-                first_ref=_first_success(case, runs["ref"][seed]["evals"])))
-        sps = {side: _sps(runs[side].values()) for side in runs}
+                stoch_ref=r[1],
+                success_ours=None if o[0] is None else _success(case, *o),
+                success_ref=None if r[0] is None else _success(case, *r),
+                first_ours=_first_success(case, runs["ours"].get(seed)),
+                first_ref=_first_success(case, runs["ref"].get(seed))))
+        sps = {side: _sps(runs[side].values()) if runs[side] else None for side in runs}
         for side, label in (("ours", case.name), ("ref", _ref_label(case))):
-            curves.setdefault(case.name, {})[label] = dict(
-                evals={s: r["evals"] for s, r in runs[side].items()}, sps=sps[side],
-                reference=side == "ref")
+            if runs[side]:
+                curves.setdefault(case.name, {})[label] = dict(
+                    evals={s: r["evals"] for s, r in runs[side].items()}, sps=sps[side],
+                    reference=side == "ref")
         n_ok = {side: sum(_success(case, *v) for v in final[side].values()) for side in runs}
+        n_run = {side: len(final[side]) for side in runs}
         met = n_ok["ours"] == len(seeds)
+        message = "" if n_run["ours"] == n_run["ref"] == len(seeds) else (
+            f"runs finished in time: ours {n_run['ours']}/{len(seeds)} seeds, reference "
+            f"{n_run['ref']}/{len(seeds)}")
         return dict(
             env=ENV_ID, budget=budget, n_seeds=len(seeds),
             det_ours=[v[0] for v in final["ours"].values()],
@@ -195,9 +204,11 @@ class OnPolicySuite:
             det_ref=[v[0] for v in final["ref"].values()],
             stoch_ref=[v[1] for v in final["ref"].values()],
             success_ours=n_ok["ours"], success_ref=n_ok["ref"], sps_ours=sps["ours"],
-            sps_ref=sps["ref"], speed_ratio=sps["ours"] / sps["ref"], status="ok",
-            message="", verdict=f"{'met' if met else 'NOT met'} ({n_ok['ours']}/"
-                                f"{len(seeds)}; reference {n_ok['ref']}/{len(seeds)})")
+            sps_ref=sps["ref"],
+            speed_ratio=sps["ours"] / sps["ref"] if sps["ours"] and sps["ref"] else None,
+            status="ok", message=message,
+            verdict=f"{'met' if met else 'NOT met'} ({n_ok['ours']}/{n_run['ours']}; "
+                    f"reference {n_ok['ref']}/{n_run['ref']})")
 
     def _run_speed(self, case, ctx):
         from stable_baselines3.common.env_util import make_vec_env
@@ -211,6 +222,8 @@ class OnPolicySuite:
         cached = _cache_get(key)
         if cached is not None:
             return cached
+        if _cache_only():
+            return dict(status="not run", message="not run in time", verdict="–")
         rates = {"ours": [], "ref": []}
         for rep in range(_speed_repeats(ctx)):
             models = {side: cls("MlpPolicy", make_vec_env(ENV_ID, n_envs=1, seed=rep),
@@ -245,6 +258,13 @@ class OnPolicySuite:
                            f"{', '.join(f'{r:.2f}' for r in per_repeat)})")
         _cache_put(key, row)
         return row
+
+
+def _cache_only():
+    """``MLNOTES_BENCH_ONPOLICY_CACHE_ONLY=1``: report the cached runs, run nothing."""
+    import os
+
+    return _cache_path() is not None and os.environ.get(CACHE_ENV + "_ONLY") == "1"
 
 
 def _cache_path():
@@ -307,7 +327,10 @@ def _ref_label(case):
     return "SB3 PPO" if "stable_baselines3" in case.reference else "sb3-contrib TRPO"
 
 
-def _first_success(case, evals):
+def _first_success(case, run):
+    if run is None:
+        return None
+    evals = run["evals"]
     ok = [m for m in sorted(evals) if _success(case, *evals[m])]
     return ok[0] if ok else None
 
@@ -323,14 +346,18 @@ def _summary(rows, per_seed):
         cols = [
             Column("case", "case"), Column("seed", "seed", align="right"),
             Column("ours det / stoch", value=lambda r: _pair(r["det_ours"], r["stoch_ours"])),
-            Column("ours success", value=lambda r: "yes" if r["success_ours"] else "no"),
+            Column("ours success", value=lambda r: _yes(r["success_ours"])),
             Column("ours first success", value=lambda r: _steps(r["first_ours"])),
             Column("ref det / stoch", value=lambda r: _pair(r["det_ref"], r["stoch_ref"])),
-            Column("ref success", value=lambda r: "yes" if r["success_ref"] else "no"),
+            Column("ref success", value=lambda r: _yes(r["success_ref"])),
             Column("ref first success", value=lambda r: _steps(r["first_ref"])),
         ]
         lines.append(markdown_table(per_seed, cols))
     return lines
+
+
+def _yes(value):
+    return "–" if value is None else ("yes" if value else "no")
 
 
 def _steps(value):
@@ -356,8 +383,8 @@ def _columns():
         Column("steps/s ref", "sps_ref", fmt_int, align="right"),
         Column("speed ratio", "speed_ratio", fmt_ratio, align="right"),
         Column("verdict", "verdict"),
-        Column("status", value=lambda r: r.get("status") if r.get("status") == "ok"
-               else f"{r.get('status')}: {(r.get('message') or '')[:80]}"),
+        Column("status", value=lambda r: r.get("status") if not r.get("message")
+               else f"{r.get('status')}: {r['message'][:80]}"),
     ]
 
 
