@@ -314,3 +314,17 @@ def test_gym_reset_tuple_at_predict_says_mixing_apis():
     agent = A2C("MlpPolicy", env, device="cpu")
     with pytest.raises(ValueError, match=r"mixing Gym API"):  # SB3's test's pattern
         agent.predict(env.reset())
+
+
+def test_lr_schedule_values_are_python_floats():
+    agent = A2C("MlpPolicy", "CartPole-v1", device="cpu",
+                learning_rate=lambda p: np.float64(p) * np.sin(1.0))
+    assert type(agent.lr_schedule(1.0)) is float  # as SB3's FloatSchedule (GH#1900)
+    assert np.isclose(agent.lr_schedule(0.5), 0.5 * np.sin(1.0))
+
+
+def test_not_a_zip_says_so_as_sb3(tmp_path):
+    bad = tmp_path / "not_a_zip.zip"
+    bad.write_text("this is not a zip file")
+    with pytest.raises(ValueError, match="wasn't a zip-file"):  # SB3's test's pattern
+        A2C.load(bad)

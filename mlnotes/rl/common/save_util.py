@@ -299,8 +299,8 @@ def load_from_zip(path, device="cpu", kind="agent"):
                     ) from exc
     except zipfile.BadZipFile as exc:
         raise ValueError(
-            f"{where} is not a valid {kind} save file (not a zip archive, or a truncated or "
-            f"corrupted one: {exc})."
+            f"{where} is not a valid {kind} save file: it wasn't a zip-file (or it is a "
+            f"truncated or corrupted one: {exc})."
         ) from exc
     except (EOFError, zlib.error, zipfile.LargeZipFile, OSError) as exc:
         if isinstance(exc, FileNotFoundError):

@@ -130,6 +130,19 @@ class LinearSchedule(_Schedule):
 SCHEDULES = {"ConstantSchedule": ConstantSchedule, "LinearSchedule": LinearSchedule}
 
 
+class _FloatSchedule:
+    """A user's schedule with its values cast to Python floats (SB3's FloatSchedule)."""
+
+    def __init__(self, value_schedule):
+        self.value_schedule = value_schedule
+
+    def __call__(self, progress_remaining):
+        return float(self.value_schedule(progress_remaining))
+
+    def __repr__(self):
+        return f"FloatSchedule({self.value_schedule!r})"
+
+
 def get_schedule_fn(value_schedule):
     """Turn a number or a callable into a schedule.
 
@@ -137,7 +150,9 @@ def get_schedule_fn(value_schedule):
     ----------
     value_schedule : float or callable
         A constant (wrapped in a :class:`ConstantSchedule`) or a callable of
-        ``progress_remaining`` (returned unchanged).
+        ``progress_remaining`` (our schedules are returned unchanged; any other
+        callable is wrapped so that its values are Python floats, as SB3's
+        ``FloatSchedule``).
 
     Returns
     -------
@@ -151,7 +166,9 @@ def get_schedule_fn(value_schedule):
     ConstantSchedule(value=0.1)
     """
     if callable(value_schedule):
-        return value_schedule
+        if isinstance(value_schedule, (_Schedule, _FloatSchedule)):
+            return value_schedule
+        return _FloatSchedule(value_schedule)
     if isinstance(value_schedule, bool) or not isinstance(value_schedule, (int, float)):
         raise TypeError(
             "A schedule must be a number or a callable of progress_remaining, got "
