@@ -11,6 +11,7 @@ from .actor_critic import A2C, DDPG, SAC, TD3
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 from .value_based import DQN
+from .model_based import DynamicsEnsemble
 from .planning import CEM, LQR, MCTS, MPPI, RandomShooting, iLQR
 from .tabular import (FittedQIteration, PolicyIteration, QLearning, SARSA, TabularPolicy,
                       ValueIteration)
@@ -27,6 +28,7 @@ __all__ = [
     "BC",
     "DAgger",
     "DQN",
+    "DynamicsEnsemble",
     "CEM",
     "LQR",
     "MCTS",

@@ -1,0 +1,6 @@
+"""Model-based RL (chapters 34-35): learned dynamics.
+
+The classes are exported from :mod:`mlnotes.rl`.
+"""
+
+from ._dynamics import DynamicsEnsemble
