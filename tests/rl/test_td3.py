@@ -175,3 +175,38 @@ def test_nan_loss_stops_training_naming_the_loss():
                                             [float("inf")], [0.0]))
     with pytest.raises(FloatingPointError, match="critic_loss"):
         agent.train(gradient_steps=1, batch_size=1)
+
+
+class MatrixActionEnv(gym.Env):
+    """Box(2, 2) actions in [0, 3]: reward -|a - 1|^2 summed (a 2-D action shape)."""
+
+    observation_space = gym.spaces.Box(-1, 1, (3,), dtype=np.float32)
+    action_space = gym.spaces.Box(0.0, 3.0, (2, 2), dtype=np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        assert action.shape == (2, 2) and self.action_space.contains(action)
+        self.t += 1
+        reward = -float(np.square(action - 1.0).sum())
+        return self.observation_space.sample(), reward, False, self.t >= 10, {}
+
+
+@pytest.mark.parametrize("algo", ["TD3", "SAC", "DDPG"])
+def test_matrix_shaped_box_actions(algo):
+    import mlnotes.rl
+
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    cls = getattr(mlnotes.rl, algo)
+    noise = None if algo == "SAC" else NormalActionNoise(np.zeros((2, 2)), 0.1 * np.ones((2, 2)))
+    agent = cls("MlpPolicy", MatrixActionEnv(), learning_starts=10, batch_size=8, seed=0,
+                device="cpu", action_noise=noise, policy_kwargs=dict(net_arch=[8])).learn(40)
+    obs = np.zeros((5, 3), dtype=np.float32)
+    actions, _ = agent.predict(obs)
+    assert actions.shape == (5, 2, 2)
+    assert np.all(actions >= 0.0) and np.all(actions <= 3.0)
+    assert np.all(np.abs(agent.replay_buffer.actions[:40]) <= 1.0)

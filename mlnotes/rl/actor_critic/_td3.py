@@ -181,7 +181,8 @@ class TD3(OffPolicyAlgorithm):
         # lean exploration path: one actor pass on the raw batch (VecEnv observations)
         with torch.no_grad():
             actions = self.actor(torch.as_tensor(observation, device=self.device))
-        return self.unscale_action(actions.cpu().numpy())
+        actions = actions.cpu().numpy().reshape((-1, *self.action_space.shape))
+        return self.unscale_action(actions)
 
     def learn(self, total_timesteps, callback=None, log_interval=4, tb_log_name="TD3",
               reset_num_timesteps=True, progress_bar=False):
