@@ -3,6 +3,8 @@
 Benchmarks and tests of the continuous density models (flows, VAE, GAN, diffusion)
 draw from these: each generator has an exact :func:`log_density` and an
 :func:`entropy`, the floor of any model's held-out negative log-likelihood.
+``DENSITIES`` (importable from here) is the tuple of their names:
+``("two_moons", "checkerboard", "eight_gaussians", "rings")``.
 """
 
 from ._densities import (
@@ -17,7 +19,6 @@ from ._densities import (
 )
 
 __all__ = [
-    "DENSITIES",
     "entropy",
     "log_density",
     "make_checkerboard",

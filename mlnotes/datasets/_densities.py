@@ -25,7 +25,6 @@ from sklearn.datasets import make_moons
 from mlnotes.utils._random import check_random_state
 
 __all__ = [
-    "DENSITIES",
     "entropy",
     "log_density",
     "make_checkerboard",
@@ -252,7 +251,7 @@ def _check_name(name):
 
 
 def make_density(name, n_samples=1000, *, random_state=None):
-    """Draw points from one of the densities of :data:`DENSITIES` by name.
+    """Draw points from one of the densities of ``DENSITIES`` by name.
 
     Parameters
     ----------
@@ -355,7 +354,7 @@ _BOXES = {
 
 
 def log_density(name, X):
-    """Exact log-density of one of the densities of :data:`DENSITIES`, in nats.
+    """Exact log-density of one of the densities of ``DENSITIES``, in nats.
 
     Parameters
     ----------
@@ -400,7 +399,7 @@ def _grid_entropy(name, step=0.01):
 
 
 def entropy(name):
-    r"""Differential entropy of one of the densities of :data:`DENSITIES`, in nats.
+    r"""Differential entropy of one of the densities of ``DENSITIES``, in nats.
 
     Parameters
     ----------

@@ -54,6 +54,9 @@ class Transform(nn.Module):
     on ``(n, d)`` tensors; the public methods below call them.
     """
 
+    def __init__(self):
+        super().__init__()
+
     def forward_and_log_det(self, x):
         """The transform and its log-determinant in one pass.
 
