@@ -135,15 +135,26 @@ def _sag_kernel(data, indices, indptr, dense, y, sw, W, b, sum_grad, grad_mem, s
                 seen[i] = 1
                 num_seen += 1
             start, stop = indptr[i], indptr[i + 1]
-            # bring the features of x_i up to date, then predict
+            # bring the features of x_i up to date (dense rows: already are), predict
             for k in range(K):
                 pred[k] = 0.0
-            for q in range(start, stop):
-                j = q - start if dense else indices[q]
-                _catch_up(W, wscale, sum_grad, cum, cum_prox, last, t, j, prox)
-                v = data[q]
-                for k in range(K):
-                    pred[k] += v * W[j, k]
+            if dense and K == 1:
+                acc = 0.0
+                for j in range(p):
+                    acc += data[start + j] * W[j, 0]
+                pred[0] = acc
+            elif dense:
+                for j in range(p):
+                    v = data[start + j]
+                    for k in range(K):
+                        pred[k] += v * W[j, k]
+            else:
+                for q in range(start, stop):
+                    j = indices[q]
+                    _catch_up(W, wscale, sum_grad, cum, cum_prox, last, t, j, prox)
+                    v = data[q]
+                    for k in range(K):
+                        pred[k] += v * W[j, k]
             for k in range(K):
                 pred[k] = pred[k] * wscale + b[k]
             # derivative of the loss in the score, times the sample weight
@@ -170,14 +181,44 @@ def _sag_kernel(data, indices, indptr, dense, y, sw, W, b, sum_grad, grad_mem, s
                     g[k] = (pred[k] / norm - (1.0 if k == yi else 0.0)) * sw[i]
             wscale *= decay
             inv_seen = 1.0 / num_seen
-            for q in range(start, stop):
-                j = q - start if dense else indices[q]
-                v = data[q]
+            if dense:
+                # every feature moves every step: apply the step now, no lag
+                a = step * inv_seen / wscale
+                b_prox = step * beta_scaled / wscale
+                c_saga = step * (1.0 - inv_seen) / wscale
                 for k in range(K):
-                    corr = v * (g[k] - grad_mem[i, k])
-                    if saga:
-                        W[j, k] -= corr * step * (1.0 - inv_seen) / wscale
-                    sum_grad[j, k] += corr
+                    pred[k] = g[k] - grad_mem[i, k]  # reuse as the gradient change
+                if K == 1 and not prox:
+                    dg = pred[0]
+                    for j in range(p):
+                        corr = data[start + j] * dg
+                        sg = sum_grad[j, 0] + corr
+                        sum_grad[j, 0] = sg
+                        if saga:
+                            W[j, 0] -= a * sg + corr * c_saga
+                        else:
+                            W[j, 0] -= a * sg
+                for j in range(p if K > 1 or prox else 0):
+                    v = data[start + j]
+                    for k in range(K):
+                        corr = v * pred[k]
+                        sg = sum_grad[j, k] + corr
+                        sum_grad[j, k] = sg
+                        wjk = W[j, k] - a * sg
+                        if saga:
+                            wjk -= corr * c_saga
+                        if prox:
+                            wjk = _soft(wjk, b_prox)
+                        W[j, k] = wjk
+            else:
+                for q in range(start, stop):
+                    j = indices[q]
+                    v = data[q]
+                    for k in range(K):
+                        corr = v * (g[k] - grad_mem[i, k])
+                        if saga:
+                            W[j, k] -= corr * step * (1.0 - inv_seen) / wscale
+                        sum_grad[j, k] += corr
             if fit_intercept:
                 for k in range(K):
                     corr = g[k] - grad_mem[i, k]
@@ -189,12 +230,13 @@ def _sag_kernel(data, indices, indptr, dense, y, sw, W, b, sum_grad, grad_mem, s
                         return epoch + 1, num_seen, -1
             for k in range(K):
                 grad_mem[i, k] = g[k]
-            prev_cum = cum[t - 1] if t > 0 else 0.0
-            cum[t] = prev_cum + step * inv_seen / wscale
-            if prox:
-                prev_prox = cum_prox[t - 1] if t > 0 else 0.0
-                cum_prox[t] = prev_prox + step * beta_scaled / wscale
-            t += 1
+            if not dense:
+                prev_cum = cum[t - 1] if t > 0 else 0.0
+                cum[t] = prev_cum + step * inv_seen / wscale
+                if prox:
+                    prev_prox = cum_prox[t - 1] if t > 0 else 0.0
+                    cum_prox[t] = prev_prox + step * beta_scaled / wscale
+                t += 1
             if wscale < 1e-9:
                 if not _flush(W, wscale, sum_grad, cum, cum_prox, last, t, prox):
                     return epoch + 1, num_seen, -1
