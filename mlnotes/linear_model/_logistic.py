@@ -485,8 +485,8 @@ def _solve_newton_cholesky(loss, x0, *, tol, max_iter, verbose=0):
             n_iter += more
     elif result.status == 1:
         warnings.warn(
-            f"newton-cholesky failed to converge after {n_iter} iteration(s): the "
-            f"limit max_iter={max_iter} was reached (max|gradient|="
+            f"Newton solver did not converge after {n_iter} iterations: newton-cholesky "
+            f"reached the limit max_iter={max_iter} (max|gradient|="
             f"{np.max(np.abs(result.grad)):.3g}, tol={tol}). {_CONVERGENCE_HINT}",
             ConvergenceWarning,
             stacklevel=4,
@@ -502,7 +502,7 @@ def _solve_newton_cholesky(loss, x0, *, tol, max_iter, verbose=0):
     return x, n_iter
 
 
-def _solve_newton_cg(loss, x0, *, tol, max_iter, verbose=0):
+def _solve_newton_cg(loss, x0, *, tol, max_iter, verbose=0, name="newton-cg"):
     """Truncated Newton: conjugate gradient on ``H d = -g`` with Hessian-vector
     products, then a backtracking (Armijo) line search; returns ``(x, n_iter)``.
 
@@ -563,10 +563,14 @@ def _solve_newton_cg(loss, x0, *, tol, max_iter, verbose=0):
     g = loss.grad(x)
     if np.max(np.abs(g)) <= tol:
         return x, max_iter
-    warnings.warn(
-        f"newton-cg failed to converge after {max_iter} iteration(s) (max|gradient|="
-        f"{np.max(np.abs(g)):.3g}, tol={tol}). Increase the number of iterations "
-        f"(max_iter). {_CONVERGENCE_HINT}", ConvergenceWarning, stacklevel=4)
+    if name == "liblinear":
+        message = ("Liblinear failed to converge, increase the number of iterations "
+                   f"(max_iter={max_iter}; max|gradient|={np.max(np.abs(g)):.3g}).")
+    else:
+        message = (f"newton-cg failed to converge after {max_iter} iteration(s) "
+                   f"(max|gradient|={np.max(np.abs(g)):.3g}, tol={tol}). Increase the "
+                   f"number of iterations (max_iter). {_CONVERGENCE_HINT}")
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
     return x, max_iter
 
 
@@ -623,7 +627,7 @@ def _fit_liblinear_logistic(X, y, *, C, penalty, fit_intercept, intercept_scalin
         loss = _LogisticLoss(Xa, y, 2, sample_weight=sample_weight,
                              l2_reg_strength=1.0 / (C * sw_sum), fit_intercept=False)
         w, n_iter = _solve_newton_cg(loss, np.zeros(loss.size), tol=tol * 1e-2,
-                                     max_iter=max_iter, verbose=verbose)
+                                     max_iter=max_iter, verbose=verbose, name="liblinear")
     coef = w[:n_features][None, :]
     intercept = (np.array([intercept_scaling * w[n_features]]) if fit_intercept
                  else np.zeros(1))

@@ -377,6 +377,12 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
             )
         if self.solver == "lbfgs" and not self.positive:
             raise ValueError("solver='lbfgs' is only used with positive=True.")
+        if is_sparse and self.fit_intercept and self.solver == "svd":
+            raise ValueError(
+                "solver='svd' does not support fitting the intercept on sparse data. "
+                "Please set the solver to 'auto' or 'lsqr', 'sparse_cg', 'sag', 'lbfgs' "
+                "or set `fit_intercept=False`"
+            )
         if is_sparse and self.fit_intercept and self.solver in ("sag", "saga"):
             # as scikit-learn: SAG fits the intercept of sparse data itself only
             # at its default max_iter and a loose tol; otherwise sparse_cg.

@@ -125,8 +125,12 @@ def test_ridge_auto_solver_on_sparse_is_sparse_cg():
 
 def test_ridge_svd_rejects_sparse():
     X, y, _ = _regression(50, 5)
-    with pytest.raises(TypeError, match="SVD solver does not support sparse"):
-        Ridge(solver="svd").fit(X, y)
+    # as scikit-learn: with an intercept the intercept check comes first (ValueError)
+    for Est in (Ridge, sk_linear_model.Ridge):
+        with pytest.raises(ValueError, match="does not support fitting the intercept"):
+            Est(solver="svd").fit(X, y)
+        with pytest.raises(TypeError, match="SVD solver does not support sparse"):
+            Est(solver="svd", fit_intercept=False).fit(X, y)
     assert not Ridge(solver="svd").__sklearn_tags__().input_tags.sparse
     assert Ridge().__sklearn_tags__().input_tags.sparse
 
