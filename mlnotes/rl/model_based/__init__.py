@@ -4,3 +4,4 @@ The classes are exported from :mod:`mlnotes.rl`.
 """
 
 from ._dynamics import DynamicsEnsemble
+from ._pets import PETS, PETSPolicy
