@@ -145,16 +145,17 @@ def _table(results: list[dict]) -> list[str]:
     profiled = any("compiled" in r for r in results)
     extra = " functions compiled | compile s | largest compiles (exclusive s) |" \
         if profiled else ""
-    lines = ["| estimator | import s | first fit+predict s | second s | process s |" + extra,
-             "|---|---:|---:|---:|---:|" + ("---:|---:|---|" if profiled else "")]
+    lines = ["| estimator | import s | first fit+predict s | second s | first - second s "
+             "| process s |" + extra,
+             "|---|---:|---:|---:|---:|---:|" + ("---:|---:|---|" if profiled else "")]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | – | – | – | error: {r['error']} |"
+            lines.append(f"| {r['name']} | – | – | – | – | error: {r['error']} |"
                          + (" | | |" if profiled else ""))
             continue
         row = (f"| {r['name']}{' (torch)' if r.get('torch') else ''} | "
                f"{r['import_s']:.2f} | {r['first_s']:.2f} | {r['second_s']:.3f} | "
-               f"{r['process_s']:.1f} |")
+               f"{r['first_s'] - r['second_s']:.2f} | {r['process_s']:.1f} |")
         if profiled:
             top = ", ".join(f"{n.rsplit('.', 1)[-1]} {s:.1f}" for n, s in r.get("top", []))
             row += f" {r.get('compiled', 0)} | {r.get('compile_s', 0):.1f} | {top} |"
@@ -168,9 +169,12 @@ def _summary(results: list[dict], mode: str) -> list[str]:
         return ["no measurement"]
     worst = max(ok, key=lambda r: r["first_s"])
     slow = sorted(ok, key=lambda r: -r["first_s"])[:5]
+    extra = max(ok, key=lambda r: r["first_s"] - r["second_s"])
     line = (f"worst first call **{worst['first_s']:.1f} s** ({worst['name']}); median "
             f"{statistics.median(r['first_s'] for r in ok):.2f} s; slowest five: "
-            + ", ".join(f"{r['name']} {r['first_s']:.1f} s" for r in slow))
+            + ", ".join(f"{r['name']} {r['first_s']:.1f} s" for r in slow)
+            + f"; largest first-call overhead (first - second) "
+            f"{extra['first_s'] - extra['second_s']:.1f} s ({extra['name']})")
     if mode == "cached":
         line += (f". Criterion worst <= {LIMIT_CACHED:g} s: "
                  f"**{'met' if worst['first_s'] <= LIMIT_CACHED else 'NOT met'}**")
