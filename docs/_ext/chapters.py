@@ -184,9 +184,10 @@ CHAPTERS = [
          "exact LQR (`scipy.linalg.solve_discrete_are`); true-model control of Pendulum",
          ["rl.LQR", "rl.iLQR", "rl.RandomShooting", "rl.CEM", "rl.MPPI", "rl.MCTS"]),
     _row("II", "34-35", "model-based RL",
-         "`rl.MBRL` (ensemble dynamics + MPC, PETS-style), `rl.MBPO` / Dyna",
-         "SB3 SAC at equal env steps",
-         ["rl.MBRL", "rl.MBPO"]),
+         "`rl.DynamicsEnsemble`, `PETS` (ensemble dynamics + trajectory-sampling MPC), "
+         "`MBPO`, `DynaQ`",
+         "SB3 SAC at equal env steps; mbrl-lib (own venv)",
+         ["rl.DynamicsEnsemble", "rl.PETS", "rl.MBPO", "rl.DynaQ"]),
     _row("II", "36-37", "exploration",
          "bandits (UCB, Thompson), count-based and RND bonus wrappers usable with any "
          "agent",
