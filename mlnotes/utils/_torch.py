@@ -442,15 +442,19 @@ def wrap_torch_threads(cls, names, work=None):
     cls : type
         The class being created.
     names : iterable of str
-        Method names. A plain function, defined in ``cls`` or inherited (e.g. from the
-        base class that calls this), is wrapped once; descriptors (``available_if``,
-        properties) and missing names are left alone.
+        Method names. A plain function, defined in ``cls`` or inherited from an
+        mlnotes class (e.g. the base class that calls this), is wrapped once;
+        descriptors (``available_if``, properties), methods inherited from other
+        packages (scikit-learn's ``score`` calls the wrapped ``predict`` anyway) and
+        missing names are left alone.
     work : callable or None, default=None
         ``work(self) -> float or None``: the estimated forward work of a batch.
     """
     for name in names:
         owner = next((k for k in cls.__mro__ if name in k.__dict__), None)
-        method = owner.__dict__[name] if owner is not None else None
+        if owner is None or not owner.__module__.startswith("mlnotes"):
+            continue
+        method = owner.__dict__[name]
         if not inspect.isfunction(method) or getattr(method, "_mlnotes_threads", False):
             continue
         setattr(cls, name, _threaded(method, work))
