@@ -345,7 +345,8 @@ class _BaseSGD(_SparseCoefMixin, BaseEstimator):
                 n_rows > 1 and coef_init.shape != (n_rows, n_features)
             ):
                 raise ValueError(
-                    f"coef_init has shape {coef_init.shape}, but the data have "
+                    f"Provided coef_init does not match dataset: coef_init has shape "
+                    f"{coef_init.shape}, but the data have "
                     f"{n_features} features and {n_rows} problem(s): expected "
                     f"({n_rows}, {n_features})."
                 )
@@ -356,7 +357,8 @@ class _BaseSGD(_SparseCoefMixin, BaseEstimator):
             b = np.array(intercept_init, dtype=np.float64).reshape(-1)
             if b.shape != (n_rows,):
                 raise ValueError(
-                    f"intercept_init has shape {np.shape(intercept_init)}, expected "
+                    "Provided intercept_init does not match dataset: intercept_init "
+                    f"has shape {np.shape(intercept_init)}, expected "
                     f"({n_rows},)."
                 )
         self._standard_coef, self._standard_intercept = W, b
@@ -469,10 +471,12 @@ class _BaseSGDClassifier(_SparseLinearClassifierMixin, _BaseSGD):
             self._more_validate_params(for_partial_fit=True)
             if isinstance(self.class_weight, str) and self.class_weight == "balanced":
                 raise ValueError(
-                    "class_weight 'balanced' is not supported for partial_fit: the "
-                    "class frequencies of one batch are not those of the data. Pass "
-                    "compute_class_weight('balanced', classes=classes, y=y_sample) "
-                    "on a large enough sample as the class_weight dict instead."
+                    "class_weight 'balanced' is not supported for partial_fit. In "
+                    "order to use 'balanced' weights, use compute_class_weight("
+                    "'balanced', classes=classes, y=y). In place of y you can use a "
+                    "large enough sample of the full training set target to properly "
+                    "estimate the class frequency distributions. Pass the resulting "
+                    "weights as the class_weight parameter."
                 )
         return self._partial_fit(X, y, max_iter=1, classes=classes,
                                  sample_weight=sample_weight, coef_init=None,
