@@ -223,3 +223,43 @@ def test_nan_loss_raises_naming_the_loss(monkeypatch):
                                                                          float("nan")))
     with pytest.raises(FloatingPointError, match="Huber loss"):
         agent.learn(100)
+
+
+class TinyImageEnv(gym.Env):
+    """36x36 greyscale images (channel last, as Atari wrappers give); reward for action 1."""
+
+    observation_space = spaces.Box(0, 255, (36, 36, 1), dtype=np.uint8)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        self.t += 1
+        return (self.observation_space.sample(), float(action), False, self.t >= 8, {})
+
+
+def test_cnn_policy_learns_saves_and_loads(tmp_path):
+    agent = DQN("CnnPolicy", TinyImageEnv(), buffer_size=200, learning_starts=16,
+                batch_size=8, train_freq=4, policy_kwargs=dict(
+                    features_extractor_kwargs=dict(features_dim=32)), seed=0, device="cpu")
+    agent.learn(64)
+    assert agent._n_updates > 0
+    assert agent.replay_buffer.observations.dtype == np.uint8
+    obs = np.stack([agent.observation_space.sample() for _ in range(3)])
+    actions, _ = agent.predict(obs, deterministic=True)
+    assert actions.shape == (3,)
+    agent.save(tmp_path / "cnn")
+    loaded = DQN.load(tmp_path / "cnn")
+    np.testing.assert_array_equal(loaded.predict(obs, deterministic=True)[0], actions)
+
+
+def test_mlp_policy_on_images_scales_like_the_torch_path():
+    agent = DQN("MlpPolicy", TinyImageEnv(), buffer_size=100, seed=0, device="cpu")
+    obs = np.stack([agent.observation_space.sample() for _ in range(5)])
+    agent.exploration_rate = 0.0
+    with torch.no_grad():
+        q = agent.policy.q_values(torch.as_tensor(obs))
+    np.testing.assert_array_equal(agent._policy_actions(obs), q.argmax(1).numpy())

@@ -3,6 +3,8 @@
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3.common.preprocessing import preprocess_obs as sb3_preprocess_obs
+from stable_baselines3.common.torch_layers import FlattenExtractor, NatureCNN
 from torch import nn
 from torch.nn import functional as F
 
@@ -38,6 +40,9 @@ class QNetwork(nn.Module):
     dueling : bool, default=False
         Separate state-value and advantage heads,
         :math:`Q = V + A - \\operatorname{mean}_a A`.
+    features_extractor : torch.nn.Module, default=None
+        Applied to the input first (e.g. SB3's ``NatureCNN``); ``features_dim`` is then
+        its output size. ``None``: the input is already a flat feature vector.
 
     Attributes
     ----------
@@ -48,8 +53,10 @@ class QNetwork(nn.Module):
         The dueling heads.
     """
 
-    def __init__(self, features_dim, n_actions, net_arch, activation_fn, dueling=False):
+    def __init__(self, features_dim, n_actions, net_arch, activation_fn, dueling=False,
+                 features_extractor=None):
         super().__init__()
+        self.features_extractor = features_extractor
         layers, dim = _mlp_layers(features_dim, net_arch, activation_fn)
         self.dueling = bool(dueling)
         if self.dueling:
@@ -70,6 +77,8 @@ class QNetwork(nn.Module):
             the parameters, so they follow in-place updates), then the dueling heads;
             ``None`` when a layer is not a plain Linear/ReLU/Tanh or not on the CPU.
         """
+        if self.features_extractor is not None:
+            return None
         layers = []
         for module in self.q_net:
             if type(module) is nn.Linear:
@@ -92,14 +101,17 @@ class QNetwork(nn.Module):
 
         Parameters
         ----------
-        features : torch.Tensor of shape (n, features_dim)
-            Flattened float observations.
+        features : torch.Tensor
+            Flattened float observations ``(n, features_dim)``, or the input of the
+            features extractor (e.g. images ``(n, C, H, W)`` scaled to [0, 1]).
 
         Returns
         -------
         q_values : torch.Tensor of shape (n, n_actions)
             :math:`Q(s, a)` for every action.
         """
+        if self.features_extractor is not None:
+            features = self.features_extractor(features)
         h = _run_sequential(self.q_net, features)
         if not self.dueling:
             return h
@@ -109,7 +121,7 @@ class QNetwork(nn.Module):
 
 
 class DQNPolicy(BasePolicy):
-    """Q-network policy of DQN (``MlpPolicy``): online and target Q-networks.
+    """Q-network policy of DQN (``MlpPolicy``, ``CnnPolicy``): online and target networks.
 
     Parameters
     ----------
@@ -120,14 +132,21 @@ class DQNPolicy(BasePolicy):
     lr_schedule : callable
         Learning-rate schedule; ``lr_schedule(1)`` is the optimiser's initial rate.
     net_arch : list of int, default=None
-        Hidden layers; ``None`` means ``[64, 64]`` as SB3.
+        Hidden layers after the features extractor; ``None`` means ``[64, 64]`` as SB3
+        (``[]`` for ``CnnPolicy``, also as SB3).
     activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
         Activation after every hidden layer.
+    features_extractor_class : type, default=FlattenExtractor
+        SB3 features extractor (``stable_baselines3.common.torch_layers``); the default
+        flattens (computed without a module call), ``NatureCNN`` for images. The
+        online and the target network each have their own.
+    features_extractor_kwargs : dict, default=None
+        Arguments of the features extractor.
     normalize_images : bool, default=True
-        Accepted for SB3 compatibility (image observations are not supported by the
-        MLP policy).
+        Divide image observations (``uint8`` Box spaces) by 255.
     optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
-        Optimiser class (of the online network).
+        Optimiser class (of the online network). A plain Adam runs its fused kernel
+        (the same update; pass ``optimizer_kwargs=dict(fused=False)`` to opt out).
     optimizer_kwargs : dict, default=None
         Extra optimiser arguments.
     dueling : bool, default=False
@@ -152,23 +171,44 @@ class DQNPolicy(BasePolicy):
     """
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
-                 activation_fn=nn.ReLU, normalize_images=True, optimizer_class=torch.optim.Adam,
-                 optimizer_kwargs=None, dueling=False):
-        super().__init__(observation_space, action_space)
+                 activation_fn=nn.ReLU, features_extractor_class=FlattenExtractor,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, dueling=False):
+        super().__init__(observation_space, action_space, normalize_images=normalize_images)
         if not isinstance(action_space, spaces.Discrete):
             raise ValueError(f"DQNPolicy needs a Discrete action space, got {action_space!r}.")
+        if not (isinstance(features_extractor_class, type)
+                and issubclass(features_extractor_class, nn.Module)):
+            raise TypeError("features_extractor_class must be a torch.nn.Module subclass "
+                            f"(an SB3 features extractor), got {features_extractor_class!r}.")
+        flat = features_extractor_class is FlattenExtractor
         if net_arch is None:
-            net_arch = [64, 64]
+            net_arch = [64, 64] if flat else []
         net_arch = list(net_arch)
         for size in net_arch:
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
                 raise ValueError(f"net_arch layer sizes must be positive integers, got {net_arch!r}.")
         self.net_arch, self.activation_fn = net_arch, activation_fn
-        self.normalize_images, self.dueling = normalize_images, bool(dueling)
+        self.dueling = bool(dueling)
+        self.features_extractor_class = features_extractor_class
+        self.features_extractor_kwargs = dict(features_extractor_kwargs or {})
+        self._flat = flat
         n_actions = int(action_space.n)
-        self.q_net = QNetwork(self.features_dim, n_actions, net_arch, activation_fn, dueling)
-        self.q_net_target = QNetwork(self.features_dim, n_actions, net_arch, activation_fn,
-                                     dueling)
+
+        def make():
+            extractor, dim = None, self.features_dim
+            if not flat:
+                try:
+                    extractor = features_extractor_class(observation_space,
+                                                         **self.features_extractor_kwargs)
+                except (AssertionError, ValueError, TypeError) as exc:
+                    raise ValueError(
+                        f"{features_extractor_class.__name__} cannot handle the observation "
+                        f"space {observation_space!r}: {exc}") from exc
+                dim = int(extractor.features_dim)
+            return QNetwork(dim, n_actions, net_arch, activation_fn, dueling, extractor)
+
+        self.q_net, self.q_net_target = make(), make()
         self.q_net_target.load_state_dict(self.q_net.state_dict())
         self.q_net_target.train(False)
         self.optimizer_class = optimizer_class
@@ -179,6 +219,24 @@ class DQNPolicy(BasePolicy):
             # the same Adam update in one fused kernel instead of ~10 ops per tensor
             kwargs["fused"] = True
         self.optimizer = optimizer_class(self.q_net.parameters(), lr=lr_schedule(1), **kwargs)
+
+    def prepare_obs(self, obs):
+        """Raw observations as the Q-networks' input.
+
+        Parameters
+        ----------
+        obs : torch.Tensor of shape (n,) + obs_shape
+            Observations.
+
+        Returns
+        -------
+        inputs : torch.Tensor
+            Flat float features (:meth:`preprocess_obs`) for the MLP policy; SB3's
+            preprocessing (images scaled to [0, 1]) for a features extractor.
+        """
+        if self._flat:
+            return self.preprocess_obs(obs)
+        return sb3_preprocess_obs(obs, self.observation_space, self.normalize_images)
 
     def set_training_mode(self, mode):
         """Switch the online network's train/eval mode (the target stays in eval mode).
@@ -216,7 +274,7 @@ class DQNPolicy(BasePolicy):
         q_values : torch.Tensor of shape (n, n_actions)
             :math:`Q_\\theta(s, \\cdot)`.
         """
-        return self.q_net(self.preprocess_obs(obs))
+        return self.q_net(self.prepare_obs(obs))
 
     def forward(self, obs, deterministic=True):
         """Greedy actions of a batch of observations.
@@ -240,6 +298,47 @@ class DQNPolicy(BasePolicy):
 
 
 MlpPolicy = DQNPolicy
+
+
+class CnnPolicy(DQNPolicy):
+    """DQN's ``CnnPolicy``: :class:`DQNPolicy` with SB3's ``NatureCNN`` extractor.
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Box
+        Image observations (channel-first or channel-last ``uint8``).
+    action_space : gymnasium.spaces.Discrete
+        Action space.
+    lr_schedule : callable
+        Learning-rate schedule.
+    net_arch : list of int, default=None
+        Hidden layers after the CNN (``None``: none, as SB3).
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation of the hidden layers.
+    features_extractor_class : type, default=NatureCNN
+        Features extractor.
+    features_extractor_kwargs : dict, default=None
+        Its arguments (e.g. ``features_dim``).
+    normalize_images : bool, default=True
+        Divide the images by 255.
+    optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimiser class.
+    optimizer_kwargs : dict, default=None
+        Extra optimiser arguments.
+    dueling : bool, default=False
+        Dueling heads (not in SB3).
+    """
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, features_extractor_class=NatureCNN,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, dueling=False):
+        super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
+                         activation_fn=activation_fn,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs,
+                         normalize_images=normalize_images, optimizer_class=optimizer_class,
+                         optimizer_kwargs=optimizer_kwargs, dueling=dueling)
 
 
 class DQN(OffPolicyAlgorithm):
@@ -350,7 +449,7 @@ class DQN(OffPolicyAlgorithm):
     (1,)
     """
 
-    policy_aliases = {"MlpPolicy": DQNPolicy}
+    policy_aliases = {"MlpPolicy": DQNPolicy, "CnnPolicy": CnnPolicy}
 
     def __init__(self, policy, env, learning_rate=1e-4, buffer_size=1_000_000, learning_starts=100,
                  batch_size=32, tau=1.0, gamma=0.99, train_freq=4, gradient_steps=1,
@@ -461,11 +560,14 @@ class DQN(OffPolicyAlgorithm):
         if layers is None or not isinstance(self.observation_space, spaces.Box):
             with torch.inference_mode():
                 obs = torch.as_tensor(observation, device=self.device)
-                q_values = self.q_net(policy.preprocess_obs(obs))
+                q_values = self.q_net(policy.prepare_obs(obs))
             return q_values.argmax(dim=1).cpu().numpy()
         # a few rows through a small MLP: numpy on views of the weights costs far less
         # per call than torch's dispatch (the weights are the same memory)
         h = np.asarray(observation, dtype=np.float32).reshape(len(observation), -1)
+        scale = getattr(policy, "_image_scale", None)
+        if scale is not None:  # images under the MLP policy, as preprocess_obs
+            h = h * np.float32(scale)
         dueling = self.q_net.dueling
         for layer in (layers[:-1] if dueling else layers):
             weight, bias, activation = layer
@@ -514,7 +616,7 @@ class DQN(OffPolicyAlgorithm):
         policy = self.policy
         discounts = self.gamma if batch.discounts is None else batch.discounts
         with torch.no_grad():
-            next_features = policy.preprocess_obs(batch.next_observations)
+            next_features = policy.prepare_obs(batch.next_observations)
             next_q = self.q_net_target(next_features)
             if self.double_q:
                 best = self.q_net(next_features).argmax(dim=1, keepdim=True)
@@ -565,7 +667,7 @@ class DQN(OffPolicyAlgorithm):
         policy.set_training_mode(True)
         self._update_learning_rate(policy.optimizer)
         optimizer, params, q_net = policy.optimizer, self._q_params, self.q_net
-        preprocess, max_grad_norm = policy.preprocess_obs, self.max_grad_norm
+        preprocess, max_grad_norm = policy.prepare_obs, self.max_grad_norm
         losses = []
         for batch, target in self._phase_batches(gradient_steps, batch_size):
             if target is None:
