@@ -11,7 +11,7 @@ from .actor_critic import A2C, DDPG, SAC, TD3
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 from .value_based import DQN
-from .model_based import PETS, DynamicsEnsemble
+from .model_based import PETS, DynamicsEnsemble, DynaQ
 from .planning import CEM, LQR, MCTS, MPPI, RandomShooting, iLQR
 from .tabular import (FittedQIteration, PolicyIteration, QLearning, SARSA, TabularPolicy,
                       ValueIteration)
@@ -29,6 +29,7 @@ __all__ = [
     "DAgger",
     "DQN",
     "DynamicsEnsemble",
+    "DynaQ",
     "PETS",
     "CEM",
     "LQR",

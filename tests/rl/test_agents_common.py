@@ -49,6 +49,7 @@ AGENT_KWARGS = {
     "BC": {"expert": ScriptedExpert(), "n_epochs": 2},
     "DAgger": {"expert": ScriptedExpert(), "steps_per_round": 32, "n_epochs": 2},
     "DDPG": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
+    "DynaQ": {"n_planning_steps": 3},
     "DQN": {"learning_starts": 16, "buffer_size": 1000, "batch_size": 16},
     "NPG": {"n_steps": 32},
     "PETS": {"learning_starts": 16, "train_freq": 32, "n_epochs": 1,
@@ -63,9 +64,10 @@ AGENT_KWARGS = {
     "TRPO": {"n_steps": 32, "batch_size": 16},
 }
 # The env each agent is tested on (default CartPole-v1).
-AGENT_ENVS = {"QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
+AGENT_ENVS = {"DynaQ": "Taxi-v4", "QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
 # The policy each agent is built with (default "MlpPolicy").
-AGENT_POLICIES = {"QLearning": "TabularPolicy", "SARSA": "TabularPolicy"}
+AGENT_POLICIES = {"DynaQ": "TabularPolicy", "QLearning": "TabularPolicy",
+                  "SARSA": "TabularPolicy"}
 # Agents for Box actions only (their env above is Pendulum-v1; Discrete actions raise).
 BOX_ONLY = ("DDPG", "PETS", "SAC", "TD3")
 AGENT_ENVS.update({name: "Pendulum-v1" for name in BOX_ONLY})

@@ -264,3 +264,23 @@ def test_q_table_is_saved_and_loaded(tmp_path):
     obs = np.arange(16)
     np.testing.assert_array_equal(agent.predict(obs, deterministic=True)[0],
                                   loaded.predict(obs, deterministic=True)[0])
+
+
+def test_dyna_q_reuses_experience_to_converge_with_fewer_steps():
+    from mlnotes.rl import DynaQ
+
+    gamma = 0.9
+    common = dict(gamma=gamma, learning_rate=0.5, exploration_fraction=1.0,
+                  exploration_final_eps=1.0, seed=0)
+    env = gym.wrappers.TimeLimit(Chain(), 50)
+    dyna = DynaQ("TabularPolicy", env, n_planning_steps=20, **common).learn(60)
+    plain = QLearning("TabularPolicy", gym.wrappers.TimeLimit(Chain(), 50), **common).learn(60)
+    q_star = np.array([[gamma ** (3 - s), gamma ** (2 - s)] for s in range(3)])
+    dyna_err = np.abs(dyna.policy.q_table.numpy()[:3] - q_star).max()
+    plain_err = np.abs(plain.policy.q_table.numpy()[:3] - q_star).max()
+    assert dyna_err < 1e-3 < plain_err
+    assert len(dyna.model_) == 6  # every non-terminal (state, action) of the chain
+    # no planning: exactly Q-learning
+    same = DynaQ("TabularPolicy", gym.wrappers.TimeLimit(Chain(), 50), n_planning_steps=0,
+                 **common).learn(60)
+    np.testing.assert_array_equal(same.policy.q_table.numpy(), plain.policy.q_table.numpy())

@@ -5,3 +5,4 @@ The classes are exported from :mod:`mlnotes.rl`.
 
 from ._dynamics import DynamicsEnsemble
 from ._pets import PETS, PETSPolicy
+from ._dyna import DynaQ

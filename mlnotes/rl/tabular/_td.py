@@ -225,6 +225,7 @@ class _TabularTD(BaseAlgorithm):
             target = rewards + gamma * np.where(terminated, 0.0, bootstrap)
             q[obs, actions] += alpha * (target - q[obs, actions])
             self._n_updates += env.num_envs
+            self._after_update(q, obs, actions, rewards, next_states, terminated, alpha)
             if dones.any():
                 self._episode_num += int(dones.sum())
                 if log_interval is not None and self._episode_num % log_interval == 0:
@@ -239,6 +240,9 @@ class _TabularTD(BaseAlgorithm):
     def _bootstrap(self, q, next_states, new_obs, next_actions, dones):
         """Value of the next state in the target (per subclass)."""
         raise NotImplementedError
+
+    def _after_update(self, q, obs, actions, rewards, next_states, terminated, alpha):
+        """Hook after each real update (Dyna-Q plans here); nothing by default."""
 
 
 class QLearning(_TabularTD):
