@@ -115,7 +115,7 @@ CASES = [
         acceptance="option beyond SB3 (double_q=True), same hyperparameters otherwise"),
     OffPolicyCase(
         "DQN-speed", "mlnotes.rl:DQN", "stable_baselines3:DQN", "speed", "CartPole-v1",
-        10_240, 1_024, params=DQN_ZOO_CARTPOLE,
+        6_144, 1_024, params=DQN_ZOO_CARTPOLE,
         acceptance="env steps/s >= 1.5x SB3's DQN (same hyperparameters, one thread)"),
     # continuous control on Pendulum-v1 (chapters 41-42): RL-Zoo's hyperparameters
     OffPolicyCase(
@@ -198,8 +198,13 @@ def train_with_checkpoints(cls, env_id, seed, checkpoints, params):
                 self.evals[mark] = (evaluate(self.model, env_id, seed, True),
                                     evaluate(self.model, env_id, seed, False))
                 self.eval_s += time.perf_counter() - start
+                _progress(dict(agent=label, env=env_id, seed=seed, step=mark,
+                               det=self.evals[mark][0], stoch=self.evals[mark][1],
+                               train_s=self.wall[mark]))
             return True
 
+    label = cls if isinstance(cls, str) else f"{cls.__module__}:{cls.__name__}"
+    label = f"{label} {sorted(params.items())!r}"[:300]
     if isinstance(cls, str):
         import torch
 
@@ -216,6 +221,18 @@ def train_with_checkpoints(cls, env_id, seed, checkpoints, params):
                                 evaluate(model, env_id, seed, False))
     return {"evals": callback.evals, "wall": callback.wall, "train_s": elapsed,
             "steps": model.num_timesteps}
+
+
+def _progress(record):
+    """Append one evaluation to ``$OFFPOLICY_PROGRESS`` (JSON lines) when it is set, so
+    that long runs leave their checkpoints behind as they go."""
+    import json
+    import os
+
+    path = os.environ.get("OFFPOLICY_PROGRESS")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(record) + "\n")
 
 
 def _marks(case, quick):
