@@ -160,6 +160,7 @@ def main(argv=None, suites: dict | None = None) -> int:
         ctx.log(f"[{sname}] {len(cases)} case(s), {ctx.mode} mode, "
                 f"{ctx.repeats} repeats -> {ctx.out_dir}"
                 + (f", {ctx.time_left():.0f} s budget" if ctx.deadline else ""))
+        suite_start = time.monotonic()
         try:
             result = suite.run(ctx, cases)
         except Exception:  # a harness bug or a broken suite: report, go on, fail at the end
@@ -173,6 +174,7 @@ def main(argv=None, suites: dict | None = None) -> int:
         text, md_path, png_path = write_report(result, ctx, environment())
         files[sname] = md_path
         headlines.append(suite_headline(result))
+        headlines[-1]["seconds"] = time.monotonic() - suite_start
         if not args.brief:
             print(text)
         print(f"wrote {md_path}" + (f" and {png_path}" if png_path else ""),

@@ -380,7 +380,7 @@ def run_summary(headlines: Sequence[dict], *, elapsed: float, ctx, files: dict,
     width = max([len(h["suite"]) for h in headlines] + [len(c) for c in crashed] + [5])
     lines = [f"Summary ({ctx.mode} mode{', subset' if ctx.subset else ''}, "
              f"{elapsed / 60:.1f} min; time ratio = ours / reference, < 1 is faster)", "",
-             f"{'suite':<{width}}  rows  geo-mean  worst row                       "
+             f"{'suite':<{width}}  time  rows  geo-mean  worst row                       "
              "verdicts"]
     for h in headlines:
         bad = {k: v for k, v in h["statuses"].items() if k != "ok"}
@@ -392,8 +392,9 @@ def run_summary(headlines: Sequence[dict], *, elapsed: float, ctx, files: dict,
             worst = worst[:30] + "…"
         verdicts = (f"{h['met']} met" + (f", {h['not_met']} NOT met" if h["not_met"] else "")
                     if h["met"] or h["not_met"] else "-")
-        lines.append(f"{h['suite']:<{width}}  {h['rows']:>4}  {geo:>8}  {worst:<31} "
-                     f"{verdicts}" + (f"   [{rows}]" if bad else ""))
+        took = f"{h['seconds']:.0f}s" if h.get("seconds") is not None else "-"
+        lines.append(f"{h['suite']:<{width}}  {took:>4}  {h['rows']:>4}  {geo:>8}  "
+                     f"{worst:<31} {verdicts}" + (f"   [{rows}]" if bad else ""))
     for name in crashed:
         lines.append(f"{name:<{width}}  crashed (traceback above)")
     if files:
