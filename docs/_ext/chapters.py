@@ -189,10 +189,11 @@ CHAPTERS = [
          "SB3 SAC at equal env steps; mbrl-lib (own venv)",
          ["rl.DynamicsEnsemble", "rl.PETS", "rl.MBPO", "rl.DynaQ"]),
     _row("II", "36-37", "exploration",
-         "bandits (UCB, Thompson), count-based and RND bonus wrappers usable with any "
-         "agent",
+         "`rl.bandits` (`rl.bandits.UCB1`, `ThompsonSampling`, `EpsilonGreedy`, "
+         "`LinUCB`), count-based and RND bonus wrappers usable with any agent",
          "regret bounds; SB3 agents without bonus",
-         []),
+         ["rl.bandits.UCB1", "rl.bandits.ThompsonSampling", "rl.bandits.EpsilonGreedy",
+          "rl.bandits.LinUCB", "rl.RND", "rl.CountBonus"]),
     _row("II", "38-39", "offline RL",
          "`rl.CQL`, `rl.IQL`, `rl.AWAC`, `rl.TD3BC` (`fit(dataset)`)",
          "d3rlpy-style API; return of the policy that made the data",
