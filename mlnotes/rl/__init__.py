@@ -11,6 +11,7 @@ from .actor_critic import A2C, DDPG, SAC, TD3
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 from .value_based import DQN
+from .exploration import RND, CountBonus
 from .model_based import PETS, DynamicsEnsemble, DynaQ
 from .planning import CEM, LQR, MCTS, MPPI, RandomShooting, iLQR
 from .tabular import (FittedQIteration, PolicyIteration, QLearning, SARSA, TabularPolicy,
@@ -28,6 +29,8 @@ __all__ = [
     "BC",
     "DAgger",
     "DQN",
+    "CountBonus",
+    "RND",
     "DynamicsEnsemble",
     "DynaQ",
     "PETS",
