@@ -154,7 +154,7 @@ def _density_checks():
 
 @pytest.mark.parametrize("name, estimator, check", list(_density_checks()))
 def test_density_contract(name, estimator, check):
-    """The density checks of DESIGN.md over every density estimator."""
+    """The density checks of CONTRIBUTING.md ("Density models") over every density estimator."""
     check(name, estimator)
 
 
@@ -189,7 +189,7 @@ def test_random_state_none_leaves_global_rng_alone(name, cls):
     """``random_state=None`` draws fresh entropy; NumPy's global generator is untouched.
 
     scikit-learn's estimators draw from (and advance) the global generator; ours
-    leave the user's global state as they found it (DESIGN.md).
+    leave the user's global state as they found it (CONTRIBUTING.md, "Estimators").
     """
     import numpy as np
     from sklearn.base import is_classifier, is_regressor

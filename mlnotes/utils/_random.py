@@ -9,7 +9,7 @@ def check_random_state(seed):
 
     scikit-learn's ``check_random_state(None)`` returns NumPy's global generator, so
     every fit with ``random_state=None`` advances the user's global state; mlnotes
-    leaves that state as it found it (DESIGN.md). An int, a ``RandomState`` or a
+    leaves that state as it found it (CONTRIBUTING.md, "Estimators"). An int, a ``RandomState`` or a
     ``Generator``-free seed behaves exactly as in scikit-learn.
 
     Parameters

@@ -1,4 +1,4 @@
-"""API contract of every agent that ``all_agents()`` returns (DESIGN.md, "Agents").
+"""API contract of every agent that ``all_agents()`` returns (CONTRIBUTING.md, "Agents").
 
 Each agent is constructed from an env id with the extra arguments of ``AGENT_KWARGS``
 (an expert for DAgger/BC, ...) on the env of ``AGENT_ENVS`` (CartPole-v1 unless said
