@@ -126,9 +126,13 @@ def _run(name: str, setting: str, timeout: float) -> dict:
         env.pop("MLNOTES_TORCH_THREADS", None)
     else:
         env["MLNOTES_TORCH_THREADS"] = "torch"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.threads", "--child", name,
-                           setting], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.threads", "--child", name,
+                               setting], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:  # a lower bound, not a failure
+        return {"seconds": timeout, "timeout": True, "threads_before": "?",
+                "threads_after": "?"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1][:200]}
@@ -156,6 +160,7 @@ def main(argv=None) -> int:
         return 2
     names = [n for n in ROWS if not args.only or n in args.only.split(",")]
     times = {n: {s: [] for s in SETTINGS} for n in names}
+    timeouts = set()
     errors = {}
     for rep in range(args.repeats):
         for name in names:
@@ -166,6 +171,8 @@ def main(argv=None) -> int:
                     errors[(name, setting)] = r["error"]
                     continue
                 times[name][setting].append(r["seconds"])
+                if r.get("timeout"):
+                    timeouts.add((name, setting))
                 print(f"  {name:<14} {setting:<8} {r['seconds']:7.2f} s (threads "
                       f"{r['threads_before']} -> {r['threads_after']})", file=sys.stderr,
                       flush=True)
@@ -191,9 +198,17 @@ def main(argv=None) -> int:
             continue
         ratio = med["mlnotes"] / min(med["one"], med["torch"])
         worst = max(worst, ratio)
-        lines.append(f"| {ROWS[name][0]} | {name}: {ROWS[name][1]} | {med['mlnotes']:.2f} | "
-                     f"{med['one']:.2f} | {med['torch']:.2f} | {ratio:.2f} | "
+
+        def cell(setting):
+            over = (name, setting) in timeouts  # killed at the timeout: a lower bound
+            return f"{'> ' if over else ''}{med[setting]:.2f}"
+
+        lines.append(f"| {ROWS[name][0]} | {name}: {ROWS[name][1]} | {cell('mlnotes')} | "
+                     f"{cell('one')} | {cell('torch')} | {ratio:.2f} | "
                      f"{'met' if ratio <= TOLERANCE else 'NOT met'} |")
+    if timeouts:
+        lines += ["", f"> x: the process was stopped at the {args.timeout:.0f} s timeout "
+                  "(a lower bound)."]
     lines += ["", f"Worst ratio {worst:.2f} (criterion <= {TOLERANCE:.2f}): "
               f"**{'met' if worst <= TOLERANCE and not errors else 'NOT met'}**"]
     args.out.mkdir(parents=True, exist_ok=True)
