@@ -1,4 +1,8 @@
-"""Reinforcement-learning agents with the Stable-Baselines3 surface (chapters 25-29).
+"""Reinforcement-learning agents with the Stable-Baselines3 surface (chapters 25-44).
+
+Needs the ``rl`` extra (``pip install "mlnotes[rl]"``: gymnasium and
+Stable-Baselines3); without it, importing this module says so, and the rest of mlnotes
+works as usual.
 
 Every agent takes ``(policy, env, ...)``, learns with ``learn(total_timesteps)``,
 acts with ``predict(obs)`` and saves with ``save(path)`` / ``Agent.load(path)``;
@@ -6,6 +10,15 @@ SB3's vectorised envs, callbacks and ``evaluate_policy`` work with them unchange
 The agents live in sub-packages (``actor_critic``, ``policy_gradient``, ``imitation``)
 without an ``__all__`` of their own; this module's ``__all__`` exports them once.
 """
+
+try:  # the agents need the "rl" extra; the rest of mlnotes does not
+    import gymnasium as _gymnasium  # noqa: F401
+    import stable_baselines3 as _sb3  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        f"mlnotes.rl needs the reinforcement-learning extra ({_exc.name} is missing): "
+        "pip install 'mlnotes[rl]' (gymnasium and stable-baselines3)."
+    ) from _exc
 
 from .actor_critic import A2C, DDPG, SAC, TD3
 from .policy_gradient import NPG, PPO, REINFORCE, TRPO

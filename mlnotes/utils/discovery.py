@@ -32,6 +32,15 @@ _TYPE_MIXINS = {
 }
 
 
+def _rl_extra_installed():
+    from importlib.util import find_spec
+
+    try:
+        return all(find_spec(name) is not None for name in ("gymnasium", "stable_baselines3"))
+    except (ImportError, ValueError):  # a module blocked in sys.modules (set to None)
+        return False
+
+
 def _public_classes():
     """Yield ``(name, class)`` for every class that a public mlnotes module exports.
 
@@ -46,7 +55,12 @@ def _public_classes():
             continue
         if any(p in _SKIP_MODULES for p in parts):
             continue
-        module = import_module(module_name)
+        try:
+            module = import_module(module_name)
+        except ImportError:
+            if parts[1] == "rl" and not _rl_extra_installed():
+                continue  # mlnotes.rl without its extra: no agents (and no rl estimators)
+            raise
         for name in getattr(module, "__all__", ()):
             cls = getattr(module, name, None)
             if not inspect.isclass(cls) or not cls.__module__.startswith("mlnotes."):
@@ -118,12 +132,9 @@ def all_agents():
     >>> isinstance(all_agents(), list)
     True
     """
-    try:
-        base_module = import_module("mlnotes.rl.common.base_class")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("mlnotes.rl"):
-            return []  # the RL part of the library has not landed yet
-        raise
+    if not _rl_extra_installed():
+        return []  # pip install "mlnotes[rl]" for the agents
+    base_module = import_module("mlnotes.rl.common.base_class")
     base = base_module.BaseAlgorithm
     agents = [
         (name, cls)
