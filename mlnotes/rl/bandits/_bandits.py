@@ -14,7 +14,10 @@ pull. :func:`simulate` returns the cumulative regret of each run;
 asymptotic lower bound and UCB1's finite-time upper bound.
 """
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.utils import check_scalar
 
 __all__ = [
     "BernoulliBandit",
@@ -604,9 +607,8 @@ def simulate(bandit, policy, horizon, n_runs=1000, random_state=None):
         :math:`R_t` of each run: cumulative sum of :math:`\\mu^* - \\mu_{a_t}` (with
         contexts, :math:`\\max_a \\theta_a^\\top x_t - \\theta_{a_t}^\\top x_t`).
     """
-    for value, name in ((horizon, "horizon"), (n_runs, "n_runs")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    check_scalar(horizon, "horizon", Integral, min_val=1)
+    check_scalar(n_runs, "n_runs", Integral, min_val=1)
     rng = np.random.default_rng(random_state)
     contextual = getattr(bandit, "kind", None) == "linear"
     policy.reset(n_runs, bandit.n_arms, bandit.n_features if contextual else None)

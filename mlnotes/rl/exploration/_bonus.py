@@ -21,8 +21,11 @@ any agent, ours or SB3's. The extrinsic and intrinsic rewards of each step are i
 the vectorised env still reports extrinsic episode returns.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
+from sklearn.utils import check_scalar
 from gymnasium import spaces
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnvWrapper
@@ -37,19 +40,12 @@ def _check_box(venv, name):
     return int(np.prod(space.shape))
 
 
-def _check_positive(value, name, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
-                         f"number, got {value!r}.")
-
-
 class _BonusWrapper(VecEnvWrapper):
     """Adds ``beta * bonus(next observations)`` to the rewards; subclasses give the bonus."""
 
     def __init__(self, venv, beta):
         super().__init__(venv)
-        _check_positive(beta, "beta", allow_zero=True)
+        check_scalar(beta, "beta", Real, min_val=0)
         self.beta = float(beta)
         self.obs_rms = RunningMeanStd(shape=venv.observation_space.shape)
 
@@ -122,9 +118,7 @@ class CountBonus(_BonusWrapper):
     def __init__(self, venv, beta=0.01, n_bits=32, seed=None):
         dim = _check_box(venv, "CountBonus")
         super().__init__(venv, beta)
-        if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) \
-                or not 1 <= n_bits <= 64:
-            raise ValueError(f"n_bits must be an int in [1, 64], got {n_bits!r}.")
+        check_scalar(n_bits, "n_bits", Integral, min_val=1, max_val=64)
         self.n_bits = int(n_bits)
         self.projection = np.random.default_rng(seed).standard_normal((self.n_bits, dim))
         self._powers = (1 << np.arange(self.n_bits, dtype=np.uint64)).astype(np.uint64)
@@ -238,12 +232,10 @@ class RND(_BonusWrapper):
         super().__init__(venv, beta)
         for value, name in ((feature_dim, "feature_dim"), (train_freq, "train_freq"),
                             (batch_size, "batch_size"), (buffer_size, "buffer_size")):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        _check_positive(learning_rate, "learning_rate")
-        if not 0 <= gamma <= 1:
-            raise ValueError(f"gamma must be in [0, 1], got {gamma!r}.")
+            check_scalar(value, name, Integral, min_val=1)
+        check_scalar(learning_rate, "learning_rate", Real, min_val=0,
+                     include_boundaries="neither")
+        check_scalar(gamma, "gamma", Real, min_val=0, max_val=1)
         generator = torch.Generator().manual_seed(
             int(np.random.default_rng(seed).integers(2**31)))
         with torch.random.fork_rng():

@@ -13,7 +13,9 @@ Q-learning updates on pairs :math:`(s, a)` drawn uniformly from those visited,
 so each real step is reused many times: the simplest form of model-based RL.
 """
 
-import numpy as np
+from numbers import Integral
+
+from sklearn.utils import check_scalar
 
 from ..tabular._td import QLearning
 
@@ -83,10 +85,7 @@ class DynaQ(QLearning):
                  exploration_final_eps=0.05, stats_window_size=100, tensorboard_log=None,
                  policy_kwargs=None, verbose=0, seed=None, device="auto",
                  _init_setup_model=True):
-        if isinstance(n_planning_steps, bool) or not isinstance(
-                n_planning_steps, (int, np.integer)) or n_planning_steps < 0:
-            raise ValueError(f"n_planning_steps must be an int >= 0, got "
-                             f"{n_planning_steps!r}.")
+        check_scalar(n_planning_steps, "n_planning_steps", Integral, min_val=0)
         self.n_planning_steps = int(n_planning_steps)
         self.model_ = {}
         super().__init__(policy, env, learning_rate=learning_rate, gamma=gamma,

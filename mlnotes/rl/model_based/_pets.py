@@ -10,9 +10,12 @@ model is refitted on all data every ``train_freq`` steps. It learns from far few
 environment steps than model-free agents, at a much higher compute cost per step.
 """
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from gymnasium import spaces
+from sklearn.utils import check_scalar
 
 from ..common.base_class import BaseAlgorithm
 from ..common.policies import BasePolicy
@@ -233,9 +236,7 @@ class PETS(BaseAlgorithm):
         for value, name, low in ((learning_starts, "learning_starts", 0),
                                  (train_freq, "train_freq", 1), (n_epochs, "n_epochs", 1),
                                  (batch_size, "batch_size", 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or value < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+            check_scalar(value, name, Integral, min_val=low)
         if self.env is not None and self.env.num_envs != 1:
             raise ValueError("PETS plans for one environment: pass a single env.")
         if self.observation_space is not None:

@@ -12,8 +12,11 @@ Riccati recursion. :class:`iLQR` applies the same backward pass to the second-or
 expansion of a nonlinear problem around the current trajectory, and iterates.
 """
 
+from numbers import Integral
+
 import numpy as np
 import torch
+from sklearn.utils import check_scalar
 
 __all__ = ["LQR", "iLQR"]
 
@@ -180,9 +183,7 @@ class LQR:
             self.P_ = P
             self.K_ = np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A)
             return self
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, np.integer)) \
-                or self.horizon < 1:
-            raise ValueError(f"horizon must be None or an int >= 1, got {self.horizon!r}.")
+        check_scalar(self.horizon, "horizon", Integral, min_val=1)
         T = int(self.horizon)
         Qf = Q if self.Qf is None else _as_matrix(self.Qf, "Qf", (n, n))
         P = np.empty((T + 1, n, n))
@@ -382,9 +383,7 @@ class iLQR:  # noqa: N801 - the algorithm's name
 
     def _check(self):
         for name in ("horizon", "n_action", "n_iterations", "mpc_iterations"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
+            check_scalar(getattr(self, name), name, Integral, min_val=1)
         if self.derivatives not in ("autograd", "finite_differences"):
             raise ValueError("derivatives must be 'autograd' or 'finite_differences', got "
                              f"{self.derivatives!r}.")

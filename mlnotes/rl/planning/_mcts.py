@@ -15,9 +15,11 @@ keeping one child per sampled next state.
 """
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 from gymnasium import spaces
+from sklearn.utils import check_scalar
 
 from ..tabular._model import make_env
 
@@ -128,12 +130,10 @@ class MCTS:
     def _setup(self):
         if self._ready:
             return
-        for name in ("n_simulations", "max_depth"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
-        if not 0 <= self.gamma <= 1 or not self.exploration_constant >= 0:
-            raise ValueError("gamma must be in [0, 1] and exploration_constant >= 0.")
+        check_scalar(self.n_simulations, "n_simulations", Integral, min_val=1)
+        check_scalar(self.max_depth, "max_depth", Integral, min_val=1)
+        check_scalar(self.gamma, "gamma", Real, min_val=0, max_val=1)
+        check_scalar(self.exploration_constant, "exploration_constant", Real, min_val=0)
         self.env = make_env(self.env)
         if not isinstance(self.env.action_space, spaces.Discrete):
             raise ValueError("MCTS needs a Discrete action space, got "

@@ -14,26 +14,16 @@ step, whatever the number of candidates. The plan of the previous step, shifted 
 seeds the next search (warm start).
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from gymnasium import spaces
+from sklearn.utils import check_scalar
 
 from ..tabular._model import make_env
 from ._models import true_model
 
 __all__ = ["CEM", "MPPI", "RandomShooting"]
-
-
-def _check_int(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-
-
-def _check_number(value, name, low=0.0, high=np.inf, open_low=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not np.isfinite(value) or value < low or value > high \
-            or (open_low and value == low):
-        raise ValueError(f"{name} must be a number in {'(' if open_low else '['}{low}, "
-                         f"{high}], got {value!r}.")
 
 
 class _ShootingPlanner:
@@ -93,9 +83,9 @@ class _ShootingPlanner:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     def _check_params(self):
-        _check_int(self.horizon, "horizon")
-        _check_int(self.n_samples, "n_samples")
-        _check_number(self.gamma, "gamma", 0.0, 1.0)
+        check_scalar(self.horizon, "horizon", Integral, min_val=1)
+        check_scalar(self.n_samples, "n_samples", Integral, min_val=1)
+        check_scalar(self.gamma, "gamma", Real, min_val=0, max_val=1)
 
     def _setup(self):
         if self._ready:
@@ -344,14 +334,15 @@ class CEM(_ShootingPlanner):
 
     def _check_params(self):
         super()._check_params()
-        _check_int(self.n_iterations, "n_iterations")
-        _check_int(self.n_elites, "n_elites")
+        check_scalar(self.n_iterations, "n_iterations", Integral, min_val=1)
+        check_scalar(self.n_elites, "n_elites", Integral, min_val=1)
         if self.n_elites > self.n_samples:
             raise ValueError(f"n_elites={self.n_elites} must not exceed "
                              f"n_samples={self.n_samples}.")
-        _check_number(self.alpha, "alpha", 0.0, 1.0)
+        check_scalar(self.alpha, "alpha", Real, min_val=0, max_val=1)
         if self.init_std is not None:
-            _check_number(self.init_std, "init_std", 0.0, open_low=True)
+            check_scalar(self.init_std, "init_std", Real, min_val=0,
+                         include_boundaries="neither")
 
     def _search(self, obs, mean):
         scale = 0.5 if self.init_std is None else float(self.init_std)
@@ -433,9 +424,11 @@ class MPPI(_ShootingPlanner):
     def _check_params(self):
         super()._check_params()
         if self.noise_sigma is not None:
-            _check_number(self.noise_sigma, "noise_sigma", 0.0, open_low=True)
-        _check_number(self.temperature, "temperature", 0.0, open_low=True)
-        _check_int(self.n_iterations, "n_iterations")
+            check_scalar(self.noise_sigma, "noise_sigma", Real, min_val=0,
+                         include_boundaries="neither")
+        check_scalar(self.temperature, "temperature", Real, min_val=0,
+                     include_boundaries="neither")
+        check_scalar(self.n_iterations, "n_iterations", Integral, min_val=1)
 
     def _search(self, obs, mean):
         scale = 0.5 if self.noise_sigma is None else float(self.noise_sigma)

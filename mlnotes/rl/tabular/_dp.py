@@ -8,25 +8,21 @@ deterministic=True)`` returning ``(action, state)``, so Stable-Baselines3's
 ``evaluate_policy`` runs them, and ``get_params``/``set_params``.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
+from sklearn.utils import check_scalar
 
 from ._model import make_env, mdp_from_env
 
 __all__ = ["ValueIteration", "PolicyIteration"]
 
 
-def _check_gamma(gamma, name):
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating)) \
-            or not 0 <= gamma <= 1:
-        raise ValueError(f"{name}: gamma must be a number in [0, 1], got {gamma!r}.")
-
-
-def _check_positive(value, name, kind, integer=False):
-    types = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, types) or not value > 0 \
-            or not np.isfinite(value):
-        raise ValueError(f"{kind}: {name} must be a positive "
-                         f"{'int' if integer else 'number'}, got {value!r}.")
+def _check_solver_params(obj, iterations_name="max_iter"):
+    check_scalar(obj.gamma, "gamma", Real, min_val=0, max_val=1)
+    if hasattr(obj, "tol"):
+        check_scalar(obj.tol, "tol", Real, min_val=0, include_boundaries="neither")
+    check_scalar(getattr(obj, iterations_name), iterations_name, Integral, min_val=1)
 
 
 class _TabularSolver:
@@ -180,9 +176,7 @@ class ValueIteration(_TabularSolver):
             The solved solver.
         """
         name = type(self).__name__
-        _check_gamma(self.gamma, name)
-        _check_positive(self.tol, "tol", name)
-        _check_positive(self.max_iter, "max_iter", name, integer=True)
+        _check_solver_params(self)
         self.env = make_env(self.env)
         mdp = mdp_from_env(self.env, name)
         gamma = float(self.gamma)
@@ -273,9 +267,7 @@ class PolicyIteration(_TabularSolver):
             The solved solver.
         """
         name = type(self).__name__
-        _check_gamma(self.gamma, name)
-        _check_positive(self.tol, "tol", name)
-        _check_positive(self.max_iter, "max_iter", name, integer=True)
+        _check_solver_params(self)
         self.env = make_env(self.env)
         mdp = mdp_from_env(self.env, name)
         gamma = float(self.gamma)

@@ -16,7 +16,7 @@ dataset's empirical MDP; with trees or networks it generalises across states.
 import numpy as np
 from sklearn.base import clone
 
-from ._dp import _check_gamma, _check_positive
+from ._dp import _check_solver_params
 
 __all__ = ["FittedQIteration"]
 
@@ -188,8 +188,7 @@ class FittedQIteration:
         self : FittedQIteration
             The fitted object.
         """
-        _check_gamma(self.gamma, "FittedQIteration")
-        _check_positive(self.n_iterations, "n_iterations", "FittedQIteration", integer=True)
+        _check_solver_params(self, "n_iterations")
         obs, actions, rewards, next_obs, terminals = self._validate_dataset(dataset)
         n_actions = int(actions.max()) + 1 if self.n_actions is None else self.n_actions
         if isinstance(n_actions, bool) or not isinstance(n_actions, (int, np.integer)) \
