@@ -662,8 +662,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         elastic net (``"saga"`` only); other combinations raise ``ValueError``
         as in scikit-learn. Moot with ``C=np.inf``.
     dual : bool, default=False
-        Only the primal problem is solved; ``True`` raises ``ValueError``
-        (scikit-learn accepts it for liblinear's L2 dual solver).
+        Only the primal problem is solved: ``True`` raises ``ValueError``
+        except with ``solver="liblinear"`` and the L2 penalty, where
+        scikit-learn solves the dual; mlnotes then solves the primal, whose
+        solution is the same.
     tol : float, default=1e-4
         Stop when the largest absolute entry of the gradient of the objective
         below is at most ``tol`` (and, for Newton, half the squared Newton
@@ -904,6 +906,12 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             raise ValueError(
                 f"Solver {solver} supports only dual=False, got dual={self.dual}"
             )
+        if solver == "liblinear" and self.dual and penalty == "l1":
+            raise ValueError(
+                "Unsupported set of arguments: The combination of penalty='l1' and "
+                "loss='logistic_regression' are not supported when dual=True, "
+                "Parameters: penalty='l1', loss='logistic_regression', dual=True"
+            )
         if penalty == "elasticnet" and solver != "saga":
             raise ValueError(
                 f"Only 'saga' solver supports elasticnet penalty, got solver={solver}."
@@ -1008,8 +1016,9 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
                 tol=self.tol, max_iter=self.max_iter, random_state=self.random_state,
                 verbose=self.verbose,
             )
-            self.coef_ = np.ascontiguousarray(coef, dtype=X.dtype)
-            self.intercept_ = np.asarray(intercept, dtype=X.dtype)
+            # float64 whatever the input, as scikit-learn's liblinear
+            self.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
+            self.intercept_ = np.asarray(intercept, dtype=np.float64)
             self.n_iter_ = np.array([n_iter], dtype=np.int32)
             return self
 
@@ -1112,4 +1121,6 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        if self.solver == "liblinear":  # two classes only, as scikit-learn
+            tags.classifier_tags.multi_class = False
         return tags

@@ -578,5 +578,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.solver != "svd"
+        # svd never takes sparse X; saga not with an intercept (as scikit-learn)
+        tags.input_tags.sparse = self.solver != "svd" and not (
+            self.solver == "saga" and self.fit_intercept)
         return tags

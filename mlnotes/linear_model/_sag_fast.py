@@ -278,7 +278,11 @@ def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_s
         if not Xc.has_canonical_format:
             Xc = Xc.copy()
             Xc.sum_duplicates()
-        data, indices, indptr, dense = Xc.data, Xc.indices, Xc.indptr, False
+        # one compiled signature for every sparse input: float64 data, int64 indices
+        data = Xc.data.astype(np.float64, copy=False)
+        indices = Xc.indices.astype(np.int64, copy=False)
+        indptr = Xc.indptr.astype(np.int64, copy=False)
+        dense = False
         if max_squared_sum is None:
             max_squared_sum = float(np.max(np.asarray(Xc.multiply(Xc).sum(axis=1))))
         if intercept_decay is None:
@@ -286,7 +290,7 @@ def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_s
     else:
         Xd = np.ascontiguousarray(X)
         data = Xd.reshape(-1)
-        indices = np.zeros(1, dtype=np.int32)
+        indices = np.zeros(1, dtype=np.int64)
         indptr = np.arange(0, n_samples * n_features + 1, max(n_features, 1),
                            dtype=np.int64)[: n_samples + 1]
         if n_features == 0:
