@@ -338,6 +338,31 @@ class AutoregressiveDensity(DiscreteLevelsMixin, DensityMixin, TorchEstimator):
         out[~valid] = -np.inf
         return out
 
+    def conditional_distribution(self, X):
+        """Probability of every level of each feature given the features before it.
+
+        The distribution an arithmetic coder (:mod:`mlnotes.compression`) or a
+        sampler needs: row ``j`` of a sample's output depends only on the features
+        generated before ``j`` in ``ordering_`` (the values of ``j`` and of later
+        features are ignored).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows (a value that is not one of the levels is read as level 0).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_features, n_levels_)
+            ``p(x_j = level k | x_{features before j in ordering_})`` (float64);
+            for ``n_masks > 1`` (MADE), the conditionals of the first mask set.
+        """
+        idx, _ = self._validated_index(X)
+        log_probs = self._predict_torch(
+            idx.astype(np.float64),
+            forward=lambda module, x: self._conditional_log_probs(module, x.long()))
+        return np.exp(log_probs)
+
     def score_samples(self, X):
         """Log probability mass of each row, in nats.
 
