@@ -392,3 +392,18 @@ def test_sac_with_gsde_trains_and_round_trips(tmp_path):
     agent.save(tmp_path / "sde")
     loaded = SAC.load(tmp_path / "sde", device="cpu")
     assert torch.equal(loaded.actor.log_std, agent.actor.log_std)
+
+
+def test_set_parameters_partial_temperature_state():
+    # SB3's test_save_load drops the last tensor of every group with exact_match=False
+    agent = SAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu",
+                policy_kwargs=dict(net_arch=[8]))
+    before = agent.log_ent_coef.item()
+    agent.set_parameters({"log_ent_coef": {}}, exact_match=False)
+    assert agent.log_ent_coef.item() == before
+    agent.set_parameters({"log_ent_coef": {"log_ent_coef": torch.tensor([0.5])}},
+                         exact_match=False)
+    assert agent.log_ent_coef.item() == 0.5 and agent.log_ent_coef.requires_grad
+    with pytest.raises(RuntimeError, match="Unexpected"):
+        agent.set_parameters({"log_ent_coef": {"alpha": torch.tensor([0.5])}},
+                             exact_match=False)

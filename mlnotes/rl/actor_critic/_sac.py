@@ -20,11 +20,15 @@ class _TensorState:
         return {name: t.detach().clone() for name, t in self.tensors.items()}
 
     def load_state_dict(self, state):
-        if set(state) != set(self.tensors):
-            raise ValueError(f"Expected the tensors {sorted(self.tensors)}, got {sorted(state)}.")
+        # as a non-strict torch load: unknown names raise, missing ones are left as they
+        # are (set_parameters(exact_match=True) already requires every group)
+        unknown = set(state) - set(self.tensors)
+        if unknown:
+            raise RuntimeError(f"Unexpected tensors {sorted(unknown)}; expected "
+                               f"{sorted(self.tensors)}.")
         with torch.no_grad():
-            for name, t in self.tensors.items():
-                t.copy_(state[name])
+            for name, value in state.items():
+                self.tensors[name].copy_(value)
 
 
 def _parse_ent_coef(ent_coef):
