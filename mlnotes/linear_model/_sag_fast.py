@@ -330,3 +330,34 @@ def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_s
         warnings.warn("The max_iter was reached which means the coef_ did not converge",
                       ConvergenceWarning, stacklevel=3)
     return W, b, n_iter
+
+
+@njit(cache=True, nogil=True)
+def l1_quadratic_cd(Q, q, u, max_sweeps, tol):
+    """Minimise ``1/2 u^T Q u - q^T u + ||u||_1`` by cyclic coordinate descent, in place.
+
+    The subproblem of a proximal Newton step (``Q`` the Hessian, positive
+    semi-definite). Each coordinate is set to its exact minimiser
+    ``soft(q_j - (Q u)_j + Q_jj u_j, 1) / Q_jj``; stops when a sweep moves no
+    coordinate by more than ``tol``. Returns the number of sweeps.
+    """
+    p = u.shape[0]
+    Qu = Q @ u
+    sweeps = 0
+    for sweeps in range(1, max_sweeps + 1):
+        d_max = 0.0
+        for j in range(p):
+            a = Q[j, j]
+            if a <= 0.0:
+                continue
+            b = q[j] - Qu[j] + a * u[j]
+            new = _soft(b, 1.0) / a
+            d = new - u[j]
+            if d != 0.0:
+                u[j] = new
+                for k in range(p):
+                    Qu[k] += d * Q[k, j]
+                d_max = max(d_max, abs(d))
+        if d_max <= tol:
+            break
+    return sweeps
