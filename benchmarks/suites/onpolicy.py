@@ -138,6 +138,12 @@ class OnPolicySuite:
             f"one thread, median over {_speed_repeats(ctx)} repeats (a fresh pair of "
             "agents per repeat, seed = repeat)",
         ]
+        method.append(
+            "absolute steps/s depend on the machine's load (1-minute load average "
+            f"{_load():.1f} on {_cpus()} CPUs when this report was written); the learning "
+            "runs' rates are not interleaved (with a run cache they may come from "
+            "concurrent processes), so the speed rows' interleaved ratio is the like-for-"
+            "like comparison")
         if ctx.quick:
             method.append("quick mode: a smoke test (one 2,048-step rollout, one seed; the "
                           "speed rows read the steps/s of those learning runs, not "
@@ -313,6 +319,21 @@ def _speed_from_learning(row):
                 status="ok", message="",
                 verdict=f"{'met' if ratio >= SPEED_TARGET else 'NOT met'} ({ratio:.2f}x, "
                         "from the learning runs)")
+
+
+def _load():
+    import os
+
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not on every platform
+        return float("nan")
+
+
+def _cpus():
+    import os
+
+    return os.cpu_count()
 
 
 def _marks(ctx):
