@@ -110,6 +110,15 @@ def _sparse_text_regression_int32(n_samples, random_state=0, **kwargs):
     return X, y
 
 
+def _sparse_text_classification_int32(n_samples, random_state=0, **kwargs):
+    """:func:`_sparse_text_classification` with 32-bit CSR indices: scikit-learn's
+    SAG/SAGA (and liblinear) reject 64-bit ones."""
+    X, y = _sparse_text_classification(n_samples, random_state=random_state, **kwargs)
+    X = sp.csr_array(X)
+    X.indices, X.indptr = X.indices.astype(np.int32), X.indptr.astype(np.int32)
+    return X, y
+
+
 def _sparse_onehot_classification(n_samples, n_columns=30, n_levels=10, n_classes=3,
                                   random_state=0):
     """One-hot encoding of ``n_columns`` categorical columns: CSR with exactly one
@@ -150,6 +159,10 @@ class SparseDataset(Dataset):
 
 SPARSE_TEXT = SparseDataset(  # 20,000 x 20,000 training rows, ~0.5% density
     "sparse_text_binary", "classification", _sparse_text_classification,
+    n_samples=25_000, kwargs=dict(random_state=0),
+)
+SPARSE_TEXT_INT32 = SparseDataset(  # the same data, 32-bit indices
+    "sparse_text_binary_int32", "classification", _sparse_text_classification_int32,
     n_samples=25_000, kwargs=dict(random_state=0),
 )
 SPARSE_ONEHOT = SparseDataset(  # 20,000 x 300, 30 one-hot blocks, 3 classes
@@ -238,7 +251,7 @@ SUITE = EstimatorSuite(
              datasets=(BINARY_LARGE, BREAST_CANCER)),
         Case("LogisticRegression-saga-sparse", ours="mlnotes.linear_model:LogisticRegression",
              reference="sklearn.linear_model:LogisticRegression",
-             params=dict(solver="saga", random_state=0), datasets=(SPARSE_TEXT,)),
+             params=dict(solver="saga", random_state=0), datasets=(SPARSE_TEXT_INT32,)),
         # sparse X (CSR), never densified; solver "auto" is "sparse_cg" on both sides
         Case("LinearRegression-sparse", ours="mlnotes.linear_model:LinearRegression",
              reference="sklearn.linear_model:LinearRegression",

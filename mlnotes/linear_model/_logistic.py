@@ -751,8 +751,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the sample order of ``"sag"``/``"saga"`` (and of the L1
         ``"liblinear"`` fit); the other solvers are deterministic.
-    solver : {"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", \
-            "saga"}, default="lbfgs"
+    solver : {"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"}, default="lbfgs"
         ``"lbfgs"``: :func:`scipy.optimize.minimize` with L-BFGS-B on the
         objective and its gradient. ``"newton-cholesky"``:
         :func:`mlnotes.optim.newton`, a Newton step from a Cholesky solve of the

@@ -225,8 +225,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
     tol : float, default=1e-4
         Stopping tolerance of the iterative solvers (unused by ``"cholesky"``
         and ``"svd"``, which are exact).
-    solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", \
-            "lbfgs"}, default="auto"
+    solver : {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}, default="auto"
         - ``"auto"``: ``"lbfgs"`` when ``positive=True``, otherwise
           ``"cholesky"`` on dense ``X`` and ``"sparse_cg"`` on sparse ``X`` (as
           in scikit-learn).
