@@ -61,6 +61,7 @@ AGENT_KWARGS = {
     "REINFORCE": {"n_steps": 32},
     "SAC": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "TD3": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
+    "TD3BC": {"batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "TRPO": {"n_steps": 32, "batch_size": 16},
 }
 # The env each agent is tested on (default CartPole-v1).
@@ -69,7 +70,7 @@ AGENT_ENVS = {"DynaQ": "Taxi-v4", "QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
 AGENT_POLICIES = {"DynaQ": "TabularPolicy", "QLearning": "TabularPolicy",
                   "SARSA": "TabularPolicy"}
 # Agents for Box actions only (their env above is Pendulum-v1; Discrete actions raise).
-BOX_ONLY = ("DDPG", "PETS", "SAC", "TD3")
+BOX_ONLY = ("DDPG", "PETS", "SAC", "TD3", "TD3BC")
 AGENT_ENVS.update({name: "Pendulum-v1" for name in BOX_ONLY})
 # A continuous-action env for the agents that support Box actions.
 CONTINUOUS_ENVS = {

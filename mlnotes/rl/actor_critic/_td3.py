@@ -212,6 +212,11 @@ class TD3(OffPolicyAlgorithm):
                              tb_log_name=tb_log_name, reset_num_timesteps=reset_num_timesteps,
                              progress_bar=progress_bar)
 
+    def _actor_loss(self, data):
+        """The deterministic policy gradient's loss: :math:`-Q_1(s, \\mu(s))`."""
+        return -self.critic.q1_forward(data.observations,
+                                       self.actor(data.observations)).mean()
+
     def train(self, gradient_steps, batch_size=100):
         """``gradient_steps`` critic updates, with an actor update every ``policy_delay``.
 
@@ -249,8 +254,7 @@ class TD3(OffPolicyAlgorithm):
 
             # delayed actor and target updates: maximise Q_1(s, mu(s))
             if self._n_updates % self.policy_delay == 0:
-                actor_loss = -critic.q1_forward(data.observations,
-                                                actor(data.observations)).mean()
+                actor_loss = self._actor_loss(data)
                 self._check_finite_loss(actor_loss, "actor_loss")
                 actor_loss.backward(inputs=self._actor_params)
                 optimizer_step(actor.optimizer)

@@ -1,0 +1,105 @@
+"""Offline RL: dataset tools, the TD3+BC loss by hand, learning from a fixed dataset."""
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+
+from mlnotes.rl import TD3BC
+from mlnotes.rl.common.replay_buffer import ReplayBuffer
+from mlnotes.rl.offline import check_dataset, collect_dataset
+from mlnotes.rl.offline._dataset import fill_replay_buffer
+
+
+class LinearController:
+    """Pendulum behaviour policy: torque = clip(-3 sin(theta) - 0.5 theta_dot)."""
+
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        obs = np.asarray(obs, dtype=np.float64)
+        return np.clip(-3.0 * obs[..., 1:2] - 0.5 * obs[..., 2:3], -2, 2).astype(
+            np.float32), state
+
+
+def test_collect_dataset_records_terminals_and_timeouts():
+    data = collect_dataset("Pendulum-v1", LinearController(), n_steps=450, noise_std=0.1,
+                           seed=0)
+    assert data["observations"].shape == data["next_observations"].shape == (450, 3)
+    assert data["actions"].shape == (450, 1)
+    assert data["timeouts"].sum() == 2 and data["terminals"].sum() == 0
+    # a timeout's next observation is the true final one, not the next reset
+    i = int(np.flatnonzero(data["timeouts"])[0])
+    assert not np.allclose(data["next_observations"][i], data["observations"][i + 1])
+    np.testing.assert_allclose(data["next_observations"][:i], data["observations"][1:i + 1])
+
+
+def test_replay_buffer_from_dataset_bootstraps_timeouts_only():
+    obs_space = spaces.Box(-1, 1, (2,))
+    act_space = spaces.Box(-2, 2, (1,))
+    data = {"observations": np.zeros((3, 2)), "actions": np.array([[2.0], [0.0], [-2.0]]),
+            "rewards": np.ones(3), "next_observations": np.ones((3, 2)),
+            "terminals": np.array([1, 0, 0]), "timeouts": np.array([0, 1, 0])}
+    buf = ReplayBuffer(3, obs_space, act_space, device="cpu")
+    fill_replay_buffer(buf, check_dataset(data, obs_space, act_space), lambda a: a / 2)
+    samples = buf._get_samples(np.arange(3), np.zeros(3, dtype=int))
+    np.testing.assert_array_equal(samples.dones.numpy().ravel(), [1, 0, 0])
+    np.testing.assert_array_equal(samples.actions.numpy().ravel(), [1, 0, -1])
+
+
+def test_check_dataset_rejects_bad_data():
+    obs_space, act_space = spaces.Box(-1, 1, (2,)), spaces.Box(-1, 1, (1,))
+    good = {"observations": np.zeros((4, 2)), "actions": np.zeros((4, 1)),
+            "rewards": np.zeros(4), "next_observations": np.zeros((4, 2)),
+            "terminals": np.zeros(4)}
+    with pytest.raises(ValueError, match="lacks"):
+        check_dataset({k: v for k, v in good.items() if k != "rewards"}, obs_space, act_space)
+    with pytest.raises(ValueError, match="NaN"):
+        check_dataset(dict(good, rewards=np.array([0, np.nan, 0, 0])), obs_space, act_space)
+    with pytest.raises(ValueError, match="bounds"):
+        check_dataset(dict(good, actions=np.full((4, 1), 3.0)), obs_space, act_space)
+    with pytest.raises(ValueError, match="rows"):
+        check_dataset(dict(good, rewards=np.zeros(3)), obs_space, act_space)
+    with pytest.raises(TypeError):
+        check_dataset([1, 2], obs_space, act_space)
+
+
+def test_td3bc_actor_loss_by_hand():
+    agent = TD3BC("MlpPolicy", "Pendulum-v1", seed=0, policy_kwargs={"net_arch": [8]})
+    data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
+    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
+                                       device="cpu")
+    fill_replay_buffer(agent.replay_buffer, check_dataset(
+        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    batch = agent.replay_buffer.sample(8)
+    with torch.no_grad():
+        pi = agent.actor(batch.observations)
+        q = agent.critic.q1_forward(batch.observations, pi)
+        expected = -(2.5 / q.abs().mean()) * q.mean() + ((pi - batch.actions) ** 2).mean()
+        assert agent._actor_loss(batch).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_td3bc_stays_close_to_the_behaviour_policy_and_saves_its_statistics(tmp_path):
+    expert = LinearController()
+    data = collect_dataset("Pendulum-v1", expert, n_steps=1000, noise_std=0.05, seed=0)
+    agent = TD3BC("MlpPolicy", "Pendulum-v1", seed=0, batch_size=128,
+                  policy_kwargs={"net_arch": [64, 64]})
+    agent.fit(data, n_steps=1500)
+    obs = data["observations"][::10]
+    gap = np.abs(agent.predict(obs, deterministic=True)[0] - expert.predict(obs)[0]).mean()
+    assert gap < 0.25  # actions span [-2, 2]
+    np.testing.assert_allclose(agent.obs_stats.mean.numpy(), data["observations"].mean(0),
+                               rtol=1e-5, atol=1e-6)
+    agent.save(tmp_path / "td3bc")
+    loaded = TD3BC.load(tmp_path / "td3bc")
+    np.testing.assert_array_equal(agent.predict(obs, deterministic=True)[0],
+                                  loaded.predict(obs, deterministic=True)[0])
+    with pytest.raises(ValueError, match="normalize_observations"):
+        agent.learn(10)
+
+
+def test_td3bc_fit_evaluates_on_an_env():
+    data = collect_dataset("Pendulum-v1", n_steps=300, seed=0)
+    agent = TD3BC("MlpPolicy", "Pendulum-v1", seed=0, policy_kwargs={"net_arch": [16]})
+    agent.fit(data, n_steps=20, eval_env=__import__("gymnasium").make("Pendulum-v1"),
+              eval_freq=10, n_eval_episodes=1)
+    assert [h[0] for h in agent.eval_history_] == [10, 20]
+    assert all(np.isfinite(h[1]) for h in agent.eval_history_)
