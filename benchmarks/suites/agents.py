@@ -557,6 +557,7 @@ def _plot_curves(curves, path: Path, ctx) -> Path:
     axes[0].set_ylabel("mean return (line: mean over seeds; band: min–max)")
     axes[0].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"mlnotes agents vs SB3 A2C, default hyperparameters ({ctx.mode} mode)")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)  # a new --out folder
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
