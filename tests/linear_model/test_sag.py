@@ -176,3 +176,26 @@ def test_sparsify_densify():
     np.testing.assert_array_equal(clf.predict(X), dense_scores.argmax(axis=1))
     assert clf.densify() is clf and isinstance(clf.coef_, np.ndarray)
     np.testing.assert_allclose(clf.decision_function(X), dense_scores)
+
+
+def test_liblinear_l1_not_stuck_and_float64_coef():
+    # scikit-learn's non-regression case for a stuck L1 liblinear fit: converges
+    # without a ConvergenceWarning to scikit-learn's solution; coef_ is float64
+    # whatever the input dtype, as liblinear's
+    from sklearn.datasets import load_iris
+    from sklearn.svm import l1_min_c
+
+    iris = load_iris()
+    X, y = iris.data[iris.target != 2], iris.target[iris.target != 2]
+    Xs = StandardScaler().fit_transform(X)
+    C = l1_min_c(X, y, loss="log") * 10 ** (10 / 29)
+    kw = dict(l1_ratio=1, C=C, solver="liblinear", tol=1e-6, max_iter=100,
+              intercept_scaling=10000.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = LogisticRegression(**kw).fit(Xs, y)
+    ref = sk.LogisticRegression(**kw).fit(Xs, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+    ours32 = LogisticRegression(solver="liblinear").fit(Xs.astype(np.float32), y)
+    assert ours32.coef_.dtype == ours32.intercept_.dtype == np.float64
