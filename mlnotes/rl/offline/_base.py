@@ -1,0 +1,159 @@
+"""What every offline agent shares: ``fit(dataset, n_steps)`` and observation statistics.
+
+An offline agent is an off-policy agent (TD3, SAC) whose ``train(gradient_steps,
+batch_size)`` is its loss; :class:`OfflineMixin` fills a replay buffer with the dataset
+(standardising observations by the dataset's statistics if asked), runs ``train`` in
+chunks and evaluates between chunks. The statistics are a module saved with the agent
+and applied in ``predict``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils import check_scalar
+from stable_baselines3.common.evaluation import evaluate_policy
+
+from ..common.replay_buffer import ReplayBuffer
+from ._dataset import check_dataset, fill_replay_buffer
+
+__all__ = []
+
+
+class ObservationStats(torch.nn.Module):
+    """Mean and standard deviation of the dataset's observations (saved with the agent)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("std", torch.ones(shape))
+
+    def normalize(self, obs):
+        return (obs - self.mean.cpu().numpy()) / self.std.cpu().numpy()
+
+
+class OfflineMixin:
+    """``fit(dataset, n_steps)`` for an off-policy agent whose ``train`` is its loss."""
+
+    normalize_observations = False
+
+    def _setup_obs_stats(self):
+        self.obs_stats = ObservationStats(self.observation_space.shape)
+
+    def _normalize(self, obs):
+        obs = np.asarray(obs, dtype=np.float32)
+        shape = self.observation_space.shape
+        if not self.normalize_observations or (obs.shape != shape and obs.shape[1:] != shape):
+            return obs  # a wrong shape is reported by the policy's own check
+        return self.obs_stats.normalize(obs).astype(np.float32)
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        """Action(s) for observations in the env's units (standardised here after fit).
+
+        Parameters
+        ----------
+        observation : array-like of shape obs_shape or (n_env,) + obs_shape
+            The observation(s).
+        state : None
+            Recurrent state (unused).
+        episode_start : numpy.ndarray, default=None
+            Unused.
+        deterministic : bool, default=False
+            Take the most likely action.
+
+        Returns
+        -------
+        actions : numpy.ndarray
+            Actions in the env's bounds.
+        state : None
+            The recurrent state.
+        """
+        return super().predict(self._normalize(observation), state, episode_start,
+                               deterministic)
+
+    def _policy_actions(self, observation):
+        return super()._policy_actions(self._normalize(observation))
+
+    def learn(self, total_timesteps, callback=None, log_interval=4, tb_log_name=None,
+              reset_num_timesteps=True, progress_bar=False):
+        """Online training with the same losses on the agent's own replay buffer.
+
+        Parameters
+        ----------
+        total_timesteps : int
+            Environment steps.
+        callback : callable, BaseCallback or list, default=None
+            SB3 callback(s).
+        log_interval : int, default=4
+            Episodes between log dumps.
+        tb_log_name : str, default=None
+            TensorBoard run name (the class name).
+        reset_num_timesteps : bool, default=True
+            Restart the step counter.
+        progress_bar : bool, default=False
+            Show SB3's progress bar.
+
+        Returns
+        -------
+        self : object
+            The trained agent.
+        """
+        if self.normalize_observations and getattr(self, "_fitted_offline", False):
+            raise ValueError(
+                "Online fine-tuning after fit() with normalize_observations=True is not "
+                "supported (the replay buffer would mix standardised and raw "
+                "observations); construct the agent with normalize_observations=False.")
+        return super().learn(total_timesteps, callback=callback, log_interval=log_interval,
+                             tb_log_name=tb_log_name or type(self).__name__,
+                             reset_num_timesteps=reset_num_timesteps,
+                             progress_bar=progress_bar)
+
+    def fit(self, dataset, n_steps, eval_env=None, eval_freq=5_000, n_eval_episodes=10):
+        """Learn from a fixed dataset, without interacting.
+
+        Parameters
+        ----------
+        dataset : dict of array-like
+            ``observations``, ``actions``, ``rewards``, ``next_observations``,
+            ``terminals`` and optionally ``timeouts`` (see
+            :func:`mlnotes.rl.offline.collect_dataset`).
+        n_steps : int
+            Gradient steps.
+        eval_env : gymnasium.Env, default=None
+            Evaluated every ``eval_freq`` gradient steps (``evaluate_policy``,
+            deterministic); results in ``eval_history_``.
+        eval_freq : int, default=5_000
+            Gradient steps between evaluations.
+        n_eval_episodes : int, default=10
+            Episodes per evaluation.
+
+        Returns
+        -------
+        self : object
+            The trained agent.
+        """
+        check_scalar(n_steps, "n_steps", Integral, min_val=1)
+        check_scalar(eval_freq, "eval_freq", Integral, min_val=1)
+        data = check_dataset(dataset, self.observation_space, self.action_space)
+        if self.normalize_observations:
+            mean = data["observations"].mean(axis=0)
+            std = data["observations"].std(axis=0) + 1e-3
+            self.obs_stats.mean.copy_(torch.as_tensor(mean))
+            self.obs_stats.std.copy_(torch.as_tensor(std))
+            data["observations"] = self._normalize(data["observations"])
+            data["next_observations"] = self._normalize(data["next_observations"])
+        self.replay_buffer = ReplayBuffer(len(data["observations"]), self.observation_space,
+                                          self.action_space, device=self.device, n_envs=1)
+        fill_replay_buffer(self.replay_buffer, data, self.policy.scale_action)
+        self._fitted_offline = True
+        self.eval_history_ = []
+        done = 0
+        while done < n_steps:
+            chunk = min(int(eval_freq), int(n_steps) - done)
+            self.train(chunk, self.batch_size)
+            done += chunk
+            if eval_env is not None:
+                mean, std = evaluate_policy(self, eval_env, n_eval_episodes=n_eval_episodes,
+                                            deterministic=True, warn=False)
+                self.eval_history_.append((done, float(mean), float(std)))
+        return self

@@ -1,0 +1,222 @@
+r"""Implicit Q-learning (Kostrikov, Nair and Levine, 2022), chapters 38-39.
+
+IQL never evaluates the critic on actions outside the dataset. A value network fits an
+upper expectile of the target critics over the dataset's actions,
+
+.. math::
+
+    L_V = \mathbb{E}_{(s,a)}\big[L_2^\tau\big(\min_i \bar Q_i(s, a) - V(s)\big)\big],
+    \qquad L_2^\tau(u) = |\tau - \mathbb{1}(u < 0)|\, u^2,
+
+which approaches :math:`\max_a Q` over the supported actions as :math:`\tau \to 1`;
+the critics regress :math:`r + \gamma (1 - d) V(s')`; and the policy is extracted by
+advantage-weighted regression on the dataset's actions,
+
+.. math::
+
+    L_\pi = -\mathbb{E}_{(s,a)}\big[\min(e^{\beta (\min_i \bar Q_i(s,a) - V(s))},
+    w_{\max})\, \log \pi(a \mid s)\big].
+"""
+
+from numbers import Real
+
+import torch
+from sklearn.utils import check_scalar
+from torch import nn
+
+from ..actor_critic._sac import SAC
+from ..common.continuous_policies import optimizer_step, squashed_gaussian_log_prob
+from ..common.off_policy_algorithm import polyak_update
+from ._base import OfflineMixin
+
+__all__ = ["IQL", "expectile_loss"]
+
+
+def expectile_loss(diff, expectile):
+    """:math:`|\\tau - \\mathbb{1}(u < 0)|\\, u^2`, elementwise.
+
+    Parameters
+    ----------
+    diff : torch.Tensor
+        :math:`u = \\bar Q - V`.
+    expectile : float
+        :math:`\\tau`.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        Same shape as ``diff``.
+    """
+    weight = torch.where(diff < 0, 1.0 - expectile, expectile)
+    return weight * diff.square()
+
+
+class IQL(OfflineMixin, SAC):
+    r"""Implicit Q-learning: offline RL without querying out-of-dataset actions.
+
+    Constructed like the other agents (``IQL("MlpPolicy", env)``: the env gives the
+    spaces), it learns with ``fit(dataset, n_steps)``; each gradient step updates the
+    value network by the expectile loss, the twin critics towards
+    :math:`r + \gamma (1 - d) V(s')`, and the squashed-Gaussian actor by
+    advantage-weighted log-likelihood of the dataset's actions (see the module
+    docstring). ``predict(deterministic=True)`` returns :math:`\tanh` of the mean.
+    Chapters 38-39 of the notes; see the user guide, "Offline RL".
+
+    Parameters
+    ----------
+    policy : str or type
+        ``"MlpPolicy"`` (SAC's actor and critics).
+    env : gymnasium.Env, VecEnv or str
+        An environment with the dataset's spaces (Box actions).
+    learning_rate : float or callable, default=3e-4
+        Learning rate of the actor, critics and value network.
+    buffer_size : int, default=1_000_000
+        Replay buffer size of online ``learn``.
+    batch_size : int, default=256
+        Minibatch size.
+    tau : float, default=0.005
+        Polyak coefficient of the target critics.
+    gamma : float, default=0.99
+        Discount factor.
+    expectile : float, default=0.7
+        :math:`\tau` of the value loss, in (0, 1).
+    beta : float, default=3.0
+        Inverse temperature of the advantage weights.
+    max_weight : float, default=100.0
+        Clip of the advantage weights.
+    normalize_observations : bool, default=False
+        Standardise observations by the dataset's statistics.
+    action_noise : stable_baselines3.common.noise.ActionNoise, default=None
+        Exploration noise of online ``learn`` (unused by ``fit``).
+    policy_kwargs : dict, default=None
+        SAC policy arguments (default ``net_arch=[256, 256]``).
+    verbose : int, default=0
+        Verbosity.
+    seed : int, default=None
+        Seed (global generators, as SB3).
+    device : str, default="auto"
+        Torch device.
+    _init_setup_model : bool, default=True
+        Build the networks at construction.
+
+    Attributes
+    ----------
+    value_net : torch.nn.Module
+        :math:`V(s)`, with ``value_net.optimizer``.
+    eval_history_ : list of tuple
+        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.
+
+    Examples
+    --------
+    >>> from mlnotes.rl import IQL
+    >>> from mlnotes.rl.offline import collect_dataset
+    >>> data = collect_dataset("Pendulum-v1", n_steps=400, seed=0)
+    >>> agent = IQL("MlpPolicy", "Pendulum-v1", seed=0).fit(data, n_steps=50)
+    >>> agent.predict(data["observations"][:3], deterministic=True)[0].shape
+    (3, 1)
+    """
+
+    def __init__(self, policy, env, learning_rate=3e-4, buffer_size=1_000_000, batch_size=256,
+                 tau=0.005, gamma=0.99, expectile=0.7, beta=3.0, max_weight=100.0,
+                 normalize_observations=False, action_noise=None, policy_kwargs=None,
+                 verbose=0, seed=None, device="auto", _init_setup_model=True):
+        check_scalar(expectile, "expectile", Real, min_val=0, max_val=1,
+                     include_boundaries="neither")
+        check_scalar(beta, "beta", Real, min_val=0)
+        check_scalar(max_weight, "max_weight", Real, min_val=0, include_boundaries="neither")
+        self.expectile, self.beta, self.max_weight = float(expectile), float(beta), \
+            float(max_weight)
+        self.normalize_observations = bool(normalize_observations)
+        self.eval_history_ = []
+        super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
+                         learning_starts=0, batch_size=batch_size, tau=tau, gamma=gamma,
+                         action_noise=action_noise, policy_kwargs=policy_kwargs,
+                         verbose=verbose, seed=seed, device=device,
+                         _init_setup_model=_init_setup_model)
+
+    def _setup_model(self):
+        super()._setup_model()
+        self._setup_obs_stats()
+        sizes = self.policy.net_arch if isinstance(self.policy.net_arch, list) else \
+            self.policy.net_arch.get("qf", [256, 256])
+        layers, width = [], self.policy.actor.features_dim
+        for h in sizes:
+            layers += [nn.Linear(width, h), nn.ReLU()]
+            width = h
+        self.value_net = nn.Sequential(*layers, nn.Linear(width, 1)).to(self.device)
+        self.value_net.optimizer = torch.optim.Adam(self.value_net.parameters(),
+                                                    lr=self.lr_schedule(1))
+
+    def _state_dict_names(self):
+        return super()._state_dict_names() + ["obs_stats", "value_net",
+                                              "value_net.optimizer"]
+
+    def _value(self, obs):
+        return self.value_net(self.policy.actor.preprocess_obs(obs))
+
+    def losses(self, data):
+        """The three IQL losses on one minibatch (value, critic, actor).
+
+        Parameters
+        ----------
+        data : ReplayBufferSamples
+            Observations, actions (scaled to [-1, 1]), next observations, dones,
+            rewards.
+
+        Returns
+        -------
+        value_loss, critic_loss, actor_loss : torch.Tensor
+            Scalars.
+        """
+        with torch.no_grad():
+            q_target = self.critic_target.q_values(data.observations, data.actions)
+            q_target = q_target.min(dim=1, keepdim=True).values
+            next_v = self._value(data.next_observations)
+            target = data.rewards + (1.0 - data.dones) * self.gamma * next_v
+        v = self._value(data.observations)
+        value_loss = expectile_loss(q_target - v, self.expectile).mean()
+        q = self.critic.q_values(data.observations, data.actions)
+        critic_loss = (q - target).square().mean(dim=0).sum()
+        advantage = (q_target - v).detach()
+        weight = torch.exp(self.beta * advantage).clamp(max=self.max_weight).squeeze(1)
+        mean, log_std = self.actor.get_action_dist_params(data.observations)
+        a = data.actions.clamp(-1 + 1e-6, 1 - 1e-6)
+        log_prob = squashed_gaussian_log_prob(torch.atanh(a), mean, log_std)
+        actor_loss = -(weight * log_prob).mean()
+        return value_loss, critic_loss, actor_loss
+
+    def train(self, gradient_steps, batch_size=256):
+        """``gradient_steps`` IQL updates (value, critics, actor, target critics).
+
+        Parameters
+        ----------
+        gradient_steps : int
+            Number of gradient steps.
+        batch_size : int, default=256
+            Minibatch size.
+        """
+        self.policy.set_training_mode(True)
+        optimizers = [self.actor.optimizer, self.critic.optimizer, self.value_net.optimizer]
+        self._update_learning_rate(optimizers)
+        critic_params = list(self.critic.parameters())
+        target_params = list(self.critic_target.parameters())
+        logs = []
+        for _ in range(gradient_steps):
+            self._n_updates += 1
+            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            value_loss, critic_loss, actor_loss = self.losses(data)
+            for name, loss, opt in (("value_loss", value_loss, self.value_net.optimizer),
+                                    ("critic_loss", critic_loss, self.critic.optimizer),
+                                    ("actor_loss", actor_loss, self.actor.optimizer)):
+                self._check_finite_loss(loss, name)
+                opt.zero_grad()
+                loss.backward()
+                optimizer_step(opt)
+            polyak_update(critic_params, target_params, self.tau)
+            logs.append(torch.stack([value_loss.detach(), critic_loss.detach(),
+                                     actor_loss.detach()]))
+        if logs:
+            means = torch.stack(logs).mean(dim=0).tolist()
+            for key, value in zip(("value_loss", "critic_loss", "actor_loss"), means):
+                self.logger.record(f"train/{key}", value)
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
