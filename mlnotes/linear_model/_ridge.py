@@ -263,8 +263,9 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
     intercept_ : float or ndarray of shape (n_targets,)
         Independent term; 0.0 when ``fit_intercept=False``.
     n_iter_ : None or ndarray of shape (n_targets,)
-        Iterations (epochs for ``"sag"``/``"saga"``) run by each target's
-        iterative solver; ``None`` for the closed-form solvers.
+        Iterations (epochs for ``"sag"``/``"saga"``) run for each target by
+        ``"sag"``, ``"saga"`` and ``"lsqr"``; ``None`` for the other solvers, as
+        in scikit-learn.
     solver_ : str
         The solver used in ``fit``.
     n_features_in_ : int
@@ -437,7 +438,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
         if alpha.size not in (1, n_targets):
             raise ValueError(
                 f"Number of targets and number of penalties do not correspond: "
-                f"{n_targets} != {alpha.size}."
+                f"{alpha.size} != {n_targets}."
             )
         if alpha.size == 1:
             alpha = np.repeat(alpha, n_targets)
@@ -494,6 +495,8 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
                 "be too badly scaled. Standardise X or use solver='svd'."
             )
         self.solver_ = solver
+        if solver in ("sparse_cg", "lbfgs"):
+            self.n_iter_ = None  # as scikit-learn: only sag, saga and lsqr report it
         if y.ndim == 1:
             coef, Y_offset = coef.ravel(), Y_offset[0]
         elif n_targets == 1:  # y of shape (n, 1): coef_ (n_features,) as scikit-learn
