@@ -26,6 +26,7 @@ from .imitation import BC, DAgger
 from .value_based import DQN
 from .exploration import RND, CountBonus
 from .model_based import PETS, DynamicsEnsemble, DynaQ
+from .offline._cql import CQL
 from .offline._iql import IQL
 from .offline._td3bc import TD3BC
 from .planning import CEM, LQR, MCTS, MPPI, RandomShooting, iLQR
@@ -49,6 +50,7 @@ __all__ = [
     "DynamicsEnsemble",
     "DynaQ",
     "PETS",
+    "CQL",
     "IQL",
     "TD3BC",
     "CEM",

@@ -49,6 +49,8 @@ AGENT_KWARGS = {
     "BC": {"expert": ScriptedExpert(), "n_epochs": 2},
     "DAgger": {"expert": ScriptedExpert(), "steps_per_round": 32, "n_epochs": 2},
     "DDPG": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
+    "CQL": {"batch_size": 16, "n_action_samples": 2,
+            "policy_kwargs": {"net_arch": [32, 32]}},
     "DynaQ": {"n_planning_steps": 3},
     "DQN": {"learning_starts": 16, "buffer_size": 1000, "batch_size": 16},
     "IQL": {"batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
@@ -71,7 +73,7 @@ AGENT_ENVS = {"DynaQ": "Taxi-v4", "QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
 AGENT_POLICIES = {"DynaQ": "TabularPolicy", "QLearning": "TabularPolicy",
                   "SARSA": "TabularPolicy"}
 # Agents for Box actions only (their env above is Pendulum-v1; Discrete actions raise).
-BOX_ONLY = ("DDPG", "IQL", "PETS", "SAC", "TD3", "TD3BC")
+BOX_ONLY = ("CQL", "DDPG", "IQL", "PETS", "SAC", "TD3", "TD3BC")
 AGENT_ENVS.update({name: "Pendulum-v1" for name in BOX_ONLY})
 # A continuous-action env for the agents that support Box actions.
 CONTINUOUS_ENVS = {

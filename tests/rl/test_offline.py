@@ -131,3 +131,55 @@ def test_iql_value_is_an_upper_expectile_and_policy_follows_the_data():
         q = agent.critic_target.q_values(batch.observations, batch.actions).min(1).values
         v = agent._value(batch.observations).squeeze(1)
     assert float((q - v < 0).float().mean()) > 0.5  # tau = 0.7: most Q fall below V
+
+
+def test_cql_penalty_by_hand():
+    from mlnotes.rl import CQL
+
+    agent = CQL("MlpPolicy", "Pendulum-v1", seed=0, n_action_samples=3, cql_alpha=2.0,
+                policy_kwargs={"net_arch": [8]})
+    data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
+    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
+                                       device="cpu")
+    fill_replay_buffer(agent.replay_buffer, check_dataset(
+        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    batch = agent.replay_buffer.sample(4)
+    with torch.no_grad():
+        current = agent.critic.q_values(batch.observations, batch.actions)
+        torch.manual_seed(5)
+        penalty = agent._critic_penalty(batch, current).item()
+        # the same draws, one state at a time
+        torch.manual_seed(5)
+        obs = batch.observations.repeat_interleave(3, 0)
+        nxt = batch.next_observations.repeat_interleave(3, 0)
+        uniform = torch.empty(12, 1).uniform_(-1, 1)
+        a_cur, lp_cur = agent.actor.action_log_prob(obs)
+        a_nxt, lp_nxt = agent.actor.action_log_prob(nxt)
+        total = 0.0
+        for c in range(2):  # the two critics
+            for i in range(4):
+                rows = slice(3 * i, 3 * i + 3)
+                vals = torch.cat([
+                    agent.critic.q_values(obs[rows], uniform[rows])[:, c] - np.log(0.5),
+                    agent.critic.q_values(obs[rows], a_cur[rows])[:, c] - lp_cur[rows],
+                    agent.critic.q_values(obs[rows], a_nxt[rows])[:, c] - lp_nxt[rows]])
+                total += (torch.log(torch.exp(vals).sum()) - current[i, c]).item() / 4
+    assert penalty == pytest.approx(2.0 * total, rel=1e-5)
+
+
+def test_cql_lowers_q_on_actions_outside_the_data():
+    from mlnotes.rl import CQL
+
+    expert = LinearController()
+    data = collect_dataset("Pendulum-v1", expert, n_steps=600, noise_std=0.05, seed=0)
+    common = dict(seed=0, batch_size=128, policy_kwargs={"net_arch": [64, 64]})
+    cql = CQL("MlpPolicy", "Pendulum-v1", cql_alpha=5.0, **common).fit(data, n_steps=600)
+    plain = CQL("MlpPolicy", "Pendulum-v1", cql_alpha=0.0, **common).fit(data, n_steps=600)
+    obs = torch.as_tensor(data["observations"][:200])
+    in_data = torch.as_tensor(cql.policy.scale_action(data["actions"][:200]))
+    opposite = -in_data.sign()  # full torque against the controller's sign
+    with torch.no_grad():
+        gap_cql = (cql.critic.q_values(obs, in_data) - cql.critic.q_values(obs, opposite)).mean()
+        gap_plain = (plain.critic.q_values(obs, in_data)
+                     - plain.critic.q_values(obs, opposite)).mean()
+    assert gap_cql > gap_plain

@@ -324,6 +324,10 @@ class SAC(OffPolicyAlgorithm):
                              tb_log_name=tb_log_name, reset_num_timesteps=reset_num_timesteps,
                              progress_bar=progress_bar)
 
+    def _critic_penalty(self, data, current_q):
+        """A term added to the critics' loss (none in SAC; CQL's conservative penalty)."""
+        return None
+
     def train(self, gradient_steps, batch_size=64):
         """``gradient_steps`` updates of the temperature, the critics and the actor.
 
@@ -369,6 +373,9 @@ class SAC(OffPolicyAlgorithm):
                 target_q = data.rewards + (1.0 - data.dones) * discounts * next_v
             current_q = critic.q_values(data.observations, data.actions)
             critic_loss = 0.5 * (current_q - target_q).square().mean(dim=0).sum()
+            penalty = self._critic_penalty(data, current_q)
+            if penalty is not None:  # a regulariser of a subclass (CQL)
+                critic_loss = critic_loss + penalty
             self._check_finite_loss(critic_loss, "critic_loss")
             critic_loss.backward()
             optimizer_step(critic.optimizer)
