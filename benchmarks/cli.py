@@ -149,14 +149,18 @@ def main(argv=None, suites: dict | None = None) -> int:
 
     start = time.monotonic()
     failed = False
-    headlines, crashed, files = [], [], {}
+    headlines, crashed, skipped, files = [], [], [], {}
     names = list(chosen)
     for i, sname in enumerate(names):
         cases = chosen[sname]
         suite = suites[sname]
         if args.budget is not None:  # an equal share of what is left
             left = args.budget - (time.monotonic() - start)
-            ctx.deadline = time.monotonic() + max(left, 0.0) / (len(names) - i)
+            if left <= 0:  # not even started: a suite may not check its deadline
+                ctx.log(f"[{sname}] skipped: the --budget of {args.budget:g} s is spent")
+                skipped.append(sname)
+                continue
+            ctx.deadline = time.monotonic() + left / (len(names) - i)
         ctx.log(f"[{sname}] {len(cases)} case(s), {ctx.mode} mode, "
                 f"{ctx.repeats} repeats -> {ctx.out_dir}"
                 + (f", {ctx.time_left():.0f} s budget" if ctx.deadline else ""))
@@ -182,7 +186,7 @@ def main(argv=None, suites: dict | None = None) -> int:
         failed = failed or result.failed
     if len(names) > 1 or args.brief:
         summary = run_summary(headlines, elapsed=time.monotonic() - start, ctx=ctx,
-                              files=files, crashed=crashed)
+                              files=files, crashed=crashed, skipped=skipped)
         print(summary)
         if files:
             stem = "summary-quick" if ctx.quick else "summary"

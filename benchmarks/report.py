@@ -375,7 +375,7 @@ def suite_headline(result) -> dict:
 
 
 def run_summary(headlines: Sequence[dict], *, elapsed: float, ctx, files: dict,
-                crashed: Sequence[str] = ()) -> str:
+                crashed: Sequence[str] = (), skipped: Sequence[str] = ()) -> str:
     """The one-screen summary of a run (plain text, also valid Markdown)."""
     width = max([len(h["suite"]) for h in headlines] + [len(c) for c in crashed] + [5])
     lines = [f"Summary ({ctx.mode} mode{', subset' if ctx.subset else ''}, "
@@ -397,6 +397,8 @@ def run_summary(headlines: Sequence[dict], *, elapsed: float, ctx, files: dict,
                      f"{worst:<31} {verdicts}" + (f"   [{rows}]" if bad else ""))
     for name in crashed:
         lines.append(f"{name:<{width}}  crashed (traceback above)")
+    if skipped:
+        lines.append(f"not run, time budget spent: {', '.join(skipped)}")
     if files:
         lines += ["", f"Tables and charts: {Path(next(iter(files.values()))).parent}/"]
     return "\n".join(lines) + "\n"

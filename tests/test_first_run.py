@@ -154,11 +154,15 @@ def test_subset_budget_and_summary(tmp_path, capsys):
     text = (tmp_path / "tiny-quick.md").read_text()
     assert "| Beta" in text and "| Gamma" in text and "| Alpha" not in text
     # a spent budget: rows are skipped, not run
+    ctx_deadline = RunContext(quick=True, out_dir=tmp_path, log=lambda m: None)
+    ctx_deadline.deadline = 0.0  # long past
+    result = _suite().run(ctx_deadline)
+    assert [r["status"] for r in result.rows] == ["skipped"] * 3
+    # a spent budget: suites not started are not run at all
     rc = main(["--quick", "--budget", "0", "--brief", "--repeats", "1", "--out",
-               str(tmp_path)], suites={"tiny": _suite()})
+               str(tmp_path / "spent")], suites={"tiny": _suite()})
     assert rc == 0
-    assert "3 skipped" in capsys.readouterr().out
-    assert "skipped" in (tmp_path / "tiny-quick.md").read_text()
+    assert "not run, time budget spent: tiny" in capsys.readouterr().out
 
 
 def test_headline_of_a_throughput_suite():
