@@ -48,14 +48,14 @@ def test_bound_of_a_perfect_denoiser_for_gaussian_data_is_below_the_log_density(
     X_test = rng.standard_normal((500, 2))
     exact = -0.5 * (X_test**2).sum(1) - np.log(2 * np.pi)
     bound = model.score_samples(X_test)
-    gap = exact.mean() - bound.mean()
-    assert 0 <= gap < 0.1, gap
+    gap = exact.mean() - bound.mean()  # >= 0 up to the Monte-Carlo noise of the bound
+    assert -0.01 < gap < 0.1, gap
 
 
 def test_quality_on_two_moons(moons_ddpm):
     """CI size (80 epochs): within 1 nat of the entropy; the benchmark checks 0.4 nats
     at full size (200 epochs: 1.41 nats)."""
-    X_test = make_two_moons(1000, random_state=1)
+    X_test = make_two_moons(300, random_state=1)
     nll = -moons_ddpm.score(X_test)
     assert nll < entropy("two_moons") + 1.0, nll
 

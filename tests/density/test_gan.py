@@ -26,15 +26,15 @@ def test_no_likelihood_methods():
     assert gan.sample(3, random_state=0).shape == (3, 2)
 
 
-def test_non_saturating_gan_beats_a_gaussian_in_mmd():
-    """Samples closer to held-out moons (kernel MMD) than a fitted Gaussian's."""
+def test_wgan_gp_samples_beat_a_gaussian_in_mmd():
+    """Samples much closer to held-out moons (kernel MMD) than a fitted Gaussian's
+    (WGAN-GP at its defaults, 3,000 critic steps)."""
     X = make_two_moons(1000, random_state=0)
     X_test = make_two_moons(800, random_state=1)
-    gan = GAN(loss="non-saturating", n_critic=1, batch_size=64, max_iter=100,
-              random_state=0).fit(X)
+    gan = GAN(max_iter=200, random_state=0).fit(X)
     S = gan.sample(800, random_state=0)
     G = np.random.RandomState(0).multivariate_normal(X.mean(0), np.cov(X.T), 800)
-    assert _mmd(S, X_test) < _mmd(G, X_test), (_mmd(S, X_test), _mmd(G, X_test))
+    assert _mmd(S, X_test) < 0.6 * _mmd(G, X_test), (_mmd(S, X_test), _mmd(G, X_test))
 
 
 def test_gradient_penalty_is_zero_for_a_unit_slope_critic():
