@@ -145,6 +145,9 @@ def main(argv=None) -> int:
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     p.add_argument("--only", default="", help="comma-separated row names")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--settings", default=",".join(SETTINGS),
+                   help="comma-separated subset of mlnotes,one,torch (a missing one is "
+                        "shown as -)")
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args(argv)
@@ -159,12 +162,14 @@ def main(argv=None) -> int:
         print(refusal, file=sys.stderr)
         return 2
     names = [n for n in ROWS if not args.only or n in args.only.split(",")]
+    settings = tuple(s for s in SETTINGS if s in args.settings.split(","))
     times = {n: {s: [] for s in SETTINGS} for n in names}
     timeouts = set()
     errors = {}
     for rep in range(args.repeats):
         for name in names:
-            order = SETTINGS[rep % 3:] + SETTINGS[:rep % 3]
+            k = rep % len(settings)
+            order = settings[k:] + settings[:k]
             for setting in order:
                 r = _run(name, setting, args.timeout)
                 if "error" in r:
@@ -192,14 +197,16 @@ def main(argv=None) -> int:
     worst = 0.0
     for name in names:
         med = {s: statistics.median(v) if v else None for s, v in times[name].items()}
-        if any(v is None for v in med.values()):
+        if any(med[s] is None for s in settings):
             bad = {s: errors.get((name, s)) for s, v in med.items() if v is None}
             lines.append(f"| {ROWS[name][0]} | {name} | – | – | – | – | error: {bad} |")
             continue
-        ratio = med["mlnotes"] / min(med["one"], med["torch"])
+        ratio = med["mlnotes"] / min(med[s] for s in settings if s != "mlnotes")
         worst = max(worst, ratio)
 
         def cell(setting):
+            if med[setting] is None:
+                return "-"
             over = (name, setting) in timeouts  # killed at the timeout: a lower bound
             return f"{'> ' if over else ''}{med[setting]:.2f}"
 
