@@ -118,7 +118,11 @@ def _covariance(Xc, shrinkage=None, mean=0.0):
 def _estimate_covariance(X, shrinkage=None, covariance_estimator=None):
     """Covariance of the (uncentred) block ``X``, by formula or by an estimator."""
     if covariance_estimator is not None:
-        est = clone(covariance_estimator).fit(X)
+        # A copy is fitted, never the user's object; scikit-learn accepts any
+        # object with ``fit`` and ``covariance_``, so one that is not a
+        # clonable estimator is deep-copied instead (``safe=False``).
+        est = clone(covariance_estimator, safe=False)
+        est.fit(X)
         if not hasattr(est, "covariance_"):
             raise ValueError(
                 f"{type(est).__name__} does not have a covariance_ attribute; "
@@ -258,7 +262,8 @@ def _solve_eigen(X, y_ind, means, priors, shrinkage, covariance_estimator,
 
 
 def _check_priors(priors, n_classes, name="priors"):
-    priors = np.asarray(priors, dtype=np.float64).ravel()
+    # Always a copy: the fitted ``priors_`` must not share memory with the user's array.
+    priors = np.array(priors, dtype=np.float64, copy=True).ravel()
     if priors.shape[0] != n_classes:
         raise ValueError(
             f"The number of {name} ({priors.shape[0]}) must match the number of "
@@ -318,7 +323,8 @@ class LinearDiscriminantAnalysis(
         An estimator with ``fit`` and a ``covariance_`` attribute (e.g. from
         :mod:`sklearn.covariance`) used, instead of the maximum-likelihood
         formula, for each class covariance (``"lsqr"`` and ``"eigen"`` only;
-        leave ``shrinkage=None``). A clone is fitted, the parameter is not changed.
+        leave ``shrinkage=None``). Any object with ``fit`` will do; a clone (a
+        deep copy if it is not an estimator) is fitted, the parameter is not changed.
 
     Attributes
     ----------

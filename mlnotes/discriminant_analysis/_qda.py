@@ -101,8 +101,9 @@ class QuadraticDiscriminantAnalysis(PosteriorClassifierMixin, BaseEstimator):
         class covariance count as singular, which raises a ``LinAlgError``.
     covariance_estimator : estimator, default=None
         An estimator with ``fit`` and a ``covariance_`` attribute, used for each
-        class covariance (``"eigen"`` only; leave ``shrinkage=None``). A clone
-        is fitted, the parameter is not changed.
+        class covariance (``"eigen"`` only; leave ``shrinkage=None``). Any object
+        with ``fit`` will do; a clone (a deep copy if it is not an estimator) is
+        fitted, the parameter is not changed.
 
     Attributes
     ----------

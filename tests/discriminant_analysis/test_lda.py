@@ -293,3 +293,40 @@ def test_pipeline_and_grid_search():
             solver="lsqr")), {"lineardiscriminantanalysis__shrinkage": [None, 0.1, "auto"]},
             cv=3).fit(X, y)
     assert search.best_score_ > 0.7
+
+
+def test_priors_not_shared_with_user_array():
+    """Issue 21: priors_ is a copy, not a view of the user's priors."""
+    X, y = _data(n_classes=2)
+    priors = np.array([0.3, 0.7])
+    clf = LinearDiscriminantAnalysis(priors=priors).fit(X, y)
+    assert not np.shares_memory(clf.priors_, priors)
+    priors[0] = 0.9
+    np.testing.assert_array_equal(clf.priors_, [0.3, 0.7])
+
+
+class _PlainCovariance:
+    """An object with fit and covariance_, neither an estimator nor clonable (issue 21)."""
+
+    def __init__(self, shrinkage):
+        self._shrinkage = shrinkage  # no get_params: sklearn.base.clone refuses it
+
+    def fit(self, X):
+        from sklearn.covariance import ShrunkCovariance
+        self.covariance_ = ShrunkCovariance(shrinkage=self._shrinkage).fit(X).covariance_
+        return self
+
+
+@pytest.mark.parametrize("solver", ["lsqr", "eigen"])
+def test_non_estimator_covariance_estimator_as_sklearn(solver):
+    X, y = _data()
+    plain = _PlainCovariance(0.3)
+    ours = LinearDiscriminantAnalysis(solver=solver, covariance_estimator=plain,
+                                      store_covariance=True).fit(X, y)
+    ref = skda.LinearDiscriminantAnalysis(
+        solver=solver, covariance_estimator=_PlainCovariance(0.3), store_covariance=True
+    ).fit(X, y)
+    np.testing.assert_allclose(ours.covariance_, ref.covariance_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-6,
+                               atol=1e-12)
+    assert not hasattr(plain, "covariance_")  # a copy was fitted

@@ -185,3 +185,40 @@ def test_label_relabelling(seed, labels):
     cols = np.searchsorted(b.classes_, labels)
     np.testing.assert_allclose(b.predict_proba(X)[:, cols], a.predict_proba(X),
                                rtol=1e-7, atol=1e-10)
+
+
+def test_priors_not_shared_with_user_array():
+    """Issue 21: priors_ is a copy, not a view of the user's priors (scikit-learn copies)."""
+    X, y = _data(n_classes=2)
+    priors = np.array([0.3, 0.7])
+    clf = QuadraticDiscriminantAnalysis(priors=priors).fit(X, y)
+    assert not np.shares_memory(clf.priors_, priors)
+    priors[0] = 0.9
+    np.testing.assert_array_equal(clf.priors_, [0.3, 0.7])
+
+
+class _PlainCovariance:
+    """An object with fit and covariance_, neither an estimator nor clonable (issue 21)."""
+
+    def __init__(self, shrinkage):
+        self._shrinkage = shrinkage  # no get_params: sklearn.base.clone refuses it
+
+    def fit(self, X):
+        from sklearn.covariance import ShrunkCovariance
+        self.covariance_ = ShrunkCovariance(shrinkage=self._shrinkage).fit(X).covariance_
+        return self
+
+
+def test_non_estimator_covariance_estimator_as_sklearn():
+    X, y = _data(n=300)
+    plain = _PlainCovariance(0.3)
+    ours = QuadraticDiscriminantAnalysis(solver="eigen", covariance_estimator=plain,
+                                         store_covariance=True).fit(X, y)
+    ref = skda.QuadraticDiscriminantAnalysis(
+        solver="eigen", covariance_estimator=_PlainCovariance(0.3), store_covariance=True
+    ).fit(X, y)
+    np.testing.assert_allclose(np.asarray(ours.covariance_), np.asarray(ref.covariance_),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-6,
+                               atol=1e-12)
+    assert not hasattr(plain, "covariance_")  # a copy was fitted
