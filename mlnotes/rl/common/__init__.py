@@ -10,6 +10,7 @@ do not reproduce the inherited ``torch.nn.Module`` documentation).
 from .base_class import BaseAlgorithm
 from .buffers import DictRolloutBuffer, RolloutBuffer, RolloutBufferSamples
 from .distributions import CategoricalDistribution, DiagGaussianDistribution
+from .off_policy_algorithm import OffPolicyAlgorithm, hard_update, polyak_update
 from .on_policy_algorithm import OnPolicyAlgorithm
 from .policies import (
     ActorCriticCnnPolicy,
@@ -20,11 +21,18 @@ from .policies import (
     MultiInputActorCriticPolicy,
     MultiInputPolicy,
 )
+from .replay_buffer import NStepReplayBuffer, ReplayBuffer, ReplayBufferSamples
 from .schedules import ConstantSchedule, LinearSchedule, get_schedule_fn
 
 __all__ = [
     "BaseAlgorithm",
     "OnPolicyAlgorithm",
+    "OffPolicyAlgorithm",
+    "ReplayBuffer",
+    "NStepReplayBuffer",
+    "ReplayBufferSamples",
+    "polyak_update",
+    "hard_update",
     "RolloutBuffer",
     "DictRolloutBuffer",
     "RolloutBufferSamples",

@@ -27,6 +27,8 @@ samples the action space uniformly. SB3's action-noise classes
 (``stable_baselines3.common.noise``) are used as they are, vectorised for several envs.
 """
 
+from abc import abstractmethod
+
 import numpy as np
 import torch
 from gymnasium import spaces
@@ -509,6 +511,7 @@ class OffPolicyAlgorithm(BaseAlgorithm):
 
     # ------------------------------------------------------------------ training
 
+    @abstractmethod
     def train(self, gradient_steps, batch_size):
         """Sample the replay buffer and update the networks (each algorithm's loss).
 
@@ -519,7 +522,6 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         batch_size : int
             Minibatch size.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement train().")
 
     def _on_step(self):
         """Called after every environment step (DQN: target update, exploration rate)."""
@@ -716,13 +718,13 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         params = self._init_params
         noise = params.get("action_noise")
         spec = _noise_to_spec(noise) if noise is not None else None
-        if spec is None:
-            return super().save(path, exclude=exclude, include=include)
-        params["action_noise"] = spec
+        if spec is not None:
+            params["action_noise"] = spec
         try:
-            return super().save(path, exclude=exclude, include=include)
+            super().save(path, exclude=exclude, include=include)
         finally:
-            params["action_noise"] = noise
+            if spec is not None:
+                params["action_noise"] = noise
 
     # ------------------------------------------------------------------ replay buffer I/O
 
