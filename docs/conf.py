@@ -18,6 +18,13 @@ sys.path.insert(0, str(DOCS / "_ext"))
 import mlnotes  # noqa: E402
 import mlnotes_docs  # noqa: E402
 
+# The developer guide is the repository's CONTRIBUTING.md, copied beside these sources
+# at build time (the docs may be built from a copy of docs/, as the test suite does).
+_CONTRIBUTING = Path(mlnotes.__file__).resolve().parents[1] / "CONTRIBUTING.md"
+if _CONTRIBUTING.is_file():
+    (DOCS / "_contributing.md").write_text(_CONTRIBUTING.read_text(encoding="utf-8"),
+                                           encoding="utf-8")
+
 # -- Project ----------------------------------------------------------------------
 
 project = "mlnotes"
@@ -38,7 +45,8 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_templates", "_ext", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_templates", "_ext", "_contributing.md", "Thumbs.db",
+                    ".DS_Store"]
 root_doc = "index"
 default_role = "literal"  # `x` renders as code (docstrings use it for names), not italics
 pygments_style = "sphinx"

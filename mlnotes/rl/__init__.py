@@ -63,6 +63,5 @@ __all__ = [
     "PolicyIteration",
     "QLearning",
     "SARSA",
-    "TabularPolicy",
     "ValueIteration",
 ]

@@ -1,7 +1,7 @@
 """The off-policy loop: act, store in a replay buffer, take gradient steps on samples.
 
 Contract (for the algorithm files built on it: DQN, SAC, TD3, DDPG)
-------------------------------------------------------------------
+-------------------------------------------------------------------
 Subclass :class:`OffPolicyAlgorithm`, pass SB3's arguments through, and implement
 
 - ``_setup_model()``: call ``super()._setup_model()`` (learning-rate schedule, seeding,

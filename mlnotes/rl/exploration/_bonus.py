@@ -50,6 +50,13 @@ class _BonusWrapper(VecEnvWrapper):
         self.obs_rms = RunningMeanStd(shape=venv.observation_space.shape)
 
     def reset(self):
+        """Reset every environment (the observations update the running statistics).
+
+        Returns
+        -------
+        obs : numpy.ndarray
+            The first observations.
+        """
         obs = self.venv.reset()
         self.obs_rms.update(np.asarray(obs, dtype=np.float64))
         return obs
@@ -59,6 +66,19 @@ class _BonusWrapper(VecEnvWrapper):
         return np.clip((obs - self.obs_rms.mean) / np.sqrt(self.obs_rms.var + 1e-8), -5, 5)
 
     def step_wait(self):
+        """Step the environments and add the bonus to their rewards.
+
+        Returns
+        -------
+        obs : numpy.ndarray
+            Next observations (the next episode's first one where an episode ended).
+        rewards : numpy.ndarray
+            Extrinsic reward plus ``beta`` times the bonus of the state reached.
+        dones : numpy.ndarray
+            Episode ends.
+        infos : list of dict
+            The env's infos, with ``extrinsic_reward`` and ``intrinsic_reward``.
+        """
         obs, rewards, dones, infos = self.venv.step_wait()
         # the state each transition reached: the true final observation where the
         # episode ended (the VecEnv already returns the next episode's first one)
