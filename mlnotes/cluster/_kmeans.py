@@ -12,6 +12,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_array
 from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
@@ -588,13 +589,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
         return self._transform(self._check_test_data(X))
 
     def _transform(self, X):
-        X64 = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-        C = np.asarray(self.cluster_centers_, dtype=np.float64)
-        D = -2.0 * np.asarray(X64 @ C.T)
-        D += _row_sq_norms(X64)[:, None]
-        D += np.einsum("ij,ij->i", C, C)[None, :]
-        np.maximum(D, 0.0, out=D)
-        return np.sqrt(D, out=D).astype(X.dtype, copy=False)
+        # scikit-learn's own distance routine: same rounding (float32 summed in
+        # float64 chunks) and an exact 0 diagonal when X is the centre array itself.
+        return euclidean_distances(X, self.cluster_centers_)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the k-means objective (weighted inertia) of ``X``.

@@ -306,3 +306,18 @@ def test_sparse_equals_dense():
         np.testing.assert_array_equal(sparse.labels_, dense.labels_)
         assert sparse.inertia_ == pytest.approx(dense.inertia_, rel=1e-9)
         np.testing.assert_array_equal(sparse.predict(X), dense.predict(Xs))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_transform_of_the_centres_has_an_exact_zero_diagonal(dtype):
+    """Issue 21 (scikit-learn's test_transform): transforming cluster_centers_ gives the
+    pairwise distances of the centres, with exactly 0 on the diagonal."""
+    from sklearn.metrics import pairwise_distances
+
+    X, _ = _blobs()
+    X = (X * 10.0 + 3.0).astype(dtype)
+    km = KMeans(n_clusters=4, n_init=1, random_state=0).fit(X)
+    Xt = km.transform(km.cluster_centers_)
+    assert Xt.dtype == dtype
+    np.testing.assert_array_equal(Xt.diagonal(), np.zeros(4))
+    np.testing.assert_allclose(Xt, pairwise_distances(km.cluster_centers_), rtol=1e-6)
