@@ -151,7 +151,16 @@ def _sag_kernel(data, indices, indptr, dense, y, sw, W, b, sum_grad, grad_mem, s
             else:
                 for q in range(start, stop):
                     j = indices[q]
-                    _catch_up(W, wscale, sum_grad, cum, cum_prox, last, t, j, prox)
+                    lj = last[j]
+                    if lj < t:
+                        if prox:
+                            _catch_up(W, wscale, sum_grad, cum, cum_prox, last, t, j,
+                                      prox)
+                        else:  # inlined: a call per entry costs more than the update
+                            total = cum[t - 1] - (cum[lj - 1] if lj > 0 else 0.0)
+                            for k in range(K):
+                                W[j, k] -= total * sum_grad[j, k]
+                            last[j] = t
                     v = data[q]
                     for k in range(K):
                         pred[k] += v * W[j, k]
