@@ -257,12 +257,25 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
         seed = random_state.randint(0, RAND_R_MAX)
         Xf = X if (X.dtype == np.float32 and X.flags.f_contiguous) else np.asfortranarray(
             X, dtype=np.float32)
-        ints, floats, values, depth = build_tree(
-            Xf, y, weights, np.asarray(n_classes, dtype=np.int64), is_clf,
-            _CRITERIA[self.criterion], _SPLITTERS[getattr(self, "splitter", "best")],
-            int(max_features), int(min_samples_split), int(min_samples_leaf),
-            float(min_weight_leaf), int(max_depth), int(max_leaf_nodes),
-            float(self.min_impurity_decrease), monotonic_cst, int(seed))
+        try:
+            ints, floats, values, depth = build_tree(
+                Xf, y, weights, np.asarray(n_classes, dtype=np.int64), is_clf,
+                _CRITERIA[self.criterion], _SPLITTERS[getattr(self, "splitter", "best")],
+                int(max_features), int(min_samples_split), int(min_samples_leaf),
+                float(min_weight_leaf), int(max_depth), int(max_leaf_nodes),
+                float(self.min_impurity_decrease), monotonic_cst, int(seed))
+        except ZeroDivisionError:
+            if not np.any(weights < 0):
+                raise
+            # Negative weights can cancel positive ones: a node (or a candidate
+            # child) of total weight 0 has no weighted mean/proportions.
+            # scikit-learn fits on and returns non-finite values (-inf, nan) there.
+            raise ValueError(
+                "sample_weight has negative values and some node of the tree has a "
+                "total sample weight of exactly 0, so its value (a weighted mean) is "
+                "undefined. Use non-negative sample weights, or weights whose partial "
+                "sums cannot cancel."
+            ) from None
         self.tree_ = Tree._from_arrays(n_features, n_classes, self.n_outputs_, ints,
                                        floats, values, depth)
         if is_clf and self.n_outputs_ == 1:

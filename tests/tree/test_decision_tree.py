@@ -483,3 +483,27 @@ def test_probabilities_are_leaf_frequencies(seed, n):
         in_leaf = leaves == leaf
         freq = np.array([w[in_leaf & (y == c)].sum() for c in clf.classes_])
         np.testing.assert_allclose(proba[in_leaf][0], freq / w[in_leaf].sum(), rtol=1e-10)
+
+
+def test_negative_sample_weight_parity_or_clear_error():
+    """Issue 21: negative sample weights fit as scikit-learn does; when a node's total
+    weight cancels to 0 (scikit-learn then predicts -inf), a clear ValueError, never a
+    ZeroDivisionError from the builder."""
+    from sklearn.tree import DecisionTreeRegressor as SkRegressor
+
+    rng = np.random.RandomState(0)
+    X, y, w = rng.rand(50, 3), rng.rand(50), rng.rand(50)
+    w[:5] = -0.5
+    ours = DecisionTreeRegressor(random_state=0).fit(X, y, sample_weight=w)
+    ref = SkRegressor(random_state=0).fit(X, y, sample_weight=w)
+    assert ours.tree_.node_count == ref.tree_.node_count
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-12)
+
+    X, y = rng.rand(20, 2), rng.rand(20)
+    w = np.ones(20)
+    w[0] = -1.0
+    with np.errstate(all="ignore"):
+        ref = SkRegressor(random_state=0).fit(X, y, sample_weight=w)
+    assert not np.all(np.isfinite(ref.predict(X)))
+    with pytest.raises(ValueError, match="total sample weight of exactly 0"):
+        DecisionTreeRegressor(random_state=0).fit(X, y, sample_weight=w)
