@@ -177,6 +177,11 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
                  'removed in 1.11. It maps to `"squared_error"` as both were always '
                  'equivalent. Use `criterion="squared_error"` to remove this warning.',
                  FutureWarning)
+        # the fitted state, kept in case a warm start grows nothing on a y whose
+        # outputs the existing trees were not grown for
+        previous_state = (dict(self.__dict__)
+                          if self.warm_start and getattr(self, "estimators_", None)
+                          else None)
         if issparse(y):
             raise ValueError("sparse multilabel-indicator for y is not supported.")
         X, y = validate_data(self, X, y, multi_output=True,
@@ -235,6 +240,15 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
         if n_more == 0:
             warn("Warm-start fitting without increasing n_estimators does not fit new "
                  "trees.")
+        if previous_state is not None and not self._same_outputs_as_trees():
+            if n_more == 0:  # nothing grown: the forest stays as it was fitted
+                self.__dict__.clear()
+                self.__dict__.update(previous_state)
+                return self
+            raise ValueError(
+                "warm_start=True cannot add trees for a y whose number of outputs or "
+                "of classes differs from the one the existing trees were grown on; "
+                "fit with warm_start=False.")
         else:
             if self.warm_start and len(self.estimators_) > 0:
                 # skip the seeds of the trees already grown
@@ -272,6 +286,15 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
 
     def _validate_y_class_weight(self, y, sample_weight):
         return y, None
+
+    def _same_outputs_as_trees(self):
+        """Whether the existing trees were grown for the outputs (and, for a
+        classifier, the numbers of classes) of the y being fitted."""
+        tree = self.estimators_[0]
+        if tree.n_outputs_ != self.n_outputs_:
+            return False
+        return not is_classifier(self) or np.array_equal(
+            np.atleast_1d(tree.n_classes_), np.atleast_1d(self.n_classes_))
 
     def _pack(self):
         """Pack the trees for :func:`forest_accumulate` (done at the end of ``fit``

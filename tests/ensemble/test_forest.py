@@ -296,3 +296,25 @@ def test_probabilities_are_averaged_frequencies(seed, n, n_classes):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert np.all((proba >= 0) & (proba <= 1))
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_warm_start_refit_on_two_outputs_with_balanced_class_weight():
+    """Issue 21 (scikit-learn's test_class_weight_errors): a warm-start refit on a 2-output
+    y without more trees warns as scikit-learn and grows nothing (no IndexError); the
+    forest keeps predicting as it was fitted. Adding trees for the new outputs is a
+    clear ValueError (scikit-learn mixes 1- and 2-output trees silently)."""
+    rng = np.random.RandomState(0)
+    X = rng.rand(60, 3)
+    y = np.where(rng.rand(60) > 0.5, 1, -1)
+    Y = np.c_[y, 2 * y]
+    clf = RandomForestClassifier(n_estimators=5, class_weight="balanced", warm_start=True,
+                                 random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="class_weight presets")
+        with pytest.warns(UserWarning, match="does not fit new trees"):
+            clf.fit(X, Y)
+        assert len(clf.estimators_) == 5
+        np.testing.assert_array_equal(clf.predict_proba(X), proba)
+        with pytest.raises(ValueError, match="number of outputs or of classes"):
+            clf.set_params(n_estimators=8).fit(X, Y)
