@@ -342,3 +342,25 @@ def test_learns_cartpole():
     mean, _ = evaluate_policy(agent, eval_env, n_eval_episodes=10, deterministic=True,
                               warn=False)
     assert mean >= 200
+
+
+def test_reinforce_and_npg_refuse_dict_observations_clearly():
+    from gymnasium import spaces as gspaces
+
+    from mlnotes.rl import NPG, REINFORCE
+
+    class DictEnv(gym.Env):
+        observation_space = gspaces.Dict({"a": gspaces.Box(-1, 1, (2,))})
+        action_space = gspaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            return {"a": np.zeros(2, dtype=np.float32)}, {}
+
+        def step(self, action):
+            return {"a": np.zeros(2, dtype=np.float32)}, 0.0, True, False, {}
+
+    for cls in (REINFORCE, NPG):
+        with pytest.raises(ValueError, match="MultiInputPolicy|observation space"):
+            cls("MultiInputPolicy", DictEnv())
+        with pytest.raises(ValueError, match="observation space"):
+            cls("MlpPolicy", DictEnv())

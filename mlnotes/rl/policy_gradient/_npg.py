@@ -126,6 +126,10 @@ class NPG(OnPolicyAlgorithm):
     (1,)
     """
 
+    # Dict observations (MultiInputPolicy) are not supported by this file's update
+    policy_aliases = {k: v for k, v in OnPolicyAlgorithm.policy_aliases.items()
+                      if k != "MultiInputPolicy"}
+
     def __init__(self, policy, env, learning_rate=1e-3, n_steps=1024, gamma=0.99,
                  gae_lambda=0.95, target_kl=0.05, cg_iters=10, cg_damping=0.1,
                  n_critic_updates=10, critic_batch_size=64, normalize_advantage=True,

@@ -182,6 +182,10 @@ class REINFORCE(OnPolicyAlgorithm):
     (1,)
     """
 
+    # Dict observations (MultiInputPolicy) are not supported by this file's update
+    policy_aliases = {k: v for k, v in OnPolicyAlgorithm.policy_aliases.items()
+                      if k != "MultiInputPolicy"}
+
     def __init__(self, policy, env, learning_rate=LinearSchedule(3e-3, 1e-4), n_steps=250,
                  gamma=0.99, reward_to_go=True, baseline="value", normalize_advantage=True,
                  discount_gradient=False, n_epochs=1, max_importance_weight=None,
