@@ -1,7 +1,7 @@
 r"""Shared machinery of the discrete density models of chapter 48.
 
 :class:`DiscreteLevelsMixin` learns the levels of discrete data in ``fit`` (the rule of
-DESIGN.md, "Density models") and maps values to level indices and back;
+CONTRIBUTING.md, "Density models") and maps values to level indices and back;
 :class:`AutoregressiveDensity` is the base of the autoregressive models (MADE,
 PixelCNN, the autoregressive transformer, the RNN): it owns ``fit``,
 ``conditional_log_likelihood``, ``score_samples`` and ``sample``, so that a model file
@@ -80,7 +80,7 @@ def _draw_categorical(probs, u):
 
 
 class DiscreteLevelsMixin:
-    """Levels of discrete data, learned in ``fit`` (DESIGN.md, "Density models").
+    """Levels of discrete data, learned in ``fit`` (CONTRIBUTING.md, "Density models").
 
     With ``n_levels="auto"``: if every training value is an integer in [0, 255] (any
     dtype), the levels are ``0..max`` of the training data; otherwise each feature is

@@ -1,4 +1,4 @@
-"""Checks of the density-model contract of DESIGN.md ("Density models").
+"""Checks of the density-model contract of CONTRIBUTING.md ("Density models").
 
 scikit-learn's ``check_estimator`` never calls ``sample`` and barely touches
 ``score_samples``; these checks cover the rest of the contract for any estimator with
