@@ -44,7 +44,10 @@ def test_parity_with_sklearn(data, params):
     ours = SpectralClustering(k, random_state=0, **params).fit(X)
     ref = sk_cluster.SpectralClustering(k, random_state=0, **params).fit(X)
     assert adjusted_rand_score(ours.labels_, ref.labels_) >= 0.99
-    if params.get("eigen_solver") != "lobpcg":  # lobpcg is iterative, to a tolerance
+    # lobpcg is iterative, to a tolerance; cluster_qr numbers the clusters by the QR
+    # pivots of the embedding, whose eigenvector signs the eigensolver leaves arbitrary
+    # (with scipy 1.17 ours and scikit-learn's came out as the same clusters, swapped)
+    if params.get("eigen_solver") != "lobpcg" and params.get("assign_labels") != "cluster_qr":
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
     A, B = ours.affinity_matrix_, ref.affinity_matrix_
     if sparse.issparse(B):
