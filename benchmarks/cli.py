@@ -73,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                    help="time budget of the whole run: each suite gets an equal share of "
                         "what is left and skips the rows it has no time for")
+    p.add_argument("--intelex", action="store_true",
+                   help="estimator suites also time scikit-learn-intelex's class of the same "
+                        "name (a third column; pip install scikit-learn-intelex); results go "
+                        "to <suite>-intelex.md")
+    p.add_argument("--threads", choices=("1", "all"), default="1",
+                   help="'1' (default): one thread for every library; 'all': every core for "
+                        "BLAS, numba, torch and oneDAL, n_jobs=-1 where an estimator has it "
+                        "(results to <suite>-allcores.md)")
     p.add_argument("--brief", action="store_true",
                    help="print only the one-screen summary (the tables still go to files)")
     return p
@@ -143,7 +151,8 @@ def main(argv=None, suites: dict | None = None) -> int:
 
     ctx = RunContext(quick=args.quick, repeats=args.repeats, out_dir=args.out,
                      command=" ".join(["python -m benchmarks", *map(shlex.quote, argv)]),
-                     subset=args.subset)
+                     subset=args.subset, intelex=args.intelex,
+                     all_cores=args.threads == "all")
     _prepare_threads()
     from benchmarks.report import environment, run_summary, suite_headline, write_report
 

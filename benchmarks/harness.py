@@ -130,6 +130,7 @@ def single_thread():
         with contextlib.suppress(Exception):
             numba_previous = numba.get_num_threads()
             numba.set_num_threads(1)
+    daal_previous = _set_onedal_threads(1)
     try:
         with threadpool_limits(limits=1):
             yield
@@ -139,6 +140,51 @@ def single_thread():
         if numba_previous is not None:
             with contextlib.suppress(Exception):
                 numba.set_num_threads(numba_previous)
+        _set_onedal_threads(daal_previous)
+
+
+def _set_onedal_threads(n):
+    """Set oneDAL's thread count (scikit-learn-intelex) if it is loaded; return the old one.
+
+    oneDAL runs on TBB, which threadpoolctl does not see; ``daal4py.daalinit(n)`` limits it.
+    """
+    daal4py = sys.modules.get("daal4py")
+    if daal4py is None or n is None:
+        return None
+    previous = daal4py.num_threads()
+    daal4py.daalinit(int(n))
+    return previous
+
+
+@contextlib.contextmanager
+def all_threads():
+    """Every core for BLAS/OpenMP, numba, torch and oneDAL (``--threads all``); restore on exit."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+
+    cores = os.cpu_count() or 1
+    torch = sys.modules.get("torch")
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(cores)
+    numba = sys.modules.get("numba")
+    numba_previous = None
+    if numba is not None:
+        with contextlib.suppress(Exception):
+            numba_previous = numba.get_num_threads()
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    daal_previous = _set_onedal_threads(cores)
+    try:
+        with threadpool_limits(limits=cores):
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(previous)
+        if numba_previous is not None:
+            with contextlib.suppress(Exception):
+                numba.set_num_threads(numba_previous)
+        _set_onedal_threads(daal_previous)
 
 
 def time_calls(fn: Callable[[], Any], number: int = 1):
@@ -214,10 +260,25 @@ class RunContext:
     deadline: float | None = None
     #: ``--subset``: each suite runs only its ``quick_cases``
     subset: bool = False
+    #: ``--intelex``: estimator suites time scikit-learn-intelex's class of the same name
+    #: (``sklearnex.<module>``) as a third column
+    intelex: bool = False
+    #: ``--threads all``: every core for everyone (BLAS, numba, torch, oneDAL, and
+    #: ``n_jobs=-1`` where an estimator has it) instead of one thread
+    all_cores: bool = False
 
     @property
     def mode(self) -> str:
         return "quick" if self.quick else "full"
+
+    @property
+    def variant(self) -> str:
+        """Suffix of the result files of a non-default run (``-intelex``, ``-allcores``)."""
+        return ("-intelex" if self.intelex else "") + ("-allcores" if self.all_cores else "")
+
+    def threads(self):
+        """The thread context of a timed section: :func:`single_thread` or :func:`all_threads`."""
+        return all_threads() if self.all_cores else single_thread()
 
     def time_left(self) -> float:
         """Seconds before :attr:`deadline` (infinite without a budget)."""
@@ -410,6 +471,9 @@ class _Side:
         return self.cls is not None and self.error is None
 
     def resolve(self):
+        if self.spec is None:
+            self.unavailable = "no scikit-learn class to take the name from"
+            return
         try:
             self.cls = load_object(self.spec)
         except ImportError as exc:
@@ -475,7 +539,8 @@ class EstimatorSuite:
                 ctx.log(f"[{self.name}] {_progress(row)}")
         failed = any(r["status"] == "error" for r in rows)
         return SuiteResult(
-            suite=self.name, rows=rows, columns=estimator_columns(self.reference_label),
+            suite=self.name, rows=rows, columns=estimator_columns(self.reference_label,
+                                                       intelex=ctx.intelex),
             chart=estimator_chart(self.name, ctx, self.acceptance),
             title=f"{self.name}: {self.description}",
             method=self.method_lines(ctx), summary=self.summary(rows, ctx), failed=failed)
@@ -522,7 +587,12 @@ class EstimatorSuite:
     def run_one(self, case: Case, split: Split, ctx: RunContext) -> dict:
         """Measure one (case, dataset) pair; returns the row dict (never raises)."""
         ours, ref = _Side("ours", case.ours), _Side("ref", case.reference)
-        for side in (ref, ours):
+        sides = [ref, ours]
+        ix = None
+        if ctx.intelex:  # the third column: scikit-learn-intelex's class of the same name
+            ix = _Side("ix", intelex_spec(case.reference))
+            sides.append(ix)
+        for side in sides:
             side.resolve()
         metric = case.metric_for(split)
         # clusterers never see the generating labels (they only score the result)
@@ -530,7 +600,12 @@ class EstimatorSuite:
                     else (split.X_train, split.y_train))
 
         def make(side):
-            return side.cls(**dict(case.params))
+            params = dict(case.params)
+            if ctx.all_cores and "n_jobs" not in params:
+                with contextlib.suppress(Exception):
+                    if "n_jobs" in side.cls().get_params():
+                        params["n_jobs"] = -1
+            return side.cls(**params)
 
         def fit_once(side, number, record):
             instances = [make(side) for _ in range(number)]
@@ -549,6 +624,8 @@ class EstimatorSuite:
             side.warnings.update(type(w.message).__name__ for w in caught)
             return t, out
 
+        label = {"ours": "ours", "ref": "reference", "ix": "sklearnex"}
+
         def guarded(side, fn):
             if not side.alive:
                 return
@@ -557,7 +634,7 @@ class EstimatorSuite:
             except Exception as exc:
                 side.error = _error_message(exc)
                 ctx.log(f"[{self.name}] {case.name} on {split.name}: "
-                        f"{'ours' if side is ours else 'reference'} raised:")
+                        f"{label[side.key]} raised:")
                 traceback.print_exc()
 
         def warm_and_calibrate(side):
@@ -578,11 +655,11 @@ class EstimatorSuite:
             side.output = out
             side.estimator = est
 
-        with single_thread():
-            for side in (ref, ours):
+        with ctx.threads():
+            for side in sides:
                 guarded(side, lambda: warm_and_calibrate(side))
             for r in range(ctx.repeats):
-                for side in ((ref, ours) if r % 2 == 0 else (ours, ref)):
+                for side in (sides if r % 2 == 0 else sides[::-1]):
                     guarded(side, lambda: repeat(side))
 
         row = {
@@ -594,7 +671,7 @@ class EstimatorSuite:
             "acceptance": split.acceptance, "mode": ctx.mode, "repeats": ctx.repeats,
             "metric": metric.name, "greater_is_better": metric.greater_is_better,
         }
-        for side in (ours, ref):
+        for side in sides[1:] + sides[:1]:
             k = side.key
             done = side.alive and len(side.fit_times) == ctx.repeats
             score = None
@@ -618,6 +695,14 @@ class EstimatorSuite:
                              if row["score_ours"] is not None
                              and row["score_ref"] is not None else None)
         row["status"], row["message"] = _status(ours, ref)
+        if ix is not None:
+            row.update(intelex_ratios(row))
+            row["intelex_status"] = ("ok" if row["fit_ix"] is not None else
+                                     ix.unavailable and "not accelerated"
+                                     or f"error: {ix.error}")
+            if ix.error is not None:
+                row["message"] = "; ".join(
+                    m for m in (row["message"], f"sklearnex: {ix.error}") if m)
         return row
 
     # -- summary -----------------------------------------------------------------
@@ -626,6 +711,8 @@ class EstimatorSuite:
         lines = []
         if self.acceptance is not None:
             lines += acceptance_summary(rows, self.acceptance, ctx)
+        if ctx.intelex:
+            lines += intelex_summary(rows)
         groups: dict[tuple, list[str]] = {}
         for r in rows:
             if r["status"] != "ok" or r["message"]:
@@ -656,6 +743,53 @@ def ratios(row: dict) -> dict:
         "predict_ratio": ratio(row["predict_ours"], row["predict_ref"]),
         "total_ratio": ratio(total_ours, total_ref),
     }
+
+
+def intelex_spec(reference) -> str | None:
+    """scikit-learn-intelex's class of the same name as a scikit-learn reference, or None.
+
+    ``"sklearn.linear_model:Ridge"`` -> ``"sklearnex.linear_model:Ridge"``; a class that
+    sklearnex does not provide is "not available" when resolved (it does not accelerate it).
+    """
+    name = spec_name(reference)
+    return "sklearnex" + name[len("sklearn"):] if name.startswith("sklearn.") else None
+
+
+def intelex_ratios(row: dict) -> dict:
+    """fit+predict time ratios ours / sklearnex and sklearnex / scikit-learn."""
+
+    def total(k):
+        f, p = row.get(f"fit_{k}"), row.get(f"predict_{k}")
+        return f + p if f is not None and p is not None else None
+
+    ours, ref, ix = total("ours"), total("ref"), total("ix")
+    return {
+        "total_ratio_ix": ours / ix if ours is not None and ix else None,
+        "ix_ratio_ref": ix / ref if ix is not None and ref else None,
+    }
+
+
+def intelex_summary(rows: list[dict]) -> list[str]:
+    """Markdown lines: where sklearnex accelerates scikit-learn, are we as fast?"""
+    accelerated = [r for r in rows if r.get("total_ratio_ix") is not None
+                   and r.get("ix_ratio_ref") is not None and r["ix_ratio_ref"] < 1.0]
+    measured = [r for r in rows if r.get("total_ratio_ix") is not None]
+    lines = ["", "### Against scikit-learn-intelex", ""]
+    if not measured:
+        return lines + ["No row has a sklearnex timing (not installed, or no class of the "
+                        "same name)."]
+    lines.append(f"- rows with a sklearnex timing: {len(measured)}; geometric mean of "
+                 f"ours / sklearnex (fit+predict): "
+                 f"**{geometric_mean(r['total_ratio_ix'] for r in measured):.2f}x**")
+    if accelerated:
+        behind = [r for r in accelerated if r["total_ratio_ix"] > 1.0]
+        lines.append(f"- rows where sklearnex is faster than scikit-learn: {len(accelerated)}; "
+                     f"mlnotes at least as fast as sklearnex on "
+                     f"{len(accelerated) - len(behind)} of them" + (
+                         " (behind: " + ", ".join(
+                             f"{r['case']} / {r['dataset']} {r['total_ratio_ix']:.2f}x"
+                             for r in behind) + ")" if behind else ""))
+    return lines
 
 
 def _status(ours: _Side, ref: _Side):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-import re
 import platform
+import re
 import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -220,9 +220,14 @@ def environment() -> dict:
 # --------------------------------------------------------------------------- report
 
 
-def output_paths(out_dir: Path, suite: str, quick: bool) -> tuple[Path, Path]:
-    """``<suite>.md``/``.png``, or ``<suite>-quick.md``/``.png`` in quick mode."""
-    stem = f"{suite}-quick" if quick else suite
+def output_paths(out_dir: Path, suite: str, quick: bool,
+                 variant: str = "") -> tuple[Path, Path]:
+    """``<suite>.md``/``.png``, or ``<suite>-quick.md``/``.png`` in quick mode.
+
+    ``variant`` (e.g. ``"-intelex"``, ``"-allcores"``) is appended to the stem, so runs
+    with other options never overwrite the default tables.
+    """
+    stem = (f"{suite}-quick" if quick else suite) + variant
     out_dir = Path(out_dir)
     return out_dir / f"{stem}.md", out_dir / f"{stem}.png"
 
@@ -240,8 +245,13 @@ def render_markdown(result, ctx, env: dict, chart_path: Path | None) -> str:
         f"- date: {env['date']}; git {env['git']}",
         f"- machine: {env['machine']}; Python {env['python']}",
         "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- threads: 1 (threadpoolctl `threadpool_limits(1)` over {env['thread_libraries']}; "
-        "`torch.set_num_threads(1)`; OMP/BLAS/numba thread variables set to 1)",
+        (f"- threads: all {os.cpu_count()} cores for every library (`--threads all`: BLAS, "
+         "numba, torch, oneDAL; `n_jobs=-1` where an estimator has it)"
+         if getattr(ctx, "all_cores", False) else
+         f"- threads: 1 (threadpoolctl `threadpool_limits(1)` over {env['thread_libraries']}; "
+         "`torch.set_num_threads(1)`; OMP/BLAS/numba thread variables set to 1"
+         + ("; oneDAL `daal4py.daalinit(1)`" if getattr(ctx, "intelex", False) else "")
+         + ")"),
         *[f"- {line}" for line in result.method],
         "",
         markdown_table(result.rows, result.columns),
@@ -257,7 +267,8 @@ def render_markdown(result, ctx, env: dict, chart_path: Path | None) -> str:
 def write_report(result, ctx, env: dict | None = None) -> tuple[str, Path, Path | None]:
     """Write the Markdown file and the chart; return ``(markdown, md_path, png_path)``."""
     env = environment() if env is None else env
-    md_path, png_path = output_paths(ctx.out_dir, result.suite, ctx.quick)
+    md_path, png_path = output_paths(ctx.out_dir, result.suite, ctx.quick,
+                                      getattr(ctx, "variant", ""))
     md_path.parent.mkdir(parents=True, exist_ok=True)
     if result.chart is not None and result.rows:
         write_ratio_chart(result.rows, png_path, result.chart)
@@ -289,9 +300,20 @@ def _status_text(row: dict) -> str:
     return f"{status}: {msg[:90]}{'...' if len(msg) > 90 else ''}" if msg else status
 
 
-def estimator_columns(reference_label: str = "ref") -> list[Column]:
-    """Columns of an :class:`~benchmarks.harness.EstimatorSuite` table."""
+def estimator_columns(reference_label: str = "ref", intelex: bool = False) -> list[Column]:
+    """Columns of an :class:`~benchmarks.harness.EstimatorSuite` table.
+
+    With ``intelex``, scikit-learn-intelex's score and fit+predict time follow, with the
+    ratios ours / sklearnex and sklearnex / reference.
+    """
     r = reference_label
+    extra = [
+        Column("score sklearnex", "score_ix", fmt_score, align="right"),
+        Column("fit+predict ms sklearnex", value=_total_ms_ix, align="right"),
+        Column("ours / sklearnex", "total_ratio_ix", fmt_ratio, align="right"),
+        Column(f"sklearnex / {r}", "ix_ratio_ref", fmt_ratio, align="right"),
+        Column("sklearnex", value=lambda row: row.get("intelex_status") or "-"),
+    ] if intelex else []
     return [
         Column("case", "case"),
         Column("dataset", value=_dataset_label),
@@ -306,8 +328,14 @@ def estimator_columns(reference_label: str = "ref") -> list[Column]:
         Column(f"predict ms {r}", "predict_ref", fmt_ms, align="right"),
         Column("predict ratio", "predict_ratio", fmt_ratio, align="right"),
         Column("fit+predict ratio", "total_ratio", fmt_ratio, align="right"),
+        *extra,
         Column("status", value=_status_text),
     ]
+
+
+def _total_ms_ix(row: dict) -> str:
+    f, p = row.get("fit_ix"), row.get("predict_ix")
+    return "-" if f is None or p is None else fmt_ms(f + p)
 
 
 def estimator_chart(suite: str, ctx, acceptance=None) -> ChartSpec:

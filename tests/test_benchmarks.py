@@ -261,3 +261,41 @@ def test_density_metric_is_held_out_nll(tmp_path):
     expected = -np.mean(model.score_samples(split.X_test))
     assert row["score_ours"] == pytest.approx(expected)
     assert row["score_ref"] == pytest.approx(expected)
+
+
+def test_intelex_column(tmp_path):
+    """``--intelex`` adds scikit-learn-intelex's class of the same name as a third,
+    interleaved side; a class sklearnex does not have is "not accelerated"."""
+    from benchmarks.harness import intelex_spec
+
+    assert intelex_spec(REF_LR) == "sklearnex.linear_model:LinearRegression"
+    assert intelex_spec("sklearn.tree:DecisionTreeRegressor") == (
+        "sklearnex.tree:DecisionTreeRegressor")
+    assert intelex_spec(OURS_LR) is None and intelex_spec(SlowLinearRegression) is None
+    suite = _suite(Case("LinearRegression", OURS_LR, REF_LR, datasets=[TINY]),
+                   Case("NoTwin", OURS_LR, SlowLinearRegression, datasets=[TINY]))
+    ctx = _ctx(tmp_path, repeats=2)
+    ctx.intelex = True
+    rows = suite.run(ctx, None).rows
+    assert all(r["status"] == "ok" for r in rows), [r["message"] for r in rows]
+    assert rows[1]["fit_ix"] is None and rows[1]["intelex_status"] == "not accelerated"
+    pytest.importorskip("sklearnex")  # bench extra
+    row = rows[0]
+    assert row["intelex_status"] == "ok" and len(row["fit_times_ix"]) == 2
+    assert row["score_ix"] == pytest.approx(row["score_ref"], abs=1e-9)
+    total = row["fit_ours"] + row["predict_ours"]
+    assert row["total_ratio_ix"] == pytest.approx(total / (row["fit_ix"] + row["predict_ix"]))
+    rc = main(["--quick", "--repeats", "1", "--intelex", "--out", str(tmp_path)],
+              suites={"tiny": suite})
+    assert rc == 0
+    text = (tmp_path / "tiny-quick-intelex.md").read_text()
+    assert "ours / sklearnex" in text and "Against scikit-learn-intelex" in text
+    assert "daal4py.daalinit(1)" in text
+
+
+def test_all_cores_variant(tmp_path):
+    suite = _suite(Case("LinearRegression", OURS_LR, REF_LR, datasets=[TINY]))
+    assert main(["--quick", "--repeats", "1", "--threads", "all", "--out", str(tmp_path)],
+                suites={"tiny": suite}) == 0
+    text = (tmp_path / "tiny-quick-allcores.md").read_text()
+    assert "threads: all" in text and not (tmp_path / "tiny-quick.md").exists()

@@ -47,6 +47,92 @@ def _lstsq_qr(X, y, cond):
     return (coef.ravel() if y.ndim == 1 else coef), rank, sing
 
 
+#: the Gram path is taken when the reciprocal condition number of ``X^T X`` is at least
+#: this (``cond(X) <~ 1e4``): the normal equations' error ``~ eps * cond(X)^2`` on the
+#: singular values stays below 1e-8, and refinement brings the coefficients to the QR
+#: solution's accuracy. Worse conditioned problems take :func:`_lstsq_qr`.
+GRAM_MIN_RCOND = 1e-8
+
+
+def _centred_gram(X, offset):
+    """Upper triangle of ``(X - offset)^T (X - offset)`` without a centred copy of ``X``.
+
+    Rows are centred a cache-sized block at a time and accumulated with BLAS ``syrk``
+    (``offset=None``: ``X`` is used as it is), so ``X`` is read once and never copied
+    whole: the centring copy costs as much as the product on tall data.
+    """
+    syrk = linalg.blas.dsyrk
+    if offset is None:  # BLAS reads a C-ordered X as its (Fortran) transpose
+        return (syrk(1.0, X.T, trans=0, lower=0) if X.flags.c_contiguous
+                else syrk(1.0, X, trans=1, lower=0))
+    n_samples, n_features = X.shape
+    rows = max(256, (1 << 17) // max(n_features, 1))  # ~1 MB blocks
+    gram = np.zeros((n_features, n_features), order="F")
+    for start in range(0, n_samples, rows):
+        block = X[start:start + rows] - offset  # C-ordered: its transpose is Fortran
+        gram = syrk(1.0, block.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
+    return gram
+
+
+def _lstsq_gram(X, y, cond, offset=None, max_refine=3):
+    """Least squares through the normal equations, or None when ``X`` is ill-conditioned.
+
+    ``G = X^T X`` (one ``syrk``: half the flops of a Householder QR and far better
+    cache use on tall data) is factored by Cholesky, ``G = R^T R``; LAPACK's ``pocon``
+    estimates its reciprocal condition number. If ``rcond(G) >= GRAM_MIN_RCOND`` the
+    solution ``w = G^{-1} X^T y`` is refined by the corrected semi-normal equations,
+
+    .. math:: r = y - X w, \\qquad w \\leftarrow w + R^{-1} R^{-T} X^T r,
+
+    (at most ``max_refine`` steps, stopping once a correction is below 1e-12 relative),
+    which gives the accuracy of a QR solve while ``eps * cond(X)^2 < 1``. The singular
+    values of ``X`` are the square roots of the eigenvalues of ``G`` (relative error
+    ``<= eps / rcond(G)``). Returns ``(coef, rank, singular_values)`` like
+    :func:`_lstsq_qr`, or None (ill-conditioned, not tall, or not float64).
+
+    ``offset``: column means to subtract from ``X`` (``y`` already centred); ``X`` is
+    then used uncentred, block by block (:func:`_centred_gram`) and in the residuals
+    ``X w - offset^T w``.
+    """
+    n_samples, n_features = X.shape
+    if X.dtype != np.float64 or n_samples <= n_features:
+        return None
+    gram = _centred_gram(X, offset)
+    upper = np.triu(gram)
+    gram_full = upper + np.triu(gram, 1).T
+    anorm = np.abs(gram_full).sum(axis=0).max()
+    chol, info = linalg.lapack.dpotrf(upper, lower=0, clean=1)
+    if info != 0 or anorm == 0.0:
+        return None
+    rcond, info = linalg.lapack.dpocon(chol, anorm, uplo="U")
+    if info != 0 or not rcond >= GRAM_MIN_RCOND:
+        return None
+    factor = (chol, False)
+
+    def xt(r):  # (X - offset)^T r
+        out = X.T @ r
+        return out if offset is None else out - np.multiply.outer(offset, r.sum(axis=0))
+
+    def residual(coef):  # y - (X - offset) coef
+        return y - (X @ coef if offset is None else X @ coef - offset @ coef)
+
+    # y stays 1-D for one target: matrix-vector products, not (n, 1) matrix products
+    coef = linalg.cho_solve(factor, xt(y), check_finite=False)
+    for _ in range(max_refine):
+        step = linalg.cho_solve(factor, xt(residual(coef)), check_finite=False)
+        coef += step
+        # the first step removes the normal equations' O(eps cond^2) error; stop once
+        # a step is far below the parity tolerance (1e-8)
+        if np.abs(step).max() <= 1e-12 * max(np.abs(coef).max(), 1e-300):
+            break
+    eig = linalg.eigvalsh(gram_full, lower=False, check_finite=False)
+    sing = np.sqrt(np.clip(eig[::-1], 0.0, None))
+    rank = int(np.sum(sing > cond * sing[0])) if sing[0] > 0 else 0
+    if rank < n_features:  # the solution would not be the minimum-norm one
+        return None
+    return coef, rank, sing
+
+
 def _lstsq_sparse(X, y, X_offset, sqrt_sw, tol):
     """Least squares on sparse ``X`` by :func:`scipy.sparse.linalg.lsqr`.
 
@@ -191,6 +277,20 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
             accept_sparse=False if self.positive else SPARSE_FIT_FORMATS,
         )
         y = y.astype(X.dtype, copy=False)
+        if sample_weight is None and not self.positive and not sparse.issparse(X):
+            # tall, well-conditioned X: normal equations on X itself (no centred copy)
+            if self.fit_intercept:
+                X_offset, y_offset = X.mean(axis=0), y.mean(axis=0)
+                solved = _lstsq_gram(X, y - y_offset, cond=self.tol, offset=X_offset)
+            else:
+                X_offset = np.zeros(X.shape[1], dtype=X.dtype)  # (_set_intercept: 0)
+                y_offset = np.zeros(y.shape[1:], dtype=X.dtype) if y.ndim > 1 else 0.0
+                solved = _lstsq_gram(X, y, cond=self.tol)
+            if solved is not None:
+                coef, self.rank_, self.singular_ = solved
+                self.coef_ = coef.T
+                self._set_intercept(X_offset, y_offset)
+                return self
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
@@ -209,7 +309,10 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
                 self.coef_ = np.vstack([optimize.nnls(X, y[:, j])[0]
                                         for j in range(y.shape[1])])
         else:
-            coef, self.rank_, self.singular_ = _lstsq_qr(X, y, cond=self.tol)
+            solved = _lstsq_gram(X, y, cond=self.tol)  # weighted, well-conditioned tall X
+            if solved is None:
+                solved = _lstsq_qr(X, y, cond=self.tol)
+            coef, self.rank_, self.singular_ = solved
             self.coef_ = coef.T
         self._set_intercept(X_offset, y_offset)
         return self

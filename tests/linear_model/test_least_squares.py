@@ -152,3 +152,42 @@ def test_affine_target_equivariance(seed, scale, shift):
     np.testing.assert_allclose(b.coef_, scale * a.coef_, rtol=1e-6, atol=1e-8 * scale)
     np.testing.assert_allclose(b.intercept_, scale * a.intercept_ + shift, rtol=1e-6,
                                atol=1e-6 * (abs(shift) + scale))
+
+
+def test_gram_path_matches_qr_and_falls_back_when_ill_conditioned():
+    """Tall well-conditioned X takes the normal equations (same answer as the QR
+    solve); a nearly collinear X (cond ~ 1e7) falls back to the QR solve."""
+    from mlnotes.linear_model import _least_squares as ls
+
+    X, y, _ = _data(n=3000, p=20, offset=1e4, seed=4)  # large offsets: centred exactly
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    gram = ls._lstsq_gram(X, yc, cond=1e-6, offset=X.mean(axis=0))
+    assert gram is not None
+    qr = ls._lstsq_qr(Xc, yc, cond=1e-6)
+    assert _rel(gram[0], qr[0]) < 1e-12
+    assert gram[1] == qr[1]
+    np.testing.assert_allclose(gram[2], qr[2], rtol=1e-10)
+
+    rng = np.random.default_rng(5)
+    Z = rng.normal(size=(3000, 8))
+    Z[:, 1] = Z[:, 0] + 1e-7 * Z[:, 1]
+    yz = Z @ rng.normal(size=8) + rng.normal(size=3000)
+    assert ls._lstsq_gram(Z - Z.mean(axis=0), yz - yz.mean(), cond=1e-6) is None
+    ours = LinearRegression().fit(Z, yz)
+    ref = sk_linear_model.LinearRegression().fit(Z, yz)
+    assert _rel(ours.coef_, ref.coef_) < 1e-6  # ill-conditioned: both solvers' rounding
+    np.testing.assert_allclose(ours.singular_, ref.singular_, rtol=1e-8)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_targets", [None, 2])
+def test_tall_parity_with_sklearn(fit_intercept, n_targets):
+    """The unweighted tall path (blocked centring, no copy of X) against scikit-learn,
+    with more rows than one centring block."""
+    X, y, _ = _data(n=20000, p=7, n_targets=n_targets, offset=50.0, seed=6)
+    ours = LinearRegression(fit_intercept=fit_intercept).fit(X, y)
+    ref = sk_linear_model.LinearRegression(fit_intercept=fit_intercept).fit(X, y)
+    assert _rel(ours.coef_, ref.coef_) < 1e-10
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+    assert ours.rank_ == ref.rank_
+    np.testing.assert_allclose(ours.singular_, ref.singular_, rtol=1e-9)
