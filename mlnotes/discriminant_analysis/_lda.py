@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..linear_model._base import FLOAT_DTYPES, LinearClassifierMixin
+from ..utils._validation import check_finite_result
 
 # A Gram matrix X^T X gives the squared singular values of X with an absolute
 # error of about eps * n_features * ||X||^2; the cut-off ``tol**2`` must sit
@@ -195,15 +196,33 @@ def _solve_svd(X, y_ind, means, priors, tol, max_components, store_covariance):
     xbar = priors @ means
     Xc = X - means[y_ind]
     # 1) within-class scaling: standardise, then whiten by the SVD of the pooled data.
-    std = np.sqrt(np.einsum("ij,ij->j", Xc, Xc) / n_samples)
+    # The standard deviation is taken of the data divided by its largest absolute
+    # value, so values near 1e300 (squares overflow) or 1e-300 (squares underflow to
+    # 0) are standardised as exactly as values near 1.
+    peak = np.max(np.abs(Xc), axis=0) if n_samples else np.zeros(n_features)
+    peak[peak == 0] = 1.0
+    std = peak * np.sqrt(np.einsum("ij,ij->j", Xc / peak, Xc / peak) / n_samples)
+    if not np.any(std > 0):
+        raise ValueError(
+            "Every feature of X is constant within each class, so the shared "
+            "within-class covariance of LDA is zero and no discriminant direction "
+            "exists; drop the constant features or add varying ones."
+        )
     std[std == 0] = 1.0
-    Xc *= 1.0 / (std * np.sqrt(n_samples))
+    Xc *= 1.0 / std
+    Xc *= 1.0 / np.sqrt(n_samples)
     if n_samples >= n_features:
         s, V = _sqrt_eig_of_gram(Xc, tol)
     else:
         _, s, Vt = linalg.svd(Xc, full_matrices=False, check_finite=False)
         V = Vt.T
     rank = int(np.sum(s > tol))
+    if rank == 0:
+        raise ValueError(
+            f"The standardised within-class data of X has no singular value above "
+            f"tol={tol}, so LDA's shared covariance is singular in every direction; "
+            f"lower tol or drop the (near-)constant features."
+        )
     scalings = (V[:, :rank] / std[:, None]) / s[:rank]
     # 2) between-class scaling: SVD of the weighted, whitened centroids.
     fac = 1.0 / (n_classes - 1)
@@ -227,6 +246,7 @@ def _solve_lsqr(X, y_ind, means, priors, shrinkage, covariance_estimator):
     r"""LDA by solving :math:`\Sigma w_k = \mu_k` (least squares: singular-safe)."""
     cov = _within_class_covariance(X, y_ind, means, priors, shrinkage,
                                    covariance_estimator)
+    check_finite_result(cov, "the within-class covariance", "LinearDiscriminantAnalysis", X)
     coef = linalg.lstsq(cov, means.T, check_finite=False)[0].T
     with np.errstate(divide="ignore"):
         intercept = -0.5 * np.einsum("ij,ij->i", means, coef) + np.log(priors)
@@ -239,6 +259,8 @@ def _solve_eigen(X, y_ind, means, priors, shrinkage, covariance_estimator,
     Sw = _within_class_covariance(X, y_ind, means, priors, shrinkage,
                                   covariance_estimator)
     St = _estimate_covariance(X, shrinkage, covariance_estimator)
+    for cov in (Sw, St):
+        check_finite_result(cov, "the covariance", "LinearDiscriminantAnalysis", X)
     msg = ("The within-class covariance matrix is singular, so solver='eigen' cannot "
            "whiten it; set shrinkage (e.g. 'auto') or use solver='svd'.")
     # Numerically singular (not only where the Cholesky factorisation happens to
@@ -508,6 +530,13 @@ class LinearDiscriminantAnalysis(
             fitted["intercept_"] = np.atleast_1d(
                 fitted["intercept_"][1] - fitted["intercept_"][0]
             )
+        for name in ("coef_", "scalings_"):
+            if name in fitted:
+                check_finite_result(
+                    fitted[name], f"the fitted {name.rstrip('_')} (solver={self.solver!r})",
+                    self, X)
+        if np.any(np.isnan(fitted["intercept_"])) or np.any(fitted["intercept_"] == np.inf):
+            check_finite_result(fitted["intercept_"], "the fitted intercept", self, X)
         self.means_ = means.astype(dtype, copy=False)
         self.priors_ = priors.astype(dtype, copy=False)
         for name, value in fitted.items():

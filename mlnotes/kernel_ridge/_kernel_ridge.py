@@ -10,6 +10,8 @@ from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ..utils._validation import check_finite_result
+
 
 def _kernel(X, Y, kernel, gamma, degree, coef0, kernel_params):
     """Gram matrix ``k(X, Y)`` through scikit-learn's :func:`pairwise_kernels`."""
@@ -194,6 +196,9 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         self.coef0 = coef0
         self.kernel_params = kernel_params
 
+    def _kernel_name(self):
+        return repr(self.kernel) if isinstance(self.kernel, str) else "callable"
+
     def _get_kernel(self, X, Y=None):
         return _kernel(X, Y, self.kernel, self.gamma, self.degree, self.coef0,
                        self.kernel_params)
@@ -237,9 +242,14 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 f"{Y.shape[1]} != {alpha.size}."
             )
         K = self._get_kernel(X)
+        # Overflow (e.g. a linear kernel of values near 1e300) is an error, not NaN
+        # dual coefficients (scikit-learn's Cholesky refuses the non-finite matrix).
+        check_finite_result(K, f"the {self._kernel_name()} kernel matrix of the training data",
+                            self, X)
         # A kernel we computed is ours to overwrite; a precomputed one is the user's.
         dual = _solve_dual(K, Y, alpha, sample_weight,
                            overwrite_K=self.kernel != "precomputed")
+        check_finite_result(dual, "the dual coefficients", self, X)
         self.dual_coef_ = dual.ravel() if y.ndim == 1 else dual
         self.X_fit_ = X
         return self
@@ -266,7 +276,11 @@ class KernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 f"sample ({self.X_fit_.shape[0]}); got shape {X.shape}."
             )
         K = self._get_kernel(X, self.X_fit_)
-        return K @ self.dual_coef_
+        check_finite_result(K, f"the {self._kernel_name()} kernel between X and the training data",
+                            self, X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_pred = K @ self.dual_coef_
+        return check_finite_result(y_pred, "the prediction", self, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -332,3 +332,36 @@ def test_non_estimator_covariance_estimator_as_sklearn(solver):
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-6,
                                atol=1e-12)
     assert not hasattr(plain, "covariance_")  # a copy was fitted
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e150])
+def test_svd_solver_is_scale_invariant_at_extreme_magnitudes(scale):
+    """Issue 21: data scaled by 1e300 or 1e-300 (squares overflow / underflow) fits and
+    predicts as the unscaled data does (scikit-learn raises IndexError there)."""
+    X, y = _data(n=120, p=4, n_classes=3)
+    X = X - X.mean(axis=0)  # values near `scale` itself, not scale * offset
+    ref = LinearDiscriminantAnalysis().fit(X, y)
+    lda = LinearDiscriminantAnalysis().fit(X * scale, y)
+    np.testing.assert_array_equal(lda.predict(X * scale), ref.predict(X))
+    np.testing.assert_allclose(lda.predict_proba(X * scale), ref.predict_proba(X),
+                               rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(lda.explained_variance_ratio_, ref.explained_variance_ratio_,
+                               rtol=1e-8)
+
+
+@pytest.mark.parametrize("solver", ["svd", "eigen"])
+def test_all_constant_features_raise_a_clear_error(solver):
+    """Issue 21: all-constant features give a ValueError naming the problem (scikit-learn's
+    svd solver raises IndexError). (lsqr's least-squares solution is then coef_ = 0: it
+    predicts by the priors, as scikit-learn's lsqr does.)"""
+    X = np.full((20, 3), 2.5)
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match="constant|singular|non-finite|NaN|infinite"):
+        LinearDiscriminantAnalysis(solver=solver).fit(X, y)
+
+
+def test_overflowing_covariance_raises_a_clear_error():
+    """lsqr on values near 1e300: the covariance overflows; a ValueError says so."""
+    X, y = _data(n=60, p=3, n_classes=2)
+    with pytest.raises(ValueError, match="(NaN|infinite) entries.*Rescale"):
+        LinearDiscriminantAnalysis(solver="lsqr").fit(X * 1e300, y)

@@ -157,3 +157,19 @@ def test_row_permutation_invariance(seed, alpha):
     a = KernelRidge(alpha=alpha, kernel="rbf").fit(X, y)
     b = KernelRidge(alpha=alpha, kernel="rbf").fit(X[perm], y[perm])
     np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["linear", "poly"])
+def test_overflowing_kernel_raises_a_clear_error(kernel):
+    """Issue 21: values near 1e300 overflow the Gram matrix; fit raises a ValueError naming
+    it (was: NaN dual coefficients and predictions with only an overflow warning)."""
+    X, y, _ = _data(n=20)
+    with pytest.raises(ValueError, match="kernel matrix.*infinite|kernel matrix.*NaN"):
+        KernelRidge(kernel=kernel).fit(X * 1e300, y)
+
+
+def test_prediction_overflow_raises_a_clear_error():
+    X, y, _ = _data(n=20)
+    model = KernelRidge(kernel="poly").fit(X, y)
+    with pytest.raises(ValueError, match="kernel between X"):
+        model.predict(X * 1e300)
