@@ -8,6 +8,7 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics.pairwise import _VALID_METRICS
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import check_array
 from sklearn.utils.validation import check_memory, validate_data
 
 from ._hierarchical_fast import (
@@ -27,6 +28,12 @@ from ._hierarchical_fast import (
     prim_mst,
     sort_and_label,
     square_distances,
+)
+from ._structured import (
+    fix_connectivity,
+    labels_from_parents,
+    structured_linkage,
+    structured_ward,
 )
 
 __all__ = ["AgglomerativeClustering"]
@@ -112,6 +119,35 @@ def _build_tree(X, linkage, metric):
     return Z[:, :2].astype(np.intp), np.ascontiguousarray(distances)
 
 
+def _build_structured_tree(X, connectivity, n_clusters, linkage, metric):
+    """Merge tree under a connectivity graph: ``(children, parents, distances,
+    n_connected_components)``; the tree stops at ``n_clusters`` unless None."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    fix_metric = "euclidean" if linkage == "ward" else metric
+    graph, n_components = fix_connectivity(X, connectivity, fix_metric)
+    if linkage == "ward":
+        children, parents, distances = structured_ward(X, graph, n_clusters)
+    else:
+        if n_clusters is not None and n_clusters > X.shape[0]:
+            raise ValueError(
+                f"Cannot provide more clusters than samples. {n_clusters} n_clusters "
+                f"was asked, and there are {X.shape[0]} samples.")
+        children, parents, distances = structured_linkage(X, graph, n_clusters,
+                                                          linkage, metric)
+    return children, parents, distances, n_components
+
+
+def _check_finite_distances(distances):
+    """A merge distance that overflowed (inf) or became NaN makes the tree
+    meaningless: refuse instead of returning arbitrary labels."""
+    if distances.size and not np.all(np.isfinite(distances)):
+        raise ValueError(
+            "The merge distances are not finite: the distances between samples "
+            "overflow float64 (values too large in magnitude, e.g. ~1e300) or are "
+            "infinite. Rescale X (e.g. with StandardScaler) before clustering."
+        )
+
+
 def _hc_cut(n_clusters, children, n_leaves):
     """Labels of the leaves when the tree is cut into ``n_clusters`` clusters.
 
@@ -149,11 +185,17 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     memory : str or object with the joblib.Memory interface, default=None
         Where to cache the tree (no caching if None).
     connectivity : array-like, sparse matrix or callable, default=None
-        Not supported: structured (connectivity-constrained) clustering raises
-        a ``ValueError``; use scikit-learn's class for it.
+        Connectivity graph of shape (n_samples, n_samples) (e.g. from
+        :func:`sklearn.neighbors.kneighbors_graph`), or a callable mapping ``X``
+        to one: only clusters joined by an edge may merge (structured
+        clustering). The graph is made symmetric; if it has several connected
+        components a ``UserWarning`` is raised and they are joined by an edge
+        between their closest points, as in scikit-learn. None: unstructured.
     compute_full_tree : "auto" or bool, default="auto"
-        Accepted for compatibility; without connectivity the full tree is
-        always built (as in scikit-learn). Must not be False with
+        With a connectivity graph, False stops building the tree at
+        ``n_clusters`` clusters (faster for many clusters); "auto" does so when
+        ``n_clusters >= max(100, 0.02 * n_samples)``. Without connectivity the
+        full tree is always built. Must not be False with
         ``distance_threshold``.
     linkage : {"ward", "complete", "average", "single"}, default="ward"
         Distance between clusters: the increase of within-cluster variance
@@ -174,14 +216,16 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     n_leaves_ : int
         Number of leaves of the tree (``n_samples``).
     n_connected_components_ : int
-        Connected components of the graph (always 1: no connectivity).
+        Connected components of the connectivity graph before it was completed
+        (1 without connectivity).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features, when ``X`` has string column names.
     children_ : ndarray of shape (n_samples - 1, 2)
         The two nodes merged at step ``i``, forming node ``n_samples + i``;
-        nodes below ``n_samples`` are the samples.
+        nodes below ``n_samples`` are the samples (fewer rows when the
+        structured tree stops early, ``compute_full_tree=False``).
     distances_ : ndarray of shape (n_samples - 1,)
         Merge distances (with ``distance_threshold`` or ``compute_distances``).
 
@@ -223,6 +267,21 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
     (:math:`O(n)` memory). The merges are then sorted by distance and named as
     in scipy and scikit-learn, so ``children_``, ``distances_`` and
     ``labels_`` are scikit-learn's on data without ties.
+
+    *Structured clustering* (``connectivity``): only clusters joined by an edge
+    of the graph may merge, so the greedy search cannot use the chain
+    algorithm; the candidate merges sit in a binary heap keyed by their linkage
+    distance (ward: :math:`\frac{n_A n_B}{n_A + n_B}\|\mu_A - \mu_B\|^2`,
+    from the clusters' sizes and sums; complete and average: the
+    Lance-Williams update above over the edges of the two children, a
+    neighbour linked to only one child keeping that child's distance, as in
+    scikit-learn), popped until both ends are still clusters. Single linkage
+    with a graph is the minimum spanning tree of the graph weighted by the
+    distances. The heap is driven in scikit-learn's order, so the trees (ties
+    included) are scikit-learn's. A merge distance that overflows (inf or NaN,
+    e.g. data of magnitude ~1e300) raises a ``ValueError``.
+
+    See the :ref:`User Guide <user-guide-cluster>`.
 
     References
     ----------
@@ -297,18 +356,34 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
         if self.linkage == "ward" and self.metric not in _EUCLIDEAN:
             raise ValueError(f"{self.metric} was provided as metric. Ward can only work "
                              "with euclidean distances (i.e. 'euclidean' and 'l2').")
-        if self.connectivity is not None:
-            raise ValueError("connectivity is not supported by "
-                             "mlnotes.cluster.AgglomerativeClustering (structured "
-                             "clustering); use sklearn.cluster.AgglomerativeClustering.")
         if self.metric == "cosine" and np.any(~np.any(X, axis=1)):
             raise ValueError("Cosine affinity cannot be used when X contains zero vectors")
 
         memory = check_memory(self.memory)
-        children, distances = memory.cache(_build_tree)(X, self.linkage, self.metric)
         n_samples = X.shape[0]
+        connectivity = self.connectivity
+        if connectivity is not None:
+            if callable(connectivity):
+                connectivity = connectivity(X)
+            connectivity = check_array(connectivity, accept_sparse=["csr", "coo", "lil"])
+        compute_full_tree = self.compute_full_tree
+        if connectivity is None:
+            compute_full_tree = True
+        if compute_full_tree == "auto":
+            if self.distance_threshold is not None:
+                compute_full_tree = True
+            else:  # stopping early pays off only for many clusters (scikit-learn's rule)
+                compute_full_tree = self.n_clusters < max(100, 0.02 * n_samples)
+        n_stop = None if compute_full_tree else self.n_clusters
+        if connectivity is None:
+            children, distances = memory.cache(_build_tree)(X, self.linkage, self.metric)
+            parents = None
+            self.n_connected_components_ = 1
+        else:
+            children, parents, distances, self.n_connected_components_ = memory.cache(
+                _build_structured_tree)(X, connectivity, n_stop, self.linkage, self.metric)
+        _check_finite_distances(distances)
         self.children_ = children
-        self.n_connected_components_ = 1
         self.n_leaves_ = n_samples
         if self.distance_threshold is not None or self.compute_distances:
             self.distances_ = distances
@@ -316,7 +391,10 @@ class AgglomerativeClustering(ClusterMixin, BaseEstimator):
             self.n_clusters_ = int(np.count_nonzero(distances >= self.distance_threshold)) + 1
         else:
             self.n_clusters_ = self.n_clusters
-        self.labels_ = _hc_cut(self.n_clusters_, children, n_samples).astype(np.intp)
+        if compute_full_tree:
+            self.labels_ = _hc_cut(self.n_clusters_, children, n_samples).astype(np.intp)
+        else:
+            self.labels_ = labels_from_parents(parents, n_samples)
         return self
 
     def fit_predict(self, X, y=None):

@@ -26,10 +26,12 @@ from sklearn.utils.validation import (
 from ._k_means_fast import (
     assign_labels,
     center_rows,
+    inertia_of,
     is_same_clustering,
     kmeans_plusplus_core,
     kmeans_single_elkan,
     kmeans_single_lloyd,
+    lloyd_iter,
 )
 from ._k_means_sparse import (
     assign_labels_csr,
@@ -42,6 +44,40 @@ from ._k_means_sparse import (
 __all__ = ["KMeans", "kmeans_plusplus"]
 
 _FLOATS = [np.float64, np.float32]
+
+
+def _lloyd_verbose(X, sample_weight, centers_init, max_iter, tol):
+    """:func:`kmeans_single_lloyd` driven from Python, printing every iteration's
+    inertia and the stopping reason as scikit-learn's ``verbose`` output (the same
+    iterations; used only when ``verbose``: one extra pass per iteration)."""
+    n = X.shape[0]
+    k, d = centers_init.shape
+    centers = centers_init.copy()
+    centers_new = np.zeros((k, d))
+    weights = np.zeros(k)
+    labels = np.full(n, -1, dtype=np.int32)
+    labels_old = labels.copy()
+    strict = False
+    it = 0
+    for it in range(max_iter):
+        shift = lloyd_iter(X, sample_weight, centers, centers_new, weights, labels)
+        print(f"Iteration {it}, inertia {inertia_of(X, sample_weight, centers, labels)}.")
+        centers, centers_new = centers_new, centers
+        if np.array_equal(labels, labels_old):
+            print(f"Converged at iteration {it}: strict convergence.")
+            strict = True
+            break
+        if shift <= tol:
+            print(f"Converged at iteration {it}: center shift {shift} within tolerance "
+                  f"{tol}.")
+            break
+        labels_old[:] = labels
+    if strict:
+        inertia = inertia_of(X, sample_weight, centers, labels)
+    else:
+        inertia = assign_labels(X, centers, labels, sample_weight, centers_new, weights,
+                                False, True)
+    return labels, inertia, centers, it + 1
 
 
 def _kmeans_plusplus(X, n_clusters, x_squared_norms, sample_weight, random_state,
@@ -485,13 +521,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             if sp.issparse(X64):
                 labels, inertia, centers, n_iter = kmeans_single_lloyd_csr(
                     *csr, sample_weight, centers_init, self.max_iter, tol)
+            elif self.verbose:
+                # Elkan's iterations are Lloyd's (bounds only skip distances)
+                labels, inertia, centers, n_iter = _lloyd_verbose(
+                    X64, sample_weight, centers_init, self.max_iter, tol)
             else:
                 single = (kmeans_single_elkan if self.algorithm == "elkan"
                           and self.n_clusters > 1 else kmeans_single_lloyd)
                 labels, inertia, centers, n_iter = single(
                     X64, sample_weight, centers_init, self.max_iter, tol)
-            if self.verbose:
-                print(f"Run finished after {n_iter} iterations, inertia {inertia}.")
             # a run replaces the best one if its inertia is lower and it is not the
             # same clustering with permuted labels (rounding can do that)
             if best is None or (inertia < best[1] and not is_same_clustering(

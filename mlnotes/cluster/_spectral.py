@@ -45,6 +45,20 @@ def _rbf_affinity(X, gamma):
     return np.exp(K, out=K)
 
 
+def _check_distances_finite(X):
+    """Refuse data whose squared Euclidean distances overflow float64 (the
+    affinities would be NaN or arbitrary and the eigensolver would fail)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        Xc = X - X.mean(axis=0)
+        bound = 4.0 * np.max(np.einsum("ij,ij->i", Xc, Xc))
+    if not np.isfinite(bound):
+        raise ValueError(
+            "The squared distances between samples overflow float64 (values too "
+            "large in magnitude, e.g. ~1e300): the affinity matrix cannot be computed. "
+            "Rescale X (e.g. with StandardScaler) before clustering."
+        )
+
+
 def _knn_graph(X, n_neighbors):
     """0/1 CSR matrix: each row marks the point itself and its n_neighbors - 1
     nearest other points (``kneighbors_graph(..., include_self=True)``).
@@ -450,6 +464,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
             C = _precomputed_knn_graph(X, self.n_neighbors)
             return 0.5 * (C + C.T)
         dense = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+        if self.affinity in ("nearest_neighbors", "rbf"):
+            _check_distances_finite(dense)
         if self.affinity == "nearest_neighbors":
             C = _knn_graph(dense, self.n_neighbors)
             return 0.5 * (C + C.T)
@@ -491,6 +507,14 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
             raise ValueError("The eigen_solver was set to 'amg', but pyamg is not "
                              "available.")
         self.affinity_matrix_ = self._affinity(X)
+        values = (self.affinity_matrix_.data if sparse.issparse(self.affinity_matrix_)
+                  else self.affinity_matrix_)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                "The affinity matrix contains NaN or infinite values (overflow in the "
+                "kernel or distances computed from X, or a precomputed matrix that is "
+                "not finite); rescale X or fix the affinity."
+            )
         random_state = check_random_state(self.random_state)
         n_components = self.n_clusters if self.n_components is None else self.n_components
         n_components = min(n_components, X.shape[0])

@@ -177,7 +177,7 @@ def test_more_clusters_than_samples_raises_as_sklearn():
     (dict(n_clusters=2, distance_threshold=1.0), "Exactly one of n_clusters"),
     (dict(n_clusters=None, distance_threshold=1.0, compute_full_tree=False),
      "compute_full_tree must be True"),
-    (dict(connectivity=np.eye(10)), "connectivity is not supported"),
+    (dict(connectivity=np.eye(9)), "Wrong shape for connectivity matrix"),
     (dict(linkage="centroid"), "linkage"),
     (dict(metric="precomputed", linkage="average"), "should be square"),
 ])
@@ -219,3 +219,94 @@ def test_row_permutation_and_similarity_invariance(seed, n, k, linkage):
     R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     moved = AgglomerativeClustering(k, linkage=linkage).fit_predict(3.0 * X @ R + 1.0)
     assert adjusted_rand_score(labels, moved) == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------- structured clustering
+
+
+def _structured_case(seed, n_neighbors, rounded=False):
+    from sklearn.neighbors import kneighbors_graph
+
+    X, _ = _data(n=150, d=3, k=4, std=1.5, seed=seed)
+    if rounded:
+        X = np.round(X)  # many tied distances: the heap order must be scikit-learn's
+    return X, kneighbors_graph(X, n_neighbors, include_self=False)
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+@pytest.mark.parametrize("params", [
+    dict(n_clusters=4, compute_distances=True),
+    dict(n_clusters=None, distance_threshold=3.0),
+    dict(n_clusters=30, compute_full_tree=False),
+])
+@pytest.mark.parametrize("rounded", [False, True])
+def test_connectivity_parity_with_sklearn(linkage, params, rounded):
+    X, conn = _structured_case(5, 5, rounded)
+    ours = AgglomerativeClustering(linkage=linkage, connectivity=conn, **params).fit(X)
+    ref = sk_cluster.AgglomerativeClustering(linkage=linkage, connectivity=conn,
+                                             **params).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_array_equal(ours.children_, ref.children_)
+    assert ours.n_clusters_ == ref.n_clusters_
+    assert ours.n_connected_components_ == ref.n_connected_components_
+    if hasattr(ref, "distances_"):
+        np.testing.assert_allclose(ours.distances_, ref.distances_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_disconnected_graph_is_completed_with_sklearn_warning(linkage):
+    X, conn = _structured_case(6, 2)
+    match = r"the number of connected components of the connectivity matrix is \d+ > 1"
+    with pytest.warns(UserWarning, match=match):
+        ours = AgglomerativeClustering(4, linkage=linkage, connectivity=conn,
+                                       compute_distances=True).fit(X)
+    with pytest.warns(UserWarning, match=match):
+        ref = sk_cluster.AgglomerativeClustering(4, linkage=linkage, connectivity=conn,
+                                                 compute_distances=True).fit(X)
+    assert ours.n_connected_components_ == ref.n_connected_components_ > 1
+    np.testing.assert_array_equal(ours.children_, ref.children_)
+    np.testing.assert_allclose(ours.distances_, ref.distances_, rtol=1e-10)
+
+
+def test_callable_and_dense_connectivity():
+    from sklearn.neighbors import kneighbors_graph
+
+    X, conn = _structured_case(7, 6)
+    graph = AgglomerativeClustering(3, connectivity=conn).fit(X)
+    dense = AgglomerativeClustering(3, connectivity=conn.toarray()).fit(X)
+    call = AgglomerativeClustering(
+        3, connectivity=lambda A: kneighbors_graph(A, 6, include_self=False)).fit(X)
+    np.testing.assert_array_equal(graph.labels_, dense.labels_)
+    np.testing.assert_array_equal(graph.labels_, call.labels_)
+    np.testing.assert_array_equal(graph.children_, call.children_)
+
+
+def test_full_graph_connectivity_equals_unstructured_ward():
+    # every pair connected: the structured search makes the unstructured merges
+    X, _ = _data(n=60, seed=8)
+    full = np.ones((60, 60))
+    a = AgglomerativeClustering(4, connectivity=full, compute_distances=True).fit(X)
+    b = AgglomerativeClustering(4, compute_distances=True).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.distances_, b.distances_, rtol=1e-10)
+
+
+def test_structured_more_clusters_than_samples_raises_as_sklearn():
+    X, conn = _structured_case(9, 5)
+    msg = "Cannot provide more clusters than samples"
+    for cls in (AgglomerativeClustering, sk_cluster.AgglomerativeClustering):
+        with pytest.raises(ValueError, match=msg):
+            cls(200, connectivity=conn, compute_full_tree=False).fit(X)
+
+
+@pytest.mark.parametrize("linkage, metric", [
+    ("ward", "euclidean"), ("complete", "euclidean"), ("average", "cosine"),
+    ("single", "euclidean"), ("ward", "structured"),
+])
+def test_overflowing_distances_raise_value_error(linkage, metric):
+    X = np.random.default_rng(0).normal(size=(20, 3)) * 1e300
+    params = dict(linkage=linkage, metric=metric)
+    if metric == "structured":
+        params = dict(linkage=linkage, connectivity=np.ones((20, 20)))
+    with pytest.raises(ValueError, match="not finite"):
+        AgglomerativeClustering(**params).fit(X)

@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -321,3 +322,28 @@ def test_transform_of_the_centres_has_an_exact_zero_diagonal(dtype):
     assert Xt.dtype == dtype
     np.testing.assert_array_equal(Xt.diagonal(), np.zeros(4))
     np.testing.assert_allclose(Xt, pairwise_distances(km.cluster_centers_), rtol=1e-6)
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+@pytest.mark.parametrize("tol", [1e-2, 0.0])
+def test_verbose_output_as_sklearn(algorithm, tol, capsys):
+    X = np.random.RandomState(0).normal(size=(2000, 5))
+    params = dict(n_clusters=6, random_state=42, init="random", n_init=1, tol=tol,
+                  algorithm=algorithm)
+    quiet = KMeans(**params).fit(X)
+    capsys.readouterr()
+    ours = KMeans(verbose=1, **params).fit(X)
+    out = capsys.readouterr().out
+    sk_cluster.KMeans(verbose=1, **params).fit(X)
+    ref = capsys.readouterr().out
+    # the same run as without verbose, reported as scikit-learn reports it
+    assert ours.n_iter_ == quiet.n_iter_ and ours.inertia_ == quiet.inertia_
+    np.testing.assert_array_equal(ours.labels_, quiet.labels_)
+    assert "Initialization complete" in out
+    pattern = r"Iteration \d+, inertia ([0-9.e+]+[0-9])"
+    ours_its = [float(v) for v in re.findall(pattern, out)]
+    ref_its = [float(v) for v in re.findall(pattern, ref)]
+    assert len(ours_its) == len(ref_its) == ours.n_iter_
+    np.testing.assert_allclose(ours_its, ref_its, rtol=1e-10)
+    final = "strict convergence" if tol == 0 else r"center shift .* within tolerance"
+    assert re.search(final, out) and re.search(final, ref)

@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -212,3 +213,31 @@ def test_row_permutation_and_translation(seed):
         permuted = SpectralClustering(3, affinity="nearest_neighbors",
                                       random_state=0).fit_predict(X[perm] + 3.0)
     assert adjusted_rand_score(labels[perm], permuted) >= 0.95
+
+
+@pytest.mark.parametrize("affinity", ["rbf", "nearest_neighbors"])
+@pytest.mark.parametrize("scale", [1e300, 1e200])
+def test_overflowing_distances_raise_value_error(affinity, scale):
+    # scikit-learn: "Input contains NaN" (rbf); before: an ArpackError / IndexError
+    X = np.random.default_rng(0).normal(size=(30, 3)) * scale
+    with pytest.raises(ValueError, match="overflow float64"):
+        SpectralClustering(2, affinity=affinity, n_neighbors=5, random_state=0).fit(X)
+
+
+def test_tiny_magnitudes_still_cluster():
+    X, y = make_blobs(60, centers=[[-5, 0], [5, 0]], cluster_std=0.5, random_state=0)
+    # the k-NN graph is scale-free: tiny values give the same clustering
+    params = dict(affinity="nearest_neighbors", n_neighbors=8, random_state=0)
+    labels = SpectralClustering(2, **params).fit(X * 1e-150).labels_
+    assert adjusted_rand_score(labels, y) == 1.0
+
+
+@pytest.mark.parametrize("assign_labels", ["kmeans", "discretize", "cluster_qr"])
+def test_verbose_output_as_sklearn(assign_labels, capsys):
+    X, _ = make_blobs(n_samples=60, centers=2, random_state=0)
+    SpectralClustering(2, random_state=42, verbose=1, assign_labels=assign_labels).fit(X)
+    out = capsys.readouterr().out
+    assert f"Computing label assignment using {assign_labels}" in out
+    if assign_labels == "kmeans":
+        assert "Initialization complete" in out
+        assert re.search(r"Iteration [0-9]+, inertia", out)
