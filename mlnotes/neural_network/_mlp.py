@@ -274,8 +274,11 @@ class _BaseMLP(TorchEstimator):
 
     def _after_fit(self):
         module = self.module_
-        self.coefs_ = [w.detach().cpu().numpy() for w in module.weights]
-        self.intercepts_ = [b.detach().cpu().numpy() for b in module.biases]
+        dtype = getattr(self, "_coef_dtype", np.float64)
+        self.coefs_ = [w.detach().cpu().numpy().astype(dtype, copy=False)
+                       for w in module.weights]
+        self.intercepts_ = [b.detach().cpu().numpy().astype(dtype, copy=False)
+                            for b in module.biases]
 
     def _set_architecture(self, X):
         self.n_layers_ = len(self._hidden_sizes()) + 2
@@ -291,8 +294,17 @@ class _BaseMLP(TorchEstimator):
             )
         X, Y, stratify = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)
+            # negative weights are accepted, as scikit-learn does; the loss is divided
+            # by their sum, which must therefore be positive
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            if not sample_weight.sum() > 0:
+                raise ValueError(
+                    f"sample_weight must have a positive sum (the loss is the weighted "
+                    f"mean); got sum {sample_weight.sum()!r}."
+                )
+        # scikit-learn keeps the stochastic solvers' weights in the input's dtype
+        # (float32 coefs_ for float32 X); its L-BFGS returns float64 weights
+        self._coef_dtype = np.float64 if self.solver == "lbfgs" else X.dtype
         n_outputs = self._n_outputs(Y)
         if first_pass:
             self.n_outputs_ = n_outputs
@@ -331,8 +343,8 @@ class _BaseMLP(TorchEstimator):
             The targets (class labels, or a label-indicator matrix for multi-label
             classification; real numbers in regression).
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights: the loss of each batch is their weighted
-            mean.
+            Sample weights: the loss of each batch is their weighted mean. Negative
+            weights are accepted, as in scikit-learn; their sum must be positive.
 
         Returns
         -------
@@ -503,7 +515,7 @@ class _ClassifierHead:
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Sample weights (negative ones accepted, with a positive sum).
         classes : array-like of shape (n_classes,), default=None
             All the classes of the problem, required on the first call (``y`` need
             not contain all of them).
@@ -644,7 +656,9 @@ class MLPClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
     t_ : int
         Number of training samples seen by the stochastic solver.
     coefs_ : list of shape (n_layers - 1,)
-        Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``, float64.
+        Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``; in the dtype
+        of the training data for ``"sgd"``/``"adam"`` (float32 for float32 ``X``),
+        float64 for ``"lbfgs"``, as in scikit-learn.
     intercepts_ : list of shape (n_layers - 1,)
         Bias vectors.
     n_features_in_ : int
@@ -687,8 +701,8 @@ class MLPClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
     :math:`\partial \ell / \partial z = p - y`.
 
     The weights and the training loop run in the dtype of ``X`` (float32 input
-    trains in float32, as scikit-learn does); the trained network is kept in
-    float64, so ``coefs_`` are float64 and ``predict_proba`` is computed in float64.
+    trains in float32, as scikit-learn does, and ``coefs_`` are then float32); the
+    trained network is kept in float64, so ``predict_proba`` is computed in float64.
     The stochastic solvers differentiate with torch's autograd and step with one
     fused optimiser kernel; ``"lbfgs"``, which evaluates the full-batch objective
     hundreds of times, uses back-propagation written out in numpy for the plain
@@ -810,7 +824,7 @@ class MLPClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Sample weights (negative ones accepted, with a positive sum).
         classes : array-like of shape (n_classes,), default=None
             All the classes of the problem, required on the first call (``y`` need
             not contain all of them).
@@ -920,7 +934,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     t_ : int
         Number of training samples seen by the stochastic solver.
     coefs_ : list of shape (n_layers - 1,)
-        Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``, float64.
+        Weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``; in the dtype
+        of the training data for ``"sgd"``/``"adam"`` (float32 for float32 ``X``),
+        float64 for ``"lbfgs"``, as in scikit-learn.
     intercepts_ : list of shape (n_layers - 1,)
         Bias vectors.
     n_features_in_ : int
@@ -1121,7 +1137,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Sample weights (negative ones accepted, with a positive sum).
 
         Returns
         -------

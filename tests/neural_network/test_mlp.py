@@ -539,7 +539,7 @@ def test_float32_input_trains_in_float32_and_predicts_in_float64():
     clf = _quiet(MLPClassifier(max_iter=5, random_state=0).fit, X.astype(np.float32), y)
     proba = clf.predict_proba(X.astype(np.float32))
     assert proba.dtype == np.float64
-    assert clf.coefs_[0].dtype == np.float64
+    assert clf.coefs_[0].dtype == np.float32  # as scikit-learn's (issue 21)
     ref = _quiet(sk_nn.MLPClassifier(max_iter=5, random_state=0).fit,
                  X.astype(np.float32), y)
     np.testing.assert_allclose(clf.coefs_[0], ref.coefs_[0], rtol=1e-4, atol=1e-5)
@@ -599,3 +599,47 @@ def test_warm_start_with_new_classes_is_rejected():
     clf = _quiet(MLPClassifier(max_iter=2, warm_start=True).fit, X, y)
     with pytest.raises(ValueError, match="warm_start"):
         clf.fit(X, np.where(y == 2, 5, y))
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("est", ["classifier", "regressor"])
+def test_negative_sample_weight_follows_sklearn(solver, est):
+    """Issue 21: negative sample_weight is accepted as scikit-learn accepts it, with
+    scikit-learn's weights (it was refused)."""
+    if est == "classifier":
+        X, y = _clf_data()
+        ours_cls, ref_cls = MLPClassifier, sk_nn.MLPClassifier
+    else:
+        X, y = _reg_data()
+        ours_cls, ref_cls = MLPRegressor, sk_nn.MLPRegressor
+    sw = np.random.default_rng(1).uniform(0, 3, len(y))
+    sw[[3, 17, 40]] = [-0.5, -1.0, -0.2]
+    kw = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0, batch_size=30,
+              solver=solver)
+    ours = _quiet(ours_cls(**kw).fit, X, y, sample_weight=sw)
+    ref = _quiet(ref_cls(**kw).fit, X, y, sample_weight=sw)
+    _assert_same_weights(ours, ref, rtol=1e-8, atol=1e-10)
+
+
+def test_sample_weight_with_non_positive_sum_is_refused():
+    X, y = _reg_data()
+    sw = np.full(len(y), -1.0)
+    with pytest.raises(ValueError, match="positive sum"):
+        MLPRegressor(max_iter=2).fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_float32_input_gives_sklearns_coef_dtype(solver):
+    """Issue 21: fitted on float32, the stochastic solvers keep float32 coefs_ as
+    scikit-learn's do (L-BFGS gives float64 in both), and the weights agree."""
+    X, y = _clf_data()
+    X = X.astype(np.float32)
+    kw = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=0, batch_size=30,
+              solver=solver)
+    ours = _quiet(MLPClassifier(**kw).fit, X, y)
+    ref = _quiet(sk_nn.MLPClassifier(**kw).fit, X, y)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    again = pickle.loads(pickle.dumps(ours))
+    assert all(a.dtype == b.dtype for a, b in zip(again.coefs_, ours.coefs_))
