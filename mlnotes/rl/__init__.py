@@ -25,7 +25,7 @@ from .policy_gradient import NPG, PPO, REINFORCE, TRPO
 from .imitation import BC, DAgger
 from .value_based import DQN
 from .exploration import RND, CountBonus
-from .model_based import PETS, DynamicsEnsemble, DynaQ
+from .model_based import MBPO, PETS, DynamicsEnsemble, DynaQ
 from .offline._cql import CQL
 from .offline._iql import IQL
 from .offline._td3bc import TD3BC
@@ -49,6 +49,7 @@ __all__ = [
     "RND",
     "DynamicsEnsemble",
     "DynaQ",
+    "MBPO",
     "PETS",
     "CQL",
     "IQL",

@@ -54,6 +54,10 @@ AGENT_KWARGS = {
     "DynaQ": {"n_planning_steps": 3},
     "DQN": {"learning_starts": 16, "buffer_size": 1000, "batch_size": 16},
     "IQL": {"batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
+    "MBPO": {"learning_starts": 16, "batch_size": 16, "gradient_steps": 1,
+             "model_train_freq": 32, "model_n_epochs": 1, "n_members": 2,
+             "model_net_arch": (16,), "rollout_batch_size": 32,
+             "policy_kwargs": {"net_arch": [32, 32]}},
     "NPG": {"n_steps": 32},
     "PETS": {"learning_starts": 16, "train_freq": 32, "n_epochs": 1,
              "policy_kwargs": {"net_arch": [16], "horizon": 3, "n_samples": 8, "n_elites": 2,
@@ -73,7 +77,7 @@ AGENT_ENVS = {"DynaQ": "Taxi-v4", "QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
 AGENT_POLICIES = {"DynaQ": "TabularPolicy", "QLearning": "TabularPolicy",
                   "SARSA": "TabularPolicy"}
 # Agents for Box actions only (their env above is Pendulum-v1; Discrete actions raise).
-BOX_ONLY = ("CQL", "DDPG", "IQL", "PETS", "SAC", "TD3", "TD3BC")
+BOX_ONLY = ("CQL", "DDPG", "IQL", "MBPO", "PETS", "SAC", "TD3", "TD3BC")
 AGENT_ENVS.update({name: "Pendulum-v1" for name in BOX_ONLY})
 # A continuous-action env for the agents that support Box actions.
 CONTINUOUS_ENVS = {

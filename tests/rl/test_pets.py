@@ -19,15 +19,15 @@ def test_sample_step_uses_member_i_mod_e_and_samples_its_gaussian():
     act_space = spaces.Box(-1, 1, (1,))
     policy = PETSPolicy(obs_space, act_space, lambda _: 1e-3, n_members=3, net_arch=(8,))
     with torch.no_grad():  # near-deterministic members
-        policy.model.min_logvar.fill_(-30.0)
-        policy.model.max_logvar.fill_(-29.0)
+        policy.dynamics.model.min_logvar.fill_(-30.0)
+        policy.dynamics.model.max_logvar.fill_(-29.0)
     rng = np.random.default_rng(0)
     obs = rng.normal(size=(7, 2))
     actions = rng.uniform(-1, 1, (7, 1))
     next_obs, rewards, terminated = policy.sample_step(obs, actions)
     x = torch.as_tensor(np.hstack([obs, actions]), dtype=torch.float32)
     with torch.no_grad():
-        mean, _ = policy.model(x)  # every member on every row: (3, 7, 3)
+        mean, _ = policy.dynamics.model(x)  # every member on every row: (3, 7, 3)
     for i in range(7):
         expected = mean[i % 3, i].double().numpy()
         np.testing.assert_allclose(next_obs[i] - obs[i], expected[:2], atol=1e-5)

@@ -94,6 +94,140 @@ def gaussian_nll(mean, logvar, target):
     return 0.5 * (((target - mean) ** 2) * torch.exp(-logvar) + logvar).sum(-1)
 
 
+class TransitionModel(nn.Module):
+    """Ensemble model of ``(s, a) -> (s' - s, r)`` with its standardisation, for agents.
+
+    The model of PETS and MBPO: an :class:`EnsembleMLP` on standardised inputs
+    ``[s, a]`` and targets ``[s' - s, r]`` (statistics refreshed at every refit, kept as
+    buffers so they are saved with the agent), trained by :meth:`fit` on bootstrap
+    resamples (one per member) and sampled by :meth:`sample_step`.
+
+    Parameters
+    ----------
+    obs_dim, act_dim : int
+        Observation and action dimensions.
+    n_members : int
+        Ensemble size.
+    net_arch : tuple of int
+        Hidden widths of each member.
+    activation : str
+        Hidden activation.
+    learning_rate : float
+        Adam's step size.
+    weight_decay : float
+        Adam's weight decay.
+    """
+
+    def __init__(self, obs_dim, act_dim, n_members, net_arch, activation, learning_rate,
+                 weight_decay):
+        super().__init__()
+        self.obs_dim, self.act_dim = int(obs_dim), int(act_dim)
+        n_in, n_out = self.obs_dim + self.act_dim, self.obs_dim + 1
+        self.model = EnsembleMLP(int(n_members), n_in, n_out,
+                                 tuple(int(h) for h in net_arch), activation)
+        self.register_buffer("x_mean", torch.zeros(n_in))
+        self.register_buffer("x_scale", torch.ones(n_in))
+        self.register_buffer("y_mean", torch.zeros(n_out))
+        self.register_buffer("y_scale", torch.ones(n_out))
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=learning_rate,
+                                          weight_decay=weight_decay)
+
+    def fit(self, obs, actions, next_obs, rewards, n_epochs, batch_size, rng,
+            learning_rate=None, what="the model"):
+        """Refit on all transitions: ``n_epochs`` epochs of bootstrapped minibatches.
+
+        Parameters
+        ----------
+        obs, actions, next_obs : numpy.ndarray of shape (n, dim)
+            Transitions.
+        rewards : numpy.ndarray of shape (n,)
+            Rewards.
+        n_epochs, batch_size : int
+            Epochs over the data and minibatch size.
+        rng : numpy.random.Generator
+            Draws the bootstrap rows (each member its own).
+        learning_rate : float, default=None
+            Sets Adam's step size first (a schedule's current value).
+        what : str, default="the model"
+            Named in the error raised when the loss is not finite.
+
+        Returns
+        -------
+        loss : float
+            Mean training NLL (standardised targets, without the constant).
+        """
+        X = np.hstack([obs, actions])
+        Y = np.hstack([next_obs - obs, np.reshape(rewards, (-1, 1))])
+        for name, arr in (("x", X), ("y", Y)):
+            mean, scale = arr.mean(axis=0), arr.std(axis=0)
+            scale[scale < 1e-8] = 1.0
+            getattr(self, f"{name}_mean").copy_(torch.as_tensor(mean))
+            getattr(self, f"{name}_scale").copy_(torch.as_tensor(scale))
+        Xs = (torch.as_tensor(X, dtype=torch.float32) - self.x_mean) / self.x_scale
+        Ys = (torch.as_tensor(Y, dtype=torch.float32) - self.y_mean) / self.y_scale
+        n, E = len(X), self.model.n_members
+        batch = min(int(batch_size), n)
+        if learning_rate is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = float(learning_rate)
+        losses = []
+        for _ in range(int(n_epochs)):
+            for _ in range(max(1, n // batch)):
+                idx = torch.as_tensor(rng.integers(0, n, (E, batch)))
+                mean, logvar = self.model(Xs[idx])
+                loss = gaussian_nll(mean, logvar, Ys[idx]).mean()
+                loss = loss + 0.01 * (self.model.max_logvar.sum()
+                                      - self.model.min_logvar.sum())
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(
+                        f"Training {what} diverged: the dynamics model's NLL is "
+                        f"{loss.item()}; lower the model's learning rate.")
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                losses.append(loss.item())
+        return float(np.mean(losses))
+
+    def sample_step(self, obs, actions, members, generator=None):
+        """Sample ``(s', r)`` for each row from the member ``members[i]``.
+
+        Parameters
+        ----------
+        obs : numpy.ndarray of shape (N, obs_dim)
+            Current observations.
+        actions : numpy.ndarray of shape (N, act_dim)
+            Actions.
+        members : torch.Tensor of shape (N,)
+            Member index of each row.
+        generator : torch.Generator, default=None
+            Source of the Gaussian noise.
+
+        Returns
+        -------
+        next_obs : numpy.ndarray of shape (N, obs_dim)
+        rewards : numpy.ndarray of shape (N,)
+        """
+        E, n = self.model.n_members, len(obs)
+        x = torch.as_tensor(np.hstack([obs, actions]), dtype=torch.float32)
+        x = (x - self.x_mean) / self.x_scale
+        # one batched forward: member e processes the rows assigned to it
+        order = torch.argsort(members, stable=True)
+        counts = torch.bincount(members, minlength=E)
+        width = int(counts.max())
+        padded = torch.zeros(E, width, x.shape[1])
+        slots = torch.arange(n) - torch.repeat_interleave(
+            torch.cumsum(counts, 0) - counts, counts)
+        padded[members[order], slots] = x[order]
+        with torch.no_grad():
+            mean, logvar = self.model(padded)
+            sample = mean + torch.exp(0.5 * logvar) * torch.randn(
+                mean.shape, generator=generator)
+        out = torch.empty(n, sample.shape[-1])
+        out[order] = sample[members[order], slots]
+        out = (out * self.y_scale + self.y_mean).double().numpy()
+        return obs + out[:, :self.obs_dim], out[:, self.obs_dim]
+
+
 class DynamicsEnsemble(RegressorMixin, TorchEstimator):
     r"""Bootstrapped ensemble of probabilistic MLPs (a scikit-learn regressor).
 

@@ -21,7 +21,7 @@ from ..common.base_class import BaseAlgorithm
 from ..common.policies import BasePolicy
 from ..common.schedules import get_schedule_fn
 from ..planning._shooting import CEM
-from ._dynamics import EnsembleMLP, gaussian_nll
+from ._dynamics import TransitionModel
 
 __all__ = ["PETS", "PETSPolicy"]
 
@@ -93,16 +93,9 @@ class PETSPolicy(BasePolicy):
         self.obs_dim = int(observation_space.shape[0])
         self.act_dim = int(action_space.shape[0])
         self.n_particles = int(n_particles)
-        self.model = EnsembleMLP(int(n_members), self.obs_dim + self.act_dim,
-                                 self.obs_dim + 1, tuple(int(h) for h in net_arch),
-                                 activation)
-        n_in, n_out = self.obs_dim + self.act_dim, self.obs_dim + 1
-        self.register_buffer("x_mean", torch.zeros(n_in))
-        self.register_buffer("x_scale", torch.ones(n_in))
-        self.register_buffer("y_mean", torch.zeros(n_out))
-        self.register_buffer("y_scale", torch.ones(n_out))
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr_schedule(1),
-                                          weight_decay=weight_decay)
+        self.dynamics = TransitionModel(self.obs_dim, self.act_dim, n_members, net_arch,
+                                        activation, lr_schedule(1), weight_decay)
+        self.optimizer = self.dynamics.optimizer  # saved as the policy's optimiser
         self.planner = _TrajectorySamplingCEM(self, horizon=horizon, n_samples=n_samples,
                                               n_elites=n_elites, n_iterations=n_iterations)
         self._generator = torch.Generator().manual_seed(0)
@@ -132,28 +125,9 @@ class PETSPolicy(BasePolicy):
         terminated : numpy.ndarray of shape (N,)
             Always False (the model does not predict terminations).
         """
-        E = self.model.n_members
-        n = len(obs)
-        x = torch.as_tensor(np.hstack([obs, actions]), dtype=torch.float32)
-        x = (x - self.x_mean) / self.x_scale
-        members = torch.arange(n) % E
-        # one batched forward: member e processes the rows assigned to it
-        order = torch.argsort(members, stable=True)
-        counts = torch.bincount(members, minlength=E)
-        width = int(counts.max())
-        padded = torch.zeros(E, width, x.shape[1])
-        slots = torch.arange(n) - torch.repeat_interleave(
-            torch.cumsum(counts, 0) - counts, counts)
-        padded[members[order], slots] = x[order]
-        with torch.no_grad():
-            mean, logvar = self.model(padded)
-            sample = mean + torch.exp(0.5 * logvar) * torch.randn(
-                mean.shape, generator=self._generator)
-        out = torch.empty(n, sample.shape[-1])
-        out[order] = sample[members[order], slots]
-        out = (out * self.y_scale + self.y_mean).double().numpy()
-        next_obs = obs + out[:, :self.obs_dim]
-        return next_obs, out[:, self.obs_dim], np.zeros(n, dtype=bool)
+        members = torch.arange(len(obs)) % self.dynamics.model.n_members
+        next_obs, rewards = self.dynamics.sample_step(obs, actions, members, self._generator)
+        return next_obs, rewards, np.zeros(len(obs), dtype=bool)
 
     def _predict(self, obs, deterministic=False):
         actions = [self.planner.plan(o, key=i)[0]
@@ -266,40 +240,14 @@ class PETS(BaseAlgorithm):
 
     def train_model(self):
         """Refit the ensemble on every transition collected so far."""
-        policy = self.policy
-        X = np.hstack([self._data["obs"], self._data["actions"]])
-        Y = np.hstack([self._data["next_obs"] - self._data["obs"],
-                       self._data["rewards"][:, None]])
-        for name, arr in (("x", X), ("y", Y)):
-            mean, scale = arr.mean(axis=0), arr.std(axis=0)
-            scale[scale < 1e-8] = 1.0
-            getattr(policy, f"{name}_mean").copy_(torch.as_tensor(mean))
-            getattr(policy, f"{name}_scale").copy_(torch.as_tensor(scale))
-        Xs = (torch.as_tensor(X, dtype=torch.float32) - policy.x_mean) / policy.x_scale
-        Ys = (torch.as_tensor(Y, dtype=torch.float32) - policy.y_mean) / policy.y_scale
-        n, E = len(X), policy.model.n_members
-        batch = min(self.batch_size, n)
-        for group in policy.optimizer.param_groups:
-            group["lr"] = float(self.lr_schedule(self._current_progress_remaining))
-        losses = []
-        for _ in range(self.n_epochs):
-            for _ in range(max(1, n // batch)):
-                # bootstrap: each member draws its own rows with replacement
-                idx = torch.as_tensor(self._rng.integers(0, n, (E, batch)))
-                mean, logvar = policy.model(Xs[idx])
-                loss = gaussian_nll(mean, logvar, Ys[idx]).mean()
-                loss = loss + 0.01 * (policy.model.max_logvar.sum()
-                                      - policy.model.min_logvar.sum())
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"PETS model training diverged: the model's NLL is {loss.item()} "
-                        f"after {self.num_timesteps} steps; lower the learning rate.")
-                policy.optimizer.zero_grad()
-                loss.backward()
-                policy.optimizer.step()
-                losses.append(loss.item())
+        data = self._data
+        loss = self.policy.dynamics.fit(
+            data["obs"], data["actions"], data["next_obs"], data["rewards"], self.n_epochs,
+            self.batch_size, self._rng,
+            learning_rate=self.lr_schedule(self._current_progress_remaining),
+            what=f"the PETS model (after {self.num_timesteps} steps)")
+        self.model_loss_.append(loss)
         self._n_updates += 1
-        self.model_loss_.append(float(np.mean(losses)))
         self.logger.record("train/model_nll", self.model_loss_[-1])
 
     # ------------------------------------------------------------------ learning
