@@ -6,8 +6,13 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from ..common.continuous_policies import SACPolicy, optimizer_step
-from ..common.off_policy_algorithm import OffPolicyAlgorithm, polyak_update
+from ..common.continuous_policies import (
+    SACCnnPolicy,
+    SACMultiInputPolicy,
+    SACPolicy,
+    optimizer_step,
+)
+from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
 
 
 class _TensorState:
@@ -215,7 +220,8 @@ class SAC(OffPolicyAlgorithm):
     (1, 1)
     """
 
-    policy_aliases = {"MlpPolicy": SACPolicy}
+    policy_aliases = {"MlpPolicy": SACPolicy, "CnnPolicy": SACCnnPolicy,
+                      "MultiInputPolicy": SACMultiInputPolicy}
 
     def __init__(self, policy, env, learning_rate=3e-4, buffer_size=1_000_000,
                  learning_starts=100, batch_size=256, tau=0.005, gamma=0.99, train_freq=1,
@@ -292,7 +298,7 @@ class SAC(OffPolicyAlgorithm):
     def _policy_actions(self, observation):
         # lean exploration path: one actor pass on the raw batch (VecEnv observations)
         with torch.no_grad():
-            actions = self.actor(torch.as_tensor(observation, device=self.device))
+            actions = self.actor(obs_as_tensor(observation, self.device))
         actions = actions.cpu().numpy().reshape((-1, *self.action_space.shape))
         return self.unscale_action(actions)
 

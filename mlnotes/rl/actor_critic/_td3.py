@@ -6,8 +6,13 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from ..common.continuous_policies import TD3Policy, optimizer_step
-from ..common.off_policy_algorithm import OffPolicyAlgorithm, polyak_update
+from ..common.continuous_policies import (
+    TD3CnnPolicy,
+    TD3MultiInputPolicy,
+    TD3Policy,
+    optimizer_step,
+)
+from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
 
 
 def _check_nonneg(value, name):
@@ -134,7 +139,8 @@ class TD3(OffPolicyAlgorithm):
     (1, 1)
     """
 
-    policy_aliases = {"MlpPolicy": TD3Policy}
+    policy_aliases = {"MlpPolicy": TD3Policy, "CnnPolicy": TD3CnnPolicy,
+                      "MultiInputPolicy": TD3MultiInputPolicy}
 
     def __init__(self, policy, env, learning_rate=1e-3, buffer_size=1_000_000,
                  learning_starts=100, batch_size=256, tau=0.005, gamma=0.99, train_freq=1,
@@ -180,7 +186,7 @@ class TD3(OffPolicyAlgorithm):
     def _policy_actions(self, observation):
         # lean exploration path: one actor pass on the raw batch (VecEnv observations)
         with torch.no_grad():
-            actions = self.actor(torch.as_tensor(observation, device=self.device))
+            actions = self.actor(obs_as_tensor(observation, self.device))
         actions = actions.cpu().numpy().reshape((-1, *self.action_space.shape))
         return self.unscale_action(actions)
 

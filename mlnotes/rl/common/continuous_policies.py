@@ -24,10 +24,12 @@ import math
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3.common.preprocessing import preprocess_obs as sb3_preprocess_obs
+from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, NatureCNN
 from torch import nn
 from torch.nn import functional as F
 
-from .policies import BasePolicy, _run_sequential
+from .policies import BasePolicy, _make_extractor, _run_sequential
 
 #: bounds of the actor's log standard deviation (as SB3's SAC)
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
@@ -121,16 +123,30 @@ def squashed_gaussian_log_prob(gaussian_actions, mean, log_std):
 
 class _ContinuousBase(BasePolicy):
     """Box-action base: checks the space and maps actions between [-1, 1] and the env's
-    bounds (``scale_action`` / ``unscale_action``, as SB3's)."""
+    bounds (``scale_action`` / ``unscale_action``, as SB3's).
+
+    ``features_extractor`` (an SB3 ``BaseFeaturesExtractor`` module, e.g. ``NatureCNN``
+    or ``CombinedExtractor``) is applied to SB3's preprocessed observation; without it
+    the observation is flattened (one-hot for Discrete) without a module call."""
 
     #: actions are squashed into [-1, 1] (SB3's attribute, read by the off-policy loop)
     squash_output = True
+    #: Dict observations are checked by the owning policy (they need an extractor)
+    supports_dict_observations = True
 
-    def __init__(self, observation_space, action_space):
+    def __init__(self, observation_space, action_space, features_extractor=None,
+                 normalize_images=True):
         if not isinstance(action_space, spaces.Box):
             raise ValueError(
                 f"{type(self).__name__} needs a Box action space, got {action_space!r}.")
-        super().__init__(observation_space, action_space)
+        super().__init__(observation_space, action_space, normalize_images=normalize_images)
+        if features_extractor is None and isinstance(observation_space, spaces.Dict):
+            raise ValueError(
+                f"{type(self).__name__} needs a features extractor for Dict observations "
+                "(use \"MultiInputPolicy\").")
+        self.features_extractor = features_extractor
+        if features_extractor is not None:
+            self.features_dim = int(features_extractor.features_dim)
         low = np.asarray(action_space.low, dtype=np.float64)
         high = np.asarray(action_space.high, dtype=np.float64)
         if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
@@ -138,6 +154,25 @@ class _ContinuousBase(BasePolicy):
                 f"{type(self).__name__} needs a bounded Box action space (its actions "
                 f"are squashed into the bounds), got {action_space!r}.")
         self.action_dim = int(np.prod(action_space.shape))
+
+    def extract_features(self, obs):
+        """Features of a batch of raw observations.
+
+        Parameters
+        ----------
+        obs : torch.Tensor or dict of torch.Tensor
+            Observations ``(n,) + obs_shape``.
+
+        Returns
+        -------
+        features : torch.Tensor of shape (n, features_dim)
+            The features extractor's output on SB3's preprocessed observation (images
+            divided by 255 when ``normalize_images``), or the flattened observation.
+        """
+        if self.features_extractor is None:
+            return self.preprocess_obs(obs)
+        return self.features_extractor(
+            sb3_preprocess_obs(obs, self.observation_space, self.normalize_images))
 
     def scale_action(self, action):
         """Map actions from the env's bounds to [-1, 1].
@@ -199,6 +234,10 @@ class SquashedGaussianActor(_ContinuousBase):
         positive values) instead of the exponential.
     clip_mean : float, default=2.0
         gSDE: the mean is clipped to ``[-clip_mean, clip_mean]`` (0: no clipping).
+    features_extractor : torch.nn.Module, default=None
+        SB3 features extractor applied first (``None``: flatten the observation).
+    normalize_images : bool, default=True
+        Divide image observations by 255 before the features extractor.
 
     Attributes
     ----------
@@ -225,8 +264,8 @@ class SquashedGaussianActor(_ContinuousBase):
 
     def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
                  use_sde=False, log_std_init=-3, full_std=True, use_expln=False,
-                 clip_mean=2.0):
-        super().__init__(observation_space, action_space)
+                 clip_mean=2.0, features_extractor=None, normalize_images=True):
+        super().__init__(observation_space, action_space, features_extractor, normalize_images)
         self.net_arch = list(net_arch)
         self.activation_fn = activation_fn
         self.use_sde = bool(use_sde)
@@ -307,7 +346,7 @@ class SquashedGaussianActor(_ContinuousBase):
         return mean, log_std
 
     def _params(self, obs):
-        latent = _run_sequential(self.latent_pi, self.preprocess_obs(obs))
+        latent = _run_sequential(self.latent_pi, self.extract_features(obs))
         if self.use_sde:
             mean = _run_sequential(self.mu, latent) if isinstance(self.mu, nn.Sequential) \
                 else F.linear(latent, self.mu.weight, self.mu.bias)
@@ -379,6 +418,10 @@ class DeterministicActor(_ContinuousBase):
         Hidden layers.
     activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
         Activation after every hidden layer.
+    features_extractor : torch.nn.Module, default=None
+        SB3 features extractor applied first (``None``: flatten the observation).
+    normalize_images : bool, default=True
+        Divide image observations by 255 before the features extractor.
 
     Attributes
     ----------
@@ -388,8 +431,9 @@ class DeterministicActor(_ContinuousBase):
         Set by the owning policy.
     """
 
-    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU):
-        super().__init__(observation_space, action_space)
+    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
+                 features_extractor=None, normalize_images=True):
+        super().__init__(observation_space, action_space, features_extractor, normalize_images)
         self.net_arch = list(net_arch)
         self.activation_fn = activation_fn
         self.mu, _ = _mlp(self.features_dim, self.net_arch, activation_fn,
@@ -408,7 +452,7 @@ class DeterministicActor(_ContinuousBase):
         actions : torch.Tensor of shape (n, action_dim)
             :math:`\\mu(s)`.
         """
-        return _run_sequential(self.mu, self.preprocess_obs(obs))
+        return _run_sequential(self.mu, self.extract_features(obs))
 
     def _predict(self, obs, deterministic=False):
         # exploration comes from action noise in the loop: predict is always deterministic;
@@ -432,8 +476,13 @@ class ContinuousCritic(_ContinuousBase):
     n_critics : int, default=2
         Number of Q-networks (2 for the clipped double-Q of TD3/SAC, 1 for DDPG).
     share_features_extractor : bool, default=True
-        Accepted for SB3 compatibility: the MLP features extractor only flattens
-        the observation, so there is nothing to share.
+        Whether ``features_extractor`` is the actor's: its features are then computed
+        without gradient here (the actor's loss trains it, as in SB3). Without a
+        features extractor there is nothing to share.
+    features_extractor : torch.nn.Module, default=None
+        SB3 features extractor applied to the observation (``None``: flatten it).
+    normalize_images : bool, default=True
+        Divide image observations by 255 before the features extractor.
 
     Attributes
     ----------
@@ -444,8 +493,9 @@ class ContinuousCritic(_ContinuousBase):
     """
 
     def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
-                 n_critics=2, share_features_extractor=True):
-        super().__init__(observation_space, action_space)
+                 n_critics=2, share_features_extractor=True, features_extractor=None,
+                 normalize_images=True):
+        super().__init__(observation_space, action_space, features_extractor, normalize_images)
         if isinstance(n_critics, bool) or not isinstance(n_critics, (int, np.integer)) \
                 or n_critics < 1:
             raise ValueError(f"n_critics must be a positive int, got {n_critics!r}.")
@@ -475,7 +525,7 @@ class ContinuousCritic(_ContinuousBase):
         q : torch.Tensor of shape (n, n_critics)
             :math:`Q_j(s, a)`.
         """
-        x = torch.cat([self.preprocess_obs(obs), actions.reshape(actions.shape[0], -1)], dim=1)
+        x = torch.cat([self._features(obs), actions.reshape(actions.shape[0], -1)], dim=1)
         return torch.cat([_run_sequential(q, x) for q in self.q_networks], dim=1)
 
     def forward(self, obs, actions):
@@ -510,8 +560,14 @@ class ContinuousCritic(_ContinuousBase):
         q : torch.Tensor of shape (n, 1)
             :math:`Q_1(s, a)`.
         """
-        x = torch.cat([self.preprocess_obs(obs), actions.reshape(actions.shape[0], -1)], dim=1)
+        x = torch.cat([self._features(obs), actions.reshape(actions.shape[0], -1)], dim=1)
         return _run_sequential(self.q_networks[0], x)
+
+    def _features(self, obs):
+        if self.features_extractor is not None and self.share_features_extractor:
+            with torch.no_grad():  # the actor's extractor: trained by the actor's loss
+                return self.extract_features(obs)
+        return self.extract_features(obs)
 
 
 def _make_optimizer(optimizer_class, params, lr, optimizer_kwargs):
@@ -587,6 +643,52 @@ def _optimizer_check(optimizer_class, optimizer_kwargs):
 class _OffPolicyPolicy(BasePolicy):
     #: actions are squashed into [-1, 1]; predict() maps them to the bounds
     squash_output = True
+
+    def _init_extractor(self, features_extractor_class, features_extractor_kwargs):
+        """Record the features extractor choice (SB3's arguments, checked)."""
+        if not (isinstance(features_extractor_class, type)
+                and issubclass(features_extractor_class, nn.Module)):
+            raise TypeError("features_extractor_class must be a torch.nn.Module subclass "
+                            f"(an SB3 features extractor), got {features_extractor_class!r}.")
+        if features_extractor_kwargs is not None and not isinstance(features_extractor_kwargs,
+                                                                    dict):
+            raise TypeError("features_extractor_kwargs must be a dict or None.")
+        kwargs = dict(features_extractor_kwargs or {})
+        if not self.normalize_images and issubclass(features_extractor_class,
+                                                    (NatureCNN, CombinedExtractor)):
+            kwargs.setdefault("normalized_image", True)  # as SB3
+        self.features_extractor_class = features_extractor_class
+        self.features_extractor_kwargs = kwargs
+        if features_extractor_class is FlattenExtractor \
+                and isinstance(self.observation_space, spaces.Dict):
+            raise ValueError(
+                "Dict observation spaces need a Dict features extractor: use "
+                "\"MultiInputPolicy\" (CombinedExtractor), not MlpPolicy.")
+
+    def make_features_extractor(self):
+        """A new features extractor (``None`` for SB3's ``FlattenExtractor``, which the
+        networks compute without a module).
+
+        Returns
+        -------
+        extractor : torch.nn.Module or None
+            ``features_extractor_class(observation_space, **features_extractor_kwargs)``.
+        """
+        if self.features_extractor_class is FlattenExtractor:
+            return None
+        return _make_extractor(self.features_extractor_class, self.observation_space,
+                               self.features_extractor_kwargs)
+
+    def _critic_and_parameters(self, make_critic, actor):
+        """The critic (sharing the actor's extractor when asked, as SB3) and the
+        parameters its optimiser updates (never the shared extractor's)."""
+        shared = actor.features_extractor if self.share_features_extractor else None
+        critic = make_critic(shared if shared is not None
+                             else self.make_features_extractor())
+        if shared is None:
+            return critic, list(critic.parameters())
+        return critic, [p for name, p in critic.named_parameters()
+                        if not name.startswith("features_extractor.")]
 
     def set_training_mode(self, mode):
         """Switch train/eval mode (the target networks always stay in eval mode).
@@ -672,6 +774,15 @@ class SACPolicy(_OffPolicyPolicy):
         gSDE option (unused without it).
     clip_mean : float, default=2.0
         gSDE option (unused without it).
+    features_extractor_class : type, default=FlattenExtractor
+        SB3 features extractor (``stable_baselines3.common.torch_layers``): the default
+        flattens (no module), ``NatureCNN`` for images (``CnnPolicy``),
+        ``CombinedExtractor`` for Dict observations (``MultiInputPolicy``). The actor,
+        the critic and the target critic each have their own unless shared.
+    features_extractor_kwargs : dict, default=None
+        Arguments of the features extractor (e.g. ``features_dim=256``).
+    normalize_images : bool, default=True
+        Divide image observations by 255 (SB3's ``preprocess_obs``).
     optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
         Optimiser of the actor and of the critics (Adam runs fused unless
         ``optimizer_kwargs`` sets ``foreach`` or ``fused``).
@@ -680,7 +791,8 @@ class SACPolicy(_OffPolicyPolicy):
     n_critics : int, default=2
         Number of Q-networks.
     share_features_extractor : bool, default=False
-        Accepted for SB3 compatibility (the MLP features extractor has no parameters).
+        The critic uses the actor's features extractor (trained by the actor's loss
+        only, as SB3); without a features extractor there is nothing to share.
 
     Attributes
     ----------
@@ -703,9 +815,12 @@ class SACPolicy(_OffPolicyPolicy):
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
                  activation_fn=nn.ReLU, use_sde=False, log_std_init=-3, use_expln=False,
-                 clip_mean=2.0, optimizer_class=torch.optim.Adam, optimizer_kwargs=None,
-                 n_critics=2, share_features_extractor=False):
-        super().__init__(observation_space, action_space)
+                 clip_mean=2.0, features_extractor_class=FlattenExtractor,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, n_critics=2,
+                 share_features_extractor=False):
+        super().__init__(observation_space, action_space, normalize_images=normalize_images)
+        self._init_extractor(features_extractor_class, features_extractor_kwargs)
         if net_arch is None:
             net_arch = [256, 256]
         actor_arch, critic_arch = get_actor_critic_arch(net_arch)
@@ -720,17 +835,27 @@ class SACPolicy(_OffPolicyPolicy):
         self.actor = SquashedGaussianActor(observation_space, action_space, actor_arch,
                                            activation_fn, use_sde=use_sde,
                                            log_std_init=log_std_init, use_expln=use_expln,
-                                           clip_mean=clip_mean)
-        self.critic = ContinuousCritic(observation_space, action_space, critic_arch,
-                                       activation_fn, n_critics, share_features_extractor)
-        self.critic_target = ContinuousCritic(observation_space, action_space, critic_arch,
-                                              activation_fn, n_critics, share_features_extractor)
+                                           clip_mean=clip_mean,
+                                           features_extractor=self.make_features_extractor(),
+                                           normalize_images=normalize_images)
+
+        def make_critic(extractor):
+            return ContinuousCritic(observation_space, action_space, critic_arch,
+                                    activation_fn, n_critics, share_features_extractor,
+                                    features_extractor=extractor,
+                                    normalize_images=normalize_images)
+
+        self.critic, critic_parameters = self._critic_and_parameters(make_critic, self.actor)
+        self.critic_target = ContinuousCritic(
+            observation_space, action_space, critic_arch, activation_fn, n_critics,
+            share_features_extractor=False, features_extractor=self.make_features_extractor(),
+            normalize_images=normalize_images)
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.critic_target.requires_grad_(False)
         lr = lr_schedule(1)
         self.actor.optimizer = _make_optimizer(optimizer_class, self.actor.parameters(), lr,
                                                self.optimizer_kwargs)
-        self.critic.optimizer = _make_optimizer(optimizer_class, self.critic.parameters(), lr,
+        self.critic.optimizer = _make_optimizer(optimizer_class, critic_parameters, lr,
                                                 self.optimizer_kwargs)
         self.critic_target.set_training_mode(False)
 
@@ -775,9 +900,18 @@ class TD3Policy(_OffPolicyPolicy):
         Learning-rate schedule; ``lr_schedule(1)`` is the optimisers' initial rate.
     net_arch : list of int or dict, default=None
         Hidden layers: a list for both actor and critics, ``dict(pi=[...], qf=[...])``
-        for different ones; ``None`` means ``[400, 300]`` (the TD3 paper's, as SB3).
+        for different ones; ``None`` means ``[400, 300]`` (the TD3 paper's, as SB3),
+        ``[256, 256]`` with ``NatureCNN`` (as SB3).
     activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
         Activation after every hidden layer.
+    features_extractor_class : type, default=FlattenExtractor
+        SB3 features extractor: the default flattens (no module), ``NatureCNN`` for
+        images (``CnnPolicy``), ``CombinedExtractor`` for Dict observations
+        (``MultiInputPolicy``). Each network and target has its own unless shared.
+    features_extractor_kwargs : dict, default=None
+        Arguments of the features extractor.
+    normalize_images : bool, default=True
+        Divide image observations by 255 (SB3's ``preprocess_obs``).
     optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
         Optimiser of the actor and of the critics (Adam runs fused unless
         ``optimizer_kwargs`` sets ``foreach`` or ``fused``).
@@ -786,7 +920,8 @@ class TD3Policy(_OffPolicyPolicy):
     n_critics : int, default=2
         Number of Q-networks (DDPG sets 1).
     share_features_extractor : bool, default=False
-        Accepted for SB3 compatibility (the MLP features extractor has no parameters).
+        The critic uses the actor's features extractor (trained by the actor's loss
+        only, as SB3); without a features extractor there is nothing to share.
 
     Attributes
     ----------
@@ -806,11 +941,14 @@ class TD3Policy(_OffPolicyPolicy):
     """
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
-                 activation_fn=nn.ReLU, optimizer_class=torch.optim.Adam,
-                 optimizer_kwargs=None, n_critics=2, share_features_extractor=False):
-        super().__init__(observation_space, action_space)
+                 activation_fn=nn.ReLU, features_extractor_class=FlattenExtractor,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, n_critics=2,
+                 share_features_extractor=False):
+        super().__init__(observation_space, action_space, normalize_images=normalize_images)
+        self._init_extractor(features_extractor_class, features_extractor_kwargs)
         if net_arch is None:
-            net_arch = [400, 300]
+            net_arch = [256, 256] if features_extractor_class is NatureCNN else [400, 300]
         actor_arch, critic_arch = get_actor_critic_arch(net_arch)
         self.optimizer_kwargs = _optimizer_check(optimizer_class, optimizer_kwargs)
         self.optimizer_class = optimizer_class
@@ -818,22 +956,29 @@ class TD3Policy(_OffPolicyPolicy):
         self.activation_fn = activation_fn
         self.n_critics = n_critics
         self.share_features_extractor = share_features_extractor
-        self.actor = DeterministicActor(observation_space, action_space, actor_arch,
-                                        activation_fn)
-        self.actor_target = DeterministicActor(observation_space, action_space, actor_arch,
-                                               activation_fn)
+        def make_actor(extractor):
+            return DeterministicActor(observation_space, action_space, actor_arch,
+                                      activation_fn, features_extractor=extractor,
+                                      normalize_images=normalize_images)
+
+        def make_critic(extractor, share=share_features_extractor):
+            return ContinuousCritic(observation_space, action_space, critic_arch,
+                                    activation_fn, n_critics, share,
+                                    features_extractor=extractor,
+                                    normalize_images=normalize_images)
+
+        self.actor = make_actor(self.make_features_extractor())
+        self.actor_target = make_actor(self.make_features_extractor())
         self.actor_target.load_state_dict(self.actor.state_dict())
-        self.critic = ContinuousCritic(observation_space, action_space, critic_arch,
-                                       activation_fn, n_critics, share_features_extractor)
-        self.critic_target = ContinuousCritic(observation_space, action_space, critic_arch,
-                                              activation_fn, n_critics, share_features_extractor)
+        self.critic, critic_parameters = self._critic_and_parameters(make_critic, self.actor)
+        self.critic_target = make_critic(self.make_features_extractor(), share=False)
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.actor_target.requires_grad_(False)
         self.critic_target.requires_grad_(False)
         lr = lr_schedule(1)
         self.actor.optimizer = _make_optimizer(optimizer_class, self.actor.parameters(), lr,
                                                self.optimizer_kwargs)
-        self.critic.optimizer = _make_optimizer(optimizer_class, self.critic.parameters(), lr,
+        self.critic.optimizer = _make_optimizer(optimizer_class, critic_parameters, lr,
                                                 self.optimizer_kwargs)
         self.actor_target.set_training_mode(False)
         self.critic_target.set_training_mode(False)
@@ -854,3 +999,135 @@ class TD3Policy(_OffPolicyPolicy):
             :math:`\\mu(s)`.
         """
         return self.actor(obs)
+
+
+_CNN_DOC = """
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.{space}
+        {obs}
+    action_space : gymnasium.spaces.Box
+        Bounded action space.
+    lr_schedule : callable
+        Learning-rate schedule.
+    net_arch : list of int or dict, default=None
+        Hidden layers after the features extractor (see :class:`{base}`).
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation after every hidden layer.{sde}
+    features_extractor_class : type, default={extractor}
+        The features extractor.
+    features_extractor_kwargs : dict, default=None
+        Its arguments (e.g. ``{kwarg}``).
+    normalize_images : bool, default=True
+        Divide image observations by 255.
+    optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimiser class.
+    optimizer_kwargs : dict, default=None
+        Optimiser arguments.
+    n_critics : int, default=2
+        Number of Q-networks.
+    share_features_extractor : bool, default=False
+        The critic uses the actor's features extractor.
+"""
+
+_SDE_DOC = """
+    use_sde : bool, default=False
+        gSDE exploration (see :class:`SquashedGaussianActor`).
+    log_std_init : float, default=-3
+        Initial log standard deviation of gSDE.
+    use_expln : bool, default=False
+        gSDE option.
+    clip_mean : float, default=2.0
+        gSDE option."""
+
+
+class SACCnnPolicy(SACPolicy):
+    __doc__ = ("SAC's ``CnnPolicy``: :class:`SACPolicy` with SB3's ``NatureCNN`` on images "
+               "(channel-first ``uint8`` after SB3's ``VecTransposeImage``, divided by 255)."
+               + _CNN_DOC.format(space="Box", obs="Image observation space.", base="SACPolicy",
+                                 sde=_SDE_DOC, extractor="NatureCNN", kwarg="features_dim=256"))
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, use_sde=False, log_std_init=-3, use_expln=False,
+                 clip_mean=2.0, features_extractor_class=NatureCNN,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, n_critics=2,
+                 share_features_extractor=False):
+        super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
+                         activation_fn=activation_fn, use_sde=use_sde,
+                         log_std_init=log_std_init, use_expln=use_expln, clip_mean=clip_mean,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs,
+                         normalize_images=normalize_images, optimizer_class=optimizer_class,
+                         optimizer_kwargs=optimizer_kwargs, n_critics=n_critics,
+                         share_features_extractor=share_features_extractor)
+
+
+class SACMultiInputPolicy(SACPolicy):
+    __doc__ = ("SAC's ``MultiInputPolicy``: :class:`SACPolicy` on Dict observations with "
+               "SB3's ``CombinedExtractor`` (a ``NatureCNN`` per image entry, the other "
+               "entries flattened, concatenated)."
+               + _CNN_DOC.format(space="Dict", obs="Dict of Box/Discrete spaces.",
+                                 base="SACPolicy", sde=_SDE_DOC, extractor="CombinedExtractor",
+                                 kwarg="cnn_output_dim=256"))
+
+    supports_dict_observations = True
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, use_sde=False, log_std_init=-3, use_expln=False,
+                 clip_mean=2.0, features_extractor_class=CombinedExtractor,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, n_critics=2,
+                 share_features_extractor=False):
+        super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
+                         activation_fn=activation_fn, use_sde=use_sde,
+                         log_std_init=log_std_init, use_expln=use_expln, clip_mean=clip_mean,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs,
+                         normalize_images=normalize_images, optimizer_class=optimizer_class,
+                         optimizer_kwargs=optimizer_kwargs, n_critics=n_critics,
+                         share_features_extractor=share_features_extractor)
+
+
+class TD3CnnPolicy(TD3Policy):
+    __doc__ = ("TD3/DDPG's ``CnnPolicy``: :class:`TD3Policy` with SB3's ``NatureCNN`` on "
+               "images (``net_arch`` ``[256, 256]`` by default, as SB3)."
+               + _CNN_DOC.format(space="Box", obs="Image observation space.", base="TD3Policy",
+                                 sde="", extractor="NatureCNN", kwarg="features_dim=256"))
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, features_extractor_class=NatureCNN,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, n_critics=2,
+                 share_features_extractor=False):
+        super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
+                         activation_fn=activation_fn,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs,
+                         normalize_images=normalize_images, optimizer_class=optimizer_class,
+                         optimizer_kwargs=optimizer_kwargs, n_critics=n_critics,
+                         share_features_extractor=share_features_extractor)
+
+
+class TD3MultiInputPolicy(TD3Policy):
+    __doc__ = ("TD3/DDPG's ``MultiInputPolicy``: :class:`TD3Policy` on Dict observations "
+               "with SB3's ``CombinedExtractor``."
+               + _CNN_DOC.format(space="Dict", obs="Dict of Box/Discrete spaces.",
+                                 base="TD3Policy", sde="", extractor="CombinedExtractor",
+                                 kwarg="cnn_output_dim=256"))
+
+    supports_dict_observations = True
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, features_extractor_class=CombinedExtractor,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, n_critics=2,
+                 share_features_extractor=False):
+        super().__init__(observation_space, action_space, lr_schedule, net_arch=net_arch,
+                         activation_fn=activation_fn,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs,
+                         normalize_images=normalize_images, optimizer_class=optimizer_class,
+                         optimizer_kwargs=optimizer_kwargs, n_critics=n_critics,
+                         share_features_extractor=share_features_extractor)

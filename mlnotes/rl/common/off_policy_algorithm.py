@@ -27,6 +27,7 @@ samples the action space uniformly. SB3's action-noise classes
 (``stable_baselines3.common.noise``) are used as they are, vectorised for several envs.
 """
 
+import warnings
 from abc import abstractmethod
 
 import numpy as np
@@ -41,7 +42,7 @@ from stable_baselines3.common.noise import (
 from stable_baselines3.common.type_aliases import RolloutReturn, TrainFreq, TrainFrequencyUnit
 
 from .base_class import BaseAlgorithm
-from .replay_buffer import NStepReplayBuffer, ReplayBuffer
+from .replay_buffer import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer
 from .schedules import get_schedule_fn
 
 
@@ -208,6 +209,26 @@ def _noise_from_spec(spec):
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"Malformed action noise description: {spec!r}") from exc
     raise ValueError(f"Unknown action noise {kind!r} in the description.")
+
+
+def obs_as_tensor(observation, device):
+    """A batch of env observations as tensors (a dict of them for Dict observations).
+
+    Parameters
+    ----------
+    observation : numpy.ndarray or dict of numpy.ndarray
+        Observations ``(n_envs,) + obs_shape`` as a VecEnv returns them.
+    device : torch.device
+        Device of the tensors.
+
+    Returns
+    -------
+    obs : torch.Tensor or dict of torch.Tensor
+        The same data (shared memory on the CPU).
+    """
+    if isinstance(observation, dict):
+        return {k: torch.as_tensor(v, device=device) for k, v in observation.items()}
+    return torch.as_tensor(observation, device=device)
 
 
 def _check_positive_int(value, name, low=1):
@@ -407,8 +428,22 @@ class OffPolicyAlgorithm(BaseAlgorithm):
 
     # ------------------------------------------------------------------ setup
 
+    def _attach_env(self, env):
+        if (isinstance(env.observation_space, spaces.Dict)
+                and "MultiInputPolicy" in self.policy_aliases
+                and not getattr(self.policy_class, "supports_dict_observations", False)):
+            raise ValueError(
+                f"{type(self).__name__} needs \"MultiInputPolicy\" for the Dict observation "
+                f"space {env.observation_space}, not {self.policy_class.__name__} (as SB3).")
+        super()._attach_env(env)
+
     def _make_replay_buffer(self):
         klass, kwargs = self.replay_buffer_class, dict(self.replay_buffer_kwargs)
+        if klass is None and isinstance(self.observation_space, spaces.Dict):
+            if self.n_steps > 1:
+                raise ValueError("n_steps > 1 (NStepReplayBuffer) does not support Dict "
+                                 "observation spaces.")
+            klass = DictReplayBuffer  # as SB3
         if klass is None:
             if self.n_steps > 1:
                 klass = NStepReplayBuffer
@@ -544,13 +579,19 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         else:
             self._last_original_obs, next_obs, reward_ = self._last_obs, new_obs, reward
         if dones.any():
-            next_obs = np.array(next_obs, copy=True)
+            is_dict = isinstance(next_obs, dict)
+            next_obs = ({k: np.array(v, copy=True) for k, v in next_obs.items()} if is_dict
+                        else np.array(next_obs, copy=True))
             for i in np.flatnonzero(dones):
                 terminal = infos[i].get("terminal_observation")
                 if terminal is not None:
                     if vec_normalize is not None:
                         terminal = vec_normalize.unnormalize_obs(terminal)
-                    next_obs[i] = terminal
+                    if is_dict:
+                        for key in next_obs:
+                            next_obs[key][i] = terminal[key]
+                    else:
+                        next_obs[i] = terminal
         replay_buffer.add(self._last_original_obs, next_obs, buffer_action, reward_, dones,
                           infos)
         self._last_obs = new_obs
@@ -629,6 +670,12 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         if (self.optimize_memory_usage and reset_num_timesteps and buf is not None
                 and (buf.full or buf.pos > 0)):
             # the next observation of the last stored step would be the new episode's first
+            warnings.warn(
+                "The last trajectory in the replay buffer will be truncated: with "
+                "optimize_memory_usage=True the next observation of its last step is the "
+                "first of the new learn() call, so that step is marked as an episode end. "
+                "Pass reset_num_timesteps=False to continue the trajectory instead.",
+                UserWarning, stacklevel=3)
             buf.dones[(buf.pos - 1) % buf.buffer_size] = True
         if self.env is not None and buf is not None and buf.n_envs != self.env.num_envs:
             raise ValueError(

@@ -33,6 +33,7 @@ signature and semantics:
 
 import json
 import pathlib
+import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -44,6 +45,30 @@ from . import save_util
 _FORMAT = "mlnotes-replay-buffer"
 _FORMAT_VERSION = 1
 _ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+def _available_memory():
+    """Bytes of memory available now (``None`` when psutil is not installed)."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil ships with the rl extra
+        return None
+    return psutil.virtual_memory().available
+
+
+def _warn_if_too_large(buffer, arrays):
+    """Warn, as SB3, when the preallocated arrays (lazily committed by the OS) would not
+    fit in the memory available now once filled."""
+    available = _available_memory()
+    if available is None:
+        return
+    total = sum(a.nbytes for a in arrays if a is not None)
+    if total > available:
+        warnings.warn(
+            f"The replay buffer of {type(buffer).__name__} needs {total / 1e9:.2f} GB once "
+            f"full but only {available / 1e9:.2f} GB of memory are available: it may not "
+            "fit (lower buffer_size, or set optimize_memory_usage=True).", UserWarning,
+            stacklevel=4)
 
 
 class ReplayBufferSamples(NamedTuple):
@@ -206,8 +231,25 @@ class ReplayBuffer:
         self.rewards = np.zeros((size, n), dtype=np.float32)
         self.dones = np.zeros((size, n), dtype=np.float32)
         self.timeouts = np.zeros((size, n), dtype=np.float32)
+        _warn_if_too_large(self, [self.observations, self.next_observations, self.actions,
+                                  self.rewards, self.dones, self.timeouts])
 
     # ------------------------------------------------------------------ storage
+
+    def extend(self, *args):
+        """Store several vectorised steps: :meth:`add` on each row (SB3's ``extend``).
+
+        Parameters
+        ----------
+        *args : sequences
+            ``obs, next_obs, action, reward, done, infos``, each with one entry per
+            step (the first axis), as :meth:`add` takes them.
+        """
+        if len({len(a) for a in args}) > 1:
+            raise ValueError("extend() needs arguments of the same length (one entry per "
+                             f"step), got lengths {[len(a) for a in args]}.")
+        for data in zip(*args):
+            self.add(*data)
 
     def size(self):
         """Number of steps stored per environment.
@@ -252,7 +294,8 @@ class ReplayBuffer:
         self.rewards[pos] = reward
         self.dones[pos] = done
         if self.handle_timeout_termination:
-            self.timeouts[pos] = [info.get("TimeLimit.truncated", False) for info in infos]
+            self.timeouts[pos] = np.array([info.get("TimeLimit.truncated", False)
+                                           for info in infos], dtype=np.float32).reshape(n)
         pos += 1
         if pos == self.buffer_size:
             self.full, pos = True, 0
@@ -348,19 +391,30 @@ class ReplayBuffer:
     def _extra_kwargs(self):
         return {}
 
+    def _stored_arrays(self):
+        """The storage arrays by file name (Dict observations: one per key)."""
+        return {name: getattr(self, name) for name in _ARRAYS
+                if getattr(self, name) is not None}
+
     def save(self, path):
         """Write the buffer to one ``.npz`` file (arrays and a JSON header, no pickle).
 
         Parameters
         ----------
         path : str, pathlib.Path or file-like
-            Destination (numpy appends ``.npz`` to a path without that suffix).
+            Destination: ``.npz`` is appended to a path without a suffix; a path with
+            one (e.g. the ``.pkl`` names of SB3's ``CheckpointCallback``) is written as
+            given.
         """
-        arrays = {name: getattr(self, name) for name in _ARRAYS
-                  if getattr(self, name) is not None}
+        arrays = self._stored_arrays()
         header = np.array(json.dumps(self._header()))
         if isinstance(path, (str, pathlib.Path)):
-            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = pathlib.Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix:
+                with open(path, "wb") as fh:
+                    np.savez(fh, header=header, **arrays)
+                return
         np.savez(path, header=header, **arrays)
 
     @classmethod
@@ -377,8 +431,8 @@ class ReplayBuffer:
         Returns
         -------
         buffer : ReplayBuffer
-            The buffer, of the class named in the file (:class:`ReplayBuffer` or
-            :class:`NStepReplayBuffer`).
+            The buffer, of the class named in the file (:class:`ReplayBuffer`,
+            :class:`NStepReplayBuffer` or :class:`DictReplayBuffer`).
 
         Raises
         ------
@@ -393,12 +447,13 @@ class ReplayBuffer:
         try:
             with np.load(path, allow_pickle=False) as data:
                 header = json.loads(str(data["header"][()]))
-                arrays = {name: data[name] for name in _ARRAYS if name in data.files}
+                arrays = {name: data[name] for name in data.files if name != "header"}
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise ValueError(f"Not a replay buffer file written by save(): {exc}") from exc
         if not isinstance(header, dict) or header.get("format") != _FORMAT:
             raise ValueError("Not a replay buffer file written by ReplayBuffer.save().")
-        classes = {"ReplayBuffer": ReplayBuffer, "NStepReplayBuffer": NStepReplayBuffer}
+        classes = {"ReplayBuffer": ReplayBuffer, "NStepReplayBuffer": NStepReplayBuffer,
+                   "DictReplayBuffer": DictReplayBuffer}
         klass = classes.get(header.get("class"))
         if klass is None:
             raise ValueError(f"Unknown replay buffer class {header.get('class')!r} in file.")
@@ -411,10 +466,7 @@ class ReplayBuffer:
                         handle_timeout_termination=bool(header["handle_timeout_termination"]),
                         **{k: v for k, v in dict(header.get("extra", {})).items()
                            if k in ("n_steps", "gamma")})
-            for name in _ARRAYS:
-                target = getattr(buf, name)
-                if target is None:
-                    continue
+            for name, target in buf._stored_arrays().items():
                 array = arrays[name]
                 if array.shape != target.shape or array.dtype != target.dtype:
                     raise ValueError(
@@ -535,3 +587,163 @@ class NStepReplayBuffer(ReplayBuffer):
             self.to_torch(obs), self.to_torch(self.actions[batch_inds, env_inds]),
             self.to_torch(next_obs), self.to_torch(final_done.reshape(-1, 1)),
             self.to_torch(returns.reshape(-1, 1)), self.to_torch(discounts.reshape(-1, 1)))
+
+
+class DictReplayBuffer(ReplayBuffer):
+    """Replay buffer for Dict observations (SB3's ``DictReplayBuffer``).
+
+    Parameters
+    ----------
+    buffer_size : int
+        Transitions kept (over all envs); the oldest are overwritten.
+    observation_space : gymnasium.spaces.Dict
+        Dict of Box/Discrete observation spaces.
+    action_space : gymnasium.spaces.Box or gymnasium.spaces.Discrete
+        Action space.
+    device : str or torch.device, default="auto"
+        Device of the sampled tensors.
+    n_envs : int, default=1
+        Number of parallel environments.
+    optimize_memory_usage : bool, default=False
+        Not supported (raises ``ValueError`` when ``True``, as SB3).
+    handle_timeout_termination : bool, default=True
+        Treat a time-limit end as non-terminal (its sampled ``done`` is 0).
+
+    Attributes
+    ----------
+    observations, next_observations : dict of numpy.ndarray
+        One array ``(size, n_envs) + shape`` per key of the observation space.
+    actions : numpy.ndarray of shape (size, n_envs, action_dim)
+        Stored actions.
+    rewards, dones, timeouts : numpy.ndarray of shape (size, n_envs)
+        Rewards, episode ends, time-limit ends.
+    obs_shape : dict of tuple
+        Shape of each entry.
+
+    Notes
+    -----
+    The same storage and the same target as :class:`ReplayBuffer`,
+    :math:`y = r + \\gamma (1 - d) V(s')` with :math:`d = 0` at a time limit, each
+    entry of the Dict observation stored in its own array; the sampled
+    ``observations`` and ``next_observations`` are dicts of tensors (what the
+    ``MultiInputPolicy`` networks take).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gymnasium import spaces
+    >>> from mlnotes.rl.common.replay_buffer import DictReplayBuffer
+    >>> space = spaces.Dict({"x": spaces.Box(-1, 1, (3,)), "k": spaces.Discrete(4)})
+    >>> buf = DictReplayBuffer(10, space, spaces.Discrete(2), device="cpu")
+    >>> obs = {"x": np.zeros((1, 3), np.float32), "k": np.array([2])}
+    >>> buf.add(obs, obs, np.array([1]), np.array([1.0]), np.array([False]), [{}])
+    >>> batch = buf.sample(2)
+    >>> sorted(batch.observations), batch.observations["x"].shape
+    (['k', 'x'], torch.Size([2, 3]))
+    """
+
+    def __init__(self, buffer_size, observation_space, action_space, device="auto", n_envs=1,
+                 optimize_memory_usage=False, handle_timeout_termination=True):
+        if not isinstance(observation_space, spaces.Dict):
+            raise ValueError(
+                f"DictReplayBuffer needs a Dict observation space, got {observation_space!r}.")
+        if optimize_memory_usage:
+            raise ValueError("DictReplayBuffer does not support optimize_memory_usage=True "
+                             "(as SB3).")
+        if isinstance(buffer_size, bool) or not isinstance(buffer_size, (int, np.integer)) \
+                or buffer_size < 1:
+            raise ValueError(f"buffer_size must be a positive int, got {buffer_size!r}.")
+        if isinstance(n_envs, bool) or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
+            raise ValueError(f"n_envs must be a positive int, got {n_envs!r}.")
+        self.observation_space, self.action_space = observation_space, action_space
+        self.obs_shape = {k: _obs_shape(sub) for k, sub in observation_space.spaces.items()}
+        self.action_dim = _action_dim(action_space)
+        self.n_envs = int(n_envs)
+        self.buffer_size = max(int(buffer_size) // self.n_envs, 1)
+        self.device = _resolve_device(device)
+        self.pos, self.full = 0, False
+        self.optimize_memory_usage = False
+        self.handle_timeout_termination = bool(handle_timeout_termination)
+        size, n = self.buffer_size, self.n_envs
+
+        def storage():
+            return {k: np.zeros((size, n, *shape),
+                                dtype=_storage_dtype(observation_space[k].dtype))
+                    for k, shape in self.obs_shape.items()}
+
+        self.observations, self.next_observations = storage(), storage()
+        act_dtype = (np.int64 if isinstance(action_space, spaces.Discrete)
+                     else _storage_dtype(action_space.dtype))
+        self.actions = np.zeros((size, n, self.action_dim), dtype=act_dtype)
+        self.rewards = np.zeros((size, n), dtype=np.float32)
+        self.dones = np.zeros((size, n), dtype=np.float32)
+        self.timeouts = np.zeros((size, n), dtype=np.float32)
+        _warn_if_too_large(self, [*self.observations.values(),
+                                  *self.next_observations.values(), self.actions,
+                                  self.rewards, self.dones, self.timeouts])
+
+    def add(self, obs, next_obs, action, reward, done, infos):
+        """Store one vectorised step.
+
+        Parameters
+        ----------
+        obs : dict of numpy.ndarray
+            Observations, ``(n_envs,) + shape`` per key.
+        next_obs : dict of numpy.ndarray
+            True next observations (the final observation at an episode end).
+        action : numpy.ndarray of shape (n_envs, action_dim) or (n_envs,)
+            Actions.
+        reward : numpy.ndarray of shape (n_envs,)
+            Rewards.
+        done : numpy.ndarray of shape (n_envs,)
+            Episode ends.
+        infos : list of dict
+            Per-env info dicts; ``"TimeLimit.truncated"`` marks a time-limit end.
+        """
+        pos, n = self.pos, self.n_envs
+        for key, shape in self.obs_shape.items():
+            self.observations[key][pos] = np.asarray(obs[key]).reshape((n, *shape))
+            self.next_observations[key][pos] = np.asarray(next_obs[key]).reshape((n, *shape))
+        self.actions[pos] = np.asarray(action).reshape((n, self.action_dim))
+        self.rewards[pos] = reward
+        self.dones[pos] = done
+        if self.handle_timeout_termination:
+            self.timeouts[pos] = np.array([info.get("TimeLimit.truncated", False)
+                                           for info in infos], dtype=np.float32).reshape(n)
+        pos += 1
+        if pos == self.buffer_size:
+            self.full, pos = True, 0
+        self.pos = pos
+
+    def _batch_indices(self, batch_size):
+        upper = self.buffer_size if self.full else self.pos
+        if upper == 0:
+            raise ValueError("Cannot sample from an empty replay buffer.")
+        return np.random.randint(0, upper, size=batch_size)
+
+    def _get_samples(self, batch_inds, env_inds, env=None):
+        flat = batch_inds * self.n_envs + env_inds
+        obs = {k: self._flat(v, flat) for k, v in self.observations.items()}
+        next_obs = {k: self._flat(v, flat) for k, v in self.next_observations.items()}
+        dones = self._flat(self.dones, flat)
+        if self.handle_timeout_termination:
+            dones = dones * (1.0 - self._flat(self.timeouts, flat))
+        rewards = self._flat(self.rewards, flat)
+        if env is not None:
+            obs, next_obs = env.normalize_obs(obs), env.normalize_obs(next_obs)
+            rewards = np.asarray(env.normalize_reward(rewards), dtype=np.float32)
+        return ReplayBufferSamples(
+            {k: self.to_torch(v) for k, v in obs.items()},
+            self.to_torch(self._flat(self.actions, flat)),
+            {k: self.to_torch(v) for k, v in next_obs.items()},
+            self.to_torch(dones.reshape(-1, 1)), self.to_torch(rewards.reshape(-1, 1)))
+
+    def _stored_arrays(self):
+        arrays = {}
+        for i, key in enumerate(self.obs_shape):
+            # entry names by position: a key may hold any character
+            arrays[f"observations:{i}"] = self.observations[key]
+            arrays[f"next_observations:{i}"] = self.next_observations[key]
+        for name in ("actions", "rewards", "dones", "timeouts"):
+            arrays[name] = getattr(self, name)
+        return arrays

@@ -29,6 +29,10 @@ def _base_extras(use_sde, sde_sample_freq, rollout_buffer_class, rollout_buffer_
     return passed, {k: v for k, v in values.items() if k not in passed}
 
 
+class SB3AssertionValueError(ValueError, AssertionError):
+    """An invalid argument that SB3 rejects with ``assert`` (so also an AssertionError)."""
+
+
 class _SB3OnPolicyMixin:
     """Handling of ``use_sde`` / ``rollout_buffer_class`` where the base lacks them."""
 
@@ -64,7 +68,7 @@ class _SB3OnPolicyMixin:
         """SB3's checks of ``batch_size`` against the rollout size."""
         _check_int(batch_size, "batch_size", 1)
         if normalize_advantage and batch_size < 2:
-            raise ValueError(
+            raise SB3AssertionValueError(
                 "batch_size must be greater than 1 with normalize_advantage=True (the "
                 "advantages are standardised per minibatch)."
             )
@@ -72,7 +76,7 @@ class _SB3OnPolicyMixin:
             return
         size = self.env.num_envs * self.n_steps
         if normalize_advantage and size < 2:
-            raise ValueError(
+            raise SB3AssertionValueError(
                 f"n_steps * n_envs must be greater than 1 with normalize_advantage=True, "
                 f"got n_steps={self.n_steps} and n_envs={self.env.num_envs}."
             )
@@ -80,8 +84,9 @@ class _SB3OnPolicyMixin:
             warnings.warn(
                 f"The minibatch size {batch_size} does not divide the rollout size "
                 f"n_steps * n_envs = {size}: after every {size // batch_size} full "
-                f"minibatches there will be one of {size % batch_size}. A batch_size that "
-                "divides n_steps * n_envs is recommended.", UserWarning, stacklevel=3)
+                f"minibatches there will be a truncated mini-batch of size "
+                f"{size % batch_size}. A batch_size that divides n_steps * n_envs is "
+                "recommended.", UserWarning, stacklevel=3)
 
     def _parameter_list(self):
         cached = getattr(self, "_param_cache", None)
@@ -116,7 +121,7 @@ def _check_clip(value, name, allow_none=False):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
             or not np.isfinite(value) or value <= 0:
         extra = " (None to disable value clipping)" if allow_none else ""
-        raise ValueError(f"{name} must be a positive number or a schedule{extra}, "
+        raise SB3AssertionValueError(f"{name} must be a positive number or a schedule{extra}, "
                          f"got {value!r}.")
 
 
@@ -301,6 +306,17 @@ class PPO(_SB3OnPolicyMixin, OnPolicyAlgorithm):
         self.clip_range = get_schedule_fn(self.clip_range)
         if self.clip_range_vf is not None:
             self.clip_range_vf = get_schedule_fn(self.clip_range_vf)
+        self._maybe_recommend_cpu()
+
+    def _maybe_recommend_cpu(self, mlp_class_name="ActorCriticPolicy"):
+        """Warn, as SB3, that an MLP policy trains faster on the CPU than on a GPU."""
+        if self.device.type != "cpu" and self.policy_class.__name__ == mlp_class_name:
+            warnings.warn(
+                f"You are trying to run {type(self).__name__} on the GPU with an MLP policy "
+                f"({self.policy_class.__name__}): small networks and per-step rollouts keep "
+                "a GPU mostly idle, so the CPU is usually faster. Pass device='cpu' "
+                "(or hide the GPU with CUDA_VISIBLE_DEVICES=) unless you use a CNN policy.",
+                UserWarning, stacklevel=2)
 
     def learn(self, total_timesteps, callback=None, log_interval=1, tb_log_name="PPO",
               reset_num_timesteps=True, progress_bar=False):

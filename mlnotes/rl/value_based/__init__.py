@@ -5,4 +5,4 @@ this package has no ``__all__`` of its own so that the API reference lists each 
 once.
 """
 
-from ._dqn import DQN, CnnPolicy, DQNPolicy, QNetwork
+from ._dqn import DQN, CnnPolicy, DQNPolicy, MultiInputPolicy, QNetwork

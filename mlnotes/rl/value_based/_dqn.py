@@ -1,16 +1,23 @@
 """Deep Q-network (DQN), chapter 31, with its Q-network policy."""
 
+import warnings
+
 import numpy as np
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import preprocess_obs as sb3_preprocess_obs
-from stable_baselines3.common.torch_layers import FlattenExtractor, NatureCNN
+from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtractor, NatureCNN
 from torch import nn
 from torch.nn import functional as F
 
 from mlnotes.utils._torch import clip_gradients
 
-from ..common.off_policy_algorithm import OffPolicyAlgorithm, adam_step, polyak_update
+from ..common.off_policy_algorithm import (
+    OffPolicyAlgorithm,
+    adam_step,
+    obs_as_tensor,
+    polyak_update,
+)
 from ..common.policies import BasePolicy, _run_sequential
 from ..common.replay_buffer import NStepReplayBuffer, ReplayBuffer, ReplayBufferSamples
 from ..common.schedules import LinearSchedule
@@ -182,8 +189,12 @@ class DQNPolicy(BasePolicy):
             raise TypeError("features_extractor_class must be a torch.nn.Module subclass "
                             f"(an SB3 features extractor), got {features_extractor_class!r}.")
         flat = features_extractor_class is FlattenExtractor
+        if flat and isinstance(observation_space, spaces.Dict):
+            raise ValueError(
+                "Dict observation spaces need a Dict features extractor: use "
+                "\"MultiInputPolicy\" (CombinedExtractor), not MlpPolicy.")
         if net_arch is None:
-            net_arch = [64, 64] if flat else []
+            net_arch = [] if features_extractor_class is NatureCNN else [64, 64]  # as SB3
         net_arch = list(net_arch)
         for size in net_arch:
             if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
@@ -341,6 +352,52 @@ class CnnPolicy(DQNPolicy):
                          optimizer_kwargs=optimizer_kwargs, dueling=dueling)
 
 
+class MultiInputPolicy(DQNPolicy):
+    """DQN's ``MultiInputPolicy``: :class:`DQNPolicy` on Dict observations with SB3's
+    ``CombinedExtractor`` (a ``NatureCNN`` per image entry, the other entries
+    flattened, concatenated).
+
+    Parameters
+    ----------
+    observation_space : gymnasium.spaces.Dict
+        Dict of Box/Discrete spaces.
+    action_space : gymnasium.spaces.Discrete
+        Action space.
+    lr_schedule : callable
+        Learning-rate schedule.
+    net_arch : list of int, default=None
+        Hidden layers after the extractor (``None``: ``[64, 64]``, as SB3).
+    activation_fn : type of torch.nn.Module, default=torch.nn.ReLU
+        Activation of the hidden layers.
+    features_extractor_class : type, default=CombinedExtractor
+        Features extractor.
+    features_extractor_kwargs : dict, default=None
+        Its arguments (e.g. ``cnn_output_dim``).
+    normalize_images : bool, default=True
+        Divide image entries by 255.
+    optimizer_class : type of torch.optim.Optimizer, default=torch.optim.Adam
+        Optimiser class.
+    optimizer_kwargs : dict, default=None
+        Extra optimiser arguments.
+    dueling : bool, default=False
+        Dueling heads (not in SB3).
+    """
+
+    supports_dict_observations = True
+
+    def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
+                 activation_fn=nn.ReLU, features_extractor_class=CombinedExtractor,
+                 features_extractor_kwargs=None, normalize_images=True,
+                 optimizer_class=torch.optim.Adam, optimizer_kwargs=None, dueling=False):
+        super().__init__(observation_space, action_space, lr_schedule,
+                         net_arch=net_arch,
+                         activation_fn=activation_fn,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs,
+                         normalize_images=normalize_images, optimizer_class=optimizer_class,
+                         optimizer_kwargs=optimizer_kwargs, dueling=dueling)
+
+
 class DQN(OffPolicyAlgorithm):
     """Deep Q-network (DQN) with Stable-Baselines3's surface and defaults.
 
@@ -449,7 +506,8 @@ class DQN(OffPolicyAlgorithm):
     (1,)
     """
 
-    policy_aliases = {"MlpPolicy": DQNPolicy, "CnnPolicy": CnnPolicy}
+    policy_aliases = {"MlpPolicy": DQNPolicy, "CnnPolicy": CnnPolicy,
+                      "MultiInputPolicy": MultiInputPolicy}
 
     def __init__(self, policy, env, learning_rate=1e-4, buffer_size=1_000_000, learning_starts=100,
                  batch_size=32, tau=1.0, gamma=0.99, train_freq=4, gradient_steps=1,
@@ -506,6 +564,12 @@ class DQN(OffPolicyAlgorithm):
                                 if "running_" in n]
         self.exploration_schedule = LinearSchedule(
             self.exploration_initial_eps, self.exploration_final_eps, self.exploration_fraction)
+        if self.n_envs > 1 and self.n_envs > self.target_update_interval:
+            warnings.warn(
+                "The number of environments used is greater than the target network update "
+                f"interval ({self.n_envs} > {self.target_update_interval}): the target "
+                f"network is updated at every env.step() call, i.e. every {self.n_envs} "
+                "steps.", UserWarning, stacklevel=3)
 
     def _setup_learn(self, *args, **kwargs):
         self._numpy_q = None  # rebuilt from the current parameters at the first action
@@ -544,14 +608,15 @@ class DQN(OffPolicyAlgorithm):
         if not deterministic and np.random.rand() < self.exploration_rate:
             obs, vectorized = self.policy.obs_to_tensor(observation)  # validates
             if vectorized:
-                return np.array([self.action_space.sample() for _ in range(len(obs))]), state
+                n = len(next(iter(obs.values()))) if isinstance(obs, dict) else len(obs)
+                return np.array([self.action_space.sample() for _ in range(n)]), state
             return np.array(self.action_space.sample()), state
         return self.policy.predict(observation, state, episode_start, deterministic)
 
     def _policy_actions(self, observation):
         # the rollout's epsilon-greedy step without predict()'s checks (obs come from the env)
         if np.random.rand() < self.exploration_rate:
-            return np.array([self.action_space.sample() for _ in range(len(observation))])
+            return np.array([self.action_space.sample() for _ in range(self.n_envs)])
         policy = self.policy
         cache = self.__dict__.get("_numpy_q")
         if cache is None or cache[0] is not self.q_net:
@@ -559,7 +624,7 @@ class DQN(OffPolicyAlgorithm):
         layers = cache[1]
         if layers is None or not isinstance(self.observation_space, spaces.Box):
             with torch.inference_mode():
-                obs = torch.as_tensor(observation, device=self.device)
+                obs = obs_as_tensor(observation, self.device)
                 q_values = self.q_net(policy.prepare_obs(obs))
             return q_values.argmax(dim=1).cpu().numpy()
         # a few rows through a small MLP: numpy on views of the weights costs far less
