@@ -26,6 +26,7 @@ from .imitation import BC, DAgger
 from .value_based import DQN
 from .exploration import RND, CountBonus
 from .model_based import MBPO, PETS, DynamicsEnsemble, DynaQ
+from .offline._awac import AWAC
 from .offline._cql import CQL
 from .offline._iql import IQL
 from .offline._td3bc import TD3BC
@@ -51,6 +52,7 @@ __all__ = [
     "DynaQ",
     "MBPO",
     "PETS",
+    "AWAC",
     "CQL",
     "IQL",
     "TD3BC",

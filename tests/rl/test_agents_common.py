@@ -46,6 +46,7 @@ class ScriptedExpert:
 # Extra constructor arguments per agent name (an expert for BC/DAgger, small batches).
 AGENT_KWARGS = {
     "A2C": {},
+    "AWAC": {"batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "BC": {"expert": ScriptedExpert(), "n_epochs": 2},
     "DAgger": {"expert": ScriptedExpert(), "steps_per_round": 32, "n_epochs": 2},
     "DDPG": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
@@ -77,7 +78,7 @@ AGENT_ENVS = {"DynaQ": "Taxi-v4", "QLearning": "Taxi-v4", "SARSA": "Taxi-v4"}
 AGENT_POLICIES = {"DynaQ": "TabularPolicy", "QLearning": "TabularPolicy",
                   "SARSA": "TabularPolicy"}
 # Agents for Box actions only (their env above is Pendulum-v1; Discrete actions raise).
-BOX_ONLY = ("CQL", "DDPG", "IQL", "MBPO", "PETS", "SAC", "TD3", "TD3BC")
+BOX_ONLY = ("AWAC", "CQL", "DDPG", "IQL", "MBPO", "PETS", "SAC", "TD3", "TD3BC")
 AGENT_ENVS.update({name: "Pendulum-v1" for name in BOX_ONLY})
 # A continuous-action env for the agents that support Box actions.
 CONTINUOUS_ENVS = {

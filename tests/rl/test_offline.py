@@ -183,3 +183,59 @@ def test_cql_lowers_q_on_actions_outside_the_data():
         gap_plain = (plain.critic.q_values(obs, in_data)
                      - plain.critic.q_values(obs, opposite)).mean()
     assert gap_cql > gap_plain
+
+
+def test_awac_losses_by_hand():
+    from mlnotes.rl import AWAC
+    from mlnotes.rl.common.continuous_policies import squashed_gaussian_log_prob
+
+    agent = AWAC("MlpPolicy", "Pendulum-v1", seed=0, lam=0.5, policy_kwargs={"net_arch": [8]})
+    data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
+    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
+                                       device="cpu")
+    fill_replay_buffer(agent.replay_buffer, check_dataset(
+        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    batch = agent.replay_buffer.sample(8)
+    torch.manual_seed(3)
+    critic_loss, actor_loss = agent.losses(batch)
+    torch.manual_seed(3)  # the same policy samples, in the same order
+    with torch.no_grad():
+        a_next, _ = agent.actor.action_log_prob(batch.next_observations)
+        q1n, q2n = (agent.critic_target.q_values(batch.next_observations, a_next)[:, i]
+                    for i in (0, 1))
+        y = batch.rewards[:, 0] + (1 - batch.dones[:, 0]) * 0.99 * torch.minimum(q1n, q2n)
+        q = agent.critic.q_values(batch.observations, batch.actions)
+        expected_critic = ((q[:, 0] - y) ** 2).mean() + ((q[:, 1] - y) ** 2).mean()
+        a_pi, _ = agent.actor.action_log_prob(batch.observations)
+        q_pi = agent.critic.q_values(batch.observations, a_pi).min(1).values
+        adv = q.min(1).values - q_pi
+        w = torch.exp(adv / 0.5)
+        w = 8 * w / w.sum()
+        mean, log_std = agent.actor.get_action_dist_params(batch.observations)
+        logp = squashed_gaussian_log_prob(
+            torch.atanh(batch.actions.clamp(-1 + 1e-6, 1 - 1e-6)), mean, log_std)
+        expected_actor = -(w * logp).mean()
+    assert critic_loss.item() == pytest.approx(expected_critic.item(), rel=1e-5)
+    assert actor_loss.item() == pytest.approx(expected_actor.item(), rel=1e-5)
+    assert w.sum().item() == pytest.approx(8.0)
+
+
+def test_awac_follows_good_data_then_fine_tunes_online(tmp_path):
+    from mlnotes.rl import AWAC
+
+    expert = LinearController()
+    data = collect_dataset("Pendulum-v1", expert, n_steps=1000, noise_std=0.05, seed=0)
+    agent = AWAC("MlpPolicy", "Pendulum-v1", seed=0, batch_size=128, buffer_size=2000,
+                 policy_kwargs={"net_arch": [64, 64]})
+    agent.fit(data, n_steps=1500)
+    obs = data["observations"][::10]
+    gap = np.abs(agent.predict(obs, deterministic=True)[0] - expert.predict(obs)[0]).mean()
+    assert gap < 0.3  # actions span [-2, 2]
+    # online fine-tuning keeps the dataset and appends new transitions
+    assert agent.replay_buffer.buffer_size == 2000 and agent.replay_buffer.pos == 1000
+    agent.learn(64)
+    assert agent.replay_buffer.pos == 1064 and agent.num_timesteps == 64
+    agent.save(tmp_path / "awac")
+    loaded = AWAC.load(tmp_path / "awac")
+    np.testing.assert_array_equal(agent.predict(obs, deterministic=True)[0],
+                                  loaded.predict(obs, deterministic=True)[0])

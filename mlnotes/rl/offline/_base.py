@@ -14,6 +14,8 @@ import torch
 from sklearn.utils import check_scalar
 from stable_baselines3.common.evaluation import evaluate_policy
 
+from ..common.continuous_policies import optimizer_step
+from ..common.off_policy_algorithm import polyak_update
 from ..common.replay_buffer import ReplayBuffer
 from ._dataset import check_dataset, fill_replay_buffer
 
@@ -108,6 +110,11 @@ class OfflineMixin:
                              reset_num_timesteps=reset_num_timesteps,
                              progress_bar=progress_bar)
 
+    def _fit_buffer_size(self, n_transitions):
+        """Replay buffer size for ``fit``: the dataset (an agent that fine-tunes online
+        keeps room for its new transitions)."""
+        return n_transitions
+
     def fit(self, dataset, n_steps, eval_env=None, eval_freq=5_000, n_eval_episodes=10):
         """Learn from a fixed dataset, without interacting.
 
@@ -142,8 +149,9 @@ class OfflineMixin:
             self.obs_stats.std.copy_(torch.as_tensor(std))
             data["observations"] = self._normalize(data["observations"])
             data["next_observations"] = self._normalize(data["next_observations"])
-        self.replay_buffer = ReplayBuffer(len(data["observations"]), self.observation_space,
-                                          self.action_space, device=self.device, n_envs=1)
+        self.replay_buffer = ReplayBuffer(self._fit_buffer_size(len(data["observations"])),
+                                          self.observation_space, self.action_space,
+                                          device=self.device, n_envs=1)
         fill_replay_buffer(self.replay_buffer, data, self.policy.scale_action)
         self._fitted_offline = True
         self.eval_history_ = []
@@ -157,3 +165,52 @@ class OfflineMixin:
                                             deterministic=True, warn=False)
                 self.eval_history_.append((done, float(mean), float(std)))
         return self
+
+
+class LossListMixin:
+    """``train`` for an agent whose gradient step is a list of (loss, optimiser) pairs.
+
+    A subclass defines ``losses(data)`` returning its losses in update order and
+    ``_loss_names`` / ``_loss_optimizers()`` naming them and the optimiser each one
+    steps (IQL: value, critics, actor; AWAC: critics, actor). Each step computes every
+    loss on one minibatch, steps each optimiser on its own loss, then moves the target
+    critics by Polyak averaging.
+    """
+
+    _loss_names = ()
+
+    def _loss_optimizers(self):
+        raise NotImplementedError  # pragma: no cover - abstract hook
+
+    def train(self, gradient_steps, batch_size=256):
+        """``gradient_steps`` updates: every loss of :meth:`losses`, then the targets.
+
+        Parameters
+        ----------
+        gradient_steps : int
+            Number of gradient steps.
+        batch_size : int, default=256
+            Minibatch size.
+        """
+        self.policy.set_training_mode(True)
+        optimizers = self._loss_optimizers()
+        self._update_learning_rate(optimizers)
+        critic_params = list(self.critic.parameters())
+        target_params = list(self.critic_target.parameters())
+        logs = []
+        for _ in range(gradient_steps):
+            self._n_updates += 1
+            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
+            losses = self.losses(data)
+            for name, loss, opt in zip(self._loss_names, losses, optimizers):
+                self._check_finite_loss(loss, name)
+                opt.zero_grad()
+                loss.backward()
+                optimizer_step(opt)
+            polyak_update(critic_params, target_params, self.tau)
+            logs.append(torch.stack([loss.detach() for loss in losses]))
+        if logs:
+            means = torch.stack(logs).mean(dim=0).tolist()
+            for key, value in zip(self._loss_names, means):
+                self.logger.record(f"train/{key}", value)
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")

@@ -25,9 +25,8 @@ from sklearn.utils import check_scalar
 from torch import nn
 
 from ..actor_critic._sac import SAC
-from ..common.continuous_policies import optimizer_step, squashed_gaussian_log_prob
-from ..common.off_policy_algorithm import polyak_update
-from ._base import OfflineMixin
+from ..common.continuous_policies import squashed_gaussian_log_prob
+from ._base import LossListMixin, OfflineMixin
 
 __all__ = ["IQL", "expectile_loss"]
 
@@ -51,7 +50,7 @@ def expectile_loss(diff, expectile):
     return weight * diff.square()
 
 
-class IQL(OfflineMixin, SAC):
+class IQL(LossListMixin, OfflineMixin, SAC):
     r"""Implicit Q-learning: offline RL without querying out-of-dataset actions.
 
     Constructed like the other agents (``IQL("MlpPolicy", env)``: the env gives the
@@ -185,38 +184,7 @@ class IQL(OfflineMixin, SAC):
         actor_loss = -(weight * log_prob).mean()
         return value_loss, critic_loss, actor_loss
 
-    def train(self, gradient_steps, batch_size=256):
-        """``gradient_steps`` IQL updates (value, critics, actor, target critics).
+    _loss_names = ("value_loss", "critic_loss", "actor_loss")
 
-        Parameters
-        ----------
-        gradient_steps : int
-            Number of gradient steps.
-        batch_size : int, default=256
-            Minibatch size.
-        """
-        self.policy.set_training_mode(True)
-        optimizers = [self.actor.optimizer, self.critic.optimizer, self.value_net.optimizer]
-        self._update_learning_rate(optimizers)
-        critic_params = list(self.critic.parameters())
-        target_params = list(self.critic_target.parameters())
-        logs = []
-        for _ in range(gradient_steps):
-            self._n_updates += 1
-            data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
-            value_loss, critic_loss, actor_loss = self.losses(data)
-            for name, loss, opt in (("value_loss", value_loss, self.value_net.optimizer),
-                                    ("critic_loss", critic_loss, self.critic.optimizer),
-                                    ("actor_loss", actor_loss, self.actor.optimizer)):
-                self._check_finite_loss(loss, name)
-                opt.zero_grad()
-                loss.backward()
-                optimizer_step(opt)
-            polyak_update(critic_params, target_params, self.tau)
-            logs.append(torch.stack([value_loss.detach(), critic_loss.detach(),
-                                     actor_loss.detach()]))
-        if logs:
-            means = torch.stack(logs).mean(dim=0).tolist()
-            for key, value in zip(("value_loss", "critic_loss", "actor_loss"), means):
-                self.logger.record(f"train/{key}", value)
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+    def _loss_optimizers(self):
+        return [self.value_net.optimizer, self.critic.optimizer, self.actor.optimizer]
