@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml | $(PY)
 	fi
 	@$(PY) -c "import torch; print('torch', torch.__version__, '(CUDA build)' \
 	if torch.version.cuda else '(CPU build)')"
-	$(PIP) install -e ".[test,bench,docs]"
+	$(PIP) install -e ".[test,bench,docs,distributed]"
 	$(PY) -m mlnotes.compile || echo "warning: python -m mlnotes.compile failed for" \
 		"some estimators; their first fit compiles instead"
 	touch $(STAMP)

@@ -685,6 +685,11 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
         batch_loss = self._batch_loss
         autograd_grad = torch.autograd.grad
         foreach_add_ = torch._foreach_add_
+        # mlnotes.parallel.fit_distributed: this process computes the gradient of its
+        # shard of each global batch and the shards' gradients are summed (all-reduce)
+        sync = self.__dict__.get("_data_parallel")
+        if sync is not None:
+            sync.broadcast(weights)
 
         if early_stopping:
             best_state = [t.detach().clone() for t in module.state_dict().values()]
@@ -713,12 +718,16 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                     if wsum <= 0:
                         continue  # every sample of the batch has weight zero
                     stop = start + count
+                    if sync is not None:  # this process's rows of the batch
+                        start, stop = sync.shard(start, stop)
                     xb = _dense_tensor(Xe[start:stop], dtype, device) if sparse \
                         else Xe[start:stop]
                     loss = batch_loss(module, xb,
                                       None if Ye is None else Ye[start:stop],
                                       None if swe is None else swe[start:stop], wsum)
                     grads = list(autograd_grad(loss, params))
+                    if sync is not None:  # sums of the shards' gradients and losses
+                        loss = sync.all_reduce(loss, grads)
                     if alpha > 0:
                         norms = torch._foreach_norm(penalized)
                         torch._foreach_addcmul_(reg_acc, norms, norms,

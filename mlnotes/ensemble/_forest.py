@@ -118,7 +118,9 @@ def _sum_over_trees(packed, X, n_cols, n_jobs):
         forest_accumulate(X, *packed, out)
         return out
     bounds = np.linspace(0, X.shape[0], n_jobs + 1).astype(int)
-    Parallel(n_jobs=n_jobs, prefer="threads")(
+    # writes into ``out``: shared memory required, so local threads even when the
+    # caller set a Dask/Ray joblib backend (a soft "threads" hint would ship copies)
+    Parallel(n_jobs=n_jobs, require="sharedmem")(
         delayed(forest_accumulate)(X[a:b], *packed, out[a:b])
         for a, b in zip(bounds[:-1], bounds[1:]))
     return out

@@ -9,11 +9,10 @@ add only their prediction rule. The public methods validate, the private ones
 
 import numbers
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
 from scipy.sparse import csr_array, issparse
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
@@ -26,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _neighbors_fast as _fast
 from ._kd_tree import KDTree, _resolve_metric
+from ..utils._parallel import map_row_chunks
 
 try:  # scikit-learn >= 1.8: sparse outputs follow the "sparse_interface" config
     from sklearn.utils import _align_api_if_sparse
@@ -452,15 +452,13 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
             np.sqrt(dist, out=dist)
 
     def _query(self, X, k):
-        """:meth:`_query_block` over row slices, in threads when ``n_jobs`` asks for it
-        (the kernels release the GIL)."""
-        n_jobs = min(effective_n_jobs(self.n_jobs), max(1, X.shape[0] // _MIN_ROWS_PER_THREAD))
-        if n_jobs <= 1:
-            return self._query_block(X, k)
-        bounds = np.linspace(0, X.shape[0], n_jobs + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            parts = list(pool.map(lambda s: self._query_block(X[s[0]:s[1]], k),
-                                  zip(bounds[:-1], bounds[1:])))
+        """:meth:`_query_block` over row slices, through joblib when ``n_jobs`` asks
+        for it: threads locally (the kernels release the GIL), the caller's backend
+        (Dask, Ray) when one is active."""
+        parts = map_row_chunks(partial(self._query_block, k=k), X, self.n_jobs,
+                               _MIN_ROWS_PER_THREAD)
+        if len(parts) == 1:
+            return parts[0]
         return np.vstack([d for d, _ in parts]), np.vstack([i for _, i in parts])
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):

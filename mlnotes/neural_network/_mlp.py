@@ -421,8 +421,9 @@ class _ClassifierHead:
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
         z = module(X)
         if Y.ndim == 1:  # softmax over classes
-            if sample_weight is None:
-                return F.cross_entropy(z, Y)
+            if sample_weight is None:  # over weight_sum (the whole batch's size) and
+                # not the rows given: the mean of a data-parallel shard is a part of it
+                return F.cross_entropy(z, Y, reduction="sum") / weight_sum
             return F.cross_entropy(z, Y, reduction="none").dot(sample_weight) / weight_sum
         weight = None if sample_weight is None else sample_weight[:, None]
         return F.binary_cross_entropy_with_logits(z, Y, weight=weight,
