@@ -28,11 +28,13 @@ network that is not a plain logit map), ``_make_ordering`` (default: natural ord
 """
 
 import math
+import warnings
 from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context
+from sklearn.exceptions import EfficiencyWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -43,6 +45,11 @@ __all__ = ["AutoregressiveDensity", "DiscreteLevelsMixin", "IndependentLevelsMix
 
 # Number of equal-width bins per feature for data that are not integers in [0, 255].
 _N_BINS = 256
+
+
+# A fit on wide data warns when its epochs add up to more work than this (about a
+# minute or more on one CPU core).
+_WIDE_DATA_FLOPS = 5e11
 
 
 def _sampling_rng(random_state):
@@ -256,6 +263,45 @@ class AutoregressiveDensity(DiscreteLevelsMixin, DensityMixin, TorchEstimator):
             x[:, j] = torch.as_tensor(k, device=device)
         return x.to("cpu").numpy()
 
+    def _epoch_flops(self, n_samples, n_features):
+        """Rough floating-point operations of one training epoch (None: not estimated).
+
+        Used only to warn before a fit on wide data (fewer rows than features) that
+        would take minutes; sequential steps count as the work they cost on a CPU.
+        """
+        return None
+
+    def _cheaper_settings(self):
+        """What the wide-data warning suggests (model-specific parameters)."""
+        return "a smaller network"
+
+    def _warn_if_wide(self, n_samples, n_features):
+        """Warn up front when few rows of many features would still cost minutes.
+
+        The cost of an epoch grows with the number of features (and levels), not only
+        with the number of rows; on wide data (fewer rows than features) the network
+        memorises the rows long before ``max_iter``, and early stopping has too few
+        rows to hold out, so a default fit would run for minutes to learn little.
+        """
+        if n_samples >= n_features:
+            return
+        flops = self._epoch_flops(n_samples, n_features)
+        if flops is None:
+            return
+        total = flops * self._hp("max_iter")
+        if total < _WIDE_DATA_FLOPS:
+            return
+        warnings.warn(
+            f"{type(self).__name__} on {n_samples} rows x {n_features} features (fewer "
+            f"rows than features, {self.n_levels_} levels): one epoch costs about "
+            f"{flops:.1e} floating-point operations and max_iter={self._hp('max_iter')} "
+            f"epochs about {total:.1e}, minutes on a CPU core, because the cost grows "
+            f"with the number of features and levels; with so few rows the model "
+            f"memorises them long before that and early stopping cannot hold out enough "
+            f"rows to stop it. Lower max_iter or use {self._cheaper_settings()}.",
+            EfficiencyWarning, stacklevel=3,
+        )
+
     # -- TorchEstimator hooks ---------------------------------------------------------
 
     def _fit_torch(self, X, Y, sample_weight=None, **kwargs):
@@ -304,6 +350,7 @@ class AutoregressiveDensity(DiscreteLevelsMixin, DensityMixin, TorchEstimator):
         X = validate_data(self, X, dtype=np.float64)
         self._check_layout(X.shape[1])
         idx = self._learn_levels(X)
+        self._warn_if_wide(*X.shape)
         self.ordering_ = np.asarray(self._make_ordering(X.shape[1]), dtype=np.intp)
         return self._fit_torch(idx.astype(np.float32), None)
 

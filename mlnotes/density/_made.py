@@ -527,6 +527,23 @@ class MADE(AutoregressiveDensity):
 
     # -- TorchEstimator / AutoregressiveDensity hooks --------------------------------
 
+    def _epoch_flops(self, n_samples, n_features):
+        # every masked weight is multiplied by its mask, used forward and backward for
+        # each row, and updated by the optimiser: the one-hot input and the output
+        # layers hold n_features * n_levels * width weights each
+        K = self.n_levels_
+        width = n_features if K == 2 else n_features * K
+        sizes = self._hidden_sizes()
+        if not sizes:
+            n_weights = width * width
+        else:
+            n_weights = width * sizes[0] + sum(
+                a * b for a, b in zip(sizes[:-1], sizes[1:])) + sizes[-1] * width
+        return float((6 * n_samples + 12) * n_weights)
+
+    def _cheaper_settings(self):
+        return "smaller hidden_layer_sizes (or fewer n_levels)"
+
     def _module_spec(self, X, Y):
         return dict(
             n_features=self.n_features_in_, n_levels=self.n_levels_,

@@ -7,6 +7,7 @@ step per feature. The fitting, scoring and generic sampling machinery is
 :class:`mlnotes.density._base.AutoregressiveDensity`'s.
 """
 
+import math
 from numbers import Integral
 
 import torch
@@ -260,6 +261,20 @@ class RNNDensity(_SequenceAR):
         self.weight_decay = weight_decay
         self.gradient_clipping = gradient_clipping
         self.device = device
+
+    def _epoch_flops(self, n_samples, n_features):
+        # a recurrent step per feature, forward and backward, for every mini-batch;
+        # each step costs at least ~1e6 flops' worth of CPU time (launch overhead)
+        # besides its gate products (3 gates for a GRU, 4 for an LSTM)
+        H, gates = self.hidden_size, 3 if self.cell == "gru" else 4
+        per_row_step = 2 * gates * 2 * H * H * self.n_layers + 2 * H * self.n_levels_
+        batch = 200 if self.batch_size == "auto" else self.batch_size
+        n_batches = math.ceil(n_samples / max(1, min(batch, n_samples)))
+        return float(3 * n_samples * n_features * per_row_step
+                     + 2 * n_batches * n_features * 1e6)
+
+    def _cheaper_settings(self):
+        return "a smaller hidden_size"
 
     def _module_spec(self, X, Y):
         return dict(**self._sequence_spec(), cell=self.cell,

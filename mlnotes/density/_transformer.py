@@ -407,6 +407,17 @@ class TransformerAR(_SequenceAR):
         self.gradient_clipping = gradient_clipping
         self.device = device
 
+    def _epoch_flops(self, n_samples, n_features):
+        # causal self-attention over the whole sequence (n_features squared per layer)
+        # plus the per-position projections, forward and backward
+        d, D, F = n_features, self.d_model, self.dim_feedforward
+        per_row = self.n_layers * (4 * d * d * D + 2 * d * (4 * D * D + 2 * D * F))
+        per_row += 2 * d * D * self.n_levels_
+        return float(3 * n_samples * per_row)
+
+    def _cheaper_settings(self):
+        return "a smaller d_model / n_layers"
+
     def _module_spec(self, X, Y):
         if self.d_model % self.n_heads:
             raise ValueError(
