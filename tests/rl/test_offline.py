@@ -239,3 +239,35 @@ def test_awac_follows_good_data_then_fine_tunes_online(tmp_path):
     loaded = AWAC.load(tmp_path / "awac")
     np.testing.assert_array_equal(agent.predict(obs, deterministic=True)[0],
                                   loaded.predict(obs, deterministic=True)[0])
+
+
+def test_make_dataset_recipes():
+    from mlnotes.rl import SAC
+    from mlnotes.rl.offline import make_dataset
+
+    rand = make_dataset("Pendulum-v1", "random", n_steps=300, seed=0)
+    assert rand["observations"].shape == (300, 3) and rand["metadata"]["train_steps"] == 0
+    # a reachable target: training stops after the first chunk, then the trained agent
+    # collects; medium-replay returns what it saw while training
+    agent = SAC("MlpPolicy", "Pendulum-v1", learning_starts=50, batch_size=16,
+                policy_kwargs={"net_arch": [16]}, seed=0)
+    medium = make_dataset("Pendulum-v1", "medium", n_steps=250, agent=agent,
+                          target_return=-1e9, chunk=150, eval_episodes=1)
+    meta = medium["metadata"]
+    assert meta["train_steps"] == 150 and meta["behaviour_return"] >= -1e9
+    assert medium["actions"].shape == (250, 1)
+    assert np.all(np.abs(medium["actions"]) <= 2.0)
+    check_dataset(medium, agent.observation_space, agent.action_space)
+    agent = SAC("MlpPolicy", "Pendulum-v1", learning_starts=50, batch_size=16,
+                policy_kwargs={"net_arch": [16]}, seed=0)
+    replay = make_dataset("Pendulum-v1", "medium-replay", agent=agent, target_return=1e9,
+                          max_train_steps=300, chunk=150, eval_episodes=1)
+    assert replay["metadata"]["train_steps"] == 300
+    assert len(replay["observations"]) == 300  # every transition of the training run
+    # consecutive transitions chain (next observation = following observation)
+    same = np.all(replay["next_observations"][:-1] == replay["observations"][1:], axis=1)
+    assert same.mean() > 0.99
+    with pytest.raises(ValueError, match="quality"):
+        make_dataset("Pendulum-v1", "great")
+    with pytest.raises(ValueError, match="recipe"):
+        make_dataset("MountainCarContinuous-v0", "medium")

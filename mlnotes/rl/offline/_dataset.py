@@ -7,12 +7,13 @@ A dataset is a dict of arrays with one row per transition (the D4RL/Minari layou
 termination: its target still bootstraps from ``next_observations``.
 """
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from ..tabular._model import make_env
 
-__all__ = ["collect_dataset", "check_dataset"]
+__all__ = ["collect_dataset", "check_dataset", "make_dataset"]
 
 _KEYS = ("observations", "actions", "rewards", "next_observations", "terminals")
 
@@ -77,9 +78,145 @@ def collect_dataset(env, policy=None, n_steps=10_000, noise_std=0.0, random_frac
         obs = next_obs
         if terminated or truncated:
             obs, _ = env.reset(seed=int(rng.integers(2**31)))
+    return _stack(rows)
+
+
+#: The behaviour agents and return targets of :func:`make_dataset`: the agent (class
+#: name in :mod:`mlnotes.rl` and its arguments), the evaluation return at which training
+#: stops for ``"medium"`` and ``"expert"``, and the most training steps spent looking for it.
+DATASET_RECIPES = {
+    "Pendulum-v1": {"agent": ("SAC", {}), "medium": -700.0, "expert": -200.0,
+                    "max_train_steps": 30_000, "noise_std": 0.1},
+    "CartPole-v1": {"agent": ("PPO", {}), "medium": 150.0, "expert": 475.0,
+                    "max_train_steps": 100_000, "noise_std": 0.0},
+}
+QUALITIES = ("random", "medium", "medium-replay", "expert")
+
+
+class _Recorder(gym.Wrapper):
+    """Records every transition the wrapped env produces (the medium-replay data)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.rows = {k: [] for k in (*_KEYS, "timeouts")}
+        self._obs = None
+
+    def reset(self, **kwargs):
+        self._obs, info = self.env.reset(**kwargs)
+        return self._obs, info
+
+    def step(self, action):
+        next_obs, reward, terminated, truncated, info = self.env.step(action)
+        for key, value in zip(self.rows, (self._obs, action, reward, next_obs, terminated,
+                                          truncated)):
+            self.rows[key].append(np.asarray(value))
+        self._obs = next_obs
+        return next_obs, reward, terminated, truncated, info
+
+
+def _stack(rows):
     data = {k: np.stack(v) for k, v in rows.items()}
     for key in ("rewards", "terminals", "timeouts"):
         data[key] = data[key].astype(np.float32)
+    return data
+
+
+def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_return=None,
+                 max_train_steps=None, chunk=1_000, eval_episodes=5, noise_std=None):
+    """Make a ``random``, ``medium``, ``medium-replay`` or ``expert`` dataset, D4RL-style.
+
+    ``random``: uniform actions. Otherwise a behaviour agent (the recipe's for the env in
+    ``mlnotes.rl.offline.DATASET_RECIPES``, or ``agent``) is trained in chunks of ``chunk`` steps and
+    evaluated after each (``eval_episodes`` deterministic episodes) until its return
+    reaches ``target_return`` (the recipe's ``medium`` or ``expert`` target) or
+    ``max_train_steps`` pass. ``medium`` / ``expert``: ``n_steps`` transitions of that
+    agent (Box actions with Gaussian noise ``noise_std``, as a fraction of half the
+    action range). ``medium-replay``: every transition the agent saw while training up
+    to the medium target (so ``n_steps`` is ignored). Nothing is downloaded.
+
+    Parameters
+    ----------
+    env : str
+        Environment id (``"Pendulum-v1"`` and ``"CartPole-v1"`` have recipes; any other
+        needs ``agent`` and ``target_return``).
+    quality : {"random", "medium", "medium-replay", "expert"}
+        The kind of dataset.
+    n_steps : int, default=100_000
+        Transitions recorded (not for ``medium-replay``).
+    seed : int, default=0
+        Seed of the behaviour agent, the collection and the evaluations.
+    agent : BaseAlgorithm, default=None
+        An untrained agent (on ``env``) to train instead of the recipe's.
+    target_return : float, default=None
+        Evaluation return at which training stops (default: the recipe's).
+    max_train_steps : int, default=None
+        Most training steps (default: the recipe's).
+    chunk : int, default=1_000
+        Training steps between evaluations.
+    eval_episodes : int, default=5
+        Episodes per evaluation.
+    noise_std : float, default=None
+        Collection noise of Box actions (default: the recipe's).
+
+    Returns
+    -------
+    dataset : dict
+        The arrays of :func:`collect_dataset` and ``metadata``: a dict with ``quality``,
+        ``behaviour_return`` (the last evaluation, or None for ``random``) and
+        ``train_steps``.
+
+    Examples
+    --------
+    >>> from mlnotes.rl.offline import make_dataset
+    >>> data = make_dataset("Pendulum-v1", "random", n_steps=400, seed=0)
+    >>> data["observations"].shape, data["metadata"]["quality"]
+    ((400, 3), 'random')
+    """
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    import importlib
+
+    if quality not in QUALITIES:
+        raise ValueError(f"quality must be one of {QUALITIES}, got {quality!r}.")
+    if quality == "random":
+        data = collect_dataset(env, None, n_steps=n_steps, seed=seed)
+        data["metadata"] = {"quality": quality, "behaviour_return": None, "train_steps": 0}
+        return data
+    env_id = env if isinstance(env, str) else None
+    recipe = DATASET_RECIPES.get(env_id)
+    if recipe is None and (agent is None or target_return is None):
+        raise ValueError(f"No dataset recipe for {env!r} (recipes: {list(DATASET_RECIPES)}); "
+                         "pass an agent and a target_return.")
+    recipe = recipe or {}
+    level = "expert" if quality == "expert" else "medium"
+    target = recipe[level] if target_return is None else float(target_return)
+    budget = recipe.get("max_train_steps", 100_000) if max_train_steps is None else \
+        int(max_train_steps)
+    noise = recipe.get("noise_std", 0.0) if noise_std is None else float(noise_std)
+    recorder = _Recorder(make_env(env))
+    if agent is None:
+        name, kwargs = recipe["agent"]
+        cls = getattr(importlib.import_module("mlnotes.rl"), name)
+        agent = cls("MlpPolicy", recorder, seed=seed, **kwargs)
+    else:
+        agent.set_env(recorder)
+    eval_env = make_env(env)
+    eval_env.reset(seed=seed + 10_000)
+    trained, mean = 0, -np.inf
+    while trained < budget:
+        step = min(int(chunk), budget - trained)
+        agent.learn(step, reset_num_timesteps=trained == 0)
+        trained += step
+        mean = evaluate_policy(agent, eval_env, n_eval_episodes=eval_episodes, warn=False)[0]
+        if mean >= target:
+            break
+    meta = {"quality": quality, "behaviour_return": float(mean), "train_steps": trained,
+            "target_return": target}
+    if quality == "medium-replay":
+        data = _stack(recorder.rows)
+    else:
+        data = collect_dataset(env, agent, n_steps=n_steps, noise_std=noise, seed=seed + 1)
+    data["metadata"] = meta
     return data
 
 
