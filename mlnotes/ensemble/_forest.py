@@ -26,6 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
 from ..tree._builder import TREE_LEAF, forest_accumulate, pack_preorder
 from ..tree._classes import _as_dense, _check_criterion_supported, _check_X_finite
+from ..tree._missing import forest_accumulate_missing
 from ._base import EnsembleSequenceMixin
 from mlnotes.utils._random import check_random_state
 
@@ -93,7 +94,8 @@ def _build_tree(tree, bootstrap, X, y, sample_weight, n_classes, class_weight,
 
 def _pack_trees(trees, columns):
     """All trees in one preorder record array (see :func:`pack_preorder`) with the
-    value columns ``columns(tree_)`` of their nodes."""
+    value columns ``columns(tree_)`` of their nodes, and the side a missing value
+    takes at each record."""
     sizes = [t.tree_.node_count for t in trees]
     roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     left, right = [], []
@@ -102,26 +104,36 @@ def _pack_trees(trees, columns):
         leaf = t.children_left == TREE_LEAF
         left.append(np.where(leaf, TREE_LEAF, t.children_left + root))
         right.append(np.where(leaf, TREE_LEAF, t.children_right + root))
-    return pack_preorder(
+    new_roots, nodes, values, old_ids = pack_preorder(
         roots, np.concatenate(left).astype(np.int64),
         np.concatenate(right).astype(np.int64),
         np.concatenate([t.tree_.feature for t in trees]).astype(np.int64),
         np.concatenate([t.tree_.threshold for t in trees]),
-        np.ascontiguousarray(np.concatenate([columns(t.tree_) for t in trees])))[:3]
+        np.ascontiguousarray(np.concatenate([columns(t.tree_) for t in trees])))
+    missing_left = np.concatenate(
+        [t.tree_.missing_go_to_left for t in trees]).astype(np.bool_)[old_ids]
+    return new_roots, nodes, values, missing_left
 
 
 def _sum_over_trees(packed, X, n_cols, n_jobs):
     """Sum of the trees' leaf values for each row of ``X``, rows split over threads."""
     out = np.zeros((X.shape[0], n_cols))
+    with np.errstate(invalid="ignore", over="ignore"):
+        has_nan = np.isnan(np.sum(X))
+    if has_nan:  # the NaN-aware traversal (missing values routed as learned)
+        kernel = forest_accumulate_missing
+    else:
+        kernel = forest_accumulate
+        packed = packed[:3]
     n_jobs = min(effective_n_jobs(n_jobs), max(1, X.shape[0] // 256))
     if n_jobs == 1:
-        forest_accumulate(X, *packed, out)
+        kernel(X, *packed, out)
         return out
     bounds = np.linspace(0, X.shape[0], n_jobs + 1).astype(int)
     # writes into ``out``: shared memory required, so local threads even when the
     # caller set a Dask/Ray joblib backend (a soft "threads" hint would ship copies)
     Parallel(n_jobs=n_jobs, require="sharedmem")(
-        delayed(forest_accumulate)(X[a:b], *packed, out[a:b])
+        delayed(kernel)(X[a:b], *packed, out[a:b])
         for a, b in zip(bounds[:-1], bounds[1:]))
     return out
 
@@ -431,6 +443,7 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True  # dense input only, as the trees
         return tags
 
 
@@ -716,8 +729,10 @@ default=None
     The trees are grown by the numba kernel of :mod:`mlnotes.tree`, which
     releases the GIL, so ``n_jobs`` threads grow them in parallel. The same
     ``random_state`` gives the same trees, bootstrap samples and predictions
-    as scikit-learn's forest. Missing values (NaN) are rejected, sparse input
-    is densified.
+    as scikit-learn's forest, also on data with missing values (NaN, dense
+    input only): each tree learns at each split the side they go to (see
+    :class:`~mlnotes.tree.DecisionTreeClassifier`). Sparse input is densified.
+    See the :ref:`User Guide <user-guide-ensemble>`.
 
     References
     ----------
@@ -794,10 +809,9 @@ class RandomForestRegressor(ForestRegressor):
     ----------
     n_estimators : int, default=100
         Number of trees.
-    criterion : {"squared_error", "poisson"}, default="squared_error"
+    criterion : {"squared_error", "absolute_error", "poisson"}, default="squared_error"
         Impurity measure of the trees (see
-        :class:`~mlnotes.tree.DecisionTreeRegressor`; ``"absolute_error"`` is
-        not implemented).
+        :class:`~mlnotes.tree.DecisionTreeRegressor`).
     max_depth : int, default=None
         Maximum depth of the trees.
     min_samples_split : int or float, default=2
@@ -881,8 +895,10 @@ class RandomForestRegressor(ForestRegressor):
     The trees are grown by the numba kernel of :mod:`mlnotes.tree`, which
     releases the GIL, so ``n_jobs`` threads grow them in parallel. The same
     ``random_state`` gives the same trees, bootstrap samples and predictions
-    as scikit-learn's forest. Missing values (NaN) are rejected, sparse input
-    is densified.
+    as scikit-learn's forest, also on data with missing values (NaN, dense
+    input only): each tree learns at each split the side they go to (see
+    :class:`~mlnotes.tree.DecisionTreeClassifier`). Sparse input is densified.
+    See the :ref:`User Guide <user-guide-ensemble>`.
 
     References
     ----------

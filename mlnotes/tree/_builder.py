@@ -28,7 +28,7 @@ about a third of the time spent on small nodes.
 import numpy as np
 from numba import njit
 
-GINI, ENTROPY, SQUARED_ERROR, POISSON = 0, 1, 2, 3
+GINI, ENTROPY, SQUARED_ERROR, POISSON, ABSOLUTE_ERROR = 0, 1, 2, 3, 4
 BEST, RANDOM = 0, 1
 
 TREE_LEAF = -1
@@ -75,212 +75,19 @@ def _rand_uniform(low, high, state):
     return (high - low) * np.float64(_rand_r(state)) / np.float64(RAND_R_MAX) + low
 
 
-# ------------------------------------------------------------------------------- sort
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _swap(v, idx, i, j):
-    tv = v[i]
-    v[i] = v[j]
-    v[j] = tv
-    ti = idx[i]
-    idx[i] = idx[j]
-    idx[j] = ti
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _insertion_sort(v, idx, lo, n):
-    for i in range(lo + 1, lo + n):
-        tv = v[i]
-        ti = idx[i]
-        j = i
-        while j > lo and v[j - 1] > tv:
-            v[j] = v[j - 1]
-            idx[j] = idx[j - 1]
-            j -= 1
-        v[j] = tv
-        idx[j] = ti
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _sift_down(v, idx, lo, start, end):
-    root = start
-    while True:
-        child = root * 2 + 1
-        maxind = root
-        if child < end and v[lo + maxind] < v[lo + child]:
-            maxind = child
-        if child + 1 < end and v[lo + maxind] < v[lo + child + 1]:
-            maxind = child + 1
-        if maxind == root:
-            break
-        _swap(v, idx, lo + root, lo + maxind)
-        root = maxind
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def _heapsort(v, idx, lo, n):
-    start = (n - 2) // 2
-    end = n
-    while True:
-        _sift_down(v, idx, lo, start, end)
-        if start == 0:
-            break
-        start -= 1
-    end = n - 1
-    while end > 0:
-        _swap(v, idx, lo, lo + end)
-        _sift_down(v, idx, lo, 0, end)
-        end -= 1
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _median3(v, lo, n):
-    a = v[lo]
-    b = v[lo + n // 2]
-    c = v[lo + n - 1]
-    if a < b:
-        if b < c:
-            return b
-        elif a < c:
-            return c
-        return a
-    elif b < c:
-        if a < c:
-            return a
-        return c
-    return b
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def sort_values_and_indices(v, idx, lo, n, stack):
-    """Sort ``v[lo:lo+n]`` ascending, permuting ``idx[lo:lo+n]`` alongside.
-
-    Introsort (Musser 1997): quicksort with a median-of-three pivot and a
-    three-way partition ``[< pivot][== pivot][> pivot]`` (fast on the many ties
-    of discrete features), heapsort below a depth limit of ``2 log2 n``,
-    insertion sort under 16 elements. ``stack`` (int64, ``(>= 2 log2 n + 2, 3)``)
-    holds the pending left parts instead of recursion.
-    """
-    if n <= 1:
-        return
-    top = 0
-    stack[0, 0] = lo
-    stack[0, 1] = n
-    stack[0, 2] = 2 * np.int64(np.log2(np.float64(n)))
-    top = 1
-    while top > 0:
-        top -= 1
-        lo = stack[top, 0]
-        n = stack[top, 1]
-        maxd = stack[top, 2]
-        while n > 15:
-            if maxd <= 0:
-                _heapsort(v, idx, lo, n)
-                n = 0
-                break
-            maxd -= 1
-            pivot = _median3(v, lo, n)
-            i = 0
-            left = 0
-            right = n
-            while i < right:
-                if v[lo + i] < pivot:
-                    _swap(v, idx, lo + i, lo + left)
-                    i += 1
-                    left += 1
-                elif v[lo + i] > pivot:
-                    right -= 1
-                    _swap(v, idx, lo + i, lo + right)
-                else:
-                    i += 1
-            if left > 1:
-                stack[top, 0] = lo
-                stack[top, 1] = left
-                stack[top, 2] = maxd
-                top += 1
-            lo += right
-            n -= right
-        if n > 1:
-            _insertion_sort(v, idx, lo, n)
-
-
-_RADIX_MIN = 64  # below this many samples introsort beats the radix passes
-
-
-@njit(cache=True, nogil=True, _nrt=False)
-def gather_sorted(X, feat, samples, fv, start, end, sort_stack, keys, keys_tmp, idx_tmp,
-                  hist):
-    """``fv[start:end] = X[samples[start:end], feat]``, then sort both by value.
-
-    Small nodes use :func:`sort_values_and_indices`. Large ones use a stable LSD
-    radix sort on the float32 bit patterns mapped to order-preserving unsigned
-    keys (sign bit flipped for positive numbers, all bits for negative ones):
-    the four byte histograms are counted while gathering, and a byte on which
-    all keys agree costs no pass. Ties may then come out in another order than
-    introsort's, which changes nothing but the order of floating-point sums.
-    """
-    n = end - start
-    if n < _RADIX_MIN:
-        for p in range(start, end):
-            fv[p] = X[samples[p], feat]
-        sort_values_and_indices(fv, samples, start, n, sort_stack)
-        return
-    fbits = fv.view(np.uint32)
-    hist[:, :] = 0
-    for p in range(start, end):
-        fv[p] = X[samples[p], feat]
-        u = np.int64(fbits[p])
-        if u >= 0x80000000:
-            k = u ^ 0xFFFFFFFF
-        else:
-            k = u | 0x80000000
-        keys[p] = k
-        hist[0, k & 0xFF] += 1
-        hist[1, (k >> 8) & 0xFF] += 1
-        hist[2, (k >> 16) & 0xFF] += 1
-        hist[3, k >> 24] += 1
-    in_tmp = False
-    for d in range(4):
-        shift = 8 * d
-        trivial = False
-        total = 0
-        for b in range(256):
-            c = hist[d, b]
-            if c == n:
-                trivial = True
-                break
-            hist[d, b] = total
-            total += c
-        if trivial:
-            continue
-        if not in_tmp:
-            for p in range(start, end):
-                k = keys[p]
-                b = (k >> shift) & 0xFF
-                dst = start + hist[d, b]
-                hist[d, b] += 1
-                keys_tmp[dst] = k
-                idx_tmp[dst] = samples[p]
-        else:
-            for p in range(start, end):
-                k = keys_tmp[p]
-                b = (k >> shift) & 0xFF
-                dst = start + hist[d, b]
-                hist[d, b] += 1
-                keys[dst] = k
-                samples[dst] = idx_tmp[p]
-        in_tmp = not in_tmp
-    if in_tmp:
-        for p in range(start, end):
-            keys[p] = keys_tmp[p]
-            samples[p] = idx_tmp[p]
-    for p in range(start, end):
-        k = np.int64(keys[p])
-        if k >= 0x80000000:
-            fbits[p] = k ^ 0x80000000
-        else:
-            fbits[p] = k ^ 0xFFFFFFFF
+from ._mae import (
+    LEFT_MED,
+    RIGHT_ABS,
+    RIGHT_MED,
+    mae_children,
+    mae_reset,
+)
+from ._missing import gather_missing, partition_missing, shift_missing_left
+from ._sort import (  # noqa: F401  (re-exported: the builder's sorting kernels)
+    _swap,
+    gather_sorted,
+    sort_values_and_indices,
+)
 
 
 # -------------------------------------------------------------------------- criterion
@@ -667,6 +474,96 @@ def _scan_values(fv, samples, ycol, w, start, end, min_samples_leaf, min_weight_
     return best_proxy, best_pos, best_threshold, best_missing_left
 
 
+# ------------------------------------------------ general scan (missing values, MAE)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _scan_general(fv, samples, y, yc, w, start, end, n_missing, min_samples_leaf,
+                  min_weight_leaf, criterion, is_clf, n_outputs, n_classes, sum_total,
+                  sum_left, sum_right, wnode, cst, lower, upper, best_proxy, idx_tmp,
+                  fv_tmp, mf, mi, sort_stack, node_med):
+    """Scan the thresholds of one feature whose non-missing values are sorted in
+    ``fv[start:end - n_missing]``, the missing ones after them (any criterion and
+    number of outputs).
+
+    With missing values, two passes: the missing samples on the right (the last
+    candidate, all non-missing values left and the missing ones right, has the
+    threshold :math:`+\\infty`), then, moved to the front, on the left. The
+    absolute-error criterion precomputes the children's errors of each pass
+    (:func:`~mlnotes.tree._mae.mae_reset`). Returns as :func:`_scan_classes`.
+    """
+    best_pos = -1
+    best_threshold = 0.0
+    best_missing_left = False
+    end_nm = end - n_missing
+    n_searches = 2 if n_missing > 0 else 1
+    for search in range(n_searches):
+        missing_left = search == 1
+        if missing_left:
+            shift_missing_left(samples, fv, start, end, n_missing, idx_tmp, fv_tmp)
+            limit = end
+            p = start + n_missing
+        else:
+            limit = end_nm
+            p = start
+        if criterion == ABSOLUTE_ERROR:
+            mae_reset(y, w, samples, start, end, n_outputs, mf, mi, sort_stack, node_med)
+        else:
+            _reset(n_outputs, n_classes, sum_left)
+        w_left = 0.0
+        pos = start
+        while p < limit:
+            p += 1
+            while p < limit and fv[p] <= fv[p - 1] + _FEATURE_THRESHOLD:
+                p += 1
+            if p >= end:
+                break
+            n_left = p - start
+            n_right = end - p
+            if n_left < min_samples_leaf or n_right < min_samples_leaf:
+                continue
+            if criterion == ABSOLUTE_ERROR:
+                for q in range(pos, p):
+                    w_left += w[samples[q]]
+            else:
+                w_left = _update(is_clf, y, yc, w, samples, start, end, pos, p, n_outputs,
+                                 n_classes, sum_total, sum_left, sum_right, w_left, wnode)
+            pos = p
+            w_right = wnode - w_left
+            if cst != 0:
+                if criterion == ABSOLUTE_ERROR:
+                    vl = mf[LEFT_MED, p - 1]
+                    vr = mf[RIGHT_MED, p]
+                    if not (vl >= lower and vr >= lower and vl <= upper and vr <= upper
+                            and (vl - vr) * cst <= 0):
+                        continue
+                elif not _monotonic_ok(cst, lower, upper, sum_left, sum_right, w_left,
+                                       w_right):
+                    continue
+            if w_left < min_weight_leaf or w_right < min_weight_leaf:
+                continue
+            if criterion == ABSOLUTE_ERROR:
+                imp_left, imp_right = mae_children(mf, start, p, end, w_left, w_right,
+                                                   n_outputs)
+                proxy = -w_right * imp_right - w_left * imp_left
+            else:
+                proxy = _proxy_improvement(criterion, n_outputs, n_classes, sum_left,
+                                           sum_right, w_left, w_right)
+            if proxy > best_proxy:
+                best_proxy = proxy
+                best_pos = p
+                if p == end_nm and not missing_left:
+                    best_threshold = _INF
+                else:
+                    best_threshold = (np.float64(fv[p - 1]) / 2.0
+                                      + np.float64(fv[p]) / 2.0)
+                if n_missing == 0:
+                    best_missing_left = n_left > n_right
+                else:
+                    best_missing_left = missing_left
+    return best_proxy, best_pos, best_threshold, best_missing_left
+
+
 # -------------------------------------------------------------------------- splitters
 
 
@@ -676,12 +573,15 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
                 min_weight_leaf, impurity, lower, upper, n_outputs, n_classes,
                 sum_total, sum_left, sum_right, wnode, wtotal, sq_sum_total, mono,
                 with_mono, rng, sort_stack, y1, yc1, integral, keys, keys_tmp, idx_tmp,
-                hist):
+                hist, missing_mask, fv_tmp, mf, mi, node_med):
     """Best split of the node ``samples[start:end]`` over up to ``max_features`` features.
 
     ``splitter == BEST`` scans every threshold of each drawn feature;
     ``splitter == RANDOM`` draws one threshold per feature uniformly between its
     minimum and maximum in the node. On return ``samples[start:pos]`` go left.
+    ``missing_mask`` flags the features with missing values in the training set
+    (length 0: none); ``fv_tmp``, ``mf``, ``mi`` and ``node_med`` are work arrays of
+    the missing-value and absolute-error searches.
 
     Returns ``(pos, feature, threshold, improvement, impurity_left,
     impurity_right, missing_go_to_left, n_constant_features, middle_value)``;
@@ -708,6 +608,8 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
     n_drawn_constants = 0
     n_total_constants = n_known_constants
     cur_feature = -1
+    any_missing = missing_mask.shape[0] > 0
+    general = criterion == ABSOLUTE_ERROR
 
     while f_i > n_total_constants and (
             n_visited < max_features
@@ -725,9 +627,17 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
         cur_feature = feat
 
         if splitter == BEST:
-            gather_sorted(X, feat, samples, fv, start, end, sort_stack, keys, keys_tmp,
-                          idx_tmp, hist)
-            if fv[end - 1] <= fv[start] + _FEATURE_THRESHOLD:
+            n_missing = 0
+            if any_missing and missing_mask[feat]:
+                n_missing = gather_missing(X, feat, samples, fv, start, end)
+                sort_values_and_indices(fv, samples, start, end - start - n_missing,
+                                        sort_stack)
+            else:
+                gather_sorted(X, feat, samples, fv, start, end, sort_stack, keys,
+                              keys_tmp, idx_tmp, hist)
+            end_nm = end - n_missing
+            if end_nm == start or (fv[end_nm - 1] <= fv[start] + _FEATURE_THRESHOLD
+                                   and n_missing == 0):
                 features[f_j] = features[n_total_constants]
                 features[n_total_constants] = feat
                 n_found_constants += 1
@@ -737,6 +647,21 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
             tmp = features[f_i]
             features[f_i] = features[f_j]
             features[f_j] = tmp
+
+            if general or n_missing > 0:
+                cst = mono[feat] if with_mono else 0
+                proxy, pos, threshold, missing_left = _scan_general(
+                    fv, samples, y, yc, w, start, end, n_missing, min_samples_leaf,
+                    min_weight_leaf, criterion, is_clf, n_outputs, n_classes, sum_total,
+                    sum_left, sum_right, wnode, cst, lower, upper, best_proxy, idx_tmp,
+                    fv_tmp, mf, mi, sort_stack, node_med)
+                if pos >= 0:
+                    best_proxy = proxy
+                    best_pos = pos
+                    best_feature = feat
+                    best_threshold = threshold
+                    best_missing_left = missing_left
+                continue
 
             if n_outputs == 1:
                 cst = mono[feat] if with_mono else 0
@@ -795,18 +720,35 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
             vmin = np.float32(_INF)
             vmax = np.float32(-_INF)
             first = True
-            for p in range(start, end):
-                v = X[samples[p], feat]
-                fv[p] = v
-                if first:
-                    vmin = v
-                    vmax = v
-                    first = False
-                elif v < vmin:
-                    vmin = v
-                elif v > vmax:
-                    vmax = v
-            if vmax <= vmin + _FEATURE_THRESHOLD:
+            n_missing = 0
+            if any_missing and missing_mask[feat]:
+                for p in range(start, end):
+                    v = X[samples[p], feat]
+                    fv[p] = v
+                    if np.isnan(v):
+                        n_missing += 1
+                    elif first:
+                        vmin = v
+                        vmax = v
+                        first = False
+                    elif v < vmin:
+                        vmin = v
+                    elif v > vmax:
+                        vmax = v
+            else:
+                for p in range(start, end):
+                    v = X[samples[p], feat]
+                    fv[p] = v
+                    if first:
+                        vmin = v
+                        vmax = v
+                        first = False
+                    elif v < vmin:
+                        vmin = v
+                    elif v > vmax:
+                        vmax = v
+            if end - start == n_missing or (vmax <= vmin + _FEATURE_THRESHOLD
+                                            and n_missing == 0):
                 features[f_j] = features[n_total_constants]
                 features[n_total_constants] = feat
                 n_found_constants += 1
@@ -818,63 +760,116 @@ def _split_node(X, y, yc, w, samples, fv, features, constant_features, n_known_c
             features[f_j] = tmp
 
             threshold = _rand_uniform(np.float64(vmin), np.float64(vmax), rng)
+            random_missing_left = False
+            if n_missing > 0:
+                random_missing_left = _rand_int(0, 2, rng) != 0
             if threshold == vmax:
                 threshold = np.float64(vmin)
             # partition samples (and their values) on the threshold
             lo = start
             hi = end
-            while lo < hi:
-                if fv[lo] <= threshold:
-                    lo += 1
-                else:
-                    hi -= 1
-                    _swap(fv, samples, lo, hi)
+            if n_missing > 0:
+                while lo < hi:
+                    v = fv[lo]
+                    if np.isnan(v):
+                        go_left = random_missing_left
+                    else:
+                        go_left = v <= threshold
+                    if go_left:
+                        lo += 1
+                    else:
+                        hi -= 1
+                        _swap(fv, samples, lo, hi)
+            else:
+                while lo < hi:
+                    if fv[lo] <= threshold:
+                        lo += 1
+                    else:
+                        hi -= 1
+                        _swap(fv, samples, lo, hi)
             pos = hi
             n_left = pos - start
             n_right = end - pos
             if n_left < min_samples_leaf or n_right < min_samples_leaf:
                 continue
-            _reset(n_outputs, n_classes, sum_left)
-            w_left = _update(is_clf, y, yc, w, samples, start, end, start, pos, n_outputs,
-                             n_classes, sum_total, sum_left, sum_right, 0.0, wnode)
+            if general:
+                mae_reset(y, w, samples, start, end, n_outputs, mf, mi, sort_stack,
+                          node_med)
+                w_left = 0.0
+                for q in range(start, pos):
+                    w_left += w[samples[q]]
+            else:
+                _reset(n_outputs, n_classes, sum_left)
+                w_left = _update(is_clf, y, yc, w, samples, start, end, start, pos,
+                                 n_outputs, n_classes, sum_total, sum_left, sum_right, 0.0,
+                                 wnode)
             w_right = wnode - w_left
             if w_left < min_weight_leaf or w_right < min_weight_leaf:
                 continue
             if with_mono and mono[feat] != 0:
-                if not _monotonic_ok(mono[feat], lower, upper, sum_left, sum_right,
-                                     w_left, w_right):
+                if general:
+                    vl = mf[LEFT_MED, pos - 1]
+                    vr = mf[RIGHT_MED, pos]
+                    if not (vl >= lower and vr >= lower and vl <= upper and vr <= upper
+                            and (vl - vr) * mono[feat] <= 0):
+                        continue
+                elif not _monotonic_ok(mono[feat], lower, upper, sum_left, sum_right,
+                                       w_left, w_right):
                     continue
-            proxy = _proxy_improvement(criterion, n_outputs, n_classes, sum_left,
-                                       sum_right, w_left, w_right)
+            if general:
+                imp_left, imp_right = mae_children(mf, start, pos, end, w_left, w_right,
+                                                   n_outputs)
+                proxy = -w_right * imp_right - w_left * imp_left
+            else:
+                proxy = _proxy_improvement(criterion, n_outputs, n_classes, sum_left,
+                                           sum_right, w_left, w_right)
             if proxy > best_proxy:
                 best_proxy = proxy
                 best_pos = pos
                 best_feature = feat
                 best_threshold = threshold
-                best_missing_left = n_left > n_right
+                if n_missing > 0:
+                    best_missing_left = random_missing_left
+                else:
+                    best_missing_left = n_left > n_right
 
     if best_pos < end:
         if splitter == BEST or cur_feature != best_feature:
-            lo = start
-            hi = end
-            while lo < hi:
-                if X[samples[lo], best_feature] <= best_threshold:
-                    lo += 1
-                else:
-                    hi -= 1
-                    tmp = samples[lo]
-                    samples[lo] = samples[hi]
-                    samples[hi] = tmp
-        _reset(n_outputs, n_classes, sum_left)
-        w_left = _update(is_clf, y, yc, w, samples, start, end, start, best_pos, n_outputs,
-                         n_classes, sum_total, sum_left, sum_right, 0.0, wnode)
-        w_right = wnode - w_left
-        imp_left, imp_right = _children_impurity(
-            criterion, y, w, samples, start, best_pos, end, n_outputs, n_classes,
-            sum_left, sum_right, w_left, w_right, sq_sum_total)
+            if any_missing and missing_mask[best_feature]:
+                partition_missing(X, best_feature, samples, start, end, best_threshold,
+                                  best_missing_left)
+            else:
+                lo = start
+                hi = end
+                while lo < hi:
+                    if X[samples[lo], best_feature] <= best_threshold:
+                        lo += 1
+                    else:
+                        hi -= 1
+                        tmp = samples[lo]
+                        samples[lo] = samples[hi]
+                        samples[hi] = tmp
+        if general:
+            mae_reset(y, w, samples, start, end, n_outputs, mf, mi, sort_stack, node_med)
+            w_left = 0.0
+            for q in range(start, best_pos):
+                w_left += w[samples[q]]
+            w_right = wnode - w_left
+            imp_left, imp_right = mae_children(mf, start, best_pos, end, w_left, w_right,
+                                               n_outputs)
+            middle = (mf[LEFT_MED, best_pos - 1] + mf[RIGHT_MED, best_pos]) / 2
+        else:
+            _reset(n_outputs, n_classes, sum_left)
+            w_left = _update(is_clf, y, yc, w, samples, start, end, start, best_pos,
+                             n_outputs, n_classes, sum_total, sum_left, sum_right, 0.0,
+                             wnode)
+            w_right = wnode - w_left
+            imp_left, imp_right = _children_impurity(
+                criterion, y, w, samples, start, best_pos, end, n_outputs, n_classes,
+                sum_left, sum_right, w_left, w_right, sq_sum_total)
+            middle = sum_left[0, 0] / (2 * w_left) + sum_right[0, 0] / (2 * w_right)
         improvement = (wnode / wtotal) * (impurity - (w_right / wnode * imp_right)
                                           - (w_left / wnode * imp_left))
-        middle = sum_left[0, 0] / (2 * w_left) + sum_right[0, 0] / (2 * w_right)
 
     # Keep the known constant features at the front in their original order and
     # record the newly found ones after them.
@@ -944,6 +939,23 @@ def _store_value(is_clf, values, node, n_outputs, n_classes, sum_total, wnode, w
             values[node, 0, 1] = 1.0 - v
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _store_median(y, w, samples, start, end, values, node, n_outputs, mf, mi, sort_stack,
+                  node_med, with_mono, lower, upper):
+    """Leaf value of the absolute-error criterion: the weighted median of each output
+    (computed as the criterion's backward pass over the node's samples does)."""
+    mae_reset(y, w, samples, start, end, n_outputs, mf, mi, sort_stack, node_med)
+    for k in range(n_outputs):
+        values[node, k, 0] = node_med[k]
+    if with_mono:
+        v = values[node, 0, 0]
+        if v < lower:
+            v = lower
+        elif v > upper:
+            v = upper
+        values[node, 0, 0] = v
+
+
 # ------------------------------------------------------------------------ heap (C++)
 
 
@@ -997,13 +1009,14 @@ def _heap_pop(heap, size, key):
 @njit(cache=True, nogil=True)
 def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                min_samples_split, min_samples_leaf, min_weight_leaf, max_depth,
-               max_leaf_nodes, min_impurity_decrease, mono, seed):
+               max_leaf_nodes, min_impurity_decrease, mono, seed, missing_mask):
     """Grow a tree on ``X`` (float32, Fortran order) and ``y`` (float64, class
     indices for classification) with sample weights ``w``.
 
     ``max_leaf_nodes < 0`` grows depth first, otherwise best first. ``mono`` is
     an int8 array of monotonicity constraints (length 0 for none); ``seed`` the
-    initial state of the xorshift generator.
+    initial state of the xorshift generator; ``missing_mask`` a uint8 array
+    flagging the features with missing values (NaN) in ``X`` (length 0: none).
 
     Returns ``(ints, floats, values, max_depth_seen)``: ``ints[:, 0:4]`` hold left
     child, right child, feature and number of samples of each node;
@@ -1056,6 +1069,12 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
     sum_total = np.zeros((n_outputs, max_n_classes), dtype=np.float64)
     sum_left = np.zeros((n_outputs, max_n_classes), dtype=np.float64)
     sum_right = np.zeros((n_outputs, max_n_classes), dtype=np.float64)
+    # work arrays of the missing-value passes and of the absolute-error criterion
+    fv_tmp = np.empty(n_total if missing_mask.shape[0] > 0 else 1, dtype=np.float32)
+    mae = criterion == ABSOLUTE_ERROR
+    mf = np.zeros((7, n_total + 1 if mae else 1), dtype=np.float64)
+    mi = np.zeros((2, n_total if mae else 1), dtype=np.int64)
+    node_med = np.zeros(n_outputs, dtype=np.float64)
 
     capacity = 64
     ints = np.zeros((capacity, 4), dtype=np.int64)
@@ -1100,8 +1119,14 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
             is_leaf = (depth >= max_depth or n_node < min_samples_split
                        or n_node < 2 * min_samples_leaf or wnode < 2 * min_weight_leaf)
             if first:
-                impurity = _node_impurity(criterion, y, w, samples, start, end, n_outputs,
-                                          n_classes, sum_total, wnode, sq_sum_total)
+                if mae:
+                    mae_reset(y, w, samples, start, end, n_outputs, mf, mi, sort_stack,
+                              node_med)
+                    impurity = mf[RIGHT_ABS, start] / (wnode * n_outputs)
+                else:
+                    impurity = _node_impurity(criterion, y, w, samples, start, end,
+                                              n_outputs, n_classes, sum_total, wnode,
+                                              sq_sum_total)
                 first = False
             is_leaf = is_leaf or impurity <= _EPSILON
 
@@ -1121,7 +1146,7 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                     min_samples_leaf, min_weight_leaf, impurity, lower, upper, n_outputs,
                     n_classes, sum_total, sum_left, sum_right, wnode, wtotal,
                     sq_sum_total, mono, with_mono, rng, sort_stack, y1, yc1, integral,
-                    keys, keys_tmp, idx_tmp, hist)
+                    keys, keys_tmp, idx_tmp, hist, missing_mask, fv_tmp, mf, mi, node_med)
                 is_leaf = pos >= end or improvement + _EPSILON < min_impurity_decrease
 
             if node_count >= capacity:
@@ -1131,8 +1156,12 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
             node_count = _add_node(ints, floats, node_count, parent, is_left, is_leaf,
                                    feature, threshold, impurity, n_node, wnode,
                                    missing_left)
-            _store_value(is_clf, values, node_id, n_outputs, n_classes, sum_total, wnode,
-                         with_mono, lower, upper)
+            if mae:
+                _store_median(y, w, samples, start, end, values, node_id, n_outputs, mf,
+                              mi, sort_stack, node_med, with_mono, lower, upper)
+            else:
+                _store_value(is_clf, values, node_id, n_outputs, n_classes, sum_total,
+                             wnode, with_mono, lower, upper)
 
             if not is_leaf:
                 left_min = lower
@@ -1260,9 +1289,14 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                 wnode, sq_sum_total = _node_sums(is_clf, y, yc, w, samples, start, end,
                                                  n_outputs, sum_total)
                 if step == 0:
-                    impurity = _node_impurity(criterion, y, w, samples, start, end,
-                                              n_outputs, n_classes, sum_total, wnode,
-                                              sq_sum_total)
+                    if mae:
+                        mae_reset(y, w, samples, start, end, n_outputs, mf, mi,
+                                  sort_stack, node_med)
+                        impurity = mf[RIGHT_ABS, start] / (wnode * n_outputs)
+                    else:
+                        impurity = _node_impurity(criterion, y, w, samples, start, end,
+                                                  n_outputs, n_classes, sum_total, wnode,
+                                                  sq_sum_total)
                 n_node = end - start
                 is_leaf = (depth >= max_depth or n_node < min_samples_split
                            or n_node < 2 * min_samples_leaf
@@ -1283,7 +1317,8 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                         min_samples_leaf, min_weight_leaf, impurity, lower, upper,
                         n_outputs, n_classes, sum_total, sum_left, sum_right, wnode,
                         wtotal, sq_sum_total, mono, with_mono, rng, sort_stack, y1, yc1,
-                        integral, keys, keys_tmp, idx_tmp, hist)
+                        integral, keys, keys_tmp, idx_tmp, hist, missing_mask, fv_tmp, mf,
+                        mi, node_med)
                     is_leaf = pos >= end or improvement + _EPSILON < min_impurity_decrease
                 else:
                     # scikit-learn reads the criterion's stale midpoint here; it is
@@ -1297,8 +1332,12 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                 node_count = _add_node(ints, floats, node_count, parent, is_left, is_leaf,
                                        feature, threshold, impurity, n_node, wnode,
                                        missing_left)
-                _store_value(is_clf, values, node_id, n_outputs, n_classes, sum_total,
-                             wnode, with_mono, lower, upper)
+                if mae:
+                    _store_median(y, w, samples, start, end, values, node_id, n_outputs,
+                                  mf, mi, sort_stack, node_med, with_mono, lower, upper)
+                else:
+                    _store_value(is_clf, values, node_id, n_outputs, n_classes,
+                                 sum_total, wnode, with_mono, lower, upper)
                 if n_records >= fr_cap:
                     fr_cap *= 2
                     new_int = np.empty((fr_cap, 6), dtype=np.int64)
@@ -1522,8 +1561,9 @@ def build_pruned(left, right, leaves):
 
 
 @njit(cache=True, nogil=True)
-def decision_path_dense(X, left, right, feature, threshold, max_depth):
-    """CSR ``indptr`` and ``indices`` of the nodes each row of ``X`` traverses."""
+def decision_path_dense(X, left, right, feature, threshold, max_depth, missing_left):
+    """CSR ``indptr`` and ``indices`` of the nodes each row of ``X`` traverses
+    (a missing value goes left where ``missing_left``)."""
     n = X.shape[0]
     indptr = np.zeros(n + 1, dtype=np.int64)
     indices = np.empty(n * (max_depth + 1), dtype=np.int64)
@@ -1533,7 +1573,8 @@ def decision_path_dense(X, left, right, feature, threshold, max_depth):
         while left[node] != TREE_LEAF:
             indices[count] = node
             count += 1
-            if X[i, feature[node]] <= threshold[node]:
+            v = X[i, feature[node]]
+            if v <= threshold[node] or (missing_left[node] and np.isnan(v)):
                 node = left[node]
             else:
                 node = right[node]

@@ -32,6 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from ._builder import (
+    ABSOLUTE_ERROR,
     BEST,
     ENTROPY,
     GINI,
@@ -43,6 +44,7 @@ from ._builder import (
     build_tree,
     cost_complexity_prune,
 )
+from ._missing import has_nan_columns
 from ._tree import Tree
 from mlnotes.utils._random import check_random_state
 
@@ -50,33 +52,40 @@ __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 
 _CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY,
              "squared_error": SQUARED_ERROR, "friedman_mse": SQUARED_ERROR,
-             "poisson": POISSON}
+             "poisson": POISSON, "absolute_error": ABSOLUTE_ERROR}
 _SPLITTERS = {"best": BEST, "random": RANDOM}
 _NO_MONOTONIC = np.zeros(0, dtype=np.int8)
 
 
 def _check_X_finite(X, estimator_name):
-    """Reject NaN with a message that says what to do, and infinities."""
+    """Reject infinities; missing values (NaN) are accepted in a dense ``X`` (the
+    trees learn where to send them), rejected in a sparse one, as in scikit-learn.
+
+    Returns True when a dense ``X`` contains NaN.
+    """
     data = X.data if issparse(X) else X
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         if np.isfinite(np.sum(data)):
-            return
-    if np.isnan(data).any():
-        raise ValueError(
-            f"Input X contains NaN. {estimator_name} of mlnotes does not support missing "
-            "values (scikit-learn's trees learn where to send them since version 1.3); "
-            "impute them first, e.g. with sklearn.impute.SimpleImputer."
-        )
-    assert_all_finite(data, input_name="X", estimator_name=estimator_name)
+            return False
+    if issparse(X):
+        assert_all_finite(data, input_name="X", estimator_name=estimator_name)
+    assert_all_finite(data, allow_nan=True, input_name="X",
+                      estimator_name=estimator_name)
+    return bool(np.isnan(data).any())
+
+
+def _missing_mask(X):
+    """uint8 flag of the columns of a dense float32 ``X`` holding a NaN, or an
+    empty array when there is none (the builder then skips every NaN check)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isnan(np.sum(X)):
+            return np.zeros(0, dtype=np.uint8)
+    mask = has_nan_columns(X)
+    return mask if mask.any() else np.zeros(0, dtype=np.uint8)
 
 
 def _check_criterion_supported(criterion, estimator_name):
-    if criterion == "absolute_error":
-        raise ValueError(
-            f"criterion='absolute_error' is not supported by mlnotes' {estimator_name}; "
-            "supported criteria: 'squared_error' and 'poisson' (and 'friedman_mse', "
-            "deprecated in scikit-learn 1.9, which is 'squared_error')."
-        )
+    """Every criterion of scikit-learn 1.9 is supported; kept for the callers."""
 
 
 def _as_dense(X):
@@ -263,7 +272,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
                 _CRITERIA[self.criterion], _SPLITTERS[getattr(self, "splitter", "best")],
                 int(max_features), int(min_samples_split), int(min_samples_leaf),
                 float(min_weight_leaf), int(max_depth), int(max_leaf_nodes),
-                float(self.min_impurity_decrease), monotonic_cst, int(seed))
+                float(self.min_impurity_decrease), monotonic_cst, int(seed),
+                _missing_mask(Xf))
         except ZeroDivisionError:
             if not np.any(weights < 0):
                 raise
@@ -447,6 +457,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # NaN only in dense input, as scikit-learn's trees (whose tag says the same)
+        tags.input_tags.allow_nan = True
         return tags
 
 
@@ -567,10 +579,20 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     averaged over the outputs for multi-output ``y``. A leaf predicts the
     class frequencies :math:`p_k` (``predict_proba``) and their arg-max.
 
+    Missing values (NaN, in a dense ``X``) are handled as in scikit-learn
+    >= 1.3. At a node whose samples have missing values on the feature
+    searched, every threshold between the sorted non-missing values is
+    evaluated twice, with the missing samples sent to the left and to the
+    right child (and "all non-missing left, missing right", threshold
+    :math:`+\infty`); the best is kept and the side stored in
+    ``tree_.missing_go_to_left``. A node that saw no missing value sends them
+    to its child with more training samples. With ``splitter="random"`` the
+    side is drawn at random with the threshold.
+
     The input is converted to float32 (as scikit-learn does), so thresholds
-    and predictions agree with scikit-learn's tree to the last bit; a sparse
-    ``X`` is densified. Missing values (NaN) are rejected: scikit-learn 1.9
-    supports them in trees, this implementation does not.
+    and predictions agree with scikit-learn's tree to the last bit, with or
+    without missing values; a sparse ``X`` is densified (and may not hold
+    NaN, as in scikit-learn). See the :ref:`User Guide <user-guide-tree>`.
 
     References
     ----------
@@ -709,13 +731,13 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
 
     Parameters
     ----------
-    criterion : {"squared_error", "poisson"}, default="squared_error"
+    criterion : {"squared_error", "absolute_error", "poisson"}, default="squared_error"
         Impurity measure: the variance of the targets in the node (the mean
-        squared error around the node mean), or the half Poisson deviance
-        (non-negative targets with a positive sum). ``"absolute_error"`` is
-        accepted by scikit-learn but not implemented here (a ``ValueError``
-        says so); ``"friedman_mse"`` is deprecated in scikit-learn 1.9 and maps
-        to ``"squared_error"`` with a ``FutureWarning``.
+        squared error around the node mean), the mean absolute deviation
+        around the node's weighted median (which the leaf then predicts), or
+        the half Poisson deviance (non-negative targets with a positive sum).
+        ``"friedman_mse"`` is deprecated in scikit-learn 1.9 and maps to
+        ``"squared_error"`` with a ``FutureWarning``.
     splitter : {"best", "random"}, default="best"
         ``"best"`` scans every threshold of each candidate feature; ``"random"``
         draws one threshold per candidate feature uniformly between its minimum
@@ -803,12 +825,25 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         H_{\mathrm{Poisson}} = \frac{1}{N_t}\sum_{i \in S_t} w_i
             \Big(y_i \log\frac{y_i}{\bar y} - y_i + \bar y\Big),
 
-    and a leaf predicts :math:`\bar y`. For the squared error the best
+    and a leaf predicts :math:`\bar y`; or, for ``"absolute_error"``, the
+    mean absolute deviation around the weighted median :math:`m_t` (the
+    leaf's prediction),
+
+    .. math::
+
+        H_{\mathrm{MAE}} = \frac{1}{N_t}\sum_{i \in S_t} w_i |y_i - m_t|,
+
+    whose values for every left and right child of a sorted feature are
+    computed in :math:`O(n \log n)` per feature by two passes over the
+    samples with a Fenwick tree of weights ranked by target (as in
+    scikit-learn >= 1.8). For the squared error the best
     threshold maximises :math:`S_L^2/N_L + S_R^2/N_R` (:math:`S` the weighted
     sums of :math:`y`), updated in :math:`O(1)` per threshold.
 
     ``X`` is converted to float32 as in scikit-learn; a sparse ``X`` is
-    densified; NaN is rejected (scikit-learn 1.9 supports missing values).
+    densified. Missing values (NaN) in a dense ``X`` are sent to the side
+    learned at each split (see :class:`DecisionTreeClassifier`). See the
+    :ref:`User Guide <user-guide-tree>`.
 
     References
     ----------

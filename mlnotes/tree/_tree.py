@@ -11,6 +11,7 @@ from ._builder import (
     decision_path_dense,
     pack_preorder,
 )
+from ._missing import apply_preorder_missing
 
 
 class Tree:
@@ -52,8 +53,9 @@ class Tree:
     weighted_n_node_samples : ndarray of shape (node_count,), dtype=float64
         Their total weight.
     missing_go_to_left : ndarray of shape (node_count,), dtype=uint8
-        Side that a missing value would take (the larger child); informational,
-        since missing values are rejected.
+        1 where a missing value (NaN) goes to the left child: the side learned
+        in training when the node's samples had missing values on its feature,
+        otherwise the child with more training samples.
     value : ndarray of shape (node_count, n_outputs, max_n_classes)
         Class frequencies (classification) or mean target (regression) of the
         training samples at each node.
@@ -154,8 +156,16 @@ class Tree:
                 np.zeros(1, dtype=np.int64), self.children_left.astype(np.int64),
                 self.children_right.astype(np.int64), self.feature.astype(np.int64),
                 self.threshold, np.zeros((self.node_count, 0)))
-            packed = self.__dict__["_packed"] = (nodes, old_ids)
-        return apply_preorder(X, *packed).astype(np.intp, copy=False)
+            missing_left = self.missing_go_to_left[old_ids].astype(np.bool_)
+            packed = self.__dict__["_packed"] = (nodes, old_ids, missing_left)
+        nodes, old_ids, missing_left = packed
+        with np.errstate(invalid="ignore", over="ignore"):
+            has_nan = np.isnan(np.sum(X))
+        if has_nan:
+            leaves = apply_preorder_missing(X, nodes, old_ids, missing_left)
+        else:
+            leaves = apply_preorder(X, nodes, old_ids)
+        return leaves.astype(np.intp, copy=False)
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -198,7 +208,8 @@ class Tree:
         self._check_X(X)
         indptr, indices = decision_path_dense(X, self.children_left, self.children_right,
                                               self.feature, self.threshold,
-                                              self.max_depth)
+                                              self.max_depth,
+                                              self.missing_go_to_left.astype(np.bool_))
         data = np.ones(indices.shape[0], dtype=np.intp)
         shape = (X.shape[0], self.node_count)
         if get_config().get("sparse_interface", "spmatrix") == "sparray":

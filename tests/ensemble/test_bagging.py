@@ -319,3 +319,19 @@ def test_same_ensemble_as_sklearn_for_any_draw_settings(seed, max_samples, max_f
             assert np.unique(rows).size == rows.size
         if not bootstrap_features:
             assert np.unique(features).size == features.size
+
+
+def test_missing_values_parity_with_sklearn():
+    """The default tree accepts NaN (issues 14, 21): so does bagging, as scikit-learn's."""
+    X, y = _classification(n=200)
+    X = X.copy()
+    X[np.random.default_rng(0).random(X.shape) < 0.15] = np.nan
+    params = dict(n_estimators=6, random_state=0, max_features=0.75)
+    ours = _fit(BaggingClassifier(**params), X, y)
+    ref = _fit(sk_ensemble.BaggingClassifier(**params), X, y)
+    assert ours.__sklearn_tags__().input_tags.allow_nan
+    _assert_same_ensemble(ours, ref, X)
+    yr = y.astype(float) * 1.5
+    ours = _fit(BaggingRegressor(**params), X, yr)
+    ref = _fit(sk_ensemble.BaggingRegressor(**params), X, yr)
+    _assert_same_ensemble(ours, ref, X)

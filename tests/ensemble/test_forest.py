@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from sklearn import ensemble as sk_ensemble
 from sklearn.datasets import (
     load_breast_cancer,
@@ -260,15 +261,16 @@ def test_bad_input_is_rejected():
         RandomForestClassifier(bootstrap=False, oob_score=True).fit(X, y)
     with pytest.raises(ValueError, match="max_sample"):
         RandomForestClassifier(bootstrap=False, max_samples=10).fit(X, y)
-    with pytest.raises(ValueError, match="absolute_error.*not supported"):
-        RandomForestRegressor(criterion="absolute_error").fit(X, y.astype(float))
     Xn = X.copy()
-    Xn[0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN.*missing values"):
+    Xn[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
         RandomForestClassifier(n_estimators=2).fit(Xn, y)
     fitted = RandomForestRegressor(n_estimators=2).fit(X, y.astype(float))
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="infinity"):
         fitted.predict(Xn)
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.predict(sparse.csr_matrix(Xn))
     with pytest.raises(ValueError, match="features"):
         fitted.predict(X[:, :3])
     with pytest.warns(DataConversionWarning):
@@ -318,3 +320,54 @@ def test_warm_start_refit_on_two_outputs_with_balanced_class_weight():
         np.testing.assert_array_equal(clf.predict_proba(X), proba)
         with pytest.raises(ValueError, match="number of outputs or of classes"):
             clf.set_params(n_estimators=8).fit(X, Y)
+
+
+# ------------------------------------------------- missing values, absolute error
+
+
+def _with_nan(X, frac=0.15, seed=0):
+    X = X.copy()
+    X[np.random.default_rng(seed).random(X.shape) < frac] = np.nan
+    return X
+
+
+@pytest.mark.filterwarnings("ignore:Some inputs do not have OOB scores")
+@pytest.mark.parametrize("params", [dict(oob_score=True), dict(max_leaf_nodes=12),
+                                    dict(bootstrap=False, max_features=None)], ids=str)
+def test_forests_with_nan_identical_to_sklearn(params):
+    """Issue 14: the same trees as scikit-learn's on data with missing values, in
+    fit and in predict, and NaN at predict only for a forest trained without."""
+    X, y = _clf_data(n=200)
+    Xn = _with_nan(X)
+    X_test = _with_nan(_clf_data(n=200, seed=1)[0], frac=0.3, seed=1)
+    ours = RandomForestClassifier(n_estimators=4, random_state=0, **params).fit(Xn, y)
+    ref = sk_ensemble.RandomForestClassifier(n_estimators=4, random_state=0,
+                                             **params).fit(Xn, y)
+    assert_same_forest(ours, ref)
+    for a, b in zip(ours.estimators_, ref.estimators_):
+        np.testing.assert_array_equal(a.tree_.missing_go_to_left,
+                                      b.tree_.missing_go_to_left)
+    np.testing.assert_array_equal(ours.predict_proba(X_test), ref.predict_proba(X_test))
+    np.testing.assert_array_equal(ours.apply(X_test), ref.apply(X_test))
+    if params.get("oob_score"):
+        assert ours.oob_score_ == ref.oob_score_
+    Xr, yr = _reg_data(n=200)
+    Xrn = _with_nan(Xr, seed=2)
+    ours = RandomForestRegressor(n_estimators=4, random_state=0, **params).fit(Xrn, yr)
+    ref = sk_ensemble.RandomForestRegressor(n_estimators=4, random_state=0,
+                                            **params).fit(Xrn, yr)
+    assert_same_forest(ours, ref)
+    np.testing.assert_array_equal(ours.predict(X_test), ref.predict(X_test))
+    clean = RandomForestRegressor(n_estimators=4, random_state=0).fit(Xr, yr)
+    clean_ref = sk_ensemble.RandomForestRegressor(n_estimators=4, random_state=0).fit(Xr, yr)
+    np.testing.assert_array_equal(clean.predict(X_test), clean_ref.predict(X_test))
+
+
+def test_forest_absolute_error_identical_to_sklearn():
+    X, y = _reg_data(n=150)
+    ours = RandomForestRegressor(n_estimators=3, criterion="absolute_error",
+                                 max_depth=6, random_state=0).fit(X, y)
+    ref = sk_ensemble.RandomForestRegressor(n_estimators=3, criterion="absolute_error",
+                                            max_depth=6, random_state=0).fit(X, y)
+    assert_same_forest(ours, ref)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
