@@ -17,8 +17,9 @@ from scipy.sparse import csr_array, issparse
 from scipy.spatial.distance import cdist
 from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
 from sklearn.exceptions import DataConversionWarning, EfficiencyWarning
-from sklearn.metrics import pairwise_distances
+from sklearn.metrics import DistanceMetric, pairwise_distances
 from sklearn.metrics.pairwise import PAIRWISE_DISTANCE_FUNCTIONS
+from sklearn.neighbors import VALID_METRICS as _SK_VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -40,13 +41,10 @@ _SCIPY_METRICS = (
     "sqeuclidean", "yule",
 )
 
-#: metric names each search accepts (``"ball_tree"`` runs the k-d tree, see the
+#: metric names each search accepts, as scikit-learn's lists (``"ball_tree"`` runs
+#: the k-d tree for the Minkowski family and brute force for the others, see the
 #: ``algorithm`` parameter of the estimators).
-VALID_METRICS = {
-    "kd_tree": list(KDTree.valid_metrics),
-    "ball_tree": sorted(set(KDTree.valid_metrics) | set(_SCIPY_METRICS)),
-    "brute": sorted(set(KDTree.valid_metrics) | set(_SCIPY_METRICS) | {"precomputed"}),
-}
+VALID_METRICS = {key: list(value) for key, value in _SK_VALID_METRICS.items()}
 
 #: metric names accepted with sparse X (brute force through
 #: :func:`sklearn.metrics.pairwise_distances`, as scikit-learn).
@@ -60,6 +58,20 @@ VALID_METRICS_SPARSE = {
 _CDIST_BLOCK = 1 << 22
 # Below this many queries per thread, n_jobs > 1 does not split the work.
 _MIN_ROWS_PER_THREAD = 256
+
+
+def _indexed_points(X):
+    """The points held by a k-d tree, ball tree or fitted neighbours estimator
+    passed as ``X`` to ``fit`` (scikit-learn accepts those); other ``X`` as given."""
+    from sklearn.neighbors import BallTree as _SkBallTree
+    from sklearn.neighbors import KDTree as _SkKDTree
+
+    if isinstance(X, (KDTree, _SkKDTree, _SkBallTree)):
+        return np.asarray(X.data)
+    if isinstance(X, BaseEstimator) and hasattr(X, "_fit_X") and \
+            hasattr(X, "n_samples_fit_"):
+        return X._fit_X
+    return X
 
 
 def _get_weights(dist, weights):
@@ -140,7 +152,8 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         "algorithm": [StrOptions({"auto", "ball_tree", "kd_tree", "brute"})],
         "leaf_size": [Interval(Integral, 1, None, closed="left")],
         "p": [Interval(Real, 0, None, closed="right"), None],
-        "metric": [StrOptions(set(VALID_METRICS["brute"])), callable],
+        "metric": [StrOptions(set().union(*VALID_METRICS.values())), callable,
+                   DistanceMetric],
         "metric_params": [dict, None],
         "n_jobs": [Integral, None],
     }
@@ -159,18 +172,30 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
 
     def _check_algorithm_metric(self):
-        """Errors and warnings of scikit-learn for the metric/algorithm pair."""
+        """Errors and warnings of scikit-learn for the metric/algorithm pair (the
+        list checked for ``algorithm="auto"`` is ball_tree's for a metric it
+        knows, brute's otherwise)."""
+        metric_object = isinstance(self.metric, DistanceMetric)
+        if self.algorithm == "auto":
+            if self.metric == "precomputed":
+                check = "brute"
+            elif callable(self.metric) or metric_object or \
+                    self.metric in VALID_METRICS["ball_tree"]:
+                check = "ball_tree"
+            else:
+                check = "brute"
+        else:
+            check = self.algorithm
         if callable(self.metric):
             if self.algorithm == "kd_tree":
                 raise ValueError(
-                    f"kd_tree does not support callable metric '{self.metric}'"
+                    f"kd_tree does not support callable metric '{self.metric}'. "
                     "Function call overhead will result in very poor performance."
                 )
-        elif self.algorithm in ("kd_tree", "ball_tree") and \
-                self.metric not in VALID_METRICS[self.algorithm]:
+        elif not metric_object and self.metric not in VALID_METRICS[check]:
             raise ValueError(
                 f"Metric '{self.metric}' not valid. Use "
-                f"sorted(mlnotes.neighbors.VALID_METRICS['{self.algorithm}']) to get "
+                f"sorted(mlnotes.neighbors.VALID_METRICS['{check}']) to get "
                 "valid options. Metric can also be a callable function."
             )
         if self.metric_params is not None and "p" in self.metric_params \
@@ -205,19 +230,28 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         """``(code, p)`` of the compiled kernels for the effective metric, or None
         (a metric outside the Minkowski family, or the weighted Minkowski one)."""
         metric, params = self.effective_metric_, dict(self.effective_metric_params_)
-        if callable(metric) or metric not in KDTree.valid_metrics:
+        if not isinstance(metric, str) or metric not in KDTree.valid_metrics:
             return None
         if params.pop("w", None) is not None:
             return None
         return _resolve_metric(metric, params, owner=type(self).__name__)
 
+    def _finite(self):
+        """``ensure_all_finite`` of the input checks: NaN allowed with nan_euclidean."""
+        return "allow-nan" if self._allows_nan() else True
+
+    def _allows_nan(self):
+        return isinstance(self.metric, str) and self.metric == "nan_euclidean"
+
     def _fit(self, X, y):
         self._validate_params()
+        X = _indexed_points(X)
         if self.metric == "precomputed":
             _check_sparse_graph_format(X)
         classifier = is_classifier(self)
         X, y = validate_data(self, X, y, multi_output=True, order="C", dtype=np.float64,
-                             y_numeric=not classifier, accept_sparse="csr")
+                             y_numeric=not classifier, accept_sparse="csr",
+                             ensure_all_finite=self._finite())
         if classifier:
             if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
                 if y.ndim != 1:
@@ -346,7 +380,7 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
     def _validate_query(self, X):
         if self.metric != "precomputed":
             X = validate_data(self, X, reset=False, order="C", dtype=np.float64,
-                              accept_sparse="csr")
+                              accept_sparse="csr", ensure_all_finite=self._finite())
             if issparse(X) and self._fit_method != "brute":
                 tree = self.algorithm if self.algorithm == "ball_tree" else "kd_tree"
                 raise ValueError(
@@ -403,18 +437,39 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
                 _fast.brute_minkowski(X, self._fit_Xt, k, code, p, dist, ind)
             _fast.rdist_to_dist(dist, code, p)
         else:
-            metric, params = self.effective_metric_, dict(self.effective_metric_params_)
-            if metric in ("minkowski", "p"):
-                metric = "minkowski"
-                if params.get("w") is None:
-                    params.pop("w", None)
+            distances = self._distance_function()
             step = max(1, _CDIST_BLOCK // max(1, self.n_samples_fit_))
             for start in range(0, n, step):
                 stop = min(n, start + step)
-                D = cdist(X[start:stop], self._fit_X, metric=metric, **params)
-                D = np.ascontiguousarray(D, dtype=np.float64)
+                D = np.ascontiguousarray(distances(X[start:stop], self._fit_X),
+                                         dtype=np.float64)
                 _fast.select_k_smallest(D, k, dist[start:stop], ind[start:stop])
         return dist, ind
+
+    def _distance_function(self):
+        """``f(A, B)`` -> distance matrix for a metric outside the compiled kernels:
+        scipy's ``cdist`` for its metrics, a ``DistanceMetric``'s own ``pairwise``,
+        :func:`sklearn.metrics.pairwise_distances` for the rest (``haversine``,
+        ``nan_euclidean``, callables) and :class:`sklearn.metrics.DistanceMetric`
+        for the names only it knows (``sokalmichener``, ``pyfunc``)."""
+        metric, params = self.effective_metric_, dict(self.effective_metric_params_)
+        if isinstance(metric, DistanceMetric):
+            return metric.pairwise
+        if metric in ("minkowski", "p"):
+            metric = "minkowski"
+            if params.get("w") is None:
+                params.pop("w", None)
+        if isinstance(metric, str) and (metric in _SCIPY_METRICS or metric in (
+                "minkowski", "euclidean", "l2", "cityblock", "manhattan", "l1",
+                "chebyshev", "infinity")):
+            name = {"l2": "euclidean", "manhattan": "cityblock", "l1": "cityblock",
+                    "infinity": "chebyshev"}.get(metric, metric)
+            return lambda A, B: cdist(A, B, metric=name, **params)
+        if callable(metric) or metric in PAIRWISE_DISTANCE_FUNCTIONS:
+            return lambda A, B: pairwise_distances(A, B, metric=metric, n_jobs=1,
+                                                   **params)
+        dm = DistanceMetric.get_metric(metric, **params)
+        return dm.pairwise
 
     @staticmethod
     def _query_graph(graph, k, dist, ind):
@@ -571,5 +626,5 @@ class _KNeighborsBase(MultiOutputMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.input_tags.pairwise = self.metric == "precomputed"
         tags.input_tags.positive_only = tags.input_tags.pairwise
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self._allows_nan()
         return tags

@@ -52,12 +52,14 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
         Power of the Minkowski metric: 1 is the Manhattan distance, 2 the
         Euclidean one, ``inf`` the Chebyshev one; ``0 < p < 1`` (not a metric)
         is allowed with brute force only.
-    metric : str or callable, default="minkowski"
+    metric : str, callable or DistanceMetric, default="minkowski"
         The distance. Minkowski-family names (``"minkowski"``, ``"euclidean"``,
         ``"manhattan"``, ``"chebyshev"`` and their aliases) run compiled kernels;
-        the other names of ``VALID_METRICS["brute"]`` (``"cosine"``,
-        ``"sqeuclidean"``, ...) and callables taking two 1-D arrays are computed
-        by :func:`scipy.spatial.distance.cdist` (brute force). With
+        the other names of ``VALID_METRICS`` (scikit-learn's lists: ``"cosine"``,
+        ``"sqeuclidean"``, ``"haversine"``, ``"nan_euclidean"`` (NaN allowed in
+        ``X``), ...), callables taking two 1-D arrays and
+        :class:`sklearn.metrics.DistanceMetric` objects are brute force (scipy's
+        ``cdist`` or scikit-learn's pairwise distances). With
         ``"precomputed"``, ``X`` is a matrix of distances: (n_samples, n_samples)
         in ``fit``, (n_queries, n_samples) in ``predict``.
     metric_params : dict, default=None
@@ -136,6 +138,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighborsBase):
     not through :math:`\|x\|^2 - 2x^\top y + \|y\|^2`). When two neighbours are at
     exactly the same distance, which one is kept may differ from scikit-learn
     (as it differs between scikit-learn's own algorithms).
+
+    See the :ref:`User Guide <user-guide-neighbors>`.
 
     References
     ----------

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_array
 
+from . import _kde_fast
 from . import _neighbors_fast as _fast
 
 __all__ = ["KDTree"]
@@ -167,8 +168,26 @@ class KDTree:
     nodes with the same points and bounds (``idx_array`` may order the points
     within a node differently). Differences: the queries are compiled (numba)
     and iterative, and the points are read from a copy of ``X`` in tree order;
-    ``dualtree=True`` runs the single-tree search (the answer is the same);
-    ``kernel_density`` and ``two_point_correlation`` are not provided.
+    ``dualtree=True`` runs the single-tree search (the answer is the same).
+
+    *Kernel density* (:meth:`kernel_density`): for bandwidth :math:`h`,
+
+    .. math::
+
+        \hat p(x) = C_h \sum_{i=1}^n K\big(d(x, x_i) / h\big), \qquad
+        C_h = \Big(\int_{\mathbb{R}^d} K(\|u\| / h)\, du\Big)^{-1},
+
+    with :math:`K(t) = e^{-t^2/2}` (gaussian), :math:`[t < 1]` (tophat),
+    :math:`1 - t^2` (epanechnikov), :math:`e^{-t}` (exponential), :math:`1 - t`
+    (linear), :math:`\cos(\pi t / 2)` (cosine), the compact ones zero for
+    :math:`t \ge 1`. The normalisation is that of the Euclidean metric (as
+    scikit-learn's). The sums are exact, computed in log space (log-sum-exp);
+    the compact kernels sum over a radius query of the tree, the others over
+    every point (compiled), so ``atol``/``rtol`` are met with margin.
+    *Two-point correlation* (:meth:`two_point_correlation`): for each radius
+    :math:`r`, the number of pairs :math:`\#\{(i, j) : d(x_i, y_j) \le r\}`
+    between the queries and the indexed points, by radius counts on the tree.
+    See the :ref:`User Guide <user-guide-neighbors>`.
 
     References
     ----------
@@ -311,6 +330,94 @@ class KDTree:
                            dist, ind)
             _fast.rdist_to_dist(dist, self._code, self._p)
         return dist, ind
+
+    def kernel_density(self, X, h, kernel="gaussian", atol=0, rtol=1e-8,
+                       breadth_first=True, return_log=False):
+        r"""Kernel density estimate at the query points, with the indexed points.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            The points where the density is evaluated.
+        h : float
+            The bandwidth of the kernel (> 0).
+        kernel : {"gaussian", "tophat", "epanechnikov", "exponential", "linear", \
+                "cosine"}, default="gaussian"
+            The kernel (see Notes).
+        atol : float, default=0
+            Absolute tolerance allowed by scikit-learn's approximation; the sum
+            computed here is exact, so any tolerance is met.
+        rtol : float, default=1e-8
+            Relative tolerance, likewise met.
+        breadth_first : bool, default=True
+            Accepted for compatibility (the result does not depend on it).
+        return_log : bool, default=False
+            Return the log of the density (finite far from the data, where the
+            density itself underflows to 0).
+
+        Returns
+        -------
+        density : ndarray of shape (n_queries,)
+            :math:`\hat p(x)` (or its log) at every query: the kernel sum times
+            the normalisation constant of the kernel in ``n_features``
+            dimensions; not divided by ``n_samples``, as scikit-learn's.
+        """
+        del breadth_first
+        if kernel not in _kde_fast.KERNELS:
+            raise ValueError(f"kernel = '{kernel}' not recognized")
+        if not isinstance(h, Real) or isinstance(h, bool) or not h > 0:
+            raise ValueError(f"h must be a positive number, got h={h!r}.")
+        if atol < 0 or rtol < 0:
+            raise ValueError("atol and rtol must be non-negative.")
+        X = self._check_query(X)
+        h = float(h)
+        out = np.empty(X.shape[0])
+        code = _kde_fast.KERNELS[kernel]
+        if X.shape[0]:
+            if kernel in _kde_fast.COMPACT:
+                r_red = _reduce_radius(np.full(X.shape[0], h), self._code, self._p)
+                counts, _, flat_rd = _fast.kd_query_radius(
+                    *self._kernel_args(), X, r_red, self._code, self._p, False, True)
+                _fast.rdist_to_dist(flat_rd, self._code, self._p)
+                _kde_fast.kde_from_radius(counts, flat_rd, h, code, out)
+            else:
+                _kde_fast.kde_brute(self._pdata, X, h, code, self._code, self._p, out)
+        out += _kde_fast.log_kernel_norm(h, self.data.shape[1], kernel)
+        return out if return_log else np.exp(out)
+
+    def two_point_correlation(self, X, r, dualtree=False):
+        """Number of pairs (query, indexed point) within each distance ``r``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features)
+            The query points.
+        r : float or array-like of shape (n_radii,)
+            The distances; a pair counts for every ``r`` at least its distance.
+        dualtree : bool, default=False
+            Accepted for compatibility (single-tree counts; the same answer).
+
+        Returns
+        -------
+        counts : ndarray of shape (n_radii,)
+            ``counts[i]`` is the number of pairs at distance at most ``r[i]``
+            (scikit-learn's equal these for increasing ``r``; for unsorted ``r``
+            scikit-learn returns them in the order of the sorted radii).
+        """
+        del dualtree
+        X = self._check_query(X)
+        r = np.atleast_1d(np.asarray(r, dtype=np.float64))
+        if r.ndim != 1:
+            raise ValueError("r must be a 1-dimensional array")
+        if np.isnan(r).any():
+            raise ValueError("r must not contain NaN.")
+        counts = np.zeros(r.shape[0], dtype=np.intp)
+        for i, radius in enumerate(r):
+            r_red = _reduce_radius(np.full(X.shape[0], radius), self._code, self._p)
+            c, _, _ = _fast.kd_query_radius(*self._kernel_args(), X, r_red, self._code,
+                                            self._p, True, False)
+            counts[i] = int(c.sum())
+        return counts
 
     def query_radius(self, X, r, return_distance=False, count_only=False,
                      sort_results=False):

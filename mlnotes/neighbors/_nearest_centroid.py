@@ -133,6 +133,8 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):
     discriminant score is
     :math:`\delta_k(x) = -\sum_j (x_j - c_{kj})^2 / s_j^2 + 2 \log \pi_k`.
 
+    See the :ref:`User Guide <user-guide-neighbors>`.
+
     References
     ----------
     R. Tibshirani, T. Hastie, B. Narasimhan, G. Chu, "Diagnosis of multiple

@@ -29,9 +29,16 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
     p : float, default=2
         Power of the Minkowski metric (1 Manhattan, 2 Euclidean, ``inf``
         Chebyshev; ``0 < p < 1`` with brute force only).
-    metric : str or callable, default="minkowski"
-        The distance, as in :class:`KNeighborsClassifier`; ``"precomputed"``
-        takes distance matrices.
+    metric : str, callable or DistanceMetric, default="minkowski"
+        The distance. Minkowski-family names (``"minkowski"``, ``"euclidean"``,
+        ``"manhattan"``, ``"chebyshev"`` and their aliases) run compiled kernels;
+        the other names of ``VALID_METRICS`` (scikit-learn's lists: ``"cosine"``,
+        ``"sqeuclidean"``, ``"haversine"``, ``"nan_euclidean"`` (NaN allowed in
+        ``X``), ...), callables taking two 1-D arrays and
+        :class:`sklearn.metrics.DistanceMetric` objects are brute force (scipy's
+        ``cdist`` or scikit-learn's pairwise distances). With
+        ``"precomputed"``, ``X`` is a matrix of distances: (n_samples, n_samples)
+        in ``fit``, (n_queries, n_samples) in ``predict``.
     metric_params : dict, default=None
         Keyword arguments of the metric.
     n_jobs : int, default=None
@@ -82,6 +89,8 @@ class KNeighborsRegressor(RegressorMixin, _KNeighborsBase):
     Differences from scikit-learn: there is no ball tree, and weights that are
     all zero for some query raise a
     ``ValueError`` (scikit-learn returns NaN there).
+
+    See the :ref:`User Guide <user-guide-neighbors>`.
 
     References
     ----------

@@ -241,3 +241,98 @@ def test_property_leaf_size_does_not_change_the_answer(seed, leaf_a, leaf_b):
     b = KDTree(X, leaf_size=leaf_b).query(Q, k=5)
     np.testing.assert_array_equal(a[1], b[1])
     np.testing.assert_array_equal(a[0], b[0])
+
+
+# ----------------------------------------------------------------- issue 21: KDE, 2-point
+
+
+def _exact_kde(X, Q, h, kernel, metric="euclidean"):
+    """Kernel sums by brute force (scipy distances), normalised as scikit-learn."""
+    from scipy.special import gammaln, logsumexp
+
+    D = cdist(Q, X, metric) / h
+    with np.errstate(divide="ignore"):
+        logk = {
+            "gaussian": -0.5 * D ** 2,
+            "tophat": np.where(D < 1, 0.0, -np.inf),
+            "epanechnikov": np.log(np.clip(1 - D ** 2, 0, None)),
+            "exponential": -D,
+            "linear": np.log(np.clip(1 - D, 0, None)),
+            "cosine": np.log(np.where(D < 1, np.cos(0.5 * np.pi * D), 0.0)),
+        }[kernel]
+    d = X.shape[1]
+    log_vn = 0.5 * d * np.log(np.pi) - gammaln(0.5 * d + 1)
+    # the normalising integrals, in closed form (cosine numerically)
+    if kernel == "gaussian":
+        log_int = 0.5 * d * np.log(2 * np.pi)
+    elif kernel == "tophat":
+        log_int = log_vn
+    elif kernel == "epanechnikov":
+        log_int = log_vn + np.log(2 / (d + 2))
+    elif kernel == "exponential":
+        log_int = np.log(d) + log_vn + gammaln(d)
+    elif kernel == "linear":
+        log_int = log_vn - np.log(d + 1)
+    else:
+        t = np.linspace(0, 1, 200001)
+        f = np.cos(0.5 * np.pi * t) * t ** (d - 1)
+        log_int = np.log(d) + log_vn + np.log(np.trapezoid(f, t))
+    return logsumexp(logk, axis=1) - log_int - d * np.log(h)
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "tophat", "epanechnikov", "exponential",
+                                    "linear", "cosine"])
+@pytest.mark.parametrize("d", [1, 3])
+def test_kernel_density_as_sklearn(kernel, d):
+    rng = np.random.RandomState(d)
+    X = rng.randn(200, d)
+    Q = rng.randn(30, d) * 1.5
+    ours = KDTree(X, leaf_size=8)
+    ref = SkKDTree(X, leaf_size=8)
+    for h in (0.3, 1.0):
+        log_dens = ours.kernel_density(Q, h, kernel=kernel, return_log=True)
+        exact = _exact_kde(X, Q, h, kernel)
+        rtol = 1e-6 if kernel == "cosine" else 1e-10  # (numerical integral)
+        np.testing.assert_allclose(np.exp(log_dens), np.exp(exact), rtol=rtol, atol=1e-300)
+        # scikit-learn's sums are approximate (rtol): agree within them
+        dens = ours.kernel_density(Q, h, kernel=kernel)
+        np.testing.assert_allclose(dens, ref.kernel_density(Q, h, kernel=kernel,
+                                                            rtol=1e-10),
+                                   rtol=1e-6, atol=1e-10)
+
+
+def test_kernel_density_log_is_finite_far_from_the_data_and_validates():
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 2)
+    tree = KDTree(X)
+    far = np.array([[1e3, 1e3]])
+    assert tree.kernel_density(far, 0.5)[0] == 0.0
+    log_dens = tree.kernel_density(far, 0.5, return_log=True)
+    np.testing.assert_allclose(log_dens, _exact_kde(X, far, 0.5, "gaussian"), rtol=1e-12)
+    with pytest.raises(ValueError, match="kernel = 'box' not recognized"):
+        tree.kernel_density(X, 0.5, kernel="box")
+    with pytest.raises(ValueError, match="h must be a positive number"):
+        tree.kernel_density(X, 0.0)
+    with pytest.raises(ValueError, match="dimension must match"):
+        tree.kernel_density(rng.randn(3, 3), 0.5)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cityblock", "chebyshev"])
+def test_two_point_correlation_as_sklearn(metric):
+    rng = np.random.RandomState(5)
+    # integer points: exact distances, many pairs exactly at the radii
+    X = rng.randint(-3, 4, size=(150, 3)).astype(float)
+    Q = rng.randint(-3, 4, size=(40, 3)).astype(float)
+    r = np.array([0.0, 1.0, 2.0, 2.5, 3.0, 5.0])
+    ours = KDTree(X, leaf_size=5, metric=metric).two_point_correlation(Q, r)
+    ref = SkKDTree(X, leaf_size=5, metric=metric).two_point_correlation(Q, r)
+    np.testing.assert_array_equal(ours, ref)
+    brute = [(cdist(Q, X, metric) <= radius).sum() for radius in r]
+    np.testing.assert_array_equal(ours, brute)
+    # unsorted radii: counts[i] belongs to r[i] (scikit-learn returns them in the
+    # order of the sorted radii)
+    shuffled = r[[3, 0, 5, 1, 4, 2]]
+    np.testing.assert_array_equal(
+        KDTree(X, metric=metric).two_point_correlation(Q, shuffled),
+        np.array(brute)[[3, 0, 5, 1, 4, 2]])
+    assert KDTree(X).two_point_correlation(Q, 1.0).shape == (1,)

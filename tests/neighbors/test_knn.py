@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from scipy.spatial.distance import cdist
 from sklearn import neighbors as sk_neighbors
 from sklearn.datasets import make_classification
@@ -346,3 +347,104 @@ def test_property_row_order_and_relabelling_invariance(seed, algorithm):
     names = np.array(["zeta", "alpha"])
     renamed = KNeighborsClassifier(5, algorithm=algorithm).fit(X, names[y])
     np.testing.assert_array_equal(renamed.predict(Xt), names[base.predict(Xt)])
+
+
+# ----------------------------------------------------------------- issue 21: metrics
+
+
+def test_valid_metric_lists_are_sklearn_ones():
+    from mlnotes.neighbors import VALID_METRICS, VALID_METRICS_SPARSE
+
+    for key, names in sk_neighbors.VALID_METRICS.items():
+        assert sorted(VALID_METRICS[key]) == sorted(names)
+    for key, names in sk_neighbors.VALID_METRICS_SPARSE.items():
+        assert sorted(VALID_METRICS_SPARSE[key]) == sorted(names)
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "brute", "kd_tree", "ball_tree"])
+@pytest.mark.parametrize("metric", ["p", "infinity", "sokalmichener", "cosine", "yule",
+                                    "haversine", "nan_euclidean", "sqeuclidean"])
+def test_metric_accepted_or_refused_as_sklearn(algorithm, metric):
+    rng = np.random.RandomState(0)
+    X = (rng.rand(30, 2) > 0.5).astype(float)
+    y = rng.randint(2, size=30)
+    outcomes = []
+    for cls in (KNeighborsClassifier, sk_neighbors.KNeighborsClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                cls(3, metric=metric, algorithm=algorithm).fit(X, y)
+                outcomes.append("ok")
+            except ValueError as exc:
+                outcomes.append(re.sub(r"sklearn|mlnotes", "", str(exc)))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("cls, sk_cls", [
+    (KNeighborsClassifier, sk_neighbors.KNeighborsClassifier),
+    (KNeighborsRegressor, sk_neighbors.KNeighborsRegressor),
+])
+def test_nan_euclidean_as_sklearn(cls, sk_cls):
+    rng = np.random.RandomState(1)
+    X = rng.rand(40, 4)
+    X[rng.rand(40, 4) < 0.2] = np.nan
+    y = rng.randint(3, size=40)
+    Q = rng.rand(10, 4)
+    Q[0, 1] = np.nan
+    ours = cls(4, metric="nan_euclidean", weights="distance").fit(X, y)
+    ref = sk_cls(4, metric="nan_euclidean", weights="distance").fit(X, y)
+    for query in (Q, None):
+        d1, i1 = ours.kneighbors(query)
+        d2, i2 = ref.kneighbors(query)
+        np.testing.assert_allclose(d1, d2, rtol=1e-12)
+        np.testing.assert_array_equal(i1, i2)
+    np.testing.assert_allclose(ours.predict(Q), ref.predict(Q))
+    assert ours.__sklearn_tags__().input_tags.allow_nan
+    with pytest.raises(ValueError, match="NaN"):
+        cls(4).fit(X, y)
+
+
+@pytest.mark.parametrize("algorithm", ["auto", "brute", "ball_tree"])
+def test_haversine_as_sklearn(algorithm):
+    rng = np.random.RandomState(2)
+    X = rng.rand(60, 2) * [np.pi, 2 * np.pi] - [np.pi / 2, np.pi]
+    y = rng.randint(3, size=60)
+    Q = rng.rand(8, 2)
+    ours = KNeighborsClassifier(5, metric="haversine", algorithm=algorithm).fit(X, y)
+    ref = sk_neighbors.KNeighborsClassifier(5, metric="haversine",
+                                            algorithm=algorithm).fit(X, y)
+    d1, i1 = ours.kneighbors(Q)
+    d2, i2 = ref.kneighbors(Q)
+    np.testing.assert_allclose(d1, d2, rtol=1e-12)
+    np.testing.assert_array_equal(i1, i2)
+    three = KNeighborsClassifier(metric="haversine", algorithm="brute").fit(
+        rng.rand(10, 3), np.ones(10))
+    with pytest.raises(ValueError, match="Haversine distance only valid in 2 dimensions"):
+        three.predict(rng.rand(4, 3))
+    with pytest.raises(ValueError, match="Metric 'haversine' not valid for sparse input"):
+        KNeighborsClassifier(metric="haversine", algorithm="ball_tree").fit(
+            sparse.csr_matrix(X), y)
+
+
+def test_distance_metric_object_as_sklearn():
+    from sklearn.metrics import DistanceMetric
+
+    rng = np.random.RandomState(3)
+    X, y, Q = rng.rand(50, 3), rng.rand(50), rng.rand(6, 3)
+    dm = DistanceMetric.get_metric("minkowski", p=3)
+    ours = KNeighborsRegressor(4, metric=dm).fit(X, y)
+    ref = sk_neighbors.KNeighborsRegressor(4, metric=dm).fit(X, y)
+    np.testing.assert_allclose(ours.predict(Q), ref.predict(Q), rtol=1e-12)
+
+
+def test_fit_on_trees_and_fitted_estimators_as_sklearn():
+    from mlnotes.neighbors import KDTree
+
+    rng = np.random.RandomState(4)
+    X, y, Q = rng.rand(30, 3), rng.randint(3, size=30), rng.rand(5, 3)
+    expected = sk_neighbors.NearestNeighbors(n_neighbors=2).fit(X).kneighbors(Q)
+    for data in (sk_neighbors.NearestNeighbors().fit(X), sk_neighbors.BallTree(X),
+                 sk_neighbors.KDTree(X), KDTree(X), KNeighborsClassifier().fit(X, y)):
+        dist, ind = KNeighborsClassifier(2).fit(data, y).kneighbors(Q)
+        np.testing.assert_allclose(dist, expected[0])
+        np.testing.assert_array_equal(ind, expected[1])
