@@ -259,3 +259,43 @@ def test_absolute_error_leaves_are_medians_and_impurity_the_mean_deviation():
                for j in range(2) for v in np.unique(X[:, j])[:-1] + 0.5)
     root = X[:, t.feature[0]] <= t.threshold[0]
     assert cost(root) + cost(~root) == pytest.approx(best)
+
+
+# ------------------------------------------------------------------- exporters
+
+
+def test_exporters_give_sklearn_output_for_the_same_tree():
+    """export_text / export_graphviz / plot_tree of mlnotes.tree accept our trees
+    (scikit-learn's own refuse them) and print what scikit-learn prints for its
+    identical tree."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlnotes.tree import export_graphviz, export_text, plot_tree
+
+    X, y = _clf_data(n=120)
+    X = _with_nan(X, frac=0.1)
+    ours = DecisionTreeClassifier(random_state=0, max_depth=3).fit(X, y)
+    ref = sk_tree.DecisionTreeClassifier(random_state=0, max_depth=3).fit(X, y)
+    with pytest.raises(ValueError, match="decision_tree"):
+        sk_tree.export_text(ours)
+    assert export_text(ours, show_weights=True) == sk_tree.export_text(
+        ref, show_weights=True)
+    assert export_text(ref) == sk_tree.export_text(ref)
+    assert export_graphviz(ours, filled=True) == sk_tree.export_graphviz(ref, filled=True)
+    Xr, yr = _reg_data(n=80)
+    reg = DecisionTreeRegressor(max_depth=2, criterion="absolute_error").fit(Xr, yr)
+    reg_ref = sk_tree.DecisionTreeRegressor(max_depth=2, criterion="absolute_error")
+    reg_ref.fit(Xr, yr)
+    assert export_text(reg, decimals=4) == sk_tree.export_text(reg_ref, decimals=4)
+    fig, ax = plt.subplots()
+    texts = [a.get_text() for a in plot_tree(ours, ax=ax)]
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    ref_texts = [a.get_text() for a in sk_tree.plot_tree(ref, ax=ax)]
+    plt.close(fig)
+    assert texts == ref_texts
+    with pytest.raises(Exception, match="fitted|decision_tree"):
+        export_text(DecisionTreeClassifier())
