@@ -432,16 +432,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 f"the number of features of the data {X.shape[1]}."
             )
 
-    def _init_centroids(self, X, x_sq_norms, init, random_state, sample_weight):
+    def _init_centroids(self, X, x_squared_norms, init, random_state, sample_weight,
+                        init_size=None, n_centroids=None):
+        """Initial centres (scikit-learn's signature; ``init_size`` is unused here)."""
+        del init_size
+        x_sq_norms = x_squared_norms
+        n_centroids = self.n_clusters if n_centroids is None else n_centroids
         if isinstance(init, str) and init == "k-means++":
-            centers, _ = _kmeans_plusplus(X, self.n_clusters, x_sq_norms, sample_weight,
+            centers, _ = _kmeans_plusplus(X, n_centroids, x_sq_norms, sample_weight,
                                           random_state)
         elif isinstance(init, str) and init == "random":
-            seeds = random_state.choice(X.shape[0], size=self.n_clusters, replace=False,
+            seeds = random_state.choice(X.shape[0], size=n_centroids, replace=False,
                                         p=sample_weight / sample_weight.sum())
             centers = X[seeds]
         elif callable(init):
-            centers = init(X, self.n_clusters, random_state=random_state)
+            centers = init(X, n_centroids, random_state=random_state)
             centers = check_array(centers, accept_sparse="csr", dtype=X.dtype, copy=False,
                                   order="C")
             self._check_centers(X, centers)
@@ -482,7 +487,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
             )
-        n_init = self._resolve_n_init()
+        n_init = self._n_init = self._resolve_n_init()
         if self.algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn("algorithm='elkan' doesn't make sense for a single cluster. "
                           "Using 'lloyd' instead.", RuntimeWarning, stacklevel=2)

@@ -176,6 +176,47 @@ def _csr_expand(data, indices, indptr, degrees, interaction_only, include_bias,
                 t0 = t
 
 
+# above this many entries the (max_degree + 1, n_features + 1) count table of
+# _csr_expand is not built: ranks come from closed-form counts in Python integers
+_TABLE_MAX = 1 << 24
+
+
+def _csr_expand_python(data, indices, indptr, degrees, interaction_only, include_bias,
+                       offsets, n_features, out_indptr, out_data, out_ind):
+    """:func:`_csr_expand` for very wide inputs (``n_features`` in the billions):
+    the counts ``table[r, v]`` in closed form, ``C(n - v, r)`` distinct or
+    ``C(n - v + r - 1, r)`` with repetition, in exact Python integers (their
+    products overflow int64 long before the column indices do)."""
+    shift = 1 if interaction_only else 0
+
+    def count(r, v):
+        m = n_features - v
+        return comb(m, r) if interaction_only else comb(m + r - 1, r)
+
+    pick = combinations if interaction_only else combinations_with_replacement
+    for r in range(indptr.shape[0] - 1):
+        start, stop = int(indptr[r]), int(indptr[r + 1])
+        cols = [int(j) for j in indices[start:stop]]
+        vals = data[start:stop]
+        k = int(out_indptr[r])
+        if include_bias:
+            out_data[k] = 1
+            out_ind[k] = 0
+            k += 1
+        for di, d in enumerate(degrees):
+            d = int(d)
+            for combo in pick(range(stop - start), d):
+                rank, lo, prod = 0, 0, 1
+                for t, a in enumerate(combo):
+                    j = cols[a]
+                    rank += count(d - t, lo) - count(d - t, j)
+                    lo = j + shift
+                    prod = prod * vals[a]
+                out_data[k] = prod
+                out_ind[k] = int(offsets[di]) + rank
+                k += 1
+
+
 class PolynomialFeatures(TransformerMixin, BaseEstimator):
     r"""Generate polynomial and interaction features.
 
@@ -278,6 +319,16 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             return comb(n_features, degree)
         return comb(n_features + degree - 1, degree)
 
+    @staticmethod
+    def _num_combinations(n_features, min_degree, max_degree, interaction_only,
+                          include_bias):
+        """Number of output features (exact, Python integers): the monomials of
+        degree ``max(1, min_degree)..max_degree`` plus the bias."""
+        pick = (lambda d: comb(n_features, d)) if interaction_only else \
+            (lambda d: comb(n_features + d - 1, d))
+        return int(include_bias) + sum(
+            pick(d) for d in range(max(1, min_degree), max_degree + 1))
+
     def fit(self, X, y=None):
         """Compute the number of output features.
 
@@ -297,10 +348,21 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=True)
         self._min_degree, self._max_degree = self._degree_range()
         n_features = X.shape[1]
-        self.n_output_features_ = int(self.include_bias) + sum(
-            self._n_terms(n_features, d)
-            for d in range(max(1, self._min_degree), self._max_degree + 1)
-        )
+        self.n_output_features_ = self._num_combinations(
+            n_features, self._min_degree, self._max_degree, self.interaction_only,
+            self.include_bias)
+        if self.n_output_features_ > np.iinfo(np.intp).max:
+            raise ValueError(
+                "The output that would result from the current configuration would have "
+                f"{self.n_output_features_} features which is too large to be indexed "
+                f"by {np.dtype(np.intp).name}. Please change some or all of the "
+                f"following:\n- The number of features in the input, currently "
+                f"n_features={n_features}\n- The range of degrees to calculate, "
+                f"currently [{self._min_degree}, {self._max_degree}]\n- Whether to "
+                "include only interaction terms, currently "
+                f"{self.interaction_only}\n- Whether to include a bias term, currently "
+                f"{self.include_bias}."
+            )
         return self
 
     @property
@@ -399,7 +461,9 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         offsets = np.asarray(np.cumsum([int(self.include_bias)] + sizes[:-1]),
                              dtype=np.int64)[:len(sizes)]
         max_deg = max(self._max_degree, 1)
-        table = _monomial_counts(n_features, max_deg, bool(self.interaction_only))
+        wide = (max_deg + 1) * (n_features + 1) > _TABLE_MAX
+        table = None if wide else _monomial_counts(n_features, max_deg,
+                                                   bool(self.interaction_only))
         indptr = X.indptr.astype(np.int64, copy=False)
         out_indptr = np.empty(X.shape[0] + 1, dtype=np.int64)
         _csr_expand_counts(indptr, degrees, bool(self.interaction_only),
@@ -408,9 +472,14 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         index_dtype = np.int32 if max(n_out, nnz) < np.iinfo(np.int32).max else np.int64
         data = np.empty(nnz, dtype=X.dtype)
         ind = np.empty(nnz, dtype=index_dtype)
-        _csr_expand(X.data, X.indices.astype(np.int64, copy=False), indptr, degrees,
-                    bool(self.interaction_only), bool(self.include_bias), offsets,
-                    table, out_indptr, data, ind)
+        if wide:
+            _csr_expand_python(X.data, X.indices, indptr, degrees,
+                               bool(self.interaction_only), bool(self.include_bias),
+                               offsets, n_features, out_indptr, data, ind)
+        else:
+            _csr_expand(X.data, X.indices.astype(np.int64, copy=False), indptr, degrees,
+                        bool(self.interaction_only), bool(self.include_bias), offsets,
+                        table, out_indptr, data, ind)
         out_indptr = out_indptr.astype(index_dtype, copy=False)
         XP = sparse.csr_array((data, ind, out_indptr), shape=(X.shape[0], n_out))
         XP.has_sorted_indices = True

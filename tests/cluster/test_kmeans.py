@@ -347,3 +347,21 @@ def test_verbose_output_as_sklearn(algorithm, tol, capsys):
     np.testing.assert_allclose(ours_its, ref_its, rtol=1e-10)
     final = "strict convergence" if tol == 0 else r"center shift .* within tolerance"
     assert re.search(final, out) and re.search(final, ref)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_init_centroids_takes_sklearn_keywords_and_weights(init):
+    # scikit-learn's tests call KMeans._init_centroids with these keywords
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    rng = np.random.RandomState(0)
+    X, _ = make_blobs(n_samples=100, n_features=5, centers=5, random_state=0)
+    weights = rng.uniform(size=X.shape[0])
+    weights[::2] = 0
+    centers = KMeans()._init_centroids(
+        X=X, x_squared_norms=(X ** 2).sum(axis=1), init=init, sample_weight=weights,
+        n_centroids=10, random_state=np.random.RandomState(0))
+    assert centers.shape == (10, 5)
+    assert not np.any(np.isclose(euclidean_distances(X[::2], centers), 0))
+    km = KMeans(n_clusters=3, n_init=4, random_state=0).fit(X)
+    assert km._n_init == 4

@@ -145,3 +145,64 @@ def test_property_equals_dense(seed, n, p, degree, interaction_only, include_bia
     np.testing.assert_allclose(XP.toarray(),
                                PolynomialFeatures(**kw).fit_transform(X.toarray()),
                                rtol=1e-12)
+
+
+# ----------------------------------------------------------------- issue 21: huge outputs
+
+
+@pytest.mark.parametrize("interaction_only", [True, False])
+@pytest.mark.parametrize("include_bias", [True, False])
+def test_expansion_too_large_to_index_raises_as_sklearn(interaction_only, include_bias):
+    from sklearn.preprocessing import PolynomialFeatures as SkPolynomialFeatures
+
+    n_features = np.iinfo(np.int64).max // 2
+    X = sp.csr_matrix(([1.0], ([0], [n_features - 1])))
+    params = dict(interaction_only=interaction_only, include_bias=include_bias,
+                  degree=(2, 2))
+    msg = (r"The output that would result from the current configuration would have "
+           r"\d* features which is too large to be indexed")
+    for cls in (PolynomialFeatures, SkPolynomialFeatures):
+        with pytest.raises(ValueError, match=msg):
+            cls(**params).fit(X)
+        with pytest.raises(ValueError, match=msg):
+            cls(**params).fit_transform(X)
+    expected = SkPolynomialFeatures._num_combinations(
+        n_features=n_features, min_degree=2, max_degree=2,
+        interaction_only=interaction_only, include_bias=include_bias)
+    assert PolynomialFeatures._num_combinations(
+        n_features, 2, 2, interaction_only, include_bias) == expected
+
+
+@pytest.mark.parametrize("degree, n_features", [
+    (2, 65535), (3, 2344), (3, 65535),
+    (2, int(np.sqrt(np.iinfo(np.int64).max))),       # indices near the int64 limit
+    (2, int(np.sqrt(np.iinfo(np.int64).max) + 1)),
+])
+@pytest.mark.parametrize("interaction_only", [True, False])
+def test_wide_sparse_expansion_as_sklearn(degree, n_features, interaction_only):
+    from sklearn.preprocessing import PolynomialFeatures as SkPolynomialFeatures
+
+    X = sp.csr_matrix(([1.5, 2.0], ([0, 0], [3, n_features - 1])),
+                          shape=(2, n_features))
+    params = dict(degree=degree, interaction_only=interaction_only)
+    ours = PolynomialFeatures(**params).fit_transform(X)
+    ref = SkPolynomialFeatures(**params).fit_transform(X)
+    assert ours.shape == ref.shape
+    assert ours.indices.dtype == ref.indices.dtype
+    np.testing.assert_array_equal(ours.indptr, ref.indptr)
+    np.testing.assert_array_equal(ours.indices, ref.indices)
+    np.testing.assert_array_equal(ours.data, ref.data)
+
+
+def test_closed_form_ranks_equal_the_table(monkeypatch):
+    from mlnotes.preprocessing import _polynomial
+
+    rng = np.random.RandomState(0)
+    X = sp.random(20, 12, density=0.4, format="csr", random_state=rng)
+    for params in (dict(degree=4), dict(degree=(2, 3), interaction_only=True)):
+        table = PolynomialFeatures(**params).fit_transform(X)
+        monkeypatch.setattr(_polynomial, "_TABLE_MAX", 0)
+        closed = PolynomialFeatures(**params).fit_transform(X)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(table.indices, closed.indices)
+        np.testing.assert_allclose(table.data, closed.data, rtol=1e-15)
