@@ -970,7 +970,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     :math:`z_i` the (identity) output. As in scikit-learn, the reported ``loss_``
     averages the squared error over the outputs, while the gradient is that of their
-    sum (the two coincide for one output). Predictions are computed in float64.
+    sum (the two coincide for one output). Predictions are computed in float64
+    and returned in the dtype of ``coefs_``.
 
     References
     ----------
@@ -1105,7 +1106,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return torch.exp(z) if self.out_activation_ == "exp" else z
 
     def predict(self, X):
-        """Predict using the multi-layer perceptron model (in float64).
+        """Predict using the multi-layer perceptron model.
 
         Parameters
         ----------
@@ -1115,12 +1116,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predicted values.
+            The predicted values, computed in float64 and returned in the dtype
+            of ``coefs_`` (float32 after a stochastic fit on float32 ``X``).
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=(np.float64, np.float32), reset=False)
         y_pred = self._predict_torch(X, self._output_forward)
+        # computed in float64 (row-stable); returned in the weights' dtype, as
+        # scikit-learn returns float32 predictions from float32 weights
+        y_pred = y_pred.astype(getattr(self, "_coef_dtype", np.float64), copy=False)
         if y_pred.shape[1] == 1:
             return y_pred.ravel()
         return y_pred

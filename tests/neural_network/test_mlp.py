@@ -643,3 +643,14 @@ def test_float32_input_gives_sklearns_coef_dtype(solver):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     again = pickle.loads(pickle.dumps(ours))
     assert all(a.dtype == b.dtype for a, b in zip(again.coefs_, ours.coefs_))
+
+
+def test_regressor_float32_predictions_as_sklearn():
+    """scikit-learn's test_mlp_param_dtypes: float32 weights give float32 predictions."""
+    X, y = _reg_data()
+    X = X.astype(np.float32)
+    kw = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
+    ours = _quiet(MLPRegressor(**kw).fit, X, y)
+    ref = _quiet(sk_nn.MLPRegressor(**kw).fit, X, y)
+    assert ours.predict(X).dtype == ref.predict(X).dtype == np.float32
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-4, atol=1e-5)
