@@ -81,7 +81,14 @@ def _member_inputs(estimator, X, order="C"):
     if (not issparse(X) and X.ndim == 2
             and type(estimator).__module__.startswith(_TREE_MODULES)
             and has_fit_parameter(estimator, "check_input")):
-        return np.asarray(X, dtype=np.float32, order=order), {"check_input": False}
+        with np.errstate(over="ignore"):
+            X32 = np.asarray(X, dtype=np.float32, order=order)
+        # the check the trees' own validation would make after their cast
+        if X32.dtype.kind == "f" and not np.isfinite(X32).all():
+            raise ValueError(
+                "Input X contains infinity or a value too large for dtype('float32')."
+            )
+        return X32, {"check_input": False}
     return X, {}
 
 
@@ -824,7 +831,14 @@ class AdaBoostRegressor(RegressorMixin, _BaseWeightBoosting):
         rows = rng.choice(np.arange(n_samples), size=n_samples, replace=True,
                           p=sample_weight)
         estimator.fit(X_fit[rows], y[rows], **fit_kw)
-        abs_error = np.abs(estimator.predict(X_pred, **predict_kw) - y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            abs_error = np.abs(estimator.predict(X_pred, **predict_kw) - y)
+        if not np.all(np.isfinite(abs_error)):
+            raise ValueError(
+                f"The errors of weak learner {iboost} are not finite (|y - h(x)| "
+                "overflows float64): the targets y may contain values too large in "
+                "magnitude and need to be rescaled."
+            )
         last = iboost == self.n_estimators - 1
         error, alpha, new_weight = _r2_round(abs_error, sample_weight, self.loss,
                                              self.learning_rate, update=not last)

@@ -10,11 +10,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import _safe_indexing, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -29,9 +31,18 @@ from ._platt import pairwise_coupling, sigmoid_train
 from ._smo import KERNELS, PRECOMPUTED, smo_solve
 from mlnotes.utils._random import check_random_state
 
+try:  # scikit-learn's choice between sparse matrices and sparse arrays
+    from sklearn.utils._sparse import _align_api_if_sparse
+except ImportError:  # pragma: no cover - older scikit-learn
+    def _align_api_if_sparse(X):
+        return sp.csr_matrix(X)
+
 _N_FOLDS = 5  # folds of the internal cross-validation behind Platt scaling
 _BLOCK = 1 << 22  # kernel entries per block at predict time (32 MB in float64)
 _DUMMY = np.zeros((1, 1))
+# ``(data, indices, indptr, work)`` passed to the solver for dense points
+_NO_CSR = (np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int32),
+           np.empty(0))
 
 
 # ---------------------------------------------------------------------------
@@ -40,14 +51,38 @@ _DUMMY = np.zeros((1, 1))
 
 
 def _writable(a):
-    """C-contiguous, writable float64 (one numba specialisation for every input)."""
+    """C-contiguous, writable float64 (one numba specialisation for every input).
+
+    Sparse input becomes CSR with sorted int32 indices (never densified).
+    """
+    if sp.issparse(a):
+        a = sp.csr_matrix(a, dtype=np.float64)
+        a.sort_indices()
+        return a
     a = np.ascontiguousarray(a, dtype=np.float64)
     return a if a.flags.writeable else a.copy()
 
 
+def _csr_arrays(X):
+    """The solver's ``(data, indices, indptr, work)`` for a CSR matrix ``X``."""
+    return (np.ascontiguousarray(X.data, dtype=np.float64),
+            np.ascontiguousarray(X.indices, dtype=np.int32),
+            np.ascontiguousarray(X.indptr, dtype=np.int32),
+            np.zeros(X.shape[1]))
+
+
+def _row_sq_norms(A):
+    if sp.issparse(A):
+        return np.asarray(A.multiply(A).sum(axis=1)).ravel()
+    return np.einsum("ij,ij->i", A, A)
+
+
 def _kernel_matrix(A, B, kernel, gamma, coef0, degree):
-    """``K[s, t] = k(A[s], B[t])`` for the built-in kernels."""
-    dots = A @ B.T
+    """``K[s, t] = k(A[s], B[t])`` for the built-in kernels (dense or sparse rows)."""
+    if sp.issparse(A) or sp.issparse(B):
+        dots = np.asarray(safe_sparse_dot(A, B.T, dense_output=True), dtype=np.float64)
+    else:
+        dots = A @ B.T
     if kernel == "linear":
         return dots
     if kernel == "poly":
@@ -55,11 +90,35 @@ def _kernel_matrix(A, B, kernel, gamma, coef0, degree):
     if kernel == "sigmoid":
         return np.tanh(gamma * dots + coef0)
     # rbf: ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b, clipped at 0 against rounding
-    d2 = np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :]
+    d2 = _row_sq_norms(A)[:, None] + _row_sq_norms(B)[None, :]
     d2 -= 2.0 * dots
     np.maximum(d2, 0.0, out=d2)
     d2 *= -gamma
     return np.exp(d2, out=d2)
+
+
+def _check_kernel_finite(X, kernel, gamma, coef0, degree):
+    r"""Raise a ValueError when the kernel of ``X`` cannot be computed in float64.
+
+    Every kernel entry is bounded through :math:`|x_s^\top x_t| \le \max_s
+    \|x_s\|^2 = r`: the linear kernel by :math:`r`, the polynomial one by
+    :math:`(\gamma r + |c_0|)^d`, and the squared distances of the rbf kernel by
+    :math:`4 r`; when such a bound overflows (inputs near the float maximum) the
+    solver would see NaN or infinite entries and return meaningless
+    coefficients, so the fit is refused.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = float(np.max(_row_sq_norms(X), initial=0.0))
+        bound = 4.0 * r
+        if kernel == "poly":
+            bound = max(bound, (gamma * r + abs(coef0)) ** degree)
+    if not (np.isfinite(bound) and np.isfinite(gamma)):
+        raise ValueError(
+            "The dual coefficients or intercepts are not finite: the kernel values "
+            f"overflow float64 (largest squared sample norm {r:.3g}, gamma={gamma:.3g}). "
+            "The input data may contain large values and need to be preprocessed "
+            "(e.g. with StandardScaler)."
+        )
 
 
 class _Problem:
@@ -94,8 +153,11 @@ class _Problem:
         """Run SMO; returns ``alpha, rho, n_iter, timed_out``."""
         X = self.X if self.X is not None else _DUMMY
         K = self.K if self.K is not None else _DUMMY
+        csr = _NO_CSR
+        if sp.issparse(X):
+            X, csr = _DUMMY, _csr_arrays(X)
         alpha, rho, n_iter, timed_out = smo_solve(
-            X, K, self.code, float(self.gamma), float(self.coef0), int(self.degree),
+            X, K, csr, self.code, float(self.gamma), float(self.coef0), int(self.degree),
             bool(svr), _writable(y), _writable(p), _writable(C), float(self.tol),
             bool(self.shrinking), int(self.max_iter), self.cache_bytes,
         )
@@ -237,16 +299,23 @@ class _BaseSVM(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.kernel == "precomputed"
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = self.kernel != "precomputed"
         return tags
 
     def _validate_X_y(self, X, y, sample_weight, y_numeric=False):
+        sparse = sp.issparse(X)
+        if sparse and self.kernel == "precomputed":
+            raise TypeError("Sparse precomputed kernels are not supported.")
+        self._sparse = sparse and not callable(self.kernel)
         if callable(self.kernel):
             # the kernel function defines what a sample is (strings, graphs, ...)
             check_consistent_length(X, y)
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, order="C",
+                                 accept_sparse="csr", accept_large_sparse=False,
                                  y_numeric=y_numeric)
+            if self._sparse:
+                X = _writable(X)
             if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
                 raise ValueError(
                     "Precomputed matrix must be a square matrix. Input is a "
@@ -275,12 +344,15 @@ class _BaseSVM(BaseEstimator):
         if K is not None:
             self._gamma = 0.0
         elif self.gamma == "scale":
-            var = X.var()
+            # E[X^2] - E[X]^2 without densifying sparse X
+            var = (X.multiply(X).mean() - X.mean() ** 2) if sp.issparse(X) else X.var()
             self._gamma = 1.0 / (X.shape[1] * var) if var != 0 else 1.0
         elif self.gamma == "auto":
             self._gamma = 1.0 / X.shape[1]
         else:
             self._gamma = float(self.gamma)
+        if K is None:
+            _check_kernel_finite(X, self.kernel, self._gamma, self.coef0, self.degree)
         return _Problem(None if K is not None else _writable(X), K,
                         "precomputed" if K is not None else self.kernel, self._gamma,
                         self.coef0, self.degree, self.tol, self.shrinking,
@@ -290,6 +362,8 @@ class _BaseSVM(BaseEstimator):
         self.support_ = support.astype(np.int32)
         if callable(self.kernel) or self.kernel == "precomputed":
             self.support_vectors_ = np.empty((0, 0))
+        elif sp.issparse(X):
+            self.support_vectors_ = _align_api_if_sparse(sp.csr_array(X[support]))
         else:
             self.support_vectors_ = X[support]
         self.shape_fit_ = X.shape if hasattr(X, "shape") else (_num_samples(X),)
@@ -303,6 +377,8 @@ class _BaseSVM(BaseEstimator):
                 "may contain large values and need to be preprocessed (or a class "
                 "weight of 0 left a one-vs-one problem without free multipliers)."
             )
+        if self._sparse:  # scikit-learn's dual_coef_ is sparse after a sparse fit
+            self.dual_coef_ = _align_api_if_sparse(sp.csr_array(self.dual_coef_))
         if timed_out:
             warnings.warn(
                 f"Solver terminated early (max_iter={self.max_iter}).  Consider "
@@ -315,7 +391,19 @@ class _BaseSVM(BaseEstimator):
     def _validate_for_predict(self, X):
         check_is_fitted(self)
         if not callable(self.kernel):
-            X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
+            X = validate_data(self, X, dtype=np.float64, order="C", accept_sparse="csr",
+                              accept_large_sparse=False, reset=False)
+        sparse_fit = getattr(self, "_sparse", False)
+        if sparse_fit and not sp.issparse(X):
+            X = sp.csr_matrix(X)
+        if sp.issparse(X):
+            if not sparse_fit and not callable(self.kernel):
+                raise ValueError(
+                    f"cannot use sparse input in {type(self).__name__!r} trained on "
+                    "dense data"
+                )
+            if not callable(self.kernel):
+                X = _writable(X)
         if (not callable(self.kernel) and self.kernel != "precomputed"
                 and self.support_vectors_.shape[0] != self.n_support_.sum()):
             raise ValueError(
@@ -352,7 +440,7 @@ class _BaseSVM(BaseEstimator):
         return out
 
     def _get_coef(self):
-        return self.dual_coef_ @ self.support_vectors_
+        return safe_sparse_dot(self.dual_coef_, self.support_vectors_)
 
     @property
     def coef_(self):
@@ -364,7 +452,10 @@ class _BaseSVM(BaseEstimator):
         if self.kernel != "linear":
             raise AttributeError("coef_ is only available when using a linear kernel")
         coef = self._get_coef()
-        coef.flags.writeable = False
+        if sp.issparse(coef):
+            coef.data.flags.writeable = False
+        else:
+            coef.flags.writeable = False
         return coef
 
 
@@ -444,7 +535,7 @@ class SVC(ClassifierMixin, _BaseSVM):
         Class labels.
     coef_ : ndarray of shape (n_classes * (n_classes - 1) / 2, n_features)
         Primal weights, only with ``kernel="linear"`` (read-only property).
-    dual_coef_ : ndarray of shape (n_classes - 1, n_SV)
+    dual_coef_ : {ndarray, sparse matrix} of shape (n_classes - 1, n_SV)
         :math:`y_i \alpha_i` of the support vectors in each one-vs-one problem,
         in LIBSVM's layout (see Notes).
     fit_status_ : int
@@ -459,7 +550,7 @@ class SVC(ClassifierMixin, _BaseSVM):
         SMO iterations of each problem.
     support_ : ndarray of shape (n_SV,)
         Indices of the support vectors, grouped by class.
-    support_vectors_ : ndarray of shape (n_SV, n_features)
+    support_vectors_ : {ndarray, sparse matrix} of shape (n_SV, n_features)
         The support vectors (empty for a precomputed or callable kernel).
     n_support_ : ndarray of shape (n_classes,), dtype=int32
         Number of support vectors of each class.
@@ -536,11 +627,18 @@ class SVC(ClassifierMixin, _BaseSVM):
     For two classes the signs are flipped so that a positive decision means
     ``classes_[1]``, as in scikit-learn.
 
+    Sparse input (CSR; other formats are converted) is used as it is: kernel
+    rows are computed from the CSR arrays (a row is scattered into a dense
+    buffer of length ``n_features`` and dotted with the non-zeros of the
+    others) into the same kernel cache, so ``X`` is never densified; then, as
+    in scikit-learn, ``support_vectors_``, ``dual_coef_`` and ``coef_`` are
+    sparse matrices and prediction takes sparse or dense rows.
+
     Differences from scikit-learn: samples with a zero weight are left out of
     training but ``support_`` still indexes the rows of the ``X`` given to
-    ``fit`` (scikit-learn's indexes the rows left); sparse input is not
-    accepted; ``probability`` (deprecated in scikit-learn 1.9 in favour of
-    ``CalibratedClassifierCV``) is kept, without a warning, since Platt
+    ``fit`` (scikit-learn's indexes the rows left); ``probability``
+    (deprecated in scikit-learn 1.9 in favour of ``CalibratedClassifierCV``)
+    is kept, without a warning, since Platt
     scaling is part of the chapter, and ``probA_``/``probB_`` are plain
     attributes.
 
@@ -604,8 +702,10 @@ class SVC(ClassifierMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_samples)
-            Training vectors; the Gram matrix for ``kernel="precomputed"``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+                (n_samples, n_samples)
+            Training vectors; the Gram matrix for ``kernel="precomputed"``
+            (dense only).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -673,8 +773,10 @@ class SVC(ClassifierMixin, _BaseSVM):
 
     def _get_coef(self):
         if self.dual_coef_.shape[0] == 1:
-            return self.dual_coef_ @ self.support_vectors_
-        W = _ovo_weights(self.dual_coef_, self.n_support_)
+            return safe_sparse_dot(self.dual_coef_, self.support_vectors_)
+        W = _ovo_weights(self._dual_coef_, self.n_support_)
+        if sp.issparse(self.support_vectors_):
+            return _align_api_if_sparse(sp.csr_array(W.T) @ self.support_vectors_)
         return W.T @ self.support_vectors_
 
     def _decision_ovo(self, X):
@@ -687,7 +789,7 @@ class SVC(ClassifierMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             For ``kernel="precomputed"``, the kernel between the test and the
             training samples, ``(n_samples, n_samples_fit)``.
 
@@ -711,7 +813,7 @@ class SVC(ClassifierMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             For ``kernel="precomputed"``, ``(n_samples, n_samples_fit)``.
 
         Returns
@@ -748,7 +850,7 @@ class SVC(ClassifierMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             For ``kernel="precomputed"``, ``(n_samples, n_samples_fit)``.
 
         Returns
@@ -770,7 +872,7 @@ class SVC(ClassifierMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             For ``kernel="precomputed"``, ``(n_samples, n_samples_fit)``.
 
         Returns
@@ -820,7 +922,7 @@ class SVR(RegressorMixin, _BaseSVM):
     ----------
     coef_ : ndarray of shape (1, n_features)
         Primal weights, only with ``kernel="linear"`` (read-only property).
-    dual_coef_ : ndarray of shape (1, n_SV)
+    dual_coef_ : {ndarray, sparse matrix} of shape (1, n_SV)
         :math:`\alpha_i - \alpha_i^*` of the support vectors.
     fit_status_ : int
         0 if converged, 1 if stopped at ``max_iter``.
@@ -838,7 +940,7 @@ class SVR(RegressorMixin, _BaseSVM):
         Shape of the training ``X``.
     support_ : ndarray of shape (n_SV,)
         Indices of the support vectors.
-    support_vectors_ : ndarray of shape (n_SV, n_features)
+    support_vectors_ : {ndarray, sparse matrix} of shape (n_SV, n_features)
         The support vectors (empty for a precomputed or callable kernel).
 
     See Also
@@ -929,8 +1031,10 @@ class SVR(RegressorMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, n_samples)
-            Training vectors; the Gram matrix for ``kernel="precomputed"``.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or \
+                (n_samples, n_samples)
+            Training vectors; the Gram matrix for ``kernel="precomputed"``
+            (dense only).
         y : array-like of shape (n_samples,)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -970,7 +1074,7 @@ class SVR(RegressorMixin, _BaseSVM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             For ``kernel="precomputed"``, ``(n_samples, n_samples_fit)``.
 
         Returns

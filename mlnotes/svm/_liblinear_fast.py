@@ -353,3 +353,228 @@ def _l1r_l2_svc(Xt, data, indices, indptr, sparse, y, C, w, eps, max_iter, rng):
             continue
         g_max_old = g_max_new
     return it
+
+
+@njit(cache=True, nogil=True)
+def _mcsvm_cs_subproblem(A, B, yi, C_yi, active, alpha_new):
+    """Closed-form solution of one sample's Crammer-Singer sub-problem.
+
+    Minimises :math:`\\tfrac12 A \\|\\alpha\\|^2 + B^\\top \\alpha` over the
+    ``active`` entries subject to :math:`\\sum_m \\alpha_m = 0`,
+    :math:`\\alpha_m \\le C_{y_i}[m = y_i]`: ``alpha_new[m] = min(bound_m,
+    (beta - B[m]) / A)`` with the threshold ``beta`` found by sorting
+    ``D = B + A C e_{y_i}`` in decreasing order (Crammer & Singer 2001; Keerthi et
+    al. 2008).
+    """
+    D = B[:active].copy()
+    if yi < active:
+        D[yi] += A * C_yi
+    D = np.sort(D)[::-1]
+    beta = D[0] - A * C_yi
+    r = 1
+    while r < active and beta < r * D[r]:
+        beta += D[r]
+        r += 1
+    beta /= r
+    for m in range(active):
+        if m == yi:
+            alpha_new[m] = min(C_yi, (beta - B[m]) / A)
+        else:
+            alpha_new[m] = min(0.0, (beta - B[m]) / A)
+
+
+@njit(cache=True, nogil=True)
+def _mcsvm_cs(X, data, indices, indptr, sparse, bias, y, C, w, eps, max_iter, rng):
+    r"""Sequential dual method for the Crammer-Singer multi-class SVM (liblinear's).
+
+    Solves the dual of
+
+    .. math::
+
+        \min_{W} \tfrac12 \sum_m \|w_m\|^2 + \sum_i C_i \max_m
+        \big(1 - [m = y_i] + w_m^\top \tilde x_i - w_{y_i}^\top \tilde x_i\big),
+
+    i.e. :math:`\min_\alpha \tfrac12 \sum_m \|w_m\|^2 + \sum_i \sum_{m \ne y_i}
+    \alpha_i^m` with :math:`w_m = \sum_i \alpha_i^m \tilde x_i`,
+    :math:`\sum_m \alpha_i^m = 0`, :math:`\alpha_i^m \le C_i [m = y_i]`, one
+    sample's :math:`\alpha_i \in \mathbb{R}^k` at a time in random order, each
+    sub-problem solved exactly, with shrinking of the classes (and samples)
+    whose multipliers sit at their bound (Keerthi, Sundararajan, Chang, Hsieh
+    and Lin, KDD 2008; liblinear's ``Solver_MCSVM_CS``).
+
+    Parameters
+    ----------
+    X, data, indices, indptr, sparse
+        The samples (dense C-ordered array, or CSR arrays when ``sparse``).
+    bias : float
+        Value of the constant feature (0 without intercept).
+    y : ndarray of shape (n_samples,), int
+        Class index of each sample, in ``0 .. k - 1``.
+    C : ndarray of shape (n_samples,)
+        Cost of each sample.
+    w : ndarray of shape (n_features + 1, k)
+        Output: the weights, the last row that of the constant feature.
+    eps : float
+        Stopping tolerance on the largest violation.
+    max_iter : int
+        Maximum number of passes.
+    rng : ndarray of shape (1,), uint64
+        SplitMix64 state for the random permutations.
+
+    Returns
+    -------
+    n_iter : int
+    """
+    n = y.shape[0]
+    k = w.shape[1]
+    nf = w.shape[0] - 1
+    alpha = np.zeros((n, k))
+    alpha_index = np.empty((n, k), dtype=np.intp)
+    qd = np.empty(n)
+    index = np.empty(n, dtype=np.intp)
+    y_index = np.empty(n, dtype=np.intp)
+    active_i = np.empty(n, dtype=np.intp)
+    G = np.empty(k)
+    B = np.empty(k)
+    alpha_new = np.empty(k)
+    d_ind = np.empty(k, dtype=np.intp)
+    d_val = np.empty(k)
+    w[:, :] = 0.0
+    for i in range(n):
+        for m in range(k):
+            alpha_index[i, m] = m
+        s = bias * bias
+        if sparse:
+            for jj in range(indptr[i], indptr[i + 1]):
+                s += data[jj] * data[jj]
+        else:
+            for j in range(nf):
+                s += X[i, j] * X[i, j]
+        qd[i] = s
+        active_i[i] = k
+        y_index[i] = y[i]
+        index[i] = i
+    active = n
+    eps_shrink = max(10.0 * eps, 1.0)
+    start_from_all = True
+    it = 0
+    while it < max_iter:
+        stopping = -_INF
+        for s in range(active):
+            j = s + _bounded(rng, active - s)
+            tmp = index[s]
+            index[s] = index[j]
+            index[j] = tmp
+        s = 0
+        while s < active:
+            i = index[s]
+            Ai = qd[i]
+            if Ai <= 0.0:
+                s += 1
+                continue
+            act = active_i[i]
+            yi = y_index[i]
+            Ci = C[i]
+            for m in range(act):
+                G[m] = 1.0
+            if yi < act:
+                G[yi] = 0.0
+            if sparse:
+                for jj in range(indptr[i], indptr[i + 1]):
+                    f = indices[jj]
+                    v = data[jj]
+                    for m in range(act):
+                        G[m] += w[f, alpha_index[i, m]] * v
+            else:
+                for f in range(nf):
+                    v = X[i, f]
+                    if v != 0.0:
+                        for m in range(act):
+                            G[m] += w[f, alpha_index[i, m]] * v
+            if bias != 0.0:
+                for m in range(act):
+                    G[m] += w[nf, alpha_index[i, m]] * bias
+            min_g = _INF
+            max_g = -_INF
+            for m in range(act):
+                if alpha[i, alpha_index[i, m]] < 0.0 and G[m] < min_g:
+                    min_g = G[m]
+                if G[m] > max_g:
+                    max_g = G[m]
+            if yi < act:
+                if alpha[i, y[i]] < Ci and G[yi] < min_g:
+                    min_g = G[yi]
+            # shrink the classes whose multiplier sits at its bound
+            m = 0
+            while m < act:
+                bound = Ci if m == yi else 0.0
+                if alpha[i, alpha_index[i, m]] == bound and G[m] < min_g:
+                    act -= 1
+                    while act > m:
+                        bound2 = Ci if act == yi else 0.0
+                        if not (alpha[i, alpha_index[i, act]] == bound2
+                                and G[act] < min_g):
+                            tmp = alpha_index[i, m]
+                            alpha_index[i, m] = alpha_index[i, act]
+                            alpha_index[i, act] = tmp
+                            g_tmp = G[m]
+                            G[m] = G[act]
+                            G[act] = g_tmp
+                            if yi == act:
+                                yi = m
+                            elif yi == m:
+                                yi = act
+                            break
+                        act -= 1
+                m += 1
+            active_i[i] = act
+            y_index[i] = yi
+            if act <= 1:
+                active -= 1
+                tmp = index[s]
+                index[s] = index[active]
+                index[active] = tmp
+                continue
+            if max_g - min_g <= 1e-12:
+                s += 1
+                continue
+            stopping = max(max_g - min_g, stopping)
+            for m in range(act):
+                B[m] = G[m] - Ai * alpha[i, alpha_index[i, m]]
+            _mcsvm_cs_subproblem(Ai, B, yi, Ci, act, alpha_new)
+            nz = 0
+            for m in range(act):
+                c = alpha_index[i, m]
+                d = alpha_new[m] - alpha[i, c]
+                alpha[i, c] = alpha_new[m]
+                if abs(d) >= 1e-12:
+                    d_ind[nz] = c
+                    d_val[nz] = d
+                    nz += 1
+            if sparse:
+                for jj in range(indptr[i], indptr[i + 1]):
+                    f = indices[jj]
+                    v = data[jj]
+                    for q in range(nz):
+                        w[f, d_ind[q]] += d_val[q] * v
+            else:
+                for f in range(nf):
+                    v = X[i, f]
+                    if v != 0.0:
+                        for q in range(nz):
+                            w[f, d_ind[q]] += d_val[q] * v
+            for q in range(nz):
+                w[nf, d_ind[q]] += d_val[q] * bias
+            s += 1
+        it += 1
+        if stopping < eps_shrink:
+            if stopping < eps and start_from_all:
+                break
+            active = n
+            for i in range(n):
+                active_i[i] = k
+            eps_shrink = max(eps_shrink / 2.0, eps)
+            start_from_all = True
+        else:
+            start_from_all = False
+    return it

@@ -33,6 +33,7 @@ from . import _liblinear_fast
 # dense problems with at most this many weights solve the Newton system exactly
 _DIRECT_MAX_WEIGHTS = 200
 _MAX_SEED = np.iinfo(np.int64).max
+_CS_MAX_ITER = 100_000  # liblinear's fixed limit for the Crammer-Singer solver
 
 # (penalty, loss) -> {dual: solver}, as liblinear offers them
 _SOLVERS = {
@@ -272,8 +273,10 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
         Cost of the margin violations (inverse strength of the penalty),
         positive.
     multi_class : {'ovr', 'crammer_singer'}, default='ovr'
-        Only ``'ovr'`` (one-vs-rest) is implemented; ``'crammer_singer'`` (a
-        joint multi-class objective) raises a ``ValueError`` at fit time.
+        ``'ovr'`` trains one binary problem per class (one-vs-rest);
+        ``'crammer_singer'`` optimises the joint multi-class objective of
+        Crammer and Singer (see Notes), for which ``penalty``, ``loss`` and
+        ``dual`` are ignored.
     fit_intercept : bool, default=True
         Whether to learn an intercept. As in liblinear, the intercept is the
         weight of an extra constant feature and is penalised with the others.
@@ -364,6 +367,21 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
     - ``dual=False``, L1 penalty: coordinate descent with one-dimensional
       Newton steps and a backtracking line search (Yuan et al. 2010).
 
+    With ``multi_class='crammer_singer'`` one joint problem replaces the
+    one-vs-rest ones (Crammer and Singer 2001): with one weight vector
+    :math:`w_m` per class,
+
+    .. math::
+
+        \min_{W}\; \tfrac12 \sum_m \|w_m\|_2^2 + \sum_i C_i \max_m
+        \big([m \ne y_i] + w_m^\top \tilde x_i - w_{y_i}^\top \tilde x_i\big),
+
+    solved in the dual, one sample's :math:`k` multipliers at a time (each
+    sub-problem in closed form after a sort), with shrinking (Keerthi et al.
+    2008; liblinear's solver, also for the stopping rule: up to 100,000
+    passes, ``max_iter`` only decides the ``ConvergenceWarning``, as in
+    scikit-learn). With two classes ``coef_`` is :math:`w_1 - w_0`.
+
     All problems are strictly convex (L2) so the solution is unique and
     equals scikit-learn's up to the solvers' tolerances. The coordinate
     orders come from a SplitMix64 generator seeded by ``random_state``, so
@@ -380,6 +398,11 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
     G.-X. Yuan, K.-W. Chang, C.-J. Hsieh and C.-J. Lin, "A comparison of
     optimization methods and software for large-scale L1-regularized linear
     classification", *JMLR* 11, 2010.
+
+    K. Crammer and Y. Singer, "On the algorithmic implementation of multiclass
+    kernel-based vector machines", *JMLR* 2, 2001; S. S. Keerthi, S.
+    Sundararajan, K.-W. Chang, C.-J. Hsieh and C.-J. Lin, "A sequential dual
+    method for large scale multi-class linear SVMs", *KDD* 2008.
 
     R.-E. Fan, K.-W. Chang, C.-J. Hsieh, X.-R. Wang and C.-J. Lin, "LIBLINEAR:
     a library for large linear classification", *JMLR* 9, 2008.
@@ -447,11 +470,6 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        if self.multi_class == "crammer_singer":
-            raise ValueError(
-                "multi_class='crammer_singer' is not supported by mlnotes' LinearSVC "
-                "(only the one-vs-rest scheme is implemented); use multi_class='ovr'."
-            )
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=np.float64, order="C",
             accept_large_sparse=False,
@@ -464,8 +482,12 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
                 "This solver needs samples of at least 2 classes in the data, but the "
                 f"data contains only one class: {self.classes_[0]!r}"
             )
-        dual = _resolve_dual(self.dual, self.penalty, self.loss, *X.shape)
-        solver = _solver(self.penalty, self.loss, dual)
+        crammer_singer = self.multi_class == "crammer_singer"
+        if crammer_singer:  # penalty, loss and dual are ignored, as in scikit-learn
+            solver = "crammer_singer"
+        else:
+            dual = _resolve_dual(self.dual, self.penalty, self.loss, *X.shape)
+            solver = _solver(self.penalty, self.loss, dual)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         class_weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y,
                                             sample_weight=sample_weight)
@@ -475,6 +497,9 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         y_index = np.searchsorted(self.classes_, y)
         rng = check_random_state(self.random_state)
+        if crammer_singer:
+            self._fit_crammer_singer(X, y_index, sample_weight, class_weight, bias, rng)
+            return self
         n_rows = 1 if n_classes == 2 else n_classes
         seeds = rng.randint(_MAX_SEED, size=n_rows, dtype=np.int64)
         W = np.empty((n_rows, X.shape[1] + 1))
@@ -502,6 +527,37 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
         self.coef_ = W[:, :-1].copy()
         self.intercept_ = bias * W[:, -1] if self.fit_intercept else 0.0
         return self
+
+    def _fit_crammer_singer(self, X, y_index, sample_weight, class_weight, bias, rng):
+        """One joint multi-class problem (liblinear's sequential dual method)."""
+        n_classes = self.classes_.shape[0]
+        cost = self.C * sample_weight * class_weight[y_index]
+        seed = rng.randint(_MAX_SEED, dtype=np.int64)
+        state = np.array([seed], dtype=np.uint64)
+        if sp.issparse(X):
+            rows = (np.empty((0, 0)), X.data, X.indices, X.indptr, True)
+        else:
+            rows = (X, np.empty(0), np.empty(0, np.int32), np.zeros(1, np.int32), False)
+        W = np.empty((X.shape[1] + 1, n_classes))
+        # as in scikit-learn, the solver runs up to liblinear's own limit and
+        # ``max_iter`` only decides the ConvergenceWarning
+        self.n_iter_ = int(_liblinear_fast._mcsvm_cs(
+            *rows, float(bias), y_index.astype(np.intp), cost, W, float(self.tol),
+            _CS_MAX_ITER, state))
+        if self.verbose:
+            print(f"[LinearSVC] crammer_singer: {self.n_iter_} iterations")
+        if self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                "Liblinear failed to converge, increase the number of iterations.",
+                ConvergenceWarning,
+            )
+        W = W.T
+        coef, intercept = W[:, :-1].copy(), bias * W[:, -1]
+        if n_classes == 2:  # scikit-learn keeps the difference of the two rows
+            coef = (coef[1] - coef[0]).reshape(1, -1)
+            intercept = np.array([intercept[1] - intercept[0]])
+        self.coef_ = coef
+        self.intercept_ = intercept if self.fit_intercept else 0.0
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -90,12 +90,15 @@ def _exp_inplace(x, kbuf):
 
 
 @njit(cache=True)
-def _kernel_segment(kernel, X, sq, K, kidx, gamma, coef0, degree, a, start, stop,
+def _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, a, start, stop,
                     sgn, out):
     """``out[t] = sgn[a] * sgn[t] * k(a, t)`` for ``t`` in ``[start, stop)``.
 
-    Points are the rows of ``X`` (``sq`` their squared norms) or, for a
-    precomputed kernel, ``k(a, t) = K[kidx[a], kidx[t]]``.
+    Points are the rows of ``X`` (``sq`` their squared norms), or, when
+    ``csr = (data, indices, indptr, work)`` holds a CSR matrix, its rows
+    ``kidx[a]`` and ``kidx[t]`` (row ``kidx[a]`` is scattered into the dense
+    ``work`` vector, then each dot product runs over the non-zeros of row
+    ``kidx[t]``); for a precomputed kernel, ``k(a, t) = K[kidx[a], kidx[t]]``.
     """
     sa = sgn[a]
     if kernel == PRECOMPUTED:
@@ -103,7 +106,22 @@ def _kernel_segment(kernel, X, sq, K, kidx, gamma, coef0, degree, a, start, stop
         for t in range(start, stop):
             out[t] = sa * sgn[t] * K[ka, kidx[t]]
         return
-    dots = np.dot(X[start:stop], X[a])
+    data, indices, indptr, work = csr
+    if indptr.shape[0] > 1:  # sparse rows
+        dots = np.empty(stop - start)
+        ka = kidx[a]
+        for jj in range(indptr[ka], indptr[ka + 1]):
+            work[indices[jj]] = data[jj]
+        for t in range(start, stop):
+            kt = kidx[t]
+            acc = 0.0
+            for jj in range(indptr[kt], indptr[kt + 1]):
+                acc += data[jj] * work[indices[jj]]
+            dots[t - start] = acc
+        for jj in range(indptr[ka], indptr[ka + 1]):
+            work[indices[jj]] = 0.0
+    else:
+        dots = np.dot(X[start:stop], X[a])
     if kernel == LINEAR:
         for t in range(start, stop):
             out[t] = sa * sgn[t] * dots[t - start]
@@ -124,7 +142,7 @@ def _kernel_segment(kernel, X, sq, K, kidx, gamma, coef0, degree, a, start, stop
 
 @njit(cache=True)
 def _kernel_diag(kernel, X, sq, K, gamma, coef0, degree):
-    m = K.shape[0] if kernel == PRECOMPUTED else X.shape[0]
+    m = K.shape[0] if kernel == PRECOMPUTED else sq.shape[0]
     d = np.empty(m)
     for a in range(m):
         if kernel == PRECOMPUTED:
@@ -191,20 +209,20 @@ def _cache_lookup(key, length, slot_of, owner, rlen, prev, nxt, free, st):
 
 
 @njit(cache=True)
-def _get_q(i, length, svr, kernel, X, sq, K, kidx, gamma, coef0, degree, y, ones,
+def _get_q(i, length, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree, y, ones,
            bidx, data, slot_of, owner, rlen, prev, nxt, free, st, bufs):
     """Row ``i`` of ``Q`` over the first ``length`` (current) variables."""
     if not svr:
         s, start = _cache_lookup(i, length, slot_of, owner, rlen, prev, nxt, free, st)
         if start < length:
-            _kernel_segment(kernel, X, sq, K, kidx, gamma, coef0, degree, i, start,
+            _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, i, start,
                             length, y, data[s])
         return data[s]
     m = data.shape[1]
     b = bidx[i]
     s, start = _cache_lookup(b, m, slot_of, owner, rlen, prev, nxt, free, st)
     if start < m:
-        _kernel_segment(kernel, X, sq, K, kidx, gamma, coef0, degree, b, 0, m, ones,
+        _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, b, 0, m, ones,
                         data[s])
     row = data[s]
     buf = bufs[st[1]]
@@ -216,7 +234,7 @@ def _get_q(i, length, svr, kernel, X, sq, K, kidx, gamma, coef0, degree, y, ones
 
 
 @njit(cache=True)
-def _swap_index(i, j, svr, kernel, X, sq, y, G, status, alpha, p, act, bidx, G_bar,
+def _swap_index(i, j, svr, sparse, kernel, X, sq, y, G, status, alpha, p, act, bidx, G_bar,
                 C, QD, data, slot_of, owner, rlen, prev, nxt, free, st):
     if i == j:
         return
@@ -233,8 +251,9 @@ def _swap_index(i, j, svr, kernel, X, sq, y, G, status, alpha, p, act, bidx, G_b
     if svr:  # the cache is keyed by sample, in the original order
         return
     if kernel != PRECOMPUTED:
-        for f in range(X.shape[1]):
-            X[i, f], X[j, f] = X[j, f], X[i, f]
+        if not sparse:  # sparse rows are reached through ``kidx`` (``act``)
+            for f in range(X.shape[1]):
+                X[i, f], X[j, f] = X[j, f], X[i, f]
         sq[i], sq[j] = sq[j], sq[i]
     # the cached rows follow their variables ...
     si = slot_of[i]
@@ -276,7 +295,7 @@ def _update_status(i, alpha, C, status):
 
 
 @njit(cache=True)
-def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
+def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
               shrinking, max_iter, cache_bytes):
     """Solve the dual from ``alpha = 0``.
 
@@ -286,6 +305,11 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
         Points of the problem (ignored, any 2-D array, for a precomputed kernel).
     K : ndarray of shape (m, m)
         Precomputed kernel matrix (ignored, any 2-D array, otherwise).
+    csr : tuple of 4 ndarrays
+        ``(data, indices, indptr, work)``: the points as a CSR matrix (sorted
+        or not) and a zeroed float64 buffer of length ``n_features``, used
+        instead of ``X`` when ``indptr`` has more than one entry; pass
+        ``indptr`` of length 1 for dense ``X``.
     kernel : int
         One of ``LINEAR, POLY, RBF, SIGMOID, PRECOMPUTED``.
     svr : bool
@@ -311,7 +335,14 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
     """
     n = y_in.shape[0]
     precomputed = kernel == PRECOMPUTED
-    m = K.shape[0] if precomputed else X.shape[0]
+    sp_data, sp_indices, sp_indptr, _ = csr
+    sparse = (not precomputed) and sp_indptr.shape[0] > 1
+    if precomputed:
+        m = K.shape[0]
+    elif sparse:
+        m = sp_indptr.shape[0] - 1
+    else:
+        m = X.shape[0]
 
     y = y_in.copy()
     p = p_in.copy()
@@ -323,13 +354,19 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
         bidx[t] = t if t < m else t - m
     ones = np.ones(m)
 
-    # points: classification works on a copy it may permute
-    if svr or precomputed:
+    # points: dense classification works on a copy it may permute
+    if svr or precomputed or sparse:
         Xw = X
     else:
         Xw = X.copy()
     sq = np.zeros(m)
-    if not precomputed:
+    if sparse:
+        for a in range(m):
+            s_ = 0.0
+            for jj in range(sp_indptr[a], sp_indptr[a + 1]):
+                s_ += sp_data[jj] * sp_data[jj]
+            sq[a] = s_
+    elif not precomputed:
         for a in range(m):
             s_ = 0.0
             for f in range(Xw.shape[1]):
@@ -403,7 +440,7 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
                             gmax1 = G[t]
                 if not unshrink and gmax1 + gmax2 <= eps * 10:
                     unshrink = True
-                    _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K,
+                    _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, csr,
                                           kidx, gamma, coef0, degree, y, ones, bidx,
                                           data, slot_of, owner, rlen, prev, nxt, free,
                                           st, bufs, G, G_bar, p, alpha, status)
@@ -414,7 +451,7 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
                         active_size -= 1
                         while active_size > t:
                             if not _be_shrunk(active_size, gmax1, gmax2, y, G, status):
-                                _swap_index(t, active_size, svr, kernel, Xw, sq, y, G,
+                                _swap_index(t, active_size, svr, sparse, kernel, Xw, sq, y, G,
                                             status, alpha, p, act, bidx, G_bar, C, QD,
                                             data, slot_of, owner, rlen, prev, nxt,
                                             free, st)
@@ -422,16 +459,16 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
                             active_size -= 1
                     t += 1
 
-        i, j = _select_working_set(active_size, svr, kernel, Xw, sq, K, kidx, gamma,
+        i, j = _select_working_set(active_size, svr, kernel, Xw, sq, K, csr, kidx, gamma,
                                    coef0, degree, y, ones, bidx, data, slot_of, owner,
                                    rlen, prev, nxt, free, st, bufs, G, QD, status, eps)
         if j == -1:
-            _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, kidx, gamma,
+            _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, csr, kidx, gamma,
                                   coef0, degree, y, ones, bidx, data, slot_of, owner,
                                   rlen, prev, nxt, free, st, bufs, G, G_bar, p, alpha,
                                   status)
             active_size = n
-            i, j = _select_working_set(active_size, svr, kernel, Xw, sq, K, kidx,
+            i, j = _select_working_set(active_size, svr, kernel, Xw, sq, K, csr, kidx,
                                        gamma, coef0, degree, y, ones, bidx, data,
                                        slot_of, owner, rlen, prev, nxt, free, st, bufs,
                                        G, QD, status, eps)
@@ -442,10 +479,10 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
         n_iter += 1
 
         # ---- two-variable analytic update, clipped to the box
-        Q_i = _get_q(i, active_size, svr, kernel, Xw, sq, K, kidx, gamma, coef0,
+        Q_i = _get_q(i, active_size, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0,
                      degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
                      free, st, bufs)
-        Q_j = _get_q(j, active_size, svr, kernel, Xw, sq, K, kidx, gamma, coef0,
+        Q_j = _get_q(j, active_size, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0,
                      degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
                      free, st, bufs)
         C_i = C[i]
@@ -513,7 +550,7 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
         _update_status(i, alpha, C, status)
         _update_status(j, alpha, C, status)
         if ui != (status[i] == _UPPER):
-            Q_i = _get_q(i, n, svr, kernel, Xw, sq, K, kidx, gamma, coef0, degree, y,
+            Q_i = _get_q(i, n, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0, degree, y,
                          ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st,
                          bufs)
             if ui:
@@ -523,7 +560,7 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
                 for k in range(n):
                     G_bar[k] += C_i * Q_i[k]
         if uj != (status[j] == _UPPER):
-            Q_j = _get_q(j, n, svr, kernel, Xw, sq, K, kidx, gamma, coef0, degree, y,
+            Q_j = _get_q(j, n, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0, degree, y,
                          ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st,
                          bufs)
             if uj:
@@ -534,7 +571,7 @@ def smo_solve(X, K, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, eps,
                     G_bar[k] += C_j * Q_j[k]
 
     if active_size < n:  # stopped by max_iter while shrunk: complete the gradient
-        _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, kidx, gamma,
+        _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, csr, kidx, gamma,
                               coef0, degree, y, ones, bidx, data, slot_of, owner, rlen,
                               prev, nxt, free, st, bufs, G, G_bar, p, alpha, status)
         active_size = n
@@ -581,7 +618,7 @@ def _be_shrunk(t, gmax1, gmax2, y, G, status):
 
 
 @njit(cache=True)
-def _select_working_set(active_size, svr, kernel, X, sq, K, kidx, gamma, coef0, degree,
+def _select_working_set(active_size, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree,
                         y, ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st,
                         bufs, G, QD, status, eps):
     """Second-order working-set selection (WSS2); ``j == -1`` when optimal."""
@@ -603,7 +640,7 @@ def _select_working_set(active_size, svr, kernel, X, sq, K, kidx, gamma, coef0, 
     i = gmax_idx
     if i == -1:
         return -1, -1
-    Q_i = _get_q(i, active_size, svr, kernel, X, sq, K, kidx, gamma, coef0, degree, y,
+    Q_i = _get_q(i, active_size, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree, y,
                  ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st, bufs)
     yi = y[i]
     QDi = QD[i]
@@ -640,7 +677,7 @@ def _select_working_set(active_size, svr, kernel, X, sq, K, kidx, gamma, coef0, 
 
 
 @njit(cache=True)
-def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, kidx, gamma, coef0,
+def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, csr, kidx, gamma, coef0,
                           degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
                           free, st, bufs, G, G_bar, p, alpha, status):
     """Recompute ``G`` of the shrunk variables from ``G_bar`` and the free ones."""
@@ -654,7 +691,7 @@ def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, kidx, gamma, co
             n_free += 1
     if n_free * n > 2 * active_size * (n - active_size):
         for i in range(active_size, n):
-            Q_i = _get_q(i, active_size, svr, kernel, X, sq, K, kidx, gamma, coef0,
+            Q_i = _get_q(i, active_size, svr, kernel, X, sq, K, csr, kidx, gamma, coef0,
                          degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
                          free, st, bufs)
             acc = 0.0
@@ -665,7 +702,7 @@ def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, kidx, gamma, co
     else:
         for i in range(active_size):
             if status[i] == _FREE:
-                Q_i = _get_q(i, n, svr, kernel, X, sq, K, kidx, gamma, coef0, degree,
+                Q_i = _get_q(i, n, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree,
                              y, ones, bidx, data, slot_of, owner, rlen, prev, nxt, free,
                              st, bufs)
                 a_i = alpha[i]

@@ -367,3 +367,75 @@ def test_weighted_median_matches_definition(data):
         candidates = [v for v in np.unique(row)
                       if weights[row <= v].sum() >= 0.5 * weights.sum()]
         assert value == min(candidates)
+
+
+# ------------------------------------------------------------- sparse input, overflow
+
+
+def _sparse_classification(n_classes=3):
+    X, y = _classification(n=200, n_classes=n_classes)
+    X[np.abs(X) < 0.7] = 0.0
+    return X, y
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_input_parity_with_sklearn(fmt):
+    """Sparse X with a weak learner that takes it: scikit-learn's ensemble."""
+    import scipy.sparse as sp
+
+    X, y = _sparse_classification()
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    params = dict(n_estimators=15, random_state=0)
+    ours = AdaBoostClassifier(_stump(), **params).fit(Xs, y)
+    ref = sk_ensemble.AdaBoostClassifier(_stump(), **params).fit(Xs, y)
+    np.testing.assert_allclose(ours.estimator_weights_, ref.estimator_weights_, rtol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(Xs), ref.predict_proba(Xs), atol=1e-12)
+    z = X @ np.arange(1.0, X.shape[1] + 1.0)
+    params = dict(n_estimators=10, random_state=3)
+    ours = AdaBoostRegressor(SkTreeRegressor(max_depth=3), **params).fit(Xs, z)
+    ref = sk_ensemble.AdaBoostRegressor(SkTreeRegressor(max_depth=3), **params).fit(Xs, z)
+    np.testing.assert_allclose(ours.estimator_weights_, ref.estimator_weights_, rtol=1e-12)
+    np.testing.assert_allclose(ours.predict(Xs), ref.predict(Xs), rtol=1e-12)
+
+
+def test_sparse_input_with_mlnotes_learners_equals_dense():
+    """Default trees and mlnotes' SVC/SVR take sparse X: the same ensemble as dense."""
+    import scipy.sparse as sp
+
+    from mlnotes.svm import SVC, SVR
+
+    X, y = _sparse_classification()
+    Xs = sp.csr_matrix(X)
+    z = X @ np.arange(1.0, X.shape[1] + 1.0)
+    for make, target in [(lambda: AdaBoostClassifier(random_state=0), y),
+                         (lambda: AdaBoostClassifier(SVC(kernel="linear"), n_estimators=4,
+                                                     random_state=0), y),
+                         (lambda: AdaBoostRegressor(random_state=0), z),
+                         (lambda: AdaBoostRegressor(SVR(C=10.0), n_estimators=4,
+                                                    random_state=0), z)]:
+        dense, sparse = make().fit(X, target), make().fit(Xs, target)
+        np.testing.assert_allclose(sparse.estimator_weights_, dense.estimator_weights_,
+                                   rtol=1e-10)
+        np.testing.assert_allclose(sparse.predict(Xs), dense.predict(X), rtol=1e-10)
+
+
+def test_inputs_overflowing_float32_raise_as_sklearn():
+    """Trees work in float32: X beyond its range is refused (it used to become inf)."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(30, 3))
+    y = rng.randint(0, 2, size=30)
+    for est, target in [(AdaBoostClassifier(), y), (AdaBoostRegressor(), y * 1.0)]:
+        with pytest.raises(ValueError, match="too large for dtype\\('float32'\\)"):
+            est.fit(X, target)
+    fitted = AdaBoostClassifier(n_estimators=3).fit(X / 1e300, y)
+    with pytest.raises(ValueError, match="too large for dtype\\('float32'\\)"):
+        fitted.predict(X)
+
+
+def test_regressor_overflowing_errors_raise():
+    """|y - h(x)| overflowing float64 gave NaN weights silently (scikit-learn too)."""
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(30, 3))
+    y = np.finfo(np.float64).max * rng.uniform(-1, 1, size=30)
+    with pytest.raises(ValueError, match="errors of weak learner 0 are not finite"):
+        AdaBoostRegressor(random_state=0).fit(X, y)

@@ -277,7 +277,6 @@ def test_verbose(capsys):
         (dict(penalty="l1", loss="hinge"), "penalty='l1' and loss='hinge' is not supported"),
         (dict(penalty="l1", dual=True), "are not supported when dual=True"),
         (dict(loss="hinge", dual=False), "are not supported when dual=False"),
-        (dict(multi_class="crammer_singer"), "crammer_singer.*not supported"),
         (dict(C=0.0), "C"),
         (dict(tol=-1.0), "tol"),
         (dict(penalty="l3"), "penalty"),
@@ -334,3 +333,72 @@ def test_primal_solution_invariant_to_row_order_and_label_names(data_seed, perm_
     if n_classes > 2:
         rows = np.argsort(np.argsort(names))  # row of each original class in `other`
         assert_allclose(other.coef_[rows], ref.coef_, rtol=1e-6, atol=1e-8)
+
+
+# --- Crammer-Singer -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [dict(), dict(C=3.0), dict(fit_intercept=False),
+                                    dict(class_weight="balanced", intercept_scaling=2.0)])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_crammer_singer_same_solution_as_sklearn(params, n_classes, sparse):
+    X, y = _data(n_classes=n_classes, sparse=sparse)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, size=y.shape[0])
+    kw = dict(multi_class="crammer_singer", random_state=0, tol=1e-6, **params)
+    ours = _quiet(LinearSVC(**kw), X, y, sample_weight=sw)
+    ref = _quiet(SkLinearSVC(**kw), X, y, sample_weight=sw)
+    assert ours.coef_.shape == ref.coef_.shape == (1 if n_classes == 2 else 3, 8)
+    scale = max(1.0, np.abs(ref.coef_).max())
+    assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-4 * scale)
+    assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-4 * scale)
+    dec, dec_ref = ours.decision_function(X), ref.decision_function(X)
+    assert_allclose(dec, dec_ref, rtol=0, atol=1e-3 * scale)
+    # labels agree except at near-ties of the reference's scores
+    if n_classes > 2:
+        top2 = np.sort(dec_ref, axis=1)[:, -2:]
+        clear = top2[:, 1] - top2[:, 0] > 2e-3 * scale
+    else:
+        clear = np.abs(dec_ref) > 2e-3 * scale
+    assert_array_equal(ours.predict(X)[clear], ref.predict(X)[clear])
+
+
+def test_crammer_singer_optimality_on_iris():
+    """KKT of the joint problem: the margins of the multi-class hinge are met."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    cs = _quiet(LinearSVC(multi_class="crammer_singer", random_state=0, tol=1e-8), X, y)
+    ovr = _quiet(LinearSVC(random_state=0), X, y)
+    # a different model from one-vs-rest, with similar predictions
+    assert (ovr.predict(X) == cs.predict(X)).mean() > 0.9
+    assert np.all(ovr.coef_ != cs.coef_)
+    dec = cs.decision_function(X)
+    assert_allclose(dec, X @ cs.coef_.T + cs.intercept_)
+    assert_array_equal(cs.predict(X), np.argmax(dec, axis=1))
+    # primal objective is minimal: no random perturbation of (W, b) lowers it
+    W = np.column_stack([cs.coef_, cs.intercept_])
+    Xb = np.column_stack([X, np.ones(len(X))])
+
+    def objective(W):
+        s = Xb @ W.T
+        margin = s + (np.arange(3)[None, :] != y[:, None]) - s[np.arange(len(y)), y][:, None]
+        return 0.5 * np.sum(W ** 2) + margin.max(axis=1).sum()
+
+    f0 = objective(W)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        assert objective(W + 1e-3 * rng.normal(size=W.shape)) >= f0 - 1e-6
+
+
+def test_crammer_singer_ignores_loss_penalty_dual_and_warns_as_sklearn():
+    X, y = _data()
+    a = _quiet(LinearSVC(multi_class="crammer_singer", random_state=0), X, y)
+    b = _quiet(LinearSVC(multi_class="crammer_singer", penalty="l1", loss="hinge",
+                         dual=False, random_state=0), X, y)
+    assert_allclose(a.coef_, b.coef_)
+    # as in scikit-learn, max_iter only decides the warning (liblinear runs on)
+    with pytest.warns(ConvergenceWarning, match="failed to converge"):
+        c = LinearSVC(multi_class="crammer_singer", max_iter=2, random_state=0).fit(X, y)
+    assert c.n_iter_ > 2
+    assert_allclose(c.coef_, a.coef_)
