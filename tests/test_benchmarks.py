@@ -299,3 +299,16 @@ def test_all_cores_variant(tmp_path):
                 suites={"tiny": suite}) == 0
     text = (tmp_path / "tiny-quick-allcores.md").read_text()
     assert "threads: all" in text and not (tmp_path / "tiny-quick.md").exists()
+
+
+def test_imports_suite_times_fresh_interpreters(tmp_path, monkeypatch):
+    from benchmarks.suites import imports
+
+    monkeypatch.setattr(imports, "PAIRS", {"tiny": ("json", "csv"),
+                                           "broken": ("no_such_module_xyz", "csv")})
+    result = imports.ImportsSuite().run(_ctx(tmp_path, repeats=3), None)
+    ok, broken = result.rows
+    assert ok["status"] == "ok" and ok["ours"] > 0 and ok["ref"] > 0
+    assert ok["total_ratio"] == pytest.approx(ok["ours"] / ok["ref"])
+    assert broken["status"].startswith("error") and result.failed
+    assert any("Acceptance" in line for line in result.summary)
