@@ -1,6 +1,6 @@
 """Polynomial feature expansion (chapter 9 of the notes: regression with basis functions)."""
 
-from itertools import combinations, combinations_with_replacement
+from itertools import chain, combinations, combinations_with_replacement
 from math import comb
 from numbers import Integral
 
@@ -296,28 +296,48 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         self.order = order
 
     def _degree_range(self):
+        """``(min_degree, max_degree)``, with scikit-learn's errors and messages."""
         if isinstance(self.degree, Integral):
-            lo, hi = 0, int(self.degree)
-        else:
-            deg = tuple(self.degree)
-            if not (len(deg) == 2 and all(isinstance(d, Integral) for d in deg)
-                    and 0 <= deg[0] <= deg[1]):
+            if self.degree == 0 and not self.include_bias:
                 raise ValueError(
-                    "degree=(min_degree, max_degree) must be non-negative integers with "
-                    f"min_degree <= max_degree; got {self.degree!r}."
+                    "Setting degree to zero and include_bias to False would result in "
+                    "an empty output array."
                 )
-            lo, hi = int(deg[0]), int(deg[1])
+            return 0, int(self.degree)
+        deg = tuple(self.degree) if hasattr(self.degree, "__iter__") else None
+        if deg is None or len(deg) != 2:
+            raise ValueError(
+                "degree must be a non-negative int or tuple (min_degree, max_degree), "
+                f"got {self.degree}."
+            )
+        lo, hi = deg
+        if not (isinstance(lo, Integral) and isinstance(hi, Integral) and 0 <= lo <= hi):
+            raise ValueError(
+                "degree=(min_degree, max_degree) must be non-negative integers that "
+                f"fulfil min_degree <= max_degree, got {self.degree}."
+            )
         if hi == 0 and not self.include_bias:
             raise ValueError(
-                "Setting degree to zero and include_bias to False would result in an "
-                "empty output array."
+                "Setting both min_degree and max_degree to zero and include_bias to "
+                "False would result in an empty output array."
             )
-        return lo, hi
+        return int(lo), int(hi)
 
     def _n_terms(self, n_features, degree):
         if self.interaction_only:
             return comb(n_features, degree)
         return comb(n_features + degree - 1, degree)
+
+    @staticmethod
+    def _combinations(n_features, min_degree, max_degree, interaction_only,
+                      include_bias):
+        """Iterator over the output monomials as tuples of feature indices (bias
+        ``()`` first, then by degree, lexicographic): the columns in order."""
+        pick = combinations if interaction_only else combinations_with_replacement
+        start = max(1, min_degree)
+        parts = [[()]] if include_bias else []
+        parts += [pick(range(n_features), d) for d in range(start, max_degree + 1)]
+        return chain.from_iterable(parts)
 
     @staticmethod
     def _num_combinations(n_features, min_degree, max_degree, interaction_only,

@@ -88,3 +88,33 @@ def test_row_order_and_feature_permutation(seed, degree, p, interaction_only):
         X[:, cols]
     )
     np.testing.assert_allclose(np.sort(out_cols, axis=1), np.sort(out, axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("params", [
+    dict(degree=(-1, 2)), dict(degree=(0, 1.5)), dict(degree=(3, 2)), dict(degree=(1, 2, 3)),
+    dict(degree=0, include_bias=False), dict(degree=(0, 0), include_bias=False),
+])
+def test_degree_errors_as_sklearn(params):
+    from sklearn.preprocessing import PolynomialFeatures as SkPolynomialFeatures
+
+    X = np.ones((4, 2))
+    messages = []
+    for cls in (PolynomialFeatures, SkPolynomialFeatures):
+        with pytest.raises(ValueError) as info:
+            cls(**params).fit_transform(X)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("interaction_only", [True, False])
+@pytest.mark.parametrize("include_bias", [True, False])
+def test_combinations_are_the_output_columns(interaction_only, include_bias):
+    from sklearn.preprocessing import PolynomialFeatures as SkPolynomialFeatures
+
+    args = dict(n_features=4, min_degree=2, max_degree=3, interaction_only=interaction_only,
+                include_bias=include_bias)
+    assert list(PolynomialFeatures._combinations(**args)) == \
+        list(SkPolynomialFeatures._combinations(**args))
+    est = PolynomialFeatures((2, 3), interaction_only=interaction_only,
+                             include_bias=include_bias).fit(np.ones((2, 4)))
+    assert len(list(PolynomialFeatures._combinations(**args))) == est.n_output_features_
