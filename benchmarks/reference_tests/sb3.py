@@ -64,6 +64,11 @@ PRIVATE_REASONS = {
     "test_save_load.py::test_cast_lr_schedule*":
         "after the float check (which holds), loads a lambda learning rate from the "
         "file: needs pickling code, refused by design (custom_objects)",
+    "test_save_load.py::test_save_load_no_target_params*":
+        "fakes a DQN file from SB3 < 2.4.0 (an optimiser over the target network too) "
+        "and expects SB3's backward-compatibility warning when loading it (SB3's own "
+        "save-format history; a DQN of ours never saved target parameters in its "
+        "optimiser, and an optimiser state that does not fit is refused)",
     "test_save_load.py::test_save_load_clip_range_portable*":
         "checks that clip_range is an instance of SB3's FloatSchedule/ConstantSchedule "
         "classes (SB3 internals; ours are mlnotes.rl.common schedules)",

@@ -12,12 +12,22 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
 from stable_baselines3.common.vec_env import VecTransposeImage, is_vecenv_wrapped
 
-from mlnotes.rl import A2C
+from mlnotes.rl import A2C, DQN, SAC, TD3
 from mlnotes.rl.common import (
     ActorCriticCnnPolicy,
     DictRolloutBuffer,
     MultiInputActorCriticPolicy,
 )
+from mlnotes.rl.common.continuous_policies import (
+    SACCnnPolicy,
+    SACMultiInputPolicy,
+    SquashedGaussianActor,
+    TD3CnnPolicy,
+)
+from mlnotes.rl.common.replay_buffer import DictReplayBuffer, ReplayBuffer
+from mlnotes.rl.value_based import CnnPolicy as DQNCnnPolicy
+from mlnotes.rl.value_based import MultiInputPolicy as DQNMultiInputPolicy
+from mlnotes.rl.value_based import QNetwork
 
 
 class QuadrantEnv(gym.Env):
@@ -57,6 +67,23 @@ class QuadrantEnv(gym.Env):
 
     def step(self, action):
         reward = float(int(action) == self.target)
+        self.t += 1
+        self.target = int(self.np_random.integers(4))
+        return self._obs(), reward, False, self.t >= 8, {}
+
+
+class BoxQuadrantEnv(QuadrantEnv):
+    """:class:`QuadrantEnv` with one Box action in [-1, 1]: the reward is
+    ``1 - |a - t|`` with ``t = 0.75`` when the lit target is in the top half, -0.75 in
+    the bottom half (return 8 at best, about 1.75 for uniform actions)."""
+
+    def __init__(self, dict_obs=False):
+        super().__init__(dict_obs)
+        self.action_space = spaces.Box(-1, 1, (1,), np.float32)
+
+    def step(self, action):
+        goal = 0.75 if self.target < 2 else -0.75
+        reward = 1.0 - abs(float(np.asarray(action).reshape(-1)[0]) - goal)
         self.t += 1
         self.target = int(self.np_random.integers(4))
         return self._obs(), reward, False, self.t >= 8, {}
@@ -184,3 +211,87 @@ class _SpaceEnv(gym.Env):
 
     def step(self, action):
         return self.observation_space.sample(), 0.0, False, False, {}
+
+
+# ---------------------------------------------------------------- off-policy agents
+
+
+def _off_policy_agent(cls, dict_obs, seed=0):
+    policy = "MultiInputPolicy" if dict_obs else "CnnPolicy"
+    extractor = dict(cnn_output_dim=32) if dict_obs else dict(features_dim=32)
+    common = dict(learning_starts=100, buffer_size=1000, gamma=0.0, learning_rate=1e-3,
+                  batch_size=32, seed=seed, device="cpu")
+    if cls is DQN:
+        return DQN(policy, QuadrantEnv(dict_obs), train_freq=1, exploration_fraction=0.5,
+                   target_update_interval=50,
+                   policy_kwargs=dict(features_extractor_kwargs=extractor, net_arch=[]),
+                   **common)
+    return cls(policy, BoxQuadrantEnv(dict_obs),
+               policy_kwargs=dict(features_extractor_kwargs=extractor, net_arch=[32]),
+               **common)
+
+
+@pytest.mark.parametrize("dict_obs", [False, True], ids=["CnnPolicy", "MultiInputPolicy"])
+@pytest.mark.parametrize("cls", [DQN, SAC])
+def test_off_policy_agents_learn_on_pixels_and_round_trip(cls, dict_obs, tmp_path):
+    """400 steps on the pixel task (gamma 0: a contextual bandit seen through NatureCNN):
+    DQN reaches the best return 8 (random: 2), SAC at least 4 of 8 (uniform actions:
+    about 1.75); the agent, its policy alone and its actor (or Q-network) alone give
+    the same actions after save/load on raw channel-last observations."""
+    agent = _off_policy_agent(cls, dict_obs).learn(400)
+    policy_class = {(DQN, False): DQNCnnPolicy, (DQN, True): DQNMultiInputPolicy,
+                    (SAC, False): SACCnnPolicy, (SAC, True): SACMultiInputPolicy}[cls, dict_obs]
+    assert type(agent.policy) is policy_class
+    assert type(agent.replay_buffer) is (DictReplayBuffer if dict_obs else ReplayBuffer)
+    assert is_vecenv_wrapped(agent.env, VecTransposeImage)
+    env_class = QuadrantEnv if cls is DQN else BoxQuadrantEnv
+    mean, _ = evaluate_policy(agent, env_class(dict_obs), n_eval_episodes=10,
+                              deterministic=True, warn=False)
+    assert mean >= (7.5 if cls is DQN else 4.0)
+    env = env_class(dict_obs)
+    raw = [env.reset(seed=i)[0] for i in range(6)]
+    batch = ({k: np.stack([o[k] for o in raw]) for k in raw[0]} if dict_obs
+             else np.stack(raw))
+    actions, _ = agent.predict(batch, deterministic=True)
+    agent.save(tmp_path / "agent")
+    loaded = cls.load(tmp_path / "agent", env=env_class(dict_obs))
+    np.testing.assert_allclose(loaded.predict(batch, deterministic=True)[0], actions,
+                               atol=1e-5)
+    loaded.learn(16)  # training continues on the loaded agent
+    agent.policy.save(tmp_path / "policy.zip")
+    policy = policy_class.load(tmp_path / "policy.zip")
+    np.testing.assert_allclose(policy.predict(batch, deterministic=True)[0], actions,
+                               atol=1e-5)
+    # the network alone (SB3's test_save_load_policy / test_save_load_q_net)
+    net = agent.q_net if cls is DQN else agent.actor
+    net.save(tmp_path / "net.zip")
+    net = (QNetwork if cls is DQN else SquashedGaussianActor).load(tmp_path / "net.zip")
+    np.testing.assert_allclose(net.predict(batch, deterministic=True)[0], actions, atol=1e-5)
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_off_policy_features_extractors_as_sb3(share):
+    """SB3's layout: actor, critic and their targets each own an extractor; with
+    share_features_extractor the critic uses the actor's, which the critic's optimiser
+    leaves alone and its loss does not train."""
+    agent = TD3("CnnPolicy", BoxQuadrantEnv(), buffer_size=100, device="cpu", seed=0,
+                policy_kwargs=dict(share_features_extractor=share,
+                                   features_extractor_kwargs=dict(features_dim=16)))
+    policy = agent.policy
+    assert type(policy) is TD3CnnPolicy and policy.net_arch == [256, 256]  # SB3's CNN default
+    extractors = [policy.actor.features_extractor, policy.actor_target.features_extractor,
+                  policy.critic.features_extractor, policy.critic_target.features_extractor]
+    assert all(isinstance(e, NatureCNN) for e in extractors)
+    assert (extractors[2] is extractors[0]) == share
+    assert len({id(e) for e in extractors}) == (3 if share else 4)
+    optimised = {id(p) for g in policy.critic.optimizer.param_groups for p in g["params"]}
+    critic_extractor = {id(p) for p in policy.critic.features_extractor.parameters()}
+    assert bool(optimised & critic_extractor) == (not share)
+    obs = torch.as_tensor(np.stack([BoxQuadrantEnv().reset(seed=i)[0] for i in range(4)]))
+    obs = obs.permute(0, 3, 1, 2)
+    q = policy.critic.q_values(obs, torch.zeros(4, 1)).sum()
+    q.backward()
+    grads = [p.grad for p in policy.critic.features_extractor.parameters()]
+    assert all(g is None for g in grads) == share  # the shared one: no gradient here
+    with pytest.raises(ValueError, match="MultiInputPolicy"):
+        SAC("MlpPolicy", BoxQuadrantEnv(dict_obs=True), device="cpu")

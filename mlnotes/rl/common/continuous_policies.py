@@ -135,11 +135,17 @@ class _ContinuousBase(BasePolicy):
     supports_dict_observations = True
 
     def __init__(self, observation_space, action_space, features_extractor=None,
-                 normalize_images=True):
+                 normalize_images=True, features_extractor_class=None,
+                 features_extractor_kwargs=None):
         if not isinstance(action_space, spaces.Box):
             raise ValueError(
                 f"{type(self).__name__} needs a Box action space, got {action_space!r}.")
         super().__init__(observation_space, action_space, normalize_images=normalize_images)
+        if features_extractor is None and features_extractor_class not in (None,
+                                                                           FlattenExtractor):
+            # rebuilt from its class (a network saved alone and loaded back)
+            features_extractor = _make_extractor(features_extractor_class, observation_space,
+                                                 dict(features_extractor_kwargs or {}))
         if features_extractor is None and isinstance(observation_space, spaces.Dict):
             raise ValueError(
                 f"{type(self).__name__} needs a features extractor for Dict observations "
@@ -154,6 +160,12 @@ class _ContinuousBase(BasePolicy):
                 f"{type(self).__name__} needs a bounded Box action space (its actions "
                 f"are squashed into the bounds), got {action_space!r}.")
         self.action_dim = int(np.prod(action_space.shape))
+
+    def _get_constructor_parameters(self):
+        params = super()._get_constructor_parameters()
+        if params.get("features_extractor_class") is not None:
+            params["features_extractor"] = None  # saved by class and kwargs, rebuilt on load
+        return params
 
     def extract_features(self, obs):
         """Features of a batch of raw observations.
@@ -238,6 +250,12 @@ class SquashedGaussianActor(_ContinuousBase):
         SB3 features extractor applied first (``None``: flatten the observation).
     normalize_images : bool, default=True
         Divide image observations by 255 before the features extractor.
+    features_extractor_class : type, default=None
+        The class of ``features_extractor`` (recorded so that the network saved alone,
+        ``save``/``load``, rebuilds it; also builds one when ``features_extractor`` is
+        ``None``).
+    features_extractor_kwargs : dict, default=None
+        Its arguments.
 
     Attributes
     ----------
@@ -264,8 +282,10 @@ class SquashedGaussianActor(_ContinuousBase):
 
     def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
                  use_sde=False, log_std_init=-3, full_std=True, use_expln=False,
-                 clip_mean=2.0, features_extractor=None, normalize_images=True):
-        super().__init__(observation_space, action_space, features_extractor, normalize_images)
+                 clip_mean=2.0, features_extractor=None, normalize_images=True,
+                 features_extractor_class=None, features_extractor_kwargs=None):
+        super().__init__(observation_space, action_space, features_extractor, normalize_images,
+                         features_extractor_class, features_extractor_kwargs)
         self.net_arch = list(net_arch)
         self.activation_fn = activation_fn
         self.use_sde = bool(use_sde)
@@ -422,6 +442,12 @@ class DeterministicActor(_ContinuousBase):
         SB3 features extractor applied first (``None``: flatten the observation).
     normalize_images : bool, default=True
         Divide image observations by 255 before the features extractor.
+    features_extractor_class : type, default=None
+        The class of ``features_extractor`` (recorded so that the network saved alone,
+        ``save``/``load``, rebuilds it; also builds one when ``features_extractor`` is
+        ``None``).
+    features_extractor_kwargs : dict, default=None
+        Its arguments.
 
     Attributes
     ----------
@@ -432,8 +458,10 @@ class DeterministicActor(_ContinuousBase):
     """
 
     def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
-                 features_extractor=None, normalize_images=True):
-        super().__init__(observation_space, action_space, features_extractor, normalize_images)
+                 features_extractor=None, normalize_images=True, features_extractor_class=None,
+                 features_extractor_kwargs=None):
+        super().__init__(observation_space, action_space, features_extractor, normalize_images,
+                         features_extractor_class, features_extractor_kwargs)
         self.net_arch = list(net_arch)
         self.activation_fn = activation_fn
         self.mu, _ = _mlp(self.features_dim, self.net_arch, activation_fn,
@@ -483,6 +511,12 @@ class ContinuousCritic(_ContinuousBase):
         SB3 features extractor applied to the observation (``None``: flatten it).
     normalize_images : bool, default=True
         Divide image observations by 255 before the features extractor.
+    features_extractor_class : type, default=None
+        The class of ``features_extractor`` (recorded so that the network saved alone,
+        ``save``/``load``, rebuilds it; also builds one when ``features_extractor`` is
+        ``None``).
+    features_extractor_kwargs : dict, default=None
+        Its arguments.
 
     Attributes
     ----------
@@ -494,8 +528,10 @@ class ContinuousCritic(_ContinuousBase):
 
     def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
                  n_critics=2, share_features_extractor=True, features_extractor=None,
-                 normalize_images=True):
-        super().__init__(observation_space, action_space, features_extractor, normalize_images)
+                 normalize_images=True, features_extractor_class=None,
+                 features_extractor_kwargs=None):
+        super().__init__(observation_space, action_space, features_extractor, normalize_images,
+                         features_extractor_class, features_extractor_kwargs)
         if isinstance(n_critics, bool) or not isinstance(n_critics, (int, np.integer)) \
                 or n_critics < 1:
             raise ValueError(f"n_critics must be a positive int, got {n_critics!r}.")
@@ -664,6 +700,12 @@ class _OffPolicyPolicy(BasePolicy):
             raise ValueError(
                 "Dict observation spaces need a Dict features extractor: use "
                 "\"MultiInputPolicy\" (CombinedExtractor), not MlpPolicy.")
+
+    def _extractor_spec(self):
+        if self.features_extractor_class is FlattenExtractor:
+            return {}
+        return {"features_extractor_class": self.features_extractor_class,
+                "features_extractor_kwargs": dict(self.features_extractor_kwargs)}
 
     def make_features_extractor(self):
         """A new features extractor (``None`` for SB3's ``FlattenExtractor``, which the
@@ -837,19 +879,21 @@ class SACPolicy(_OffPolicyPolicy):
                                            log_std_init=log_std_init, use_expln=use_expln,
                                            clip_mean=clip_mean,
                                            features_extractor=self.make_features_extractor(),
-                                           normalize_images=normalize_images)
+                                           normalize_images=normalize_images,
+                                           **self._extractor_spec())
 
         def make_critic(extractor):
             return ContinuousCritic(observation_space, action_space, critic_arch,
                                     activation_fn, n_critics, share_features_extractor,
                                     features_extractor=extractor,
-                                    normalize_images=normalize_images)
+                                    normalize_images=normalize_images,
+                                    **self._extractor_spec())
 
         self.critic, critic_parameters = self._critic_and_parameters(make_critic, self.actor)
         self.critic_target = ContinuousCritic(
             observation_space, action_space, critic_arch, activation_fn, n_critics,
             share_features_extractor=False, features_extractor=self.make_features_extractor(),
-            normalize_images=normalize_images)
+            normalize_images=normalize_images, **self._extractor_spec())
         self.critic_target.load_state_dict(self.critic.state_dict())
         self.critic_target.requires_grad_(False)
         lr = lr_schedule(1)
@@ -959,13 +1003,15 @@ class TD3Policy(_OffPolicyPolicy):
         def make_actor(extractor):
             return DeterministicActor(observation_space, action_space, actor_arch,
                                       activation_fn, features_extractor=extractor,
-                                      normalize_images=normalize_images)
+                                      normalize_images=normalize_images,
+                                      **self._extractor_spec())
 
         def make_critic(extractor, share=share_features_extractor):
             return ContinuousCritic(observation_space, action_space, critic_arch,
                                     activation_fn, n_critics, share,
                                     features_extractor=extractor,
-                                    normalize_images=normalize_images)
+                                    normalize_images=normalize_images,
+                                    **self._extractor_spec())
 
         self.actor = make_actor(self.make_features_extractor())
         self.actor_target = make_actor(self.make_features_extractor())

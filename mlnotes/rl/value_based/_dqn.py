@@ -31,8 +31,12 @@ def _mlp_layers(in_dim, sizes, activation_fn):
     return layers, in_dim
 
 
-class QNetwork(nn.Module):
+class QNetwork(BasePolicy):
     """MLP giving one Q-value per discrete action (optionally with a dueling head).
+
+    Given the spaces (as :class:`DQNPolicy` builds it), it is also a greedy policy of its
+    own, as SB3's ``QNetwork``: ``q_net.predict(obs)``, ``q_net.save(path)`` and
+    ``QNetwork.load(path)``.
 
     Parameters
     ----------
@@ -50,6 +54,17 @@ class QNetwork(nn.Module):
     features_extractor : torch.nn.Module, default=None
         Applied to the input first (e.g. SB3's ``NatureCNN``); ``features_dim`` is then
         its output size. ``None``: the input is already a flat feature vector.
+    observation_space : gymnasium.spaces.Space, default=None
+        Observation space (needed by ``predict`` and ``save``).
+    action_space : gymnasium.spaces.Discrete, default=None
+        Action space (needed by ``predict`` and ``save``).
+    normalize_images : bool, default=True
+        Divide image observations by 255 (``predict``).
+    features_extractor_class : type, default=None
+        The class of ``features_extractor`` (recorded so that ``load`` rebuilds it;
+        builds one when ``features_extractor`` is ``None``).
+    features_extractor_kwargs : dict, default=None
+        Its arguments.
 
     Attributes
     ----------
@@ -60,9 +75,24 @@ class QNetwork(nn.Module):
         The dueling heads.
     """
 
+    #: Dict observations are checked by the owning DQNPolicy (they need an extractor)
+    supports_dict_observations = True
+
     def __init__(self, features_dim, n_actions, net_arch, activation_fn, dueling=False,
-                 features_extractor=None):
-        super().__init__()
+                 features_extractor=None, observation_space=None, action_space=None,
+                 normalize_images=True, features_extractor_class=None,
+                 features_extractor_kwargs=None):
+        if observation_space is None or action_space is None:
+            nn.Module.__init__(self)  # a bare network on features (no predict/save)
+            self.observation_space = self.action_space = None
+            self.normalize_images = bool(normalize_images)
+            self.optimizer = None
+        else:
+            super().__init__(observation_space, action_space, normalize_images)
+        if features_extractor is None and features_extractor_class not in (None,
+                                                                           FlattenExtractor):
+            features_extractor = features_extractor_class(observation_space,
+                                                          **dict(features_extractor_kwargs or {}))
         self.features_extractor = features_extractor
         layers, dim = _mlp_layers(features_dim, net_arch, activation_fn)
         self.dueling = bool(dueling)
@@ -73,6 +103,25 @@ class QNetwork(nn.Module):
         else:
             self.q_net = nn.Sequential(*layers, nn.Linear(dim, n_actions))
             self.value_head = self.advantage_head = None
+
+    def _get_constructor_parameters(self):
+        if self.observation_space is None:
+            raise ValueError("This QNetwork was built without its spaces: save the DQN "
+                             "policy (or pass observation_space and action_space).")
+        params = super()._get_constructor_parameters()
+        if params.get("features_extractor_class") is not None:
+            params["features_extractor"] = None  # saved by class and kwargs
+        return params
+
+    def _predict(self, obs, deterministic=True):
+        if self.observation_space is None:
+            raise ValueError("This QNetwork was built without its spaces: use the DQN "
+                             "policy's predict.")
+        if self.features_extractor is None:
+            features = self.preprocess_obs(obs)
+        else:
+            features = sb3_preprocess_obs(obs, self.observation_space, self.normalize_images)
+        return self(features).argmax(dim=1)
 
     def numpy_layers(self):
         """The layers as numpy views of the weights, for small CPU batches.
@@ -206,6 +255,10 @@ class DQNPolicy(BasePolicy):
         self._flat = flat
         n_actions = int(action_space.n)
 
+        if not self.normalize_images and issubclass(features_extractor_class,
+                                                    (NatureCNN, CombinedExtractor)):
+            self.features_extractor_kwargs.setdefault("normalized_image", True)  # as SB3
+
         def make():
             extractor, dim = None, self.features_dim
             if not flat:
@@ -217,7 +270,12 @@ class DQNPolicy(BasePolicy):
                         f"{features_extractor_class.__name__} cannot handle the observation "
                         f"space {observation_space!r}: {exc}") from exc
                 dim = int(extractor.features_dim)
-            return QNetwork(dim, n_actions, net_arch, activation_fn, dueling, extractor)
+            spec = {} if flat else dict(
+                features_extractor_class=features_extractor_class,
+                features_extractor_kwargs=dict(self.features_extractor_kwargs))
+            return QNetwork(dim, n_actions, net_arch, activation_fn, dueling, extractor,
+                            observation_space=observation_space, action_space=action_space,
+                            normalize_images=self.normalize_images, **spec)
 
         self.q_net, self.q_net_target = make(), make()
         self.q_net_target.load_state_dict(self.q_net.state_dict())
