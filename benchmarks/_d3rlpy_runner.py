@@ -1,0 +1,69 @@
+"""Run one d3rlpy algorithm on a dataset file (inside ``.venv-ref/d3rlpy``).
+
+    python _d3rlpy_runner.py ALGO DATASET.npz N_STEPS SEED
+
+Prints one JSON line ``{"return": ..., "seconds": ...}``: the mean return of 10
+deterministic Pendulum-v1 episodes seeded from 10,000, and the wall time of the
+gradient steps. Hyperparameters as documented in :mod:`benchmarks.offline_d3rlpy`.
+This file imports only d3rlpy, gymnasium, numpy and torch (not mlnotes).
+"""
+
+import json
+import sys
+import time
+
+import d3rlpy
+import gymnasium as gym
+import numpy as np
+import torch
+
+
+def config(algo):
+    common = dict(batch_size=256, gamma=0.99, tau=0.005)
+    lr = dict(actor_learning_rate=3e-4, critic_learning_rate=3e-4)
+    if algo == "IQL":
+        return d3rlpy.algos.IQLConfig(**common, **lr, expectile=0.7, weight_temp=3.0,
+                                      max_weight=100.0)
+    if algo == "CQL":  # fixed penalty weight (no Lagrangian), as ours
+        return d3rlpy.algos.CQLConfig(**common, **lr, conservative_weight=5.0,
+                                      n_action_samples=10, alpha_learning_rate=0.0,
+                                      temp_learning_rate=3e-4)
+    if algo == "TD3BC":
+        return d3rlpy.algos.TD3PlusBCConfig(**common, **lr, alpha=2.5)
+    if algo == "AWAC":
+        return d3rlpy.algos.AWACConfig(**common, **lr, lam=1.0)
+    raise ValueError(algo)
+
+
+def main():
+    algo, path, n_steps, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    torch.set_num_threads(1)
+    d3rlpy.seed(seed)
+    data = np.load(path)
+    dataset = d3rlpy.dataset.MDPDataset(
+        observations=data["observations"].astype(np.float32),
+        actions=data["actions"].astype(np.float32),
+        rewards=data["rewards"].astype(np.float32),
+        terminals=data["terminals"].astype(np.float32),
+        timeouts=data["timeouts"].astype(np.float32))
+    agent = config(algo).create(device="cpu:0")
+    start = time.perf_counter()
+    agent.fit(dataset, n_steps=n_steps, n_steps_per_epoch=n_steps, show_progress=False,
+              save_interval=n_steps + 1, logger_adapter=d3rlpy.logging.NoopAdapterFactory())
+    seconds = time.perf_counter() - start
+    env = gym.make("Pendulum-v1")
+    returns = []
+    for episode in range(10):
+        obs, _ = env.reset(seed=10_000 + episode)
+        done, total = False, 0.0
+        while not done:
+            action = agent.predict(np.asarray(obs, dtype=np.float32)[None])[0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+    print(json.dumps({"return": float(np.mean(returns)), "seconds": seconds}))
+
+
+if __name__ == "__main__":
+    main()
