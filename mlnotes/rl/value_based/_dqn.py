@@ -776,6 +776,10 @@ class DQN(OffPolicyAlgorithm):
                 yield batch, (None if targets is None else targets[part])
             done += n
 
+    def _q_penalty(self, q_values, current):
+        """A term added to the loss (none in DQN; discrete CQL's conservative penalty)."""
+        return None
+
     def train(self, gradient_steps, batch_size=100):
         """``gradient_steps`` Huber-loss steps on minibatches of the replay buffer.
 
@@ -795,8 +799,12 @@ class DQN(OffPolicyAlgorithm):
         for batch, target in self._phase_batches(gradient_steps, batch_size):
             if target is None:
                 target = self._targets(batch)
-            current = q_net(preprocess(batch.observations)).gather(1, batch.actions.long())
+            q_all = q_net(preprocess(batch.observations))
+            current = q_all.gather(1, batch.actions.long())
             loss = F.smooth_l1_loss(current, target)
+            penalty = self._q_penalty(q_all, current)
+            if penalty is not None:  # a regulariser of a subclass (discrete CQL)
+                loss = loss + penalty
             for p in params:
                 p.grad = None
             loss.backward()
