@@ -19,7 +19,6 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, is_classifier
 from sklearn.exceptions import DataConversionWarning, EfficiencyWarning
 from sklearn.metrics import DistanceMetric, pairwise_distances
 from sklearn.metrics.pairwise import PAIRWISE_DISTANCE_FUNCTIONS
-from sklearn.neighbors import VALID_METRICS as _SK_VALID_METRICS
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -44,7 +43,17 @@ _SCIPY_METRICS = (
 #: metric names each search accepts, as scikit-learn's lists (``"ball_tree"`` runs
 #: the k-d tree for the Minkowski family and brute force for the others, see the
 #: ``algorithm`` parameter of the estimators).
-VALID_METRICS = {key: list(value) for key, value in _SK_VALID_METRICS.items()}
+#: (Written out rather than read from ``sklearn.neighbors``, whose import costs
+#: about 0.1 s; tests/neighbors/test_knn.py checks them against scikit-learn's.)
+VALID_METRICS = {
+    "ball_tree": list(KDTree.valid_metrics) + [
+        "seuclidean", "mahalanobis", "hamming", "canberra", "braycurtis", "jaccard",
+        "dice", "rogerstanimoto", "russellrao", "sokalmichener", "sokalsneath",
+        "haversine", "pyfunc"],
+    "kd_tree": list(KDTree.valid_metrics),
+    "brute": sorted(set(PAIRWISE_DISTANCE_FUNCTIONS) | set(_SCIPY_METRICS) | {
+        "chebyshev", "minkowski"}),
+}
 
 #: metric names accepted with sparse X (brute force through
 #: :func:`sklearn.metrics.pairwise_distances`, as scikit-learn).

@@ -6,7 +6,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_array
 
-from . import _kde_fast
 from . import _neighbors_fast as _fast
 
 __all__ = ["KDTree"]
@@ -363,6 +362,8 @@ class KDTree:
             dimensions; not divided by ``n_samples``, as scikit-learn's.
         """
         del breadth_first
+        from . import _kde_fast  # (its kernels are compiled only when used)
+
         if kernel not in _kde_fast.KERNELS:
             raise ValueError(f"kernel = '{kernel}' not recognized")
         if not isinstance(h, Real) or isinstance(h, bool) or not h > 0:
