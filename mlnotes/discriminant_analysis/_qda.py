@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..linear_model._base import FLOAT_DTYPES
 from ..utils._classifier import PosteriorClassifierMixin
+from ..utils._validation import check_finite_result
 from ._lda import (
     _check_n_classes,
     _check_priors,
@@ -272,6 +273,8 @@ class QuadraticDiscriminantAnalysis(PosteriorClassifierMixin, BaseEstimator):
             covs.append(cov)
             scalings.append(scaling)
             rotations.append(rotation)
+        check_finite_result(np.concatenate([np.ravel(s) for s in scalings]),
+                            "the class covariances", self, X)
         if self.store_covariance:
             self.covariance_ = covs
         self.means_ = np.asarray(means)

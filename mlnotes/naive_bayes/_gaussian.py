@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..utils._classifier import PosteriorClassifierMixin
+from ..utils._validation import check_finite_result
 
 
 def _class_moments(X, y_ind, n_classes, sample_weight=None):
@@ -266,9 +267,17 @@ class GaussianNB(PosteriorClassifierMixin, BaseEstimator):
             var = self.var_.astype(np.float64) - self.epsilon_  # take the old smoothing out
 
         # Smoothing: a fraction of the largest feature variance of this batch.
-        epsilon = self.var_smoothing * float(np.max(np.var(Xd, axis=0)))
-        n_new, mu_new, var_new = _class_moments(Xd, y_ind, n_classes, sample_weight)
-        theta, var = _combine_moments(count, theta, var, n_new, mu_new, var_new)
+        with np.errstate(over="ignore", invalid="ignore"):
+            epsilon = self.var_smoothing * float(np.max(np.var(Xd, axis=0)))
+            n_new, mu_new, var_new = _class_moments(Xd, y_ind, n_classes, sample_weight)
+            theta, var = _combine_moments(count, theta, var, n_new, mu_new, var_new)
+        check_finite_result(np.append(var, epsilon), "the class variances", self, Xd)
+        check_finite_result(theta, "the class means", self, Xd)
+        if first_call and epsilon == 0.0:
+            # every feature constant (or one row): scikit-learn's epsilon is 0 and its
+            # probabilities NaN (0 / 0); smoothing by var_smoothing itself (as if the
+            # largest variance were 1) keeps them finite: the priors on such data
+            epsilon = float(self.var_smoothing) or np.finfo(np.float64).tiny
         count = count + n_new
         var = var + epsilon
 

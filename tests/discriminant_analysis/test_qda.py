@@ -222,3 +222,11 @@ def test_non_estimator_covariance_estimator_as_sklearn():
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-6,
                                atol=1e-12)
     assert not hasattr(plain, "covariance_")  # a copy was fitted
+
+
+def test_overflowing_covariance_raises_a_clear_error():
+    """Issue 21: values near 1e300 overflow the class covariances: a ValueError naming
+    them (was: NaN probabilities)."""
+    X = np.random.default_rng(0).normal(size=(40, 3)) * 1e300
+    with pytest.raises(ValueError, match="class covariances has infinite entries"):
+        QuadraticDiscriminantAnalysis().fit(X, np.arange(40) % 2)

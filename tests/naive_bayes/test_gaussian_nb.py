@@ -182,3 +182,28 @@ def test_label_relabelling(seed, names):
     cols = np.searchsorted(b.classes_, names)
     np.testing.assert_allclose(b.predict_proba(X)[:, cols], a.predict_proba(X), rtol=1e-9,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("X", [np.full((10, 2), 3.0), np.ones((1, 2))],
+                         ids=["constant", "one_row"])
+def test_zero_variance_gives_the_priors_not_nan(X):
+    """Issue 21: with every feature constant (or one row) scikit-learn's epsilon is 0
+    and its probabilities NaN (0 / 0); ours smooth by var_smoothing, so the posterior
+    on the training points is the prior."""
+    y = np.arange(len(X)) % 2
+    proba = GaussianNB().fit(X, y).predict_proba(X)
+    prior = np.bincount(y) / len(y)
+    np.testing.assert_allclose(proba, np.tile(prior[prior > 0], (len(X), 1)))
+
+
+def test_overflowing_variance_raises_a_clear_error():
+    X = np.random.default_rng(0).normal(size=(20, 3)) * 1e300
+    with pytest.raises(ValueError, match="class variances has infinite entries"):
+        GaussianNB().fit(X, np.arange(20) % 2)
+
+
+def test_overflowing_prediction_raises_a_clear_error():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    model = GaussianNB().fit(X, np.arange(20) % 2)
+    with pytest.raises(ValueError, match="not finite.*Rescale"):
+        model.predict_proba(X * 1e300)
