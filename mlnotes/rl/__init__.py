@@ -28,6 +28,7 @@ from .exploration import RND, CountBonus
 from .model_based import MBPO, PETS, DynamicsEnsemble, DynaQ
 from .offline._awac import AWAC
 from .offline._cql import CQL
+from .offline._discrete_cql import DiscreteCQL
 from .offline._iql import IQL
 from .offline._td3bc import TD3BC
 from .planning import CEM, LQR, MCTS, MPPI, RandomShooting, iLQR
@@ -54,6 +55,7 @@ __all__ = [
     "PETS",
     "AWAC",
     "CQL",
+    "DiscreteCQL",
     "IQL",
     "TD3BC",
     "CEM",

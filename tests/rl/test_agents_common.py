@@ -52,6 +52,7 @@ AGENT_KWARGS = {
     "DDPG": {"learning_starts": 16, "batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},
     "CQL": {"batch_size": 16, "n_action_samples": 2,
             "policy_kwargs": {"net_arch": [32, 32]}},
+    "DiscreteCQL": {"batch_size": 16, "target_update_interval": 50},
     "DynaQ": {"n_planning_steps": 3},
     "DQN": {"learning_starts": 16, "buffer_size": 1000, "batch_size": 16},
     "IQL": {"batch_size": 16, "policy_kwargs": {"net_arch": [32, 32]}},

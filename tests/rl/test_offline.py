@@ -271,3 +271,53 @@ def test_make_dataset_recipes():
         make_dataset("Pendulum-v1", "great")
     with pytest.raises(ValueError, match="recipe"):
         make_dataset("MountainCarContinuous-v0", "medium")
+
+
+class _CartPoleController:
+    def predict(self, obs, state=None, episode_start=None, deterministic=True):
+        return (np.asarray(obs) @ np.array([0.5, 1.5, 20.0, 3.0]) > 0).astype(np.int64), state
+
+
+def test_discrete_cql_penalty_by_hand_and_target_copies():
+    from mlnotes.rl import DiscreteCQL
+
+    agent = DiscreteCQL("MlpPolicy", "CartPole-v1", seed=0, cql_alpha=0.5,
+                        target_update_interval=7, policy_kwargs={"net_arch": [8]})
+    q = torch.tensor([[1.0, 2.0], [0.0, -1.0]])
+    current = torch.tensor([[1.0], [-1.0]])
+    expected = 0.5 * np.mean([np.log(np.exp(1) + np.exp(2)) - 1.0,
+                              np.log(1 + np.exp(-1)) + 1.0])
+    assert agent._q_penalty(q, current).item() == pytest.approx(expected, rel=1e-6)
+    data = collect_dataset("CartPole-v1", n_steps=200, seed=0)
+    agent.fit(data, n_steps=10)  # one copy after 7 gradient steps, none after 10
+    online = [p.detach().clone() for p in agent._q_params]
+    target = [p.detach().clone() for p in agent._target_params]
+    assert agent._n_updates == 10
+    assert not all(torch.equal(a, b) for a, b in zip(online, target))
+    agent.train(4, 16)  # 14: a copy at step 14 exactly
+    assert all(torch.equal(a, b) for a, b in zip(agent._q_params, agent._target_params))
+
+
+def test_discrete_cql_follows_the_data_more_than_plain_offline_dqn():
+    from mlnotes.rl import DiscreteCQL
+
+    data = collect_dataset("CartPole-v1", _CartPoleController(), n_steps=2000,
+                           random_fraction=0.1, seed=0)
+    common = dict(seed=0, learning_rate=1e-3, batch_size=64, target_update_interval=200,
+                  policy_kwargs={"net_arch": [64, 64]})
+    cql = DiscreteCQL("MlpPolicy", "CartPole-v1", **common).fit(data, n_steps=2000)
+    obs = data["observations"][::5]
+    agree = np.mean(cql.predict(obs, deterministic=True)[0]
+                    == _CartPoleController().predict(obs)[0])
+    assert agree > 0.85, agree
+    plain = DiscreteCQL("MlpPolicy", "CartPole-v1", cql_alpha=0.0, **common).fit(
+        data, n_steps=2000)
+    batch = cql.replay_buffer.sample(512)
+
+    def gap(agent):  # Q of the dataset's action minus the other one
+        with torch.no_grad():
+            q = agent.q_net(agent.policy.prepare_obs(batch.observations))
+        taken = q.gather(1, batch.actions.long())[:, 0]
+        return float((taken - q.gather(1, 1 - batch.actions.long())[:, 0]).mean())
+
+    assert gap(cql) > gap(plain)  # conservative: the data's actions are preferred more

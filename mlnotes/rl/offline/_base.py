@@ -152,7 +152,9 @@ class OfflineMixin:
         self.replay_buffer = ReplayBuffer(self._fit_buffer_size(len(data["observations"])),
                                           self.observation_space, self.action_space,
                                           device=self.device, n_envs=1)
-        fill_replay_buffer(self.replay_buffer, data, self.policy.scale_action)
+        box = hasattr(self.action_space, "low")  # Box actions are stored in [-1, 1]
+        fill_replay_buffer(self.replay_buffer, data,
+                           self.policy.scale_action if box else None)
         self._fitted_offline = True
         self.eval_history_ = []
         done = 0
