@@ -250,6 +250,11 @@ class AgentsSuite:
             rl_budget = max([c.steps(ctx.quick) for c in chosen if c.kind == "rl"],
                             default=0)
             for case in chosen:
+                if ctx.time_left() <= 0:  # --budget spent: report, do not run
+                    rows.append(dict(case=case.name, acceptance=case.acceptance,
+                                     status="skipped", verdict="–",
+                                     message="time budget (--budget) spent before this case"))
+                    continue
                 try:
                     if case.kind == "rl":
                         row = self._run_rl(case, ctx, seeds, rl_budget, reference_runs,
@@ -425,10 +430,13 @@ class AgentsSuite:
                 rates[side].append(done / spent[side])
             ctx.log(f"    speed repeat {rep}: ours {rates['ours'][-1]:,.0f} steps/s, "
                     f"SB3 {rates['ref'][-1]:,.0f} steps/s")
+            if ctx.time_left() <= 0:  # --budget: keep the repeats done so far
+                ctx.log(f"    time budget spent after {rep + 1} repeat(s)")
+                break
         sps_ours, sps_ref = statistics.median(rates["ours"]), statistics.median(rates["ref"])
         ratio = sps_ours / sps_ref
         per_repeat = [o / r for o, r in zip(rates["ours"], rates["ref"])]
-        return dict(case=case.name, env=ENV_ID, budget=budget, n_seeds=ctx.repeats,
+        return dict(case=case.name, env=ENV_ID, budget=budget, n_seeds=len(per_repeat),
                     sps_ours=sps_ours, sps_ref=sps_ref, speed_ratio=ratio,
                     rates=rates, per_repeat=per_repeat, status="ok", message="",
                     verdict=f"{'met' if ratio >= SPEED_TARGET else 'NOT met'} "
