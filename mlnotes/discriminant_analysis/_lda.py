@@ -483,8 +483,8 @@ class LinearDiscriminantAnalysis(
                 )
         elif self.covariance_estimator is not None and self.shrinkage not in (None, 0):
             raise ValueError(
-                "covariance_estimator and shrinkage are both set; only one of the two "
-                "may be given."
+                "covariance_estimator and shrinkage parameters are not None. Only one of "
+                "the two can be set."
             )
         X, y = validate_data(self, X, y, ensure_min_samples=2, dtype=FLOAT_DTYPES)
         check_classification_targets(y)
@@ -508,8 +508,8 @@ class LinearDiscriminantAnalysis(
         max_components = min(n_classes - 1, n_features)
         if self.n_components is not None and self.n_components > max_components:
             raise ValueError(
-                f"n_components={self.n_components} cannot be larger than "
-                f"min(n_features, n_classes - 1) = {max_components}."
+                f"n_components cannot be larger than min(n_features, n_classes - 1) "
+                f"(n_components={self.n_components}, the limit is {max_components})."
             )
         self._max_components = (
             max_components if self.n_components is None else self.n_components

@@ -224,8 +224,8 @@ class QuadraticDiscriminantAnalysis(PosteriorClassifierMixin, BaseEstimator):
                 )
         elif self.covariance_estimator is not None and self.shrinkage not in (None, 0):
             raise ValueError(
-                "covariance_estimator and shrinkage are both set; only one of the two "
-                "may be given."
+                "covariance_estimator and shrinkage parameters are not None. Only one of "
+                "the two can be set."
             )
         X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES)
         check_classification_targets(y)

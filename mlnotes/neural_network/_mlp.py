@@ -318,10 +318,21 @@ class _BaseMLP(TorchEstimator):
         self._fit_torch(X, Y, sample_weight, incremental=incremental, stratify=stratify)
         if not all(torch.isfinite(p).all() for p in self.module_.parameters()):
             raise ValueError(
-                "Solver produced non-finite parameter weights: the fit diverged. Use a "
-                "smaller learning_rate_init or preprocess the input."
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed. (The fit diverged: use a "
+                "smaller learning_rate_init or standardise the input.)"
             )
         return self
+
+    def _diverged(self, loss):
+        # scikit-learn's message first (its tests match it), then the remedies
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain "
+            f"large values and need to be preprocessed. (The fit diverged: the training "
+            f"loss became {loss} at epoch {self.n_iter_ + 1}; use a smaller "
+            f"learning_rate_init (now {self.learning_rate_init!r}), standardise the "
+            "input, or clip the gradients (gradient_clipping).)"
+        )
 
     def _check_solver(self):
         if self.solver not in ("sgd", "adam"):

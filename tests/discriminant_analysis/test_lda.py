@@ -218,7 +218,7 @@ def test_collinear_features_as_sklearn():
     (dict(shrinkage=0.5), NotImplementedError, "shrinkage not supported"),
     (dict(covariance_estimator=OAS()), ValueError, "covariance_estimator"),
     (dict(solver="lsqr", shrinkage=0.5, covariance_estimator=OAS()), ValueError,
-     "only one"),
+     "Only one of the two can be set"),
     (dict(n_components=0), ValueError, "n_components"),
     (dict(n_components=3), ValueError, "n_components"),
     (dict(tol=-1.0), ValueError, "tol"),

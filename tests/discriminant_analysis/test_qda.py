@@ -136,7 +136,7 @@ def test_too_few_samples_per_class():
     (dict(shrinkage=0.5), NotImplementedError, "shrinkage not supported"),
     (dict(covariance_estimator=OAS()), ValueError, "solver='eigen'"),
     (dict(solver="eigen", shrinkage=0.5, covariance_estimator=OAS()), ValueError,
-     "only one"),
+     "Only one of the two can be set"),
     (dict(priors=[0.5, 0.5]), ValueError, "number of priors"),
     (dict(priors=[0.5, 0.7, -0.2]), ValueError, "non-negative"),
     (dict(tol=-1), ValueError, "tol"),
