@@ -13,6 +13,7 @@ from ..common.continuous_policies import (
     optimizer_step,
 )
 from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
+from ._critic_ops import critic_layers, min_q_action_grad, q_values
 
 
 class _TensorState:
@@ -351,6 +352,7 @@ class SAC(OffPolicyAlgorithm):
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
         ent_coefs, ent_coef_losses, actor_losses, critic_losses = [], [], [], []
+        critic_nets = critic_layers(critic)
         for _ in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
             discounts = self.gamma if data.discounts is None else data.discounts
@@ -377,7 +379,7 @@ class SAC(OffPolicyAlgorithm):
                 next_v = next_q.min(dim=1, keepdim=True).values \
                     - ent_coef * next_log_prob.reshape(-1, 1)
                 target_q = data.rewards + (1.0 - data.dones) * discounts * next_v
-            current_q = critic.q_values(data.observations, data.actions)
+            current_q = q_values(critic, data.observations, data.actions, critic_nets)
             critic_loss = 0.5 * (current_q - target_q).square().mean(dim=0).sum()
             penalty = self._critic_penalty(data, current_q)
             if penalty is not None:  # a regulariser of a subclass (CQL)
@@ -387,8 +389,11 @@ class SAC(OffPolicyAlgorithm):
             optimizer_step(critic.optimizer)
 
             # actor: E[alpha log pi - min_j Q_j(s, a~pi)], gradients of the actor only
-            min_q_pi = critic.q_values(data.observations, actions_pi).min(dim=1, keepdim=True)
-            actor_loss = (ent_coef * log_prob - min_q_pi.values).mean()
+            # (the minimum's gradient reaches one network per row: each network's
+            # backward pass runs on its own rows only, without weight gradients)
+            min_q_pi = min_q_action_grad(critic, data.observations, actions_pi,
+                                         critic_nets)
+            actor_loss = (ent_coef * log_prob - min_q_pi).mean()
             self._check_finite_loss(actor_loss, "actor_loss")
             actor_loss.backward(inputs=self._actor_params)
             optimizer_step(actor.optimizer)

@@ -13,6 +13,7 @@ from ..common.continuous_policies import (
     optimizer_step,
 )
 from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
+from ._critic_ops import critic_layers, min_q_action_grad, q_values
 
 
 def _check_nonneg(value, name):
@@ -220,8 +221,13 @@ class TD3(OffPolicyAlgorithm):
 
     def _actor_loss(self, data):
         """The deterministic policy gradient's loss: :math:`-Q_1(s, \\mu(s))`."""
-        return -self.critic.q1_forward(data.observations,
-                                       self.actor(data.observations)).mean()
+        # Q_1 differentiated in the action only (no weight gradients, no graph)
+        nets = critic_layers(self.critic)
+        if nets is None:
+            return -self.critic.q1_forward(data.observations,
+                                           self.actor(data.observations)).mean()
+        return -min_q_action_grad(self.critic, data.observations,
+                                  self.actor(data.observations), nets[:1]).mean()
 
     def train(self, gradient_steps, batch_size=100):
         """``gradient_steps`` critic updates, with an actor update every ``policy_delay``.
@@ -239,6 +245,7 @@ class TD3(OffPolicyAlgorithm):
         self._update_learning_rate([actor.optimizer, critic.optimizer])
         actor_losses, critic_losses = [], []
         sigma, clip = self.target_policy_noise, self.target_noise_clip
+        critic_nets = critic_layers(critic)
         for _ in range(gradient_steps):
             self._n_updates += 1
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
@@ -251,7 +258,7 @@ class TD3(OffPolicyAlgorithm):
                 next_q = critic_target.q_values(data.next_observations, next_actions)
                 target_q = data.rewards + (1.0 - data.dones) * discounts \
                     * next_q.min(dim=1, keepdim=True).values
-            current_q = critic.q_values(data.observations, data.actions)
+            current_q = q_values(critic, data.observations, data.actions, critic_nets)
             critic_loss = (current_q - target_q).square().mean(dim=0).sum()
             self._check_finite_loss(critic_loss, "critic_loss")
             critic_loss.backward()
