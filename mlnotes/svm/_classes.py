@@ -97,6 +97,13 @@ def _kernel_matrix(A, B, kernel, gamma, coef0, degree):
     return np.exp(d2, out=d2)
 
 
+def _dense_kernel(K):
+    """A kernel function's output as a float64 array (sparse outputs densified)."""
+    if sp.issparse(K):
+        K = K.toarray()
+    return np.asarray(K, dtype=np.float64)
+
+
 def _check_kernel_finite(X, kernel, gamma, coef0, degree):
     r"""Raise a ValueError when the kernel of ``X`` cannot be computed in float64.
 
@@ -330,7 +337,7 @@ class _BaseSVM(BaseEstimator):
         K = None
         if callable(self.kernel):
             self._X_fit = X
-            K = np.asarray(self.kernel(X, X), dtype=np.float64)
+            K = _dense_kernel(self.kernel(X, X))
             if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] != _num_samples(X):
                 raise ValueError(
                     f"The kernel function must return a square matrix of shape "
@@ -414,8 +421,16 @@ class _BaseSVM(BaseEstimator):
     def _support_kernel(self, X):
         """Kernel between the rows of ``X`` and the support vectors."""
         if callable(self.kernel):
-            sv = _safe_indexing(self._X_fit, self.support_)
-            return np.asarray(self.kernel(X, sv), dtype=np.float64)
+            # as scikit-learn: the kernel against every training sample, then the
+            # support columns (a kernel function may assume its two arguments
+            # come from the same ordered set, e.g. a symmetric fill)
+            K = _dense_kernel(self.kernel(X, self._X_fit))
+            if K.ndim != 2 or K.shape[1] != _num_samples(self._X_fit):
+                raise ValueError(
+                    "The kernel function must return a matrix of shape (n_samples, "
+                    f"n_samples_fit); got {K.shape}."
+                )
+            return K[:, self.support_]
         if self.kernel == "precomputed":
             if X.shape[1] != self.shape_fit_[0]:
                 raise ValueError(
@@ -471,6 +486,7 @@ class SVC(ClassifierMixin, _BaseSVM):
     (two multipliers at a time, chosen with second-order information), with
     shrinking and a cache of kernel rows; several classes are handled one
     versus one, as in LIBSVM, on which scikit-learn's ``SVC`` is built.
+    Dense or sparse ``X``. See the :ref:`User Guide <user-guide-svm>`.
 
     Parameters
     ----------
@@ -889,6 +905,8 @@ class SVC(ClassifierMixin, _BaseSVM):
 
 class SVR(RegressorMixin, _BaseSVM):
     r"""Epsilon-support vector regression with a kernel, trained by SMO.
+
+    Dense or sparse ``X``. See the :ref:`User Guide <user-guide-svm>`.
 
     Parameters
     ----------

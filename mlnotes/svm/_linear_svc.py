@@ -251,6 +251,8 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
     and an L2 (or L1) penalty, one binary problem per class (one-vs-rest), as
     scikit-learn's ``LinearSVC`` does with liblinear. Unlike :class:`SVC` it
     never forms a kernel matrix, so it scales to many samples.
+    ``multi_class='crammer_singer'`` solves one joint multi-class problem
+    instead. See the :ref:`User Guide <user-guide-svm>`.
 
     Parameters
     ----------

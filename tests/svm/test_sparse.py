@@ -148,3 +148,15 @@ def test_inputs_near_the_float_maximum_raise(Est, kernel, sparse):
     # large but representable inputs still fit (the bound only refuses overflow)
     Xok = 1e100 * rng.uniform(size=(10, 2))
     assert np.all(np.isfinite(Est(kernel="rbf", gamma=1e-200).fit(Xok, y).dual_coef_))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "lil"])
+def test_callable_kernel_returning_sparse_matrices(fmt):
+    """A kernel function given sparse rows may return a sparse Gram matrix."""
+    X, y, _ = _data(n_classes=2)
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    ours = SVC(kernel=lambda A, B: A @ B.T, probability=True, random_state=0).fit(Xs, y)
+    linear = SVC(kernel="linear").fit(X, y)
+    assert_array_equal(ours.support_, linear.support_)
+    assert_allclose(ours.decision_function(Xs), linear.decision_function(X), atol=1e-8)
+    assert ours.predict_proba(Xs).shape == (y.size, 2)

@@ -489,3 +489,28 @@ def test_global_rng_is_left_alone():
     np.random.seed(0)
     SVC(probability=True).fit(X, y)  # random_state=None: fresh entropy
     assert np.random.random_sample() == expected
+
+
+def test_callable_kernel_sees_the_training_set_at_predict_time():
+    """As scikit-learn, predict calls kernel(X, X_fit): a kernel that fills a symmetric
+    matrix (valid only on the training set's order) gives scikit-learn's decisions."""
+    data = ["A A", "A", "B", "B B", "A B"]
+    counts = np.array([[2, 0], [1, 0], [0, 1], [0, 2], [1, 1]])
+    y = np.array([1, 1, 2, 2, 1])
+
+    def symmetric_fill(X1, X2):
+        K = np.zeros((len(X1), len(X2)))
+        for i in range(len(X1)):
+            for j in range(i, len(X2)):
+                K[i, j] = X1[i].count("A") * X2[j].count("A") + \
+                    X1[i].count("B") * X2[j].count("B")
+                if j < len(X1) and i < len(X2):
+                    K[j, i] = K[i, j]
+        return K
+
+    ours = SVC(kernel=symmetric_fill).fit(data, y)
+    ref = _fit_sk(_sk(kernel=symmetric_fill), data, y)
+    linear = SVC(kernel="linear").fit(counts, y)
+    np.testing.assert_allclose(ours.decision_function(data), ref.decision_function(data))
+    np.testing.assert_allclose(ours.decision_function(data), linear.decision_function(counts))
+    assert ours.score(data, y) == 1.0
