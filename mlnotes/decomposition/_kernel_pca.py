@@ -70,6 +70,8 @@ class KernelPCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     PCA of the data mapped into the feature space of a kernel, computed from the
     centred Gram matrix alone (the kernel trick).
 
+    See the :ref:`User Guide <user-guide-decomposition>`.
+
     Parameters
     ----------
     n_components : int, default=None

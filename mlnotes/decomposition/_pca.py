@@ -266,6 +266,8 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     The data are centred (not scaled) and projected on the leading right singular
     vectors of the centred data matrix.
 
+    See the :ref:`User Guide <user-guide-decomposition>`.
+
     Parameters
     ----------
     n_components : int, float, "mle" or None, default=None

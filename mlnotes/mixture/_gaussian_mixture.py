@@ -196,6 +196,8 @@ def _as_float64(X):
 class GaussianMixture(DensityMixin, BaseEstimator):
     r"""Gaussian mixture model fitted by expectation-maximisation (EM).
 
+    See the :ref:`User Guide <user-guide-mixture>`.
+
     Parameters
     ----------
     n_components : int, default=1

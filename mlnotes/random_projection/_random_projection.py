@@ -290,6 +290,8 @@ class GaussianRandomProjection(_BaseRandomProjection):
 
     The projection matrix has i.i.d. :math:`\mathcal N(0, 1/k)` entries.
 
+    See the :ref:`User Guide <user-guide-decomposition>`.
+
     Parameters
     ----------
     n_components : int or "auto", default="auto"
@@ -375,6 +377,8 @@ class SparseRandomProjection(_BaseRandomProjection):
     :math:`+\sqrt{s/k}` and :math:`-\sqrt{s/k}` with probability :math:`1/(2s)`
     each and 0 otherwise: the same mean and variance as the Gaussian matrix, with
     a fraction ``density`` of non-zeros.
+
+    See the :ref:`User Guide <user-guide-decomposition>`.
 
     Parameters
     ----------
