@@ -71,8 +71,11 @@ bench-full-publish: $(STAMP)
 first-call: $(STAMP)
 	$(PY) -m benchmarks.first_call $(BENCH_ARGS)
 
+# the site, warnings as errors; the gallery (examples/) runs once, then only the examples
+# that changed (sphinx-gallery keeps their output in docs/auto_examples, git-ignored)
 docs: $(STAMP)
-	$(PY) -m sphinx -W -b html docs docs/_build/html
+	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(PY) -m sphinx -W -b html -d docs/_build/doctrees \
+		docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) docs/_build build *.egg-info

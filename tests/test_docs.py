@@ -21,6 +21,7 @@ import subprocess
 import sys
 import zlib
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,238 @@ def test_user_guide_examples(text, lineno, needs):
     report = []
     runner.run(test, out=report.append)
     assert runner.failures == 0, "".join(report)
+
+
+# ------------------------------------------------------------ offline site, gallery, map
+
+EXAMPLES = ROOT / "examples"
+# A URL that leaves the site: a scheme (http:, https:, ...) or protocol-relative //.
+_EXTERNAL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+
+
+class _Resources(HTMLParser):
+    """Scripts, style sheets, images, frames and ids of one HTML page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.loads, self.links, self.ids = [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "a" and attrs.get("name"):
+            self.ids.add(attrs["name"])
+        if tag in {"script", "img", "iframe", "source", "embed"} and attrs.get("src"):
+            self.loads.append((tag, attrs["src"]))
+        if tag == "link" and attrs.get("href"):
+            rel = attrs.get("rel") or ""
+            if any(r in rel for r in ("stylesheet", "preload", "icon", "modulepreload")):
+                self.loads.append((tag, attrs["href"]))
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def _pages(html_dir):
+    """The built pages (not the theme's template fragments under ``_static``)."""
+    html_dir = Path(html_dir)
+    return sorted(p for p in html_dir.rglob("*.html")
+                  if p.relative_to(html_dir).parts[0] != "_static")
+
+
+def _parse(path):
+    parser = _Resources()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return parser
+
+
+def test_no_external_script_or_style(docs_build):
+    """Maths and theme work offline: nothing the pages load comes from another host."""
+    html = Path(docs_build["html"])
+    external = []
+    for page in _pages(html):
+        for tag, url in _parse(page).loads:
+            if _EXTERNAL.match(url) and not url.startswith("data:"):
+                external.append(f"{page.relative_to(html)}: <{tag}> {url}")
+    for css in (html / "_static").rglob("*.css"):
+        for url in re.findall(r"""(?:@import\s+|url\()\s*['"]?((?:https?:)?//[^'")\s]+)""",
+                              css.read_text(encoding="utf-8", errors="replace")):
+            external.append(f"{css.relative_to(html)}: {url}")
+    assert not external, "external resources:\n" + "\n".join(external[:40])
+    # the maths is typeset by the MathJax copy inside the site
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    fonts = list((html / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
+    assert fonts, "MathJax's web fonts were not copied"
+    page = (html / "user_guide" / "linear_model.html").read_text(encoding="utf-8")
+    assert "_static/mathjax/tex-chtml.js" in page
+
+
+def test_no_broken_internal_link(docs_build):
+    """Every relative link and its #anchor resolve inside the built site."""
+    html = Path(docs_build["html"])
+    parsed = {page: _parse(page) for page in _pages(html)}
+    broken = []
+    for page, info in parsed.items():
+        targets = [("a", href) for href in info.links] + info.loads
+        for tag, url in targets:
+            if _EXTERNAL.match(url) or url.startswith("mailto:"):
+                continue
+            path, _, anchor = url.partition("#")
+            path = path.split("?")[0]
+            target = (page.parent / path).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(html)}: {url}")
+                continue
+            if anchor and target.suffix == ".html" and anchor not in parsed[target].ids:
+                broken.append(f"{page.relative_to(html)}: {url} (no such anchor)")
+    assert not broken, f"{len(broken)} broken links:\n" + "\n".join(broken[:40])
+
+
+def _example_files():
+    return sorted(p for p in EXAMPLES.rglob("plot_*.py"))
+
+
+def test_gallery_pages_have_their_figures(docs_build):
+    """Each example ran in the build and its page shows its figures, which exist."""
+    html = Path(docs_build["html"])
+    examples = _example_files()
+    assert len(examples) >= 10, examples
+    problems = []
+    for example in examples:
+        rel = example.relative_to(EXAMPLES).with_suffix(".html")
+        page = html / "auto_examples" / rel
+        if not page.is_file():
+            problems.append(f"{rel}: no page")
+            continue
+        images = [url for tag, url in _parse(page).loads if tag == "img"
+                  and "sphx_glr_" in url and "thumb" not in url]
+        if not images:
+            problems.append(f"{rel}: no figure")
+        for url in images:
+            if not (page.parent / url).resolve().is_file():
+                problems.append(f"{rel}: missing image {url}")
+    assert not problems, "\n".join(problems)
+
+
+def _chapters():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import chapters
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    return chapters
+
+
+def _exists(dotted):
+    """``mlnotes.<dotted>`` exists (a module or an attribute of one)."""
+    parts = f"mlnotes.{dotted}".split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_chapter_map_covers_every_public_name():
+    """Each public name is promised by a chapter row, or is a listed shared tool."""
+    chapters = _chapters()
+    covered = set(chapters.INFRASTRUCTURE)
+    for row in chapters.CHAPTERS:
+        if not callable(row["check"]):
+            covered |= set(row["check"])
+    missing = []
+    for module_name, names in public_all().items():
+        rel = module_name[len("mlnotes."):] if module_name != "mlnotes" else ""
+        for name in names:
+            dotted = f"{rel}.{name}" if rel else name
+            prefixes = {".".join(dotted.split(".")[:i]) for i in range(1, dotted.count(".") + 2)}
+            if not prefixes & covered:
+                missing.append(f"mlnotes.{dotted}")
+    assert not missing, ("public names in no row of docs/_ext/chapters.py (nor in its "
+                         f"INFRASTRUCTURE): {missing}")
+    # and the map names no module that is not there
+    assert all(_exists(m) for m in chapters.INFRASTRUCTURE)
+
+
+def test_every_implemented_chapter_has_an_example():
+    """A chapter whose API exists has a gallery example, unless it is listed as pending."""
+    chapters = _chapters()
+    no_example, stale_pending, unknown = [], [], []
+    used = set()
+    for row in chapters.CHAPTERS:
+        examples = row["examples"]
+        unknown += [e for e in examples if not (EXAMPLES / f"{e}.py").is_file()]
+        used |= set(examples)
+        check = row["check"]
+        implemented = bool(check()) if callable(check) else (
+            bool(check) and all(_exists(n) for n in check))
+        key = chapters.row_key(row)
+        if implemented and not examples and key not in chapters.EXAMPLE_PENDING:
+            no_example.append(key)
+        if examples and key in chapters.EXAMPLE_PENDING:
+            stale_pending.append(key)
+    assert not unknown, f"the chapter map names examples that do not exist: {unknown}"
+    assert not no_example, f"implemented chapters without a gallery example: {no_example}"
+    assert not stale_pending, f"in EXAMPLE_PENDING but have an example: {stale_pending}"
+    orphans = [p.relative_to(EXAMPLES).with_suffix("").as_posix() for p in _example_files()]
+    orphans = [e for e in orphans if e not in used]
+    assert not orphans, f"gallery examples that no chapter row lists: {orphans}"
+
+
+def test_chapter_map_page_shows_examples_and_status(docs_build):
+    text = (Path(docs_build["html"]) / "chapters.html").read_text(encoding="utf-8")
+    chapters = _chapters()
+    for row in chapters.CHAPTERS:
+        for example in row["examples"]:
+            assert f"auto_examples/{example}.html" in text, example
+    assert "gallery example" in text and ">done<" in text
+
+
+def test_pages_in_a_real_browser(docs_build, tmp_path):
+    """Headless Chromium renders the key pages: maths typeset, figures loaded, no 404.
+
+    The screenshots and rendered DOMs land in ``$MLNOTES_SITE_CHECK_OUT`` when set
+    (else a temporary folder). Without Chromium the test is skipped, except in CI,
+    where ``.ci/run`` installs it and a missing browser is a failure.
+    """
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import site_check
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    if site_check.find_browser() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium in CI: .ci/run should have installed it")
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    out = Path(os.environ.get("MLNOTES_SITE_CHECK_OUT") or tmp_path / "site-check")
+    report = site_check.check_site(docs_build["html"], out)
+    assert not report["problems"], "\n".join(report["problems"])
+    pages = report["pages"]
+    assert len(pages) == len(site_check.PAGES)
+    # the pages chosen for their maths and figures have them, rendered
+    assert pages["api-ridge"]["math"] > 0 and pages["user-guide-rl"]["math"] > 0
+    assert all(info["figures"] > 0 for name, info in pages.items()
+               if name.startswith("gallery"))
+
+
+def test_front_page_lists_what_exists(docs_build):
+    """The front page names every estimator and agent of this build, in the present tense."""
+    from mlnotes.utils.discovery import all_agents
+
+    page = (Path(docs_build["html"]) / "index.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", page)
+    names = [name for name, _ in all_estimators()] + [name for name, _ in all_agents()]
+    missing = [n for n in names if not re.search(rf"\b{re.escape(n)}\b", text)]
+    assert not missing, f"not on the front page: {missing}"
+    assert f"{len(all_estimators())} estimators" in text
+    assert f"{len(all_agents())} agents" in text
+    source = (DOCS / "index.rst").read_text(encoding="utf-8")
+    assert not re.search(r"\bwill (?:come|follow|be)\b", source), "future tense on the front page"

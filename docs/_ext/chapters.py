@@ -13,9 +13,21 @@ reference : str
     What it is compared with in ``benchmarks/`` and the parity tests ("—": a known
     answer instead of a library).
 check : list of str, or callable
-    The names whose existence makes the row "available" (all of them) or "partial"
-    (some), relative to ``mlnotes``. An empty list means the names are not fixed yet:
-    the row stays "planned" until somebody lists them here.
+    The names whose existence makes the row's API "available" (all of them) or
+    "partial" (some), relative to ``mlnotes``. An empty list means the names are not
+    fixed yet: the row stays "planned" until somebody lists them here. A module listed
+    here (``optim``, ``rl.bandits``) covers every name in its ``__all__``.
+examples : list of str
+    Gallery examples of the chapter: paths of ``examples/<part>/plot_*.py`` without
+    the extension (set in ``EXAMPLES`` below). A row is "done" when its API is
+    available and it has an example; "API done, example to come" when only the
+    API is (the chapters of ``EXAMPLE_PENDING``: ``tests/test_docs.py`` fails on any
+    other such row, and on a pending chapter that has an example, so the list can
+    only shrink).
+
+Every public name of mlnotes is either in some row's ``check`` or in
+``INFRASTRUCTURE`` (shared tools that belong to no single chapter); the test fails
+otherwise.
 """
 
 
@@ -30,7 +42,7 @@ def _any_estimator():
 
 def _row(part, ch, topic, api, reference, check):
     return {"part": part, "ch": ch, "topic": topic, "api": api,
-            "reference": reference, "check": check}
+            "reference": reference, "check": check, "examples": []}
 
 
 CHAPTERS = [
@@ -86,17 +98,21 @@ CHAPTERS = [
          "sklearn BayesianRidge",
          ["linear_model.BayesianRidge"]),
     _row("I", "12", "ridge, regularisation",
-         "`linear_model.Ridge`, `Lasso`, `ElasticNet` (coordinate descent)",
+         "`linear_model.Ridge`, `Lasso`, `ElasticNet` (coordinate descent), "
+         "`lasso_path`, `enet_path`",
          "sklearn same names",
-         ["linear_model.Ridge", "linear_model.Lasso", "linear_model.ElasticNet"]),
+         ["linear_model.Ridge", "linear_model.Lasso", "linear_model.ElasticNet",
+          "linear_model.lasso_path", "linear_model.enet_path"]),
     _row("I", "13", "decision trees",
          "`tree.DecisionTreeClassifier`, `DecisionTreeRegressor`, "
          "`ensemble.RandomForestClassifier`, `RandomForestRegressor`, "
-         "`BaggingClassifier`",
+         "`BaggingClassifier`, `BaggingRegressor`; `tree.export_text`, `export_graphviz`, "
+         "`plot_tree`",
          "sklearn same names",
          ["tree.DecisionTreeClassifier", "tree.DecisionTreeRegressor",
           "ensemble.RandomForestClassifier", "ensemble.RandomForestRegressor",
-          "ensemble.BaggingClassifier"]),
+          "ensemble.BaggingClassifier", "ensemble.BaggingRegressor",
+          "tree.export_text", "tree.export_graphviz", "tree.plot_tree"]),
     _row("I", "14", "kernel trick",
          "`kernel_ridge.KernelRidge`, `linear_model.KernelPerceptron`, "
          "`metrics.pairwise` kernels",
@@ -121,11 +137,11 @@ CHAPTERS = [
          "sklearn same names",
          ["decomposition.PCA", "decomposition.KernelPCA"]),
     _row("I", "19-20", "clustering",
-         "`cluster.KMeans` (k-means++), `cluster.AgglomerativeClustering` "
+         "`cluster.KMeans` (k-means++, `kmeans_plusplus`), `cluster.AgglomerativeClustering` "
          "(single/complete/average/ward), `cluster.SpectralClustering`, "
          "`mixture.GaussianMixture` (EM)",
          "sklearn same names",
-         ["cluster.KMeans", "cluster.AgglomerativeClustering",
+         ["cluster.KMeans", "cluster.kmeans_plusplus", "cluster.AgglomerativeClustering",
           "cluster.SpectralClustering", "mixture.GaussianMixture"]),
     _row("I", "21", "high-dimensional geometry",
          "`random_projection.GaussianRandomProjection`, `SparseRandomProjection`, "
@@ -192,12 +208,12 @@ CHAPTERS = [
          "`rl.bandits` (`rl.bandits.UCB1`, `ThompsonSampling`, `EpsilonGreedy`, "
          "`LinUCB`), count-based and RND bonus wrappers usable with any agent",
          "regret bounds; SB3 agents without bonus",
-         ["rl.bandits.UCB1", "rl.bandits.ThompsonSampling", "rl.bandits.EpsilonGreedy",
-          "rl.bandits.LinUCB", "rl.RND", "rl.CountBonus"]),
+         ["rl.bandits", "rl.bandits.UCB1", "rl.bandits.ThompsonSampling",
+          "rl.bandits.EpsilonGreedy", "rl.bandits.LinUCB", "rl.RND", "rl.CountBonus"]),
     _row("II", "38-39", "offline RL",
-         "`rl.CQL`, `rl.IQL`, `rl.AWAC`, `rl.TD3BC` (`fit(dataset)`)",
+         "`rl.CQL`, `rl.IQL`, `rl.AWAC`, `rl.TD3BC`, `rl.DiscreteCQL` (`fit(dataset)`)",
          "d3rlpy-style API; return of the policy that made the data",
-         ["rl.CQL", "rl.IQL", "rl.AWAC", "rl.TD3BC"]),
+         ["rl.CQL", "rl.IQL", "rl.AWAC", "rl.TD3BC", "rl.DiscreteCQL"]),
     _row("II", "41-42", "variational inference, control as inference",
          "`rl.SAC` (maximum entropy, twin critics, automatic temperature), `rl.TD3`, "
          "`rl.DDPG`",
@@ -225,10 +241,10 @@ CHAPTERS = [
          ["density.MADE", "density.PixelCNN", "density.TransformerAR",
           "density.RNNDensity"]),
     _row("III", "49", "flows",
-         "`density.RealNVP`, `density.Glow`, `density.MAF`",
+         "`density.RealNVP`, `density.Glow`, `density.MAF`, `density.NeuralSplineFlow`",
          "true entropy of generated 2-D densities (two moons 1.007 nats, checkerboard "
          "3.466, 8 gaussians 2.832); sklearn KDE/GMM",
-         ["density.RealNVP", "density.Glow", "density.MAF"]),
+         ["density.RealNVP", "density.Glow", "density.MAF", "density.NeuralSplineFlow"]),
     _row("III", "50", "latent variable models",
          "`density.VAE` (ELBO, importance-weighted bound)",
          "sklearn GaussianMixture, KDE",
@@ -242,8 +258,94 @@ CHAPTERS = [
          "same as flows",
          ["density.DDPM"]),
     _row("III", "57", "compression",
-         "arithmetic coding with any autoregressive model; code length within 1% of "
-         "its NLL",
-         "—",
-         []),
+         "`compression.encode`, `decode`: arithmetic coding with any autoregressive "
+         "model; code length within 1% of its NLL",
+         "gzip, bz2, lzma on the same bytes",
+         ["compression.encode", "compression.decode"]),
+    _row("III", "59", "parallelization",
+         "`parallel.fit_distributed` (torch DDP, gloo on CPU); joblib backends, "
+         "`SubprocVecEnv`",
+         "sequential results; scaling measured",
+         ["parallel.fit_distributed"]),
 ]
+
+
+#: Gallery examples per chapter row, keyed by (ch, topic) of the row.
+EXAMPLES = {
+    ("1", "train / validate / test"): ["intro_ml/plot_trees_ensembles_neighbors"],
+    ("2", "linear classifiers"): ["intro_ml/plot_linear_classifiers"],
+    ("3", "gradient descent"): ["intro_ml/plot_gradient_descent",
+                                "intro_ml/plot_linear_classifiers"],
+    ("4", "support vector machines"): ["intro_ml/plot_kernels_svm"],
+    ("6", "decision theory, Bayes rule"): ["intro_ml/plot_bayes_decision"],
+    ("7", "GDA, maximum likelihood"): ["intro_ml/plot_linear_classifiers"],
+    ("8", "eigendecomposition"): ["intro_ml/plot_pca_random_projection"],
+    ("9", "regression"): ["intro_ml/plot_regularisation_path"],
+    ("10", "Newton's method, logistic regression"): ["intro_ml/plot_gradient_descent",
+                                                      "intro_ml/plot_linear_classifiers"],
+    ("11", "statistical justification"): ["intro_ml/plot_regularisation_path"],
+    ("12", "ridge, regularisation"): ["intro_ml/plot_regularisation_path"],
+    ("13", "decision trees"): ["intro_ml/plot_trees_ensembles_neighbors"],
+    ("14", "kernel trick"): ["intro_ml/plot_kernels_svm"],
+    ("15", "neural networks"): ["intro_ml/plot_neural_networks"],
+    ("16", "tricks and heuristics"): ["intro_ml/plot_neural_networks"],
+    ("18", "PCA"): ["intro_ml/plot_pca_random_projection"],
+    ("19-20", "clustering"): ["intro_ml/plot_clustering"],
+    ("21", "high-dimensional geometry"): ["intro_ml/plot_pca_random_projection"],
+    ("22", "learning theory"): ["intro_ml/plot_learning_theory"],
+    ("23", "AdaBoost"): ["intro_ml/plot_trees_ensembles_neighbors"],
+    ("24", "k-nearest neighbours"): ["intro_ml/plot_trees_ensembles_neighbors"],
+    ("27, 30", "MDPs, value functions, value methods"):
+        ["rl/plot_tabular_dynamic_programming"],
+    ("29", "actor-critic"): ["rl/plot_agents_vs_sb3"],
+    ("32", "advanced policy gradients"): ["rl/plot_agents_vs_sb3"],
+    ("33", "optimal control, planning"): ["rl/plot_lqr_planning"],
+    ("36-37", "exploration"): ["rl/plot_bandits"],
+    ("48", "1-D distributions"): ["density/plot_density_samples"],
+    ("49", "flows"): ["density/plot_density_samples"],
+    ("50", "latent variable models"): ["density/plot_density_samples"],
+    ("51", "GANs"): ["density/plot_density_samples"],
+    ("52", "diffusion"): ["density/plot_density_samples"],
+}
+
+#: Chapters whose API exists but whose gallery example is still to be written. The
+#: test fails when an entry here gets an example (remove it then) and when a chapter
+#: outside this list has its API but no example.
+EXAMPLE_PENDING = {"17", "26", "28", "31", "34-35", "38-39", "41-42",
+                   "48:autoregressive models", "57", "59"}
+
+for _r in CHAPTERS:
+    _r["examples"] = list(EXAMPLES.get((_r["ch"], _r["topic"]), []))
+
+#: Public names that serve every chapter rather than one: module (relative to
+#: ``mlnotes``) -> what it is. Each covers every name in that module's ``__all__``.
+INFRASTRUCTURE = {
+    "base": "base classes of the torch estimators and the density models",
+    "datasets": "2-D densities with known entropy, for the density models' tests and "
+                "benchmarks",
+    "utils.discovery": "``all_estimators()``, ``all_agents()``",
+    "utils.estimator_checks": "the checks every density model passes",
+    "metrics": "kernels and distances (chapter 14's ``metrics.pairwise``)",
+    "rl.common": "buffers, distributions, schedules and base classes shared by the "
+                 "agents (Stable-Baselines3's layout)",
+    "rl.common.off_policy_algorithm": "the off-policy base class",
+    "rl.common.returns": "returns, reward-to-go and GAE (chapters 28-29)",
+    "rl.offline": "datasets of transitions for the offline agents (chapters 38-39)",
+}
+
+#: Chapters of the notes (1-61) with no row above: no deliverable is defined for them
+#: (a review chapter, a chapter of examples, or one the design leaves out).
+NOT_MAPPED = sorted(
+    set(range(1, 62))
+    - {int(n) for r in CHAPTERS
+       for part in r["ch"].replace(",", " ").split()
+       for n in (range(int(part.split("-")[0]), int(part.split("-")[-1]) + 1)
+                 if "-" in part else [int(part)])}
+)
+
+
+def row_key(row):
+    """The key of ``row`` in ``EXAMPLE_PENDING``: its chapter, and its topic if the
+    chapter has several rows."""
+    same = [r for r in CHAPTERS if r["ch"] == row["ch"]]
+    return row["ch"] if len(same) == 1 else f"{row['ch']}:{row['topic']}"

@@ -223,8 +223,17 @@ def _plain_cell(text):
     return _TICKED.sub(lambda m: f"``{m.group(1)}``", text)
 
 
-def _row_status(row):
-    """Return ``(status_text, available_names)`` for one chapter row."""
+def _examples_dir():
+    return repo_root() / "examples"
+
+
+def row_examples(row):
+    """The gallery examples of ``row`` that exist in ``examples/`` (paths, no suffix)."""
+    return [e for e in row.get("examples", ()) if (_examples_dir() / f"{e}.py").is_file()]
+
+
+def _api_status(row):
+    """Return ``(status, available_names)`` of the API of one row."""
     check = row.get("check", ())
     if callable(check):
         ok = bool(check())
@@ -238,6 +247,27 @@ def _row_status(row):
     if available:
         return f"partial ({len(available)} of {len(names)})", available
     return "planned", available
+
+
+def row_status(row):
+    """Return ``(status_text, available_names)`` for one chapter row.
+
+    *done*: the API exists and the chapter has a gallery example; *API done, example
+    to come*: the API exists, no example yet; *partial (i of n)*: some names exist;
+    *planned*: none does.
+    """
+    api, available = _api_status(row)
+    if api == "available":
+        return ("done" if row_examples(row) else "API done, example to come"), available
+    return api, available
+
+
+_row_status = row_status  # the name used before the examples column existed
+
+
+def _example_cell(row):
+    links = [f":doc:`/auto_examples/{e}`" for e in row_examples(row)]
+    return ", ".join(links) if links else "—"
 
 
 class ChapterMapDirective(Directive):
@@ -258,23 +288,25 @@ class ChapterMapDirective(Directive):
         lines = [
             ".. list-table::",
             "   :header-rows: 1",
-            "   :widths: 6 18 40 26 10",
+            "   :widths: 5 14 34 20 19 8",
             "   :class: chapter-map",
             "",
             "   * - ch",
             "     - topic",
             "     - mlnotes API",
             "     - compared with",
+            "     - gallery example",
             "     - status",
         ]
         for row in rows:
-            status, available = _row_status(row)
+            status, available = row_status(row)
             cells = [
                 row["ch"],
                 row["topic"],
                 _api_cell(row["api"], available),
                 _plain_cell(row["reference"]),
-                f"**{status}**" if status == "available" else status,
+                _example_cell(row),
+                f"**{status}**" if status == "done" else status,
             ]
             lines.append(f"   * - {cells[0]}")
             lines += [f"     - {c}" for c in cells[1:]]
@@ -284,23 +316,107 @@ class ChapterMapDirective(Directive):
 
 
 class ChapterSummaryDirective(Directive):
-    """``.. chapter-summary::`` one sentence: how many rows are available."""
+    """``.. chapter-summary::`` one sentence: how many rows are done."""
 
     has_content = False
 
     def run(self):
         import chapters
 
-        counts = {"available": 0, "partial": 0, "planned": 0}
+        counts = {"done": 0, "API": 0, "partial": 0, "planned": 0}
         for row in chapters.CHAPTERS:
-            status, _ = _row_status(row)
+            status, _ = row_status(row)
             counts[status.split()[0]] += 1
         total = sum(counts.values())
         text = (
-            f"At this build, {counts['available']} of the {total} rows are available, "
-            f"{counts['partial']} partly available and {counts['planned']} planned."
+            f"At this build, {counts['done']} of the {total} rows are done (API and "
+            f"gallery example), {counts['API']} have their API but no example yet, "
+            f"{counts['partial']} are partly available and {counts['planned']} planned."
         )
         return [nodes.paragraph(text=text)]
+
+
+class ChapterExtrasDirective(Directive):
+    """``.. chapter-extras::`` the shared modules and the chapters with no row."""
+
+    has_content = False
+
+    def run(self):
+        import chapters
+
+        lines = [
+            "Shared tools used by many chapters (every name in their ``__all__`` is "
+            "documented in the :doc:`API reference <api/index>`):",
+            "",
+        ]
+        for module, what in chapters.INFRASTRUCTURE.items():
+            target = f"{PACKAGE}.{module}"
+            link = (f":py:mod:`{target}`" if _resolve(module) is not None
+                    else f"``{target}``")
+            lines.append(f"* {link}: {what}")
+        lines += [
+            "",
+            "Chapters of the notes with no deliverable of their own: "
+            + ", ".join(str(c) for c in chapters.NOT_MAPPED) + ".",
+        ]
+        node = nodes.container()
+        self.state.nested_parse(StringList(lines, source="chapter-extras"), 0, node)
+        return node.children
+
+
+# ------------------------------------------------------------------------- front page
+
+
+def _public_name(obj, modules):
+    """``module.Name`` under which ``obj`` is documented (the shortest public path)."""
+    found = [f"{m}.{n}" for m, names in modules.items() for n in names
+             if getattr(importlib.import_module(m), n, None) is obj]
+    return min(found, key=lambda s: (s.count("."), s)) if found else None
+
+
+class WhatExistsDirective(Directive):
+    """``.. what-exists::`` every estimator and agent of this build, by family.
+
+    Generated from :func:`mlnotes.utils.discovery.all_estimators` and
+    :func:`~mlnotes.utils.discovery.all_agents`, so the front page cannot go stale.
+    """
+
+    has_content = False
+
+    def run(self):
+        from mlnotes.utils.discovery import all_agents, all_estimators
+
+        modules = public_modules()
+        families = {}
+        for kind, items in (("estimators", all_estimators()), ("agents", all_agents())):
+            for name, cls in items:
+                target = _public_name(cls, modules)
+                family = (target or cls.__module__).rsplit(".", 1)[0]
+                if family == f"{PACKAGE}.rl" or family.startswith(f"{PACKAGE}.rl."):
+                    family = f"{PACKAGE}.rl"
+                    kind = "agents"
+                link = f":py:obj:`{name} <{target}>`" if target else f"``{name}``"
+                families.setdefault((family, kind), {})[name] = link
+        n_est, n_agents = len(all_estimators()), len(all_agents())
+        lines = [
+            f"At this build mlnotes has **{n_est} estimators** "
+            f"(``all_estimators()``) and **{n_agents} agents** (``all_agents()``):",
+            "",
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :widths: 22 78",
+            "   :class: what-exists",
+            "",
+            "   * - module",
+            "     - classes",
+        ]
+        for (family, _), links in sorted(families.items()):
+            lines.append(f"   * - :py:mod:`{family}`" if family in modules
+                         else f"   * - ``{family}``")
+            lines.append("     - " + ", ".join(links[k] for k in sorted(links)))
+        node = nodes.container()
+        self.state.nested_parse(StringList(lines, source="what-exists"), 0, node)
+        return node.children
 
 
 # --------------------------------------------------------------------- benchmark tables
@@ -340,11 +456,26 @@ def _md_cells(line):
     return [c.strip() for c in line.split("|")]
 
 
+def _ratio_first(rows):
+    """Reorder columns: the first (the case), then every "... ratio" column, then the rest.
+
+    The ratios (ours / reference) are what a reader compares; the absolute times
+    behind them follow.
+    """
+    header = rows[0]
+    ratios = [i for i, c in enumerate(header) if "ratio" in c.lower()]
+    if not ratios or len(header) < 3:
+        return rows
+    order = [0] + ratios + [i for i in range(1, len(header)) if i not in ratios]
+    return [[r[i] if i < len(r) else "" for i in order] for r in rows]
+
+
 def _md_table(lines):
     rows = [_md_cells(line) for line in lines]
     rows = [r for r in rows if not all(re.fullmatch(r":?-+:?", c) for c in r if c)]
     if not rows:
         return nodes.paragraph()
+    rows = _ratio_first(rows)
     ncols = max(len(r) for r in rows)
     table = nodes.table(classes=["benchmark-table"])
     group = nodes.tgroup(cols=ncols)
@@ -416,34 +547,154 @@ def markdown_report(text, image_uri):
     return out
 
 
+def benchmark_reports():
+    """``{suite: [report paths]}`` of ``benchmarks/results/*.md`` (full run first)."""
+    results = repo_root() / "benchmarks" / "results"
+    suites = {}
+    for path in sorted(results.glob("*.md")) if results.is_dir() else []:
+        suite = path.stem[: -len("-quick")] if path.stem.endswith("-quick") else path.stem
+        suites.setdefault(suite, []).append(path)
+    for paths in suites.values():
+        paths.sort(key=lambda p: p.stem.endswith("-quick"))
+    return suites
+
+
+def write_benchmark_pages(outdir):
+    """Write ``<outdir>/<suite>.rst`` for each suite with a report; drop stale pages.
+
+    Runs when ``conf.py`` is loaded (like :func:`write_api_pages`), so a new report
+    in ``benchmarks/results/`` gets its page at the next build.
+    """
+    outdir = Path(outdir)
+    suites = benchmark_reports()
+    for suite in suites:
+        title = f"Benchmark: {suite}"
+        _write_if_changed(outdir / f"{suite}.rst", "\n".join([
+            f".. _benchmark-{suite}:", "", title, "=" * len(title), "",
+            f".. benchmark-results:: {suite}", ""]))
+    for page in outdir.glob("*.rst"):
+        if page.stem not in suites:
+            page.unlink(missing_ok=True)
+    return sorted(suites)
+
+
+_META = re.compile(r"^- (date|machine|mode|command):\s*(.*)$")
+
+
+def _report_meta(path):
+    meta = {}
+    for line in path.read_text(encoding="utf-8").splitlines()[:30]:
+        match = _META.match(line.strip())
+        if match:
+            meta.setdefault(match.group(1), match.group(2))
+    return meta
+
+
+def _ratio_stats(path):
+    """(rows, geometric mean, worst) of the first ratio column of every table."""
+    values = []
+    block = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip().startswith("|")]
+    header = None
+    for line in block:
+        cells = _md_cells(line)
+        if all(re.fullmatch(r":?-+:?", c) for c in cells if c):
+            continue
+        if header is None or (cells and cells[0] == header[0] and cells != header
+                              and not re.search(r"\d", " ".join(cells))):
+            header = cells
+            continue
+        if cells == header:
+            continue
+        cols = [i for i, c in enumerate(header) if "ratio" in c.lower()]
+        # the combined ratio when there is one, else the first
+        pick = [i for i in cols if "+" in header[i]] or cols
+        if not pick or pick[-1] >= len(cells):
+            continue
+        try:
+            value = float(cells[pick[-1]].replace(",", "").rstrip("x"))
+        except ValueError:
+            continue
+        if value > 0:
+            values.append(value)
+    if not values:
+        return 0, None, None
+    import math
+
+    geo = math.exp(sum(math.log(v) for v in values) / len(values))
+    return len(values), geo, max(values)
+
+
+class BenchmarkSummaryDirective(Directive):
+    """``.. benchmark-summary::`` one row per suite: ratios, date and machine, link."""
+
+    has_content = False
+
+    def run(self):
+        env = self.state.document.settings.env
+        suites = benchmark_reports()
+        if not suites:
+            return [nodes.paragraph(text="No benchmark report in this checkout yet: "
+                                    "run make bench.")]
+        lines = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :class: benchmark-summary",
+            "",
+            "   * - suite",
+            "     - timed rows",
+            "     - geometric mean of the ratios",
+            "     - worst ratio",
+            "     - report",
+            "     - measured",
+            "     - machine",
+        ]
+        for suite, paths in suites.items():
+            report = paths[0]
+            env.note_dependency(str(report))
+            n, geo, worst = _ratio_stats(report)
+            meta = _report_meta(report)
+            when, _, rest = meta.get("date", "").partition(";")
+            commit = re.search(r"git [0-9a-f]+", rest)
+            date = ", ".join(filter(None, [when.strip(), commit and commit.group(0)]))
+            machine = meta.get("machine", "").split(";")[0].replace("|", "/")
+            lines += [
+                f"   * - :doc:`{suite} <benchmarks/{suite}>`",
+                f"     - {n}" if n else "     - —",
+                f"     - {geo:.2f}" if geo else "     - —",
+                f"     - {worst:.2f}" if worst else "     - —",
+                f"     - ``{report.name}``",
+                f"     - {_plain_cell(date) or '—'}",
+                f"     - {_plain_cell(machine) or '—'}",
+            ]
+        node = nodes.container()
+        self.state.nested_parse(StringList(lines, source="benchmark-summary"), 0, node)
+        return node.children
+
+
 class BenchmarkResultsDirective(Directive):
-    """Show every ``benchmarks/results/<suite>[-quick].md`` of the checkout.
+    """Show ``benchmarks/results/<suite>[-quick].md`` (one suite, or every one).
 
     The reports are Markdown, which plain Sphinx cannot parse; they are rendered
-    by :func:`markdown_report` (tables as tables, the ``.png`` charts they link as
-    images). With no report yet, the directive's content is used instead.
-    ``:first: linear`` puts that suite first.
+    by :func:`markdown_report` (tables as tables, ratio columns first, the ``.png``
+    charts they link as images). With no report yet, the directive's content is
+    used instead.
     """
 
     has_content = True
-    option_spec = {"first": directives.unchanged}
+    optional_arguments = 1
 
     def run(self):
         env = self.state.document.settings.env
         results = repo_root() / "benchmarks" / "results"
-        reports = sorted(results.glob("*.md")) if results.is_dir() else []
+        suites = benchmark_reports()
+        if self.arguments:
+            suites = {k: v for k, v in suites.items() if k == self.arguments[0]}
+        reports = [p for paths in suites.values() for p in paths]
         if not reports:
             node = nodes.container()
             self.state.nested_parse(self.content, self.content_offset, node)
             return node.children
-
-        first = self.options.get("first")
-
-        def key(path):
-            suite, quick = path.stem, False
-            if suite.endswith("-quick"):
-                suite, quick = suite[: -len("-quick")], True
-            return (suite != first, suite, quick)
 
         # Image URIs are relative to the page that shows them.
         here = Path(env.doc2path(env.docname)).parent
@@ -455,7 +706,7 @@ class BenchmarkResultsDirective(Directive):
             return Path(os.path.relpath(target, here)).as_posix()
 
         out = []
-        for report in sorted(reports, key=key):
+        for report in reports:
             env.note_dependency(str(report))
             source = nodes.paragraph()
             source += [nodes.Text("From "),
@@ -606,10 +857,89 @@ def reread_everything(app, env, added, changed, removed):
     return sorted(env.found_docs - set(added) - set(changed) - set(removed))
 
 
+# ------------------------------------------------------------------- offline MathJax
+
+#: The PyPI distribution (``docs`` extra) whose package ships MathJax 3's files.
+MATHJAX_PACKAGE = "sphinx-mathjax-offline"
+# What the page never loads from tex-chtml.js: other combined components, the SVG
+# output, and the speech-rule maps of the accessibility explorer (4 MB of JSON).
+_MATHJAX_SKIP = ("sre", "mml-*", "tex-svg*", "tex-mml-*", "tex-chtml-full*", "node-main.js",
+                 "svg*", "latest.js")
+
+
+def mathjax_source():
+    """The folder of MathJax 3's files (``tex-chtml.js`` and the components it loads).
+
+    Raises
+    ------
+    sphinx.errors.ExtensionError
+        When the package is not installed (``pip install -e ".[docs]"`` installs it).
+    """
+    import importlib.util
+
+    from sphinx.errors import ExtensionError
+
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    locations = list(getattr(spec, "submodule_search_locations", None) or ())
+    for location in locations:
+        folder = Path(location) / "static" / "mathjax"
+        if (folder / "tex-chtml.js").is_file():
+            return folder
+    raise ExtensionError(
+        f"MathJax's files were not found: install the {MATHJAX_PACKAGE!r} package "
+        '(part of mlnotes\' docs extra: pip install -e ".[docs]"). The docs never '
+        "load MathJax from a CDN."
+    )
+
+
+def check_mathjax(app):
+    """``builder-inited``: fail early, before the build, when MathJax is missing."""
+    if app.builder.format == "html":
+        mathjax_source()
+
+
+def vendor_mathjax(app, exc):
+    """``build-finished``: copy MathJax into ``<outdir>/_static/mathjax``.
+
+    ``mathjax_path`` (conf.py) points there, so the maths renders with no network.
+    """
+    if exc is not None or app.builder.format != "html":
+        return
+    import shutil
+
+    target = Path(app.outdir) / "_static" / "mathjax"
+    if (target / "tex-chtml.js").is_file():
+        return  # copied by an earlier build into the same output folder
+    shutil.copytree(mathjax_source(), target, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(*_MATHJAX_SKIP))
+
+
+# -------------------------------------------------------------------------- gallery
+
+
+def reset_example_state(gallery_conf, fname):
+    """Before each gallery example: one torch thread, matplotlib's defaults, no stale figures.
+
+    Listed in ``sphinx_gallery_conf["reset_modules"]`` (conf.py). One thread keeps the
+    examples' run time predictable on a shared 2-core machine.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency of mlnotes
+        return
+    torch.set_num_threads(1)
+
+
 def setup(app):
+    app.connect("builder-inited", check_mathjax)
+    app.connect("build-finished", vendor_mathjax)
     app.add_directive("chapter-map", ChapterMapDirective)
     app.add_directive("chapter-summary", ChapterSummaryDirective)
+    app.add_directive("chapter-extras", ChapterExtrasDirective)
+    app.add_directive("what-exists", WhatExistsDirective)
     app.add_directive("benchmark-results", BenchmarkResultsDirective)
+    app.add_directive("benchmark-summary", BenchmarkSummaryDirective)
     # Before numpydoc (priority 500) turns the docstrings into reST.
     app.connect("autodoc-process-docstring", prepare_docstring, priority=400)
     app.connect("autodoc-process-docstring", strip_foreign_refs)
