@@ -232,8 +232,8 @@ class GaussianNB(PosteriorClassifierMixin, BaseEstimator):
             classes = np.unique(np.asarray(classes))
         elif classes is not None and not np.array_equal(self.classes_, np.unique(classes)):
             raise ValueError(
-                f"classes={classes!r} is not the same as on the first call to "
-                f"partial_fit, {self.classes_!r}."
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {self.classes_!r}"
             )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
