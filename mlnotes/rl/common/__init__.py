@@ -21,7 +21,7 @@ from .policies import (
     MultiInputActorCriticPolicy,
     MultiInputPolicy,
 )
-from .replay_buffer import NStepReplayBuffer, ReplayBuffer, ReplayBufferSamples
+from .replay_buffer import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer, ReplayBufferSamples
 from .schedules import ConstantSchedule, LinearSchedule, get_schedule_fn
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "OffPolicyAlgorithm",
     "ReplayBuffer",
     "NStepReplayBuffer",
+    "DictReplayBuffer",
     "ReplayBufferSamples",
     "polyak_update",
     "hard_update",
