@@ -516,6 +516,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
                 init = init - X_mean
             # tol is relative to the mean per-feature variance of X
             tol = float(x_sq_norms.sum() / X.size * self.tol)
+        # squared distances between points (and to centres) are at most 4 max ||x||^2
+        if x_sq_norms.size and not np.isfinite(4.0 * x_sq_norms.max()):
+            raise ValueError(
+                "The squared distances between samples overflow float64 (values too "
+                "large in magnitude, e.g. ~1e300): k-means cannot compare them. Rescale "
+                "X (e.g. with StandardScaler) before clustering."
+            )
 
         best = None
         for _ in range(n_init):

@@ -221,6 +221,11 @@ class NearestCentroid(ClassifierMixin, BaseEstimator):
             self.within_class_std_dev_ = np.sqrt(
                 _within_class_sq(X, y_ind, centroids, counts) / (n_samples - n_classes)
             )
+        if n_samples == n_classes:
+            # one sample per class: the pooled deviation has no degree of freedom
+            # (0 / 0; scikit-learn keeps NaN and its decision_function raises);
+            # as a zero deviation, the scores are plain squared distances
+            self.within_class_std_dev_ = np.zeros(X.shape[1])
         if np.any(self.within_class_std_dev_ == 0):
             warnings.warn(
                 "self.within_class_std_dev_ has at least 1 zero standard deviation. "

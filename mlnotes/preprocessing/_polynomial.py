@@ -441,7 +441,9 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32), order="F",
                           accept_sparse=("csr", "csc"))
         if sparse.issparse(X):
-            return _align_api_if_sparse(self._transform_sparse(X))
+            XP = self._transform_sparse(X)
+            self._check_overflow(X.data, XP.data)
+            return _align_api_if_sparse(XP)
         n_features = X.shape[1]
         # Degrees below min_degree are still needed to build the higher ones: expand
         # all degrees, then keep the bias and the requested range (as scikit-learn).
@@ -454,12 +456,32 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             XP[:, 0] = 1
             col = 1
         if self._max_degree >= 1:
-            _expand(X, XP, col, self._max_degree, self.interaction_only)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                _expand(X, XP, col, self._max_degree, self.interaction_only)
         if self._min_degree > 1:
             n_low = sum(self._n_terms(n_features, d) for d in range(1, self._min_degree))
             keep = np.r_[np.arange(col), np.arange(col + n_low, n_full)]
             XP = np.asarray(XP[:, keep], order=self.order)
+        self._check_overflow(X, XP)
         return XP
+
+    def _check_overflow(self, x_values, out_values):
+        """A monomial of degree d is at most max|x|^d: only when that bound
+        overflows are the outputs scanned, and a non-finite one raises."""
+        if x_values.size == 0 or self._max_degree < 2:
+            return
+        peak = np.float64(np.max(np.abs(x_values)))
+        with np.errstate(over="ignore"):
+            bound = peak ** self._max_degree
+        if bound <= np.finfo(out_values.dtype).max:
+            return
+        if np.all(np.isfinite(out_values)):
+            return
+        raise ValueError(
+            f"The polynomial features of degree up to {self._max_degree} overflow "
+            f"{out_values.dtype} (input values up to {np.max(np.abs(x_values)):.3g} in "
+            "magnitude): rescale X (e.g. with StandardScaler) before the expansion."
+        )
 
     def _transform_sparse(self, X):
         """CSR/CSC ``X`` -> the monomials in the same format, from the stored

@@ -365,3 +365,19 @@ def test_init_centroids_takes_sklearn_keywords_and_weights(init):
     assert not np.any(np.isclose(euclidean_distances(X[::2], centers), 0))
     km = KMeans(n_clusters=3, n_init=4, random_state=0).fit(X)
     assert km._n_init == 4
+
+
+@pytest.mark.parametrize("where", ["all", "one"])
+def test_overflowing_distances_raise_value_error(where):
+    # issue 21 (bad-input audit): 1e300 data gave inf transform distances
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    big = X * 1e300 if where == "all" else X.copy()
+    if where == "one":
+        big[0, 0] = 1e300
+    with pytest.raises(ValueError, match="overflow float64"):
+        KMeans(3, n_init=1, random_state=0).fit(big)
+    # 1e150: squared distances ~1e300 still fit, with finite outputs
+    km = KMeans(3, n_init=1, random_state=0).fit(X * 1e150)
+    assert np.all(np.isfinite(km.transform(X * 1e150)))
+    ref = KMeans(3, n_init=1, random_state=0).fit(X)
+    assert adjusted_rand_score(km.labels_, ref.labels_) == 1.0

@@ -148,3 +148,24 @@ def test_label_relabelling(seed, names):
     np.testing.assert_array_equal(b.predict(X), names[a.predict(X)])
     cols = np.searchsorted(b.classes_, names)
     np.testing.assert_allclose(b.predict_proba(X)[:, cols], a.predict_proba(X), rtol=1e-12)
+
+
+def test_one_sample_per_class_gives_finite_scores():
+    # issue 21 (bad-input audit): 2 x 50 data gave NaN predict_proba (0/0 pooled
+    # deviation); scikit-learn predicts the same classes and raises on its NaN scores
+    from sklearn.neighbors import NearestCentroid as SkNearestCentroid
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2, 50)), np.array([0, 1])
+    Q = rng.normal(size=(6, 50))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = NearestCentroid().fit(X, y)
+        ref = SkNearestCentroid().fit(X, y)
+    np.testing.assert_array_equal(est.predict(Q), ref.predict(Q))
+    scores = est.decision_function(Q)
+    d2 = ((Q[:, None, :] - X[None]) ** 2).sum(axis=2)
+    np.testing.assert_allclose(scores, d2[:, 0] - d2[:, 1], rtol=1e-10)
+    proba = est.predict_proba(Q)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -118,3 +118,22 @@ def test_combinations_are_the_output_columns(interaction_only, include_bias):
     est = PolynomialFeatures((2, 3), interaction_only=interaction_only,
                              include_bias=include_bias).fit(np.ones((2, 4)))
     assert len(list(PolynomialFeatures._combinations(**args))) == est.n_output_features_
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_overflowing_monomials_raise_value_error(fmt):
+    # issue 21 (bad-input audit): 1e300 data expanded to inf silently
+    from scipy import sparse as sp
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    wrap = (lambda A: A) if fmt == "dense" else sp.csr_matrix
+    with pytest.raises(ValueError, match="overflow float64"):
+        PolynomialFeatures(3).fit_transform(wrap(X * 1e150))
+    out = PolynomialFeatures(3).fit_transform(wrap(X * 1e100))  # up to ~1e300: fine
+    out = out.toarray() if sp.issparse(out) else out
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out, PolynomialFeatures(3).fit_transform(X)
+                               * (1e100 ** PolynomialFeatures(3).fit(X).powers_.sum(1)),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="overflow float32"):
+        PolynomialFeatures(2).fit_transform(wrap((X * 1e20).astype(np.float32)))
