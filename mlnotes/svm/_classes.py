@@ -445,7 +445,9 @@ class _BaseSVM(BaseEstimator):
         """``K(X, SV) @ W + _intercept_``, by blocks of rows."""
         n = _num_samples(X)
         out = np.empty((n, W.shape[1]))
-        step = max(1, _BLOCK // max(1, W.shape[0]))
+        # a kernel function is evaluated against every training sample
+        width = _num_samples(self._X_fit) if callable(self.kernel) else W.shape[0]
+        step = max(1, _BLOCK // max(1, width))
         for start in range(0, n, step):
             rows = slice(start, min(n, start + step))
             Xb = _safe_indexing(X, np.arange(rows.start, rows.stop)) \
