@@ -360,15 +360,20 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
     # --------------------------------------------------------------- prediction
 
     def _validate_X_predict(self, X, check_input):
+        return self._validate_X_predict_nan(X, check_input)[0]
+
+    def _validate_X_predict_nan(self, X, check_input):
+        """The checked ``X`` and whether it holds NaN (None if not checked)."""
+        has_nan = None
         if check_input:
             X = validate_data(self, X, dtype=np.float32,
                               accept_sparse=["csr", "csc", "coo"], reset=False,
                               ensure_all_finite=False)
-            _check_X_finite(X, type(self).__name__)
+            has_nan = _check_X_finite(X, type(self).__name__)
             X = np.ascontiguousarray(_as_dense(X))
         else:
             _check_n_features(self, X, reset=False)
-        return X
+        return X, has_nan
 
     def predict(self, X, check_input=True):
         """Predict the class or the regression value of each sample.
@@ -387,8 +392,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
             ``classes_``) or mean target of the leaf (regression).
         """
         check_is_fitted(self)
-        X = self._validate_X_predict(X, check_input)
-        proba = self.tree_.predict(X)
+        X, has_nan = self._validate_X_predict_nan(X, check_input)
+        proba = self.tree_._predict(X, has_nan)
         n_samples = X.shape[0]
         if is_classifier(self):
             if self.n_outputs_ == 1:
@@ -419,8 +424,9 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
             Leaf index in ``[0, tree_.node_count)`` of each sample.
         """
         check_is_fitted(self)
-        X = self._validate_X_predict(X, check_input)
-        return self.tree_.apply(X)
+        X, has_nan = self._validate_X_predict_nan(X, check_input)
+        self.tree_._check_X(X)
+        return self.tree_._apply(X, has_nan)
 
     def decision_path(self, X, check_input=True):
         """Return the nodes each sample goes through.
@@ -695,8 +701,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
             multi-output ``y``).
         """
         check_is_fitted(self)
-        X = self._validate_X_predict(X, check_input)
-        proba = self.tree_.predict(X)
+        X, has_nan = self._validate_X_predict_nan(X, check_input)
+        proba = self.tree_._predict(X, has_nan)
         if self.n_outputs_ == 1:
             return proba[:, : self.n_classes_]
         return [proba[:, k, : self.n_classes_[k]] for k in range(self.n_outputs_)]

@@ -150,6 +150,14 @@ class Tree:
             Leaf index of each sample.
         """
         self._check_X(X)
+        with np.errstate(invalid="ignore", over="ignore"):
+            has_nan = bool(np.isnan(np.sum(X)))
+        return self._apply(X, has_nan)
+
+    def _apply(self, X, has_nan):
+        """:meth:`apply` on a checked ``X``; ``has_nan`` (bool, or None when not
+        known) picks the traversal: without NaN the plain one, otherwise the one
+        that routes missing values (which also serves when it is not known)."""
         packed = self.__dict__.get("_packed")
         if packed is None:  # preorder records: going left is the next record
             _, nodes, _, old_ids = pack_preorder(
@@ -158,13 +166,10 @@ class Tree:
                 self.threshold, np.zeros((self.node_count, 0)))
             missing_left = self.missing_go_to_left[old_ids].astype(np.bool_)
             packed = self.__dict__["_packed"] = (nodes, old_ids, missing_left)
-        nodes, old_ids, missing_left = packed
-        with np.errstate(invalid="ignore", over="ignore"):
-            has_nan = np.isnan(np.sum(X))
-        if has_nan:
-            leaves = apply_preorder_missing(X, nodes, old_ids, missing_left)
+        if has_nan is False:
+            leaves = apply_preorder(X, packed[0], packed[1])
         else:
-            leaves = apply_preorder(X, nodes, old_ids)
+            leaves = apply_preorder_missing(X, *packed)
         return leaves.astype(np.intp, copy=False)
 
     def __getstate__(self):
@@ -186,7 +191,12 @@ class Tree:
             ``value[apply(X)]``, of shape (n_samples, max_n_classes) for a single
             output and (n_samples, n_outputs, max_n_classes) otherwise.
         """
-        out = self.value.take(self.apply(X), axis=0, mode="clip")
+        return self._predict(X, None)
+
+    def _predict(self, X, has_nan):
+        """:meth:`predict` on a checked ``X`` (``has_nan`` as in :meth:`_apply`)."""
+        self._check_X(X)
+        out = self.value.take(self._apply(X, has_nan), axis=0, mode="clip")
         if self.n_outputs == 1:
             out = out.reshape(X.shape[0], self.max_n_classes)
         return out
