@@ -233,6 +233,13 @@ def _spectral_embedding(A, n_components, solver, random_state, eigen_tol):
         warnings.warn("Graph is not fully connected, spectral embedding may not work as "
                       "expected.", stacklevel=3)
     M, dd = _normalised_adjacency(A)
+    if not (M.data.any() if sparse.issparse(M) else M.any()):
+        raise ValueError(
+            "The affinity matrix has no edge between distinct samples (every "
+            "off-diagonal affinity is 0: e.g. an rbf gamma far too large for the scale "
+            "of X, such as data of magnitude ~1e150); there is no graph to cut. Rescale "
+            "X or lower gamma."
+        )
     V = _top_eigenvectors(M, dd, n_components, solver, random_state, eigen_tol)
     return _sign_flip(V / dd[:, None])
 

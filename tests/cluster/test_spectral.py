@@ -241,3 +241,13 @@ def test_verbose_output_as_sklearn(assign_labels, capsys):
     if assign_labels == "kmeans":
         assert "Initialization complete" in out
         assert re.search(r"Iteration [0-9]+, inertia", out)
+
+
+def test_affinity_without_edges_raises_value_error():
+    # issue 21 (bad-input audit): 1e150 data give exp(-gamma d^2) = 0 off the diagonal;
+    # was an ArpackError ("Starting vector is zero")
+    X = np.random.default_rng(1026).normal(size=(30, 3)) * 1e150
+    with pytest.raises(ValueError, match="no edge between distinct samples"):
+        SpectralClustering(3, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="no edge between distinct samples"):
+        SpectralClustering(3, affinity="precomputed").fit(np.eye(30))
