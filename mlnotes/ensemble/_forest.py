@@ -25,7 +25,12 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
 from ..tree._builder import TREE_LEAF, forest_accumulate, pack_preorder
-from ..tree._classes import _as_dense, _check_criterion_supported, _check_X_finite
+from ..tree._classes import (
+    _FRIEDMAN_MSE_WARNING,
+    _as_dense,
+    _check_criterion_supported,
+    _check_X_finite,
+)
 from ..tree._missing import forest_accumulate_missing
 from ._base import EnsembleSequenceMixin
 from mlnotes.utils._random import check_random_state
@@ -943,6 +948,10 @@ class RandomForestRegressor(ForestRegressor):
         monotonic_cst=None,
     ):
         self.n_estimators = n_estimators
+        if isinstance(criterion, str) and criterion == "friedman_mse":
+            # as scikit-learn 1.9: warned and mapped when the estimator is built
+            criterion = "squared_error"
+            warn(_FRIEDMAN_MSE_WARNING, FutureWarning, stacklevel=2)
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split

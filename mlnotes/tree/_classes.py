@@ -54,6 +54,10 @@ _CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY,
              "squared_error": SQUARED_ERROR, "friedman_mse": SQUARED_ERROR,
              "poisson": POISSON, "absolute_error": ABSOLUTE_ERROR}
 _SPLITTERS = {"best": BEST, "random": RANDOM}
+_FRIEDMAN_MSE_WARNING = (
+    'Value `"friedman_mse"` for `criterion` is deprecated and will be removed in 1.11. '
+    'It maps to `"squared_error"` as both were always equivalent. Use '
+    '`criterion="squared_error"` to remove this warning.')
 _NO_MONOTONIC = np.zeros(0, dtype=np.int8)
 
 
@@ -149,8 +153,6 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _validate_X_y(self, X, y):
-        if y is not None and not isinstance(y, str):
-            check_consistent_length(X, y)
         X, y = validate_data(
             self, X, y,
             validate_separately=(
@@ -177,6 +179,8 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
             if np.sum(y) <= 0:
                 raise ValueError("Sum of y is not positive which is necessary for "
                                  "Poisson regression.")
+        if check_input:  # after the Poisson checks, in scikit-learn's order
+            check_consistent_length(X, y)
         if y.ndim == 1:
             y = np.reshape(y, (-1, 1))
         self.n_outputs_ = y.shape[1]
@@ -274,6 +278,14 @@ class BaseDecisionTree(MultiOutputMixin, BaseEstimator):
                 float(min_weight_leaf), int(max_depth), int(max_leaf_nodes),
                 float(self.min_impurity_decrease), monotonic_cst, int(seed),
                 _missing_mask(Xf))
+        except ValueError as exc:
+            if "array is too big" not in str(exc):
+                raise
+            # the best-first frontier is sized by max_leaf_nodes, as scikit-learn's
+            # tree capacity is: an impossible size is a MemoryError there too
+            raise MemoryError(
+                f"cannot allocate the tree for max_leaf_nodes={self.max_leaf_nodes}"
+            ) from None
         except ZeroDivisionError:
             if not np.any(weights < 0):
                 raise
@@ -895,6 +907,10 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         ccp_alpha=0.0,
         monotonic_cst=None,
     ):
+        if isinstance(criterion, str) and criterion == "friedman_mse":
+            # as scikit-learn 1.9: warned and mapped when the estimator is built
+            criterion = "squared_error"
+            warnings.warn(_FRIEDMAN_MSE_WARNING, FutureWarning, stacklevel=2)
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth

@@ -299,3 +299,28 @@ def test_exporters_give_sklearn_output_for_the_same_tree():
     assert texts == ref_texts
     with pytest.raises(Exception, match="fitted|decision_tree"):
         export_text(DecisionTreeClassifier())
+
+
+# ------------------------------------ scikit-learn's test_tree.py cases (issue 21)
+
+
+def test_sklearn_error_order_deprecation_and_huge_allocation():
+    """As scikit-learn 1.9: the Poisson checks come before the length check,
+    "friedman_mse" warns when the estimator is built (and becomes
+    "squared_error"), and an impossible max_leaf_nodes is a MemoryError."""
+    from mlnotes.ensemble import RandomForestRegressor
+
+    with pytest.raises(ValueError, match="y is not positive.*Poisson"):
+        DecisionTreeRegressor(criterion="poisson").fit([[0, 1, 2]], [0, 0, 0])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        DecisionTreeRegressor().fit([[0, 1, 2]], [0, 0, 0])
+    for cls in (DecisionTreeRegressor, RandomForestRegressor):
+        with pytest.warns(FutureWarning, match="friedman_mse"):
+            est = cls(criterion="friedman_mse")
+        assert est.get_params()["criterion"] == "squared_error"
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    y = np.arange(10) % 2
+    with pytest.raises(MemoryError):
+        DecisionTreeClassifier(max_leaf_nodes=2**63 - 1).fit(X, y)
+    with pytest.raises(Exception):
+        DecisionTreeClassifier(max_leaf_nodes=2**65).fit(X, y)
