@@ -162,7 +162,7 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="buffer_size"):
         ReplayBuffer(0, OBS, DISC)
     with pytest.raises(ValueError, match="observation"):
-        ReplayBuffer(5, spaces.MultiBinary(2), DISC)
+        ReplayBuffer(5, spaces.MultiDiscrete([2, 2]), DISC)  # MultiBinary is stored (SB3)
     with pytest.raises(ValueError, match="n_steps"):
         NStepReplayBuffer(5, OBS, DISC, n_steps=0)
     with pytest.raises(ValueError, match="empty"):

@@ -21,6 +21,7 @@ from .policies import (
     MultiInputActorCriticPolicy,
     MultiInputPolicy,
 )
+from .her_replay_buffer import HerReplayBuffer
 from .replay_buffer import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer, ReplayBufferSamples
 from .schedules import ConstantSchedule, LinearSchedule, get_schedule_fn
 
@@ -31,6 +32,7 @@ __all__ = [
     "ReplayBuffer",
     "NStepReplayBuffer",
     "DictReplayBuffer",
+    "HerReplayBuffer",
     "ReplayBufferSamples",
     "polyak_update",
     "hard_update",

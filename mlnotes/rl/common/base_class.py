@@ -241,7 +241,9 @@ class BaseAlgorithm(ABC):
         check_spaces(env.observation_space, env.action_space, type(self).__name__,
                      self.supported_action_spaces,
                      dict_observations=getattr(self.policy_class, "supports_dict_observations",
-                                               False))
+                                               False),
+                     multi_binary=getattr(self.policy_class,
+                                          "supports_multibinary_observations", False))
         if not self._support_multi_env and env.num_envs > 1:
             raise ValueError(f"{type(self).__name__} supports only one environment.")
         self.env = env

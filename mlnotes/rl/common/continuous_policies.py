@@ -133,6 +133,8 @@ class _ContinuousBase(BasePolicy):
     squash_output = True
     #: Dict observations are checked by the owning policy (they need an extractor)
     supports_dict_observations = True
+    #: MultiBinary observations are read as float features (SB3's preprocessing)
+    supports_multibinary_observations = True
 
     def __init__(self, observation_space, action_space, features_extractor=None,
                  normalize_images=True, features_extractor_class=None,
@@ -679,6 +681,8 @@ def _optimizer_check(optimizer_class, optimizer_kwargs):
 class _OffPolicyPolicy(BasePolicy):
     #: actions are squashed into [-1, 1]; predict() maps them to the bounds
     squash_output = True
+    #: MultiBinary observations are read as float features (SB3's preprocessing)
+    supports_multibinary_observations = True
 
     def _init_extractor(self, features_extractor_class, features_extractor_kwargs):
         """Record the features extractor choice (SB3's arguments, checked)."""

@@ -42,6 +42,7 @@ from stable_baselines3.common.noise import (
 from stable_baselines3.common.type_aliases import RolloutReturn, TrainFreq, TrainFrequencyUnit
 
 from .base_class import BaseAlgorithm
+from .her_replay_buffer import HerReplayBuffer
 from .replay_buffer import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer
 from .schedules import get_schedule_fn
 
@@ -231,6 +232,14 @@ def obs_as_tensor(observation, device):
     return torch.as_tensor(observation, device=device)
 
 
+def _map_sb3_buffer_class(klass):
+    """SB3's own ``HerReplayBuffer`` class (what SB3 users pass) -> ours."""
+    if isinstance(klass, type) and klass.__name__ == "HerReplayBuffer" \
+            and klass.__module__.startswith("stable_baselines3."):
+        return HerReplayBuffer
+    return klass
+
+
 def _check_positive_int(value, name, low=1):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
@@ -399,6 +408,9 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             raise TypeError(
                 "action_noise must be a stable_baselines3.common.noise.ActionNoise or None, "
                 f"got {type(action_noise).__name__}.")
+        replay_buffer_class = _map_sb3_buffer_class(replay_buffer_class)
+        if "replay_buffer_class" in getattr(self, "_init_params", {}):
+            self._init_params["replay_buffer_class"] = replay_buffer_class
         if replay_buffer_class is not None and not (
                 isinstance(replay_buffer_class, type)
                 and issubclass(replay_buffer_class, ReplayBuffer)):
@@ -418,6 +430,13 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         self.replay_buffer = None
         self.replay_buffer_class = replay_buffer_class
         self.replay_buffer_kwargs = dict(replay_buffer_kwargs or {})
+        strategy = self.replay_buffer_kwargs.get("goal_selection_strategy")
+        if strategy is not None and not isinstance(strategy, str):
+            # SB3's GoalSelectionStrategy member -> its name (storable in a save file)
+            self.replay_buffer_kwargs["goal_selection_strategy"] = str(
+                getattr(strategy, "name", strategy)).lower()
+            if "replay_buffer_kwargs" in getattr(self, "_init_params", {}):
+                self._init_params["replay_buffer_kwargs"] = dict(self.replay_buffer_kwargs)
         self.n_steps = int(n_steps)
         self.train_freq = convert_train_freq(train_freq)
         self.use_sde = bool(use_sde)
@@ -439,6 +458,10 @@ class OffPolicyAlgorithm(BaseAlgorithm):
 
     def _make_replay_buffer(self):
         klass, kwargs = self.replay_buffer_class, dict(self.replay_buffer_kwargs)
+        if klass is not None and issubclass(klass, HerReplayBuffer):
+            if self.n_steps > 1:
+                raise ValueError("n_steps > 1 is not supported with HerReplayBuffer.")
+            kwargs["env"] = self.env  # computes the rewards of relabelled goals (as SB3)
         if klass is None and isinstance(self.observation_space, spaces.Dict):
             if self.n_steps > 1:
                 raise ValueError("n_steps > 1 (NStepReplayBuffer) does not support Dict "
@@ -795,8 +818,10 @@ class OffPolicyAlgorithm(BaseAlgorithm):
         path : str, pathlib.Path or file-like
             The file.
         truncate_last_traj : bool, default=True
-            Accepted for SB3 compatibility (it concerns SB3's HER buffer, which
-            stores whole episodes; transitions here are independent).
+            For a :class:`~mlnotes.rl.common.her_replay_buffer.HerReplayBuffer`: close
+            the episodes that were running when it was saved (their last step becomes
+            a time-limit end), as SB3; pass ``False`` to continue them. Other buffers
+            store independent transitions and ignore it.
 
         Raises
         ------
@@ -812,6 +837,13 @@ class OffPolicyAlgorithm(BaseAlgorithm):
             raise ValueError(
                 f"The replay buffer's action space {buf.action_space} differs from the "
                 f"agent's {self.action_space}.")
+        if isinstance(buf, HerReplayBuffer):
+            if self.env is None:
+                raise ValueError("Loading a HerReplayBuffer needs the agent's env (its "
+                                 "compute_reward): pass env when loading the agent.")
+            buf.set_env(self.env)
+            if truncate_last_traj:
+                buf.truncate_last_trajectory()
         self.replay_buffer = buf
 
 

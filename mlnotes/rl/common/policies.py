@@ -73,7 +73,8 @@ def _head(module, h):
 
 
 def check_spaces(observation_space, action_space, algorithm="This agent",
-                 action_spaces=(spaces.Box, spaces.Discrete), dict_observations=False):
+                 action_spaces=(spaces.Box, spaces.Discrete), dict_observations=False,
+                 multi_binary=False):
     """Reject the spaces the policies cannot handle with a clear error.
 
     Parameters
@@ -89,19 +90,23 @@ def check_spaces(observation_space, action_space, algorithm="This agent",
         The action spaces the algorithm supports.
     dict_observations : bool, default=False
         Whether ``Dict`` observation spaces (not nested) are accepted.
+    multi_binary : bool, default=False
+        Whether ``MultiBinary`` observation spaces (plain or inside a ``Dict``) are
+        accepted (read as float features, as SB3).
 
     Raises
     ------
     ValueError
         When a space is not supported.
     """
-    simple = (spaces.Box, spaces.Discrete)
+    simple = (spaces.Box, spaces.Discrete) + ((spaces.MultiBinary,) if multi_binary else ())
     if dict_observations and isinstance(observation_space, spaces.Dict):
         for key, sub in observation_space.spaces.items():
             if not isinstance(sub, simple):
                 raise ValueError(
                     f"{algorithm} does not support the entry {key!r} of the Dict observation "
-                    f"space ({sub!r}): entries must be Box or Discrete spaces (no nesting)."
+                    f"space ({sub!r}): entries must be Box or Discrete spaces (no nesting)"
+                    + (", or MultiBinary." if multi_binary else ".")
                 )
     elif not isinstance(observation_space, simple):
         hint = (" use MultiInputPolicy for Dict observations, or flatten them with "
@@ -205,6 +210,8 @@ class BasePolicy(nn.Module):
 
     #: whether the policy accepts Dict observation spaces
     supports_dict_observations = False
+    #: whether the policy accepts MultiBinary observations (plain or Dict entries)
+    supports_multibinary_observations = False
 
     def __init_subclass__(cls, **kwargs):
         # record the constructor arguments of the concrete class (for save/load)
@@ -235,7 +242,8 @@ class BasePolicy(nn.Module):
     def __init__(self, observation_space, action_space, normalize_images=True):
         super().__init__()
         check_spaces(observation_space, action_space, type(self).__name__,
-                     dict_observations=self.supports_dict_observations)
+                     dict_observations=self.supports_dict_observations,
+                     multi_binary=self.supports_multibinary_observations)
         self.observation_space = observation_space
         self.action_space = action_space
         self.normalize_images = bool(normalize_images)

@@ -109,10 +109,11 @@ def _resolve_device(device):
 def _obs_shape(space):
     if isinstance(space, spaces.Discrete):
         return (1,)
-    if isinstance(space, spaces.Box):
+    if isinstance(space, (spaces.Box, spaces.MultiBinary)):
         return tuple(space.shape)
     raise ValueError(
-        f"ReplayBuffer supports Box and Discrete observation spaces, got {space!r}.")
+        "ReplayBuffer supports Box, Discrete and MultiBinary observation spaces, got "
+        f"{space!r}.")
 
 
 def _action_dim(space):
@@ -126,6 +127,13 @@ def _action_dim(space):
 def _storage_dtype(dtype):
     # float64 spaces are stored as float32, as SB3 does
     return np.float32 if np.dtype(dtype) == np.float64 else np.dtype(dtype)
+
+
+def _obs_storage_dtype(space):
+    # MultiBinary bits are stored as float32 (the policies read them as floats)
+    if isinstance(space, spaces.MultiBinary):
+        return np.float32
+    return _storage_dtype(space.dtype)
 
 
 class ReplayBuffer:
@@ -221,7 +229,7 @@ class ReplayBuffer:
                 "replay_buffer_kwargs=dict(handle_timeout_termination=False).")
         self.handle_timeout_termination = bool(handle_timeout_termination)
         size, n = self.buffer_size, self.n_envs
-        obs_dtype = _storage_dtype(observation_space.dtype)
+        obs_dtype = _obs_storage_dtype(observation_space)
         self.observations = np.zeros((size, n, *self.obs_shape), dtype=obs_dtype)
         self.next_observations = (None if self.optimize_memory_usage
                                   else np.zeros((size, n, *self.obs_shape), dtype=obs_dtype))
@@ -388,8 +396,14 @@ class ReplayBuffer:
             "extra": self._extra_kwargs(),
         }
 
+    #: constructor arguments read back from the header's "extra" entry by load()
+    _extra_init_keys = ()
+
     def _extra_kwargs(self):
         return {}
+
+    def _check_loaded(self):
+        """Validate the state read by :meth:`load` (subclasses with bookkeeping)."""
 
     def _stored_arrays(self):
         """The storage arrays by file name (Dict observations: one per key)."""
@@ -432,7 +446,9 @@ class ReplayBuffer:
         -------
         buffer : ReplayBuffer
             The buffer, of the class named in the file (:class:`ReplayBuffer`,
-            :class:`NStepReplayBuffer` or :class:`DictReplayBuffer`).
+            :class:`NStepReplayBuffer`, :class:`DictReplayBuffer` or
+            :class:`~mlnotes.rl.common.her_replay_buffer.HerReplayBuffer`, whose env is
+            then ``None`` until ``set_env``).
 
         Raises
         ------
@@ -452,8 +468,9 @@ class ReplayBuffer:
             raise ValueError(f"Not a replay buffer file written by save(): {exc}") from exc
         if not isinstance(header, dict) or header.get("format") != _FORMAT:
             raise ValueError("Not a replay buffer file written by ReplayBuffer.save().")
+        from .her_replay_buffer import HerReplayBuffer
         classes = {"ReplayBuffer": ReplayBuffer, "NStepReplayBuffer": NStepReplayBuffer,
-                   "DictReplayBuffer": DictReplayBuffer}
+                   "DictReplayBuffer": DictReplayBuffer, "HerReplayBuffer": HerReplayBuffer}
         klass = classes.get(header.get("class"))
         if klass is None:
             raise ValueError(f"Unknown replay buffer class {header.get('class')!r} in file.")
@@ -464,8 +481,9 @@ class ReplayBuffer:
                         n_envs=int(header["n_envs"]),
                         optimize_memory_usage=bool(header["optimize_memory_usage"]),
                         handle_timeout_termination=bool(header["handle_timeout_termination"]),
+                        **({"env": None} if getattr(klass, "_takes_env", False) else {}),
                         **{k: v for k, v in dict(header.get("extra", {})).items()
-                           if k in ("n_steps", "gamma")})
+                           if k in klass._extra_init_keys})
             for name, target in buf._stored_arrays().items():
                 array = arrays[name]
                 if array.shape != target.shape or array.dtype != target.dtype:
@@ -476,6 +494,7 @@ class ReplayBuffer:
             buf.pos, buf.full = int(header["pos"]), bool(header["full"])
             if not 0 <= buf.pos < buf.buffer_size:
                 raise ValueError(f"position {buf.pos} out of range")
+            buf._check_loaded()
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"Corrupted replay buffer file: {exc}") from exc
         return buf
@@ -554,6 +573,8 @@ class NStepReplayBuffer(ReplayBuffer):
         if not 0 <= gamma <= 1:
             raise ValueError(f"gamma must be in [0, 1], got {gamma!r}.")
         self.n_steps, self.gamma = int(n_steps), float(gamma)
+
+    _extra_init_keys = ("n_steps", "gamma")
 
     def _extra_kwargs(self):
         return {"n_steps": self.n_steps, "gamma": self.gamma}
@@ -668,7 +689,7 @@ class DictReplayBuffer(ReplayBuffer):
 
         def storage():
             return {k: np.zeros((size, n, *shape),
-                                dtype=_storage_dtype(observation_space[k].dtype))
+                                dtype=_obs_storage_dtype(observation_space[k]))
                     for k, shape in self.obs_shape.items()}
 
         self.observations, self.next_observations = storage(), storage()

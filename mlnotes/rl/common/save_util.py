@@ -175,7 +175,10 @@ def encode_space(space):
                 "dtype": np.dtype(space.dtype).name}
     if isinstance(space, spaces.Discrete):
         return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    raise ValueError(f"Cannot store the space {space!r} (only Box, Discrete and Dict).")
+    if isinstance(space, spaces.MultiBinary):
+        return {"type": "MultiBinary", "n": [int(n) for n in np.atleast_1d(space.n)]}
+    raise ValueError(
+        f"Cannot store the space {space!r} (only Box, Discrete, MultiBinary and Dict).")
 
 
 def decode_space(data):
@@ -188,6 +191,11 @@ def decode_space(data):
                 shape=tuple(data["shape"]), dtype=np.dtype(data["dtype"]))
         if data["type"] == "Discrete":
             return spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
+        if data["type"] == "MultiBinary":
+            n = [int(k) for k in data["n"]]
+            if not n or min(n) < 1:
+                raise ValueError("MultiBinary sizes must be positive")
+            return spaces.MultiBinary(n[0] if len(n) == 1 else n)
         if data["type"] == "Dict":
             return spaces.Dict({str(k): decode_space(v) for k, v in data["spaces"].items()})
     except (KeyError, TypeError, ValueError) as exc:

@@ -77,6 +77,8 @@ class QNetwork(BasePolicy):
 
     #: Dict observations are checked by the owning DQNPolicy (they need an extractor)
     supports_dict_observations = True
+    #: MultiBinary observations are read as float features (SB3's preprocessing)
+    supports_multibinary_observations = True
 
     def __init__(self, features_dim, n_actions, net_arch, activation_fn, dueling=False,
                  features_extractor=None, observation_space=None, action_space=None,
@@ -225,6 +227,9 @@ class DQNPolicy(BasePolicy):
     >>> action.shape
     ()
     """
+
+    #: MultiBinary observations are read as float features (SB3's preprocessing)
+    supports_multibinary_observations = True
 
     def __init__(self, observation_space, action_space, lr_schedule, net_arch=None,
                  activation_fn=nn.ReLU, features_extractor_class=FlattenExtractor,
