@@ -1,4 +1,5 @@
-"""mlnotes estimators on a Dask cluster and a Ray instance through joblib (issue 16).
+"""mlnotes estimators on a Dask cluster and a Ray instance through joblib, and a Ray
+Tune search over an agent (issue 16).
 
 One local Dask cluster (two worker processes) and one local Ray instance, each
 module-scoped (Ray's start-up costs seconds); every test compares the distributed
@@ -122,8 +123,9 @@ def ray_backend(ray_local):
 
 
 def _grid_search(X, y, n_jobs=None):
-    # k-NN (its queries go through joblib too) over a small grid
-    return GridSearchCV(KNeighborsClassifier(),
+    # k-NN over a small grid; n_jobs=1 inside (with None, a Dask backend would also
+    # send each candidate's query chunks to the cluster: nested parallelism)
+    return GridSearchCV(KNeighborsClassifier(n_jobs=1),
                         {"n_neighbors": [1, 5, 15], "weights": ["uniform", "distance"]},
                         cv=KFold(3, shuffle=True, random_state=0), n_jobs=n_jobs).fit(X, y)
 
@@ -212,6 +214,56 @@ def test_ray_grid_search_and_forest_same_as_sequential(ray_backend, data):
         forest_ray = RandomForestClassifier(**params, n_jobs=2).fit(X, y)
     _same_search(sequential, on_ray)
     _same_forest(forest, forest_ray)
+
+
+def test_ray_tune_search_over_an_agent(ray_backend, tmp_path):
+    pytest.importorskip("ray.tune")
+    from ray import tune
+    from sklearn.base import clone
+
+    from mlnotes.rl import PPO
+
+    # defined here, not at module level: cloudpickle then ships them by value (Ray's
+    # workers cannot import this test module)
+    def _agent_score(agent):
+        """Train a configured agent briefly; its mean return on 3 seeded episodes."""
+        from stable_baselines3.common.evaluation import evaluate_policy
+
+        agent.learn(128)
+        env = agent.get_env()
+        env.seed(123)
+        return float(evaluate_policy(agent, env, n_eval_episodes=3,
+                                     deterministic=True)[0])
+
+    def _ray_trainable(config, base_params=None):
+        """A Ray Tune function trainable: the agent rebuilt from the base's
+        parameters (what ``clone`` does) with the trial's values set, trained, scored."""
+        import torch
+        from ray import tune
+
+        from mlnotes.rl import PPO
+
+        torch.set_num_threads(1)
+        agent = PPO(**base_params).set_params(**config)
+        tune.report({"score": _agent_score(agent)})
+
+    base = PPO("MlpPolicy", "CartPole-v1", n_steps=32, batch_size=16, n_epochs=2, seed=0,
+               device="cpu", policy_kwargs={"net_arch": [16]})
+    grid = [3e-4, 3e-3]
+    tuner = tune.Tuner(
+        tune.with_parameters(_ray_trainable, base_params=base.get_params()),
+        param_space={"learning_rate": tune.grid_search(grid)},
+        tune_config=tune.TuneConfig(metric="score", mode="max", max_concurrent_trials=2),
+        run_config=tune.RunConfig(storage_path=str(tmp_path), verbose=0),
+    )
+    results = tuner.fit()
+    assert not results.errors
+    scores = {r.config["learning_rate"]: r.metrics["score"] for r in results}
+    assert sorted(scores) == grid
+    # each trial's score is what this process gets for the same parameters
+    for lr in grid:
+        assert scores[lr] == _agent_score(clone(base).set_params(learning_rate=lr))
+    assert results.get_best_result().metrics["score"] == max(scores.values())
 
 
 @pytest.mark.parametrize("name", ["dask", "ray"])
