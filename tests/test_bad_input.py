@@ -63,7 +63,6 @@ OUTPUT_METHODS = ("predict", "predict_proba", "decision_function", "transform", 
 # Findings in modules owned by others (issue 21), xfailed strictly with the owner named:
 # when the module is fixed, the strict xfail fails and the entry is removed.
 _H4 = "h4 (tree/ensemble owner, issue 21): "
-_H5 = "h5 (neighbors/cluster/preprocessing owner, issue 21): "
 _LINEAR = "linear_model owner (issue 21): "
 _LATENT = "density latent models owner (issue 21): "
 KNOWN_FAILURES = {
@@ -71,9 +70,6 @@ KNOWN_FAILURES = {
     "with a float32 'infinity or a value too large' message",
     ("BaggingRegressor", "nonfinite-nan"): _H4 + "allow_nan tag set, but fit refuses NaN "
     "with a float32 'infinity or a value too large' message",
-    ("KMeans", "magnitude-huge"): _H5 + "transform returns inf distances on 1e300 data",
-    ("NearestCentroid", "shape-wide"): _H5 + "predict_proba is NaN on 2 x 50 data",
-    ("PolynomialFeatures", "magnitude-huge"): _H5 + "transform overflows to inf silently",
     ("Perceptron", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on 1e300 "
     "data without an error",
     ("SGDClassifier", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on 1e300 "

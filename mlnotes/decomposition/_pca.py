@@ -25,6 +25,7 @@ from scipy import linalg
 from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from mlnotes.utils._random import check_random_state
+from mlnotes.utils._validation import check_finite_result
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -768,14 +769,35 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        if self.noise_variance_ <= 0 and (
+                self.n_components_ < self.n_features_in_
+                or np.any(self.explained_variance_[:self.n_components_] <= 0)):
+            raise ValueError(
+                f"PCA: the log-likelihood is undefined: the probabilistic PCA covariance "
+                f"is singular (noise_variance_=0 with {self.n_components_} components of "
+                f"{self.n_features_in_} features, or a zero explained variance), as after "
+                f"a fit on data of rank {self.n_components_} keeping every component "
+                f"(scikit-learn returns -inf or an arbitrary value). Keep fewer "
+                f"components than the rank of the training data."
+            )
         Xr = X - self.mean_
         precision = self.get_precision()
         sign, logdet = np.linalg.slogdet(precision)
         if sign <= 0:
             logdet = -np.inf
-        ll = -0.5 * np.sum(Xr * (Xr @ precision), axis=1)
-        ll -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - logdet)
-        return ll
+        with np.errstate(invalid="ignore", over="ignore"):
+            ll = -0.5 * np.sum(Xr * (Xr @ precision), axis=1)
+            ll -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - logdet)
+        # A singular model covariance (noise_variance_ = 0 with fewer components than
+        # features, e.g. wide data fitted with every component) has no density:
+        # scikit-learn returns -inf; ours says why.
+        return check_finite_result(
+            ll, "the log-likelihood", self, X,
+            hint=(f"The probabilistic PCA covariance is singular (noise_variance_="
+                  f"{float(self.noise_variance_):.3g} with {self.n_components_} "
+                  f"components of {self.n_features_in_} features, or a zero "
+                  f"explained variance): keep fewer components than the rank of the "
+                  f"training data."))
 
     def score(self, X, y=None):
         """Mean log-likelihood of the samples under probabilistic PCA.
