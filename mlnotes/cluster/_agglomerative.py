@@ -82,11 +82,27 @@ def _pairwise_distances(X, metric, square):
     return (squareform(D) if square else D), False
 
 
+def _surely_finite(X, metric):
+    """Whether every (squared Euclidean or Manhattan) distance between rows of X is
+    finite, from a bound computed in O(n d): twice the largest norm about the mean
+    (squared for Euclidean distances). False means "not known": scan them."""
+    if not isinstance(metric, str) or not (metric in _EUCLIDEAN or metric in _CITYBLOCK):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        Xc = X - X.mean(axis=0)
+        if metric in _EUCLIDEAN:
+            bound = 4.0 * np.max(np.einsum("ij,ij->i", Xc, Xc))
+        else:
+            bound = 2.0 * np.max(np.abs(Xc).sum(axis=1))
+    return bool(np.isfinite(bound))
+
+
 def _build_tree(X, linkage, metric):
     """Full merge tree: ``children`` (n - 1, 2) int and ``distances`` (n - 1,)."""
     n = X.shape[0]
     X = np.ascontiguousarray(X, dtype=np.float64)
     named = isinstance(metric, str)
+    finite = _surely_finite(X, metric)
     if linkage == "single" and named and (metric in _EUCLIDEAN or metric in _CITYBLOCK):
         # Prim's tree with distances computed on the fly: O(n) memory
         code = SQEUCLIDEAN if metric in _EUCLIDEAN else CITYBLOCK
@@ -98,6 +114,10 @@ def _build_tree(X, linkage, metric):
         if linkage == "average" and squared:
             D = np.sqrt(D, out=D)  # average linkage averages distances, not squares
             squared = False
+        if not finite:
+            # the compiled merge loops must never see inf/NaN (they would index
+            # out of bounds): refuse overflowing distances here
+            _check_finite_distances(D)
         if linkage == "single":
             mst = prim_mst(np.empty((1, 1)), D, n, CONDENSED)
         else:
