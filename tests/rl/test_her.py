@@ -310,3 +310,37 @@ def test_plain_multibinary_observations_dqn():
     model.learn(30)
     q = model.q_net(torch.ones(1, 3))
     assert q.shape == (1, 2)
+
+
+def _success_rate(model, env, episodes=50):
+    wins = 0
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=1000 + ep)
+        done = False
+        while not done:
+            action, _ = model.predict(obs, deterministic=True)
+            obs, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+        wins += bool(info["is_success"])
+    return wins / episodes
+
+
+def test_dqn_with_her_solves_bit_flipping_where_plain_dqn_does_not():
+    # 8 bits, 8 steps per episode: random flips almost never reach the goal, so plain
+    # DQN sees (nearly) no reward; relabelled goals make every episode informative.
+    # (With 4-6 bits plain DQN solves the task within 2,000 steps too.)
+    from stable_baselines3.common.envs import BitFlippingEnv
+
+    from mlnotes.rl import DQN
+
+    torch.set_num_threads(1)
+    rates = {}
+    for her in (True, False):
+        extra = dict(replay_buffer_class=HerReplayBuffer) if her else {}
+        model = DQN("MultiInputPolicy", BitFlippingEnv(n_bits=8), learning_starts=100,
+                    learning_rate=1e-3, exploration_fraction=0.5, target_update_interval=200,
+                    train_freq=1, batch_size=64, policy_kwargs=dict(net_arch=[64]), seed=0,
+                    **extra)
+        model.learn(1000)
+        rates[her] = _success_rate(model, BitFlippingEnv(n_bits=8))
+    assert rates[True] >= 0.9 and rates[False] <= 0.2, rates
