@@ -147,6 +147,8 @@ html_theme_options = {
     "header_links_before_dropdown": 7,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
+    # (the pages with wide tables, the chapter map and the benchmark reports, drop
+    # this sidebar with the :html_theme.sidebar_secondary.remove: field)
     "secondary_sidebar_items": ["page-toc"],
     # No icon links, analytics or version switcher: nothing is fetched from outside.
     "icon_links": [],

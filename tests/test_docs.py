@@ -31,7 +31,7 @@ from mlnotes.utils.discovery import all_estimators
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-BUILD_TIMEOUT = 600
+BUILD_TIMEOUT = 1800  # seconds; the gallery runs inside the build (about 2 min of CPU)
 
 
 def public_all():

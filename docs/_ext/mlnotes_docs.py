@@ -388,15 +388,14 @@ class WhatExistsDirective(Directive):
 
         modules = public_modules()
         families = {}
-        for kind, items in (("estimators", all_estimators()), ("agents", all_agents())):
+        for items in (all_estimators(), all_agents()):
             for name, cls in items:
                 target = _public_name(cls, modules)
                 family = (target or cls.__module__).rsplit(".", 1)[0]
-                if family == f"{PACKAGE}.rl" or family.startswith(f"{PACKAGE}.rl."):
+                if family.startswith(f"{PACKAGE}.rl."):
                     family = f"{PACKAGE}.rl"
-                    kind = "agents"
                 link = f":py:obj:`{name} <{target}>`" if target else f"``{name}``"
-                families.setdefault((family, kind), {})[name] = link
+                families.setdefault(family, {})[name] = link
         n_est, n_agents = len(all_estimators()), len(all_agents())
         lines = [
             f"At this build mlnotes has **{n_est} estimators** "
@@ -410,7 +409,7 @@ class WhatExistsDirective(Directive):
             "   * - module",
             "     - classes",
         ]
-        for (family, _), links in sorted(families.items()):
+        for family, links in sorted(families.items()):
             lines.append(f"   * - :py:mod:`{family}`" if family in modules
                          else f"   * - ``{family}``")
             lines.append("     - " + ", ".join(links[k] for k in sorted(links)))
@@ -570,6 +569,7 @@ def write_benchmark_pages(outdir):
     for suite in suites:
         title = f"Benchmark: {suite}"
         _write_if_changed(outdir / f"{suite}.rst", "\n".join([
+            ":html_theme.sidebar_secondary.remove:", "",
             f".. _benchmark-{suite}:", "", title, "=" * len(title), "",
             f".. benchmark-results:: {suite}", ""]))
     for page in outdir.glob("*.rst"):

@@ -126,7 +126,7 @@ def _render(browser, url, screenshot, timeout):
         proc = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
-             f"--user-data-dir={profile}", "--window-size=1280,1800",
+             f"--user-data-dir={profile}", "--window-size=1280,3000",
              "--virtual-time-budget=15000", f"--screenshot={screenshot}", "--dump-dom",
              url],
             capture_output=True, text=True, timeout=timeout,
