@@ -122,7 +122,7 @@ def _node_sums(is_clf, y, yc, w, samples, start, end, n_outputs, sum_total):
     return wnode, sq_sum
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _update(is_clf, y, yc, w, samples, start, end, pos, new_pos, n_outputs, n_classes,
             sum_total, sum_left, sum_right, w_left, wnode):
     """Move the split position from ``pos`` to ``new_pos``; returns the left weight.
@@ -170,14 +170,14 @@ def _update(is_clf, y, yc, w, samples, start, end, pos, new_pos, n_outputs, n_cl
     return w_left
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _reset(n_outputs, n_classes, sum_left):
     for k in range(n_outputs):
         for c in range(n_classes[k]):
             sum_left[k, c] = 0.0
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _class_impurity(criterion, sums, weight, n_outputs, n_classes):
     """Gini index or entropy (in bits) of weighted class counts, averaged over outputs."""
     total = 0.0
@@ -254,7 +254,7 @@ def _children_impurity(criterion, y, w, samples, start, pos, end, n_outputs, n_c
             _poisson_loss(y, w, samples, pos, end, sum_right, w_right, n_outputs))
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _proxy_improvement(criterion, n_outputs, n_classes, sum_left, sum_right, w_left,
                        w_right):
     """A quantity that ranks the splits of one node as the impurity decrease does."""
