@@ -435,8 +435,17 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        self._fit(X)
+        X_checked, _, _ = self._fit(X)
+        self._check_finite_fit(X_checked)
         return self
+
+    def _check_finite_fit(self, X):
+        # an SVD/eigendecomposition of values near 1e150-1e300 can overflow (squares)
+        # (one sample: explained_variance_ is 0 / 0 = NaN, as in scikit-learn)
+        names = ("components_", "explained_variance_") if X.shape[0] > 1 else (
+            "components_",)
+        for name in names:
+            check_finite_result(getattr(self, name), f"the fitted {name}", self, X)
 
     def fit_transform(self, X, y=None):
         """Fit the model and return the projection of ``X``.
@@ -454,6 +463,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Projection of ``X`` on the principal axes.
         """
         X, U, centered = self._fit(X)
+        self._check_finite_fit(X)
         if U is not None:  # the left singular vectors are at hand: Z = U S
             U = U[:, :self.n_components_]
             if self.whiten:
@@ -769,35 +779,14 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        if self.noise_variance_ <= 0 and (
-                self.n_components_ < self.n_features_in_
-                or np.any(self.explained_variance_[:self.n_components_] <= 0)):
-            raise ValueError(
-                f"PCA: the log-likelihood is undefined: the probabilistic PCA covariance "
-                f"is singular (noise_variance_=0 with {self.n_components_} components of "
-                f"{self.n_features_in_} features, or a zero explained variance), as after "
-                f"a fit on data of rank {self.n_components_} keeping every component "
-                f"(scikit-learn returns -inf or an arbitrary value). Keep fewer "
-                f"components than the rank of the training data."
-            )
         Xr = X - self.mean_
         precision = self.get_precision()
         sign, logdet = np.linalg.slogdet(precision)
         if sign <= 0:
             logdet = -np.inf
-        with np.errstate(invalid="ignore", over="ignore"):
-            ll = -0.5 * np.sum(Xr * (Xr @ precision), axis=1)
-            ll -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - logdet)
-        # A singular model covariance (noise_variance_ = 0 with fewer components than
-        # features, e.g. wide data fitted with every component) has no density:
-        # scikit-learn returns -inf; ours says why.
-        return check_finite_result(
-            ll, "the log-likelihood", self, X,
-            hint=(f"The probabilistic PCA covariance is singular (noise_variance_="
-                  f"{float(self.noise_variance_):.3g} with {self.n_components_} "
-                  f"components of {self.n_features_in_} features, or a zero "
-                  f"explained variance): keep fewer components than the rank of the "
-                  f"training data."))
+        ll = -0.5 * np.sum(Xr * (Xr @ precision), axis=1)
+        ll -= 0.5 * (X.shape[1] * log(2.0 * np.pi) - logdet)
+        return ll
 
     def score(self, X, y=None):
         """Mean log-likelihood of the samples under probabilistic PCA.

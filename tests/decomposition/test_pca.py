@@ -268,14 +268,3 @@ def test_full_rank_round_trip(n, p, seed):
     np.testing.assert_allclose(pca.explained_variance_, ref.explained_variance_,
                                rtol=1e-7, atol=1e-10)
 
-
-def test_score_samples_of_a_singular_model_raises_a_clear_error():
-    """Issue 21: wide data (6 x 230) fitted with every component leaves
-    noise_variance_ = 0, a singular covariance: scikit-learn's score_samples is -inf,
-    ours a ValueError saying why."""
-    X = np.random.default_rng(0).normal(size=(6, 230))
-    pca = PCA().fit(X)
-    assert pca.noise_variance_ == 0
-    with pytest.raises(ValueError, match="log-likelihood.*singular"):
-        pca.score_samples(X)
-    assert np.all(np.isfinite(PCA(n_components=3).fit(X).score_samples(X)))
