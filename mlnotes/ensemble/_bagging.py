@@ -247,9 +247,10 @@ class _BaseBagging(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimator):
         return tags
 
     def _check_X(self, X):
-        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        # NaN and infinities are left to the learners (which may impute them,
+        # e.g. a pipeline), as in scikit-learn
         return validate_data(self, X, accept_sparse=self._accept_sparse(), dtype=None,
-                             ensure_all_finite=not allow_nan, reset=False)
+                             ensure_all_finite=False, reset=False)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the ensemble on bootstrap samples of ``(X, y)``.
@@ -271,9 +272,8 @@ class _BaseBagging(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
         X, y = validate_data(self, X, y, accept_sparse=self._accept_sparse(), dtype=None,
-                             ensure_all_finite=not allow_nan, multi_output=True)
+                             ensure_all_finite=False, multi_output=True)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=None)
             if not self.bootstrap:

@@ -84,7 +84,8 @@ def _member_inputs(estimator, X, order="C"):
         with np.errstate(over="ignore"):
             X32 = np.asarray(X, dtype=np.float32, order=order)
         # the check the trees' own validation would make after their cast
-        if X32.dtype.kind == "f" and not np.isfinite(X32).all():
+        # (NaN is a missing value the trees route; infinities are refused)
+        if X32.dtype.kind == "f" and np.isinf(X32).any():
             raise ValueError(
                 "Input X contains infinity or a value too large for dtype('float32')."
             )

@@ -335,3 +335,24 @@ def test_missing_values_parity_with_sklearn():
     ours = _fit(BaggingRegressor(**params), X, yr)
     ref = _fit(sk_ensemble.BaggingRegressor(**params), X, yr)
     _assert_same_ensemble(ours, ref, X)
+
+
+def test_non_finite_input_is_left_to_the_learners():
+    """As scikit-learn: a pipeline that imputes NaN/inf fits inside bagging, and a
+    learner that refuses them raises its ValueError (scikit-learn's
+    test_bagging_classifier_with_missing_inputs)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from mlnotes.tree import DecisionTreeClassifier
+
+    X = np.array([[1, 3, 5], [2, np.nan, 6], [2, np.inf, 6], [2, -np.inf, 6],
+                  [1, 2, 4]], dtype=float)
+    y = np.array([3, 6, 6, 6, 3])
+    impute = FunctionTransformer(lambda Z: np.nan_to_num(Z, nan=0.0, posinf=9.0,
+                                                         neginf=-9.0))
+    bag = BaggingClassifier(make_pipeline(impute, DecisionTreeClassifier()),
+                            random_state=0, n_estimators=3)
+    assert bag.fit(X, y).predict(X).shape == y.shape
+    with pytest.raises(ValueError, match="infinity"):
+        BaggingClassifier(DecisionTreeClassifier(), n_estimators=3).fit(X, y)
