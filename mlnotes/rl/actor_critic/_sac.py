@@ -198,8 +198,8 @@ class SAC(OffPolicyAlgorithm):
     :math:`\\log(1 - \\tanh^2 u)` is computed exactly (SB3 adds :math:`10^{-6}` inside the
     logarithm); ``target_update_interval`` counts gradient steps over the whole run
     (SB3 counts within one ``train`` call, so with ``gradient_steps=1`` it updates at
-    every step whatever the interval). Not implemented: ``CnnPolicy``,
-    ``MultiInputPolicy``.
+    every step whatever the interval). ``"CnnPolicy"`` and ``"MultiInputPolicy"``
+    use SB3's extractors (one per network unless ``share_features_extractor=True``).
 
     References
     ----------
