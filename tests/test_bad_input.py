@@ -60,16 +60,11 @@ INIT_PARAMS = {
 # the check reads these outputs when the estimator has them
 OUTPUT_METHODS = ("predict", "predict_proba", "decision_function", "transform", "score_samples")
 
-# Findings in modules owned by others (issue 21), xfailed strictly with the owner named:
-# when the module is fixed, the strict xfail fails and the entry is removed.
-_H4 = "h4 (tree/ensemble owner, issue 21): "
-_LINEAR = "linear_model owner (issue 21): "
-_LATENT = "density latent models owner (issue 21): "
+# Known findings (issue 21), xfailed strictly with the module named: when the module is
+# fixed, the strict xfail fails and the entry is removed.
+_LINEAR = "mlnotes.linear_model (issue 21): "
+_LATENT = "mlnotes.density latent models (issue 21): "
 KNOWN_FAILURES = {
-    ("BaggingClassifier", "nonfinite-nan"): _H4 + "allow_nan tag set, but fit refuses NaN "
-    "with a float32 'infinity or a value too large' message",
-    ("BaggingRegressor", "nonfinite-nan"): _H4 + "allow_nan tag set, but fit refuses NaN "
-    "with a float32 'infinity or a value too large' message",
     ("Perceptron", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on 1e300 "
     "data without an error",
     ("SGDClassifier", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on 1e300 "
