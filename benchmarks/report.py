@@ -9,6 +9,7 @@ next to it, and returns the Markdown text.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import math
 import os
 import platform
@@ -176,19 +177,34 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _git_revision() -> str:
-    root = Path(__file__).resolve().parents[1]
+def _git_revision(root: Path | None = None) -> str:
+    """``HEAD``'s short hash; a dirty tree adds the SHA-1 of its diff against ``HEAD``.
+
+    ``"abc1234 + diff sha1 0f3e5a9c1b2d"`` ties a result to exact code: apply the diff
+    with that hash to the commit to measure the same code again. Changes under
+    ``benchmarks/results`` (what a run writes) and untracked files are not part of it;
+    untracked files are named (``+ N untracked``) so that a row measured with them
+    says so.
+    """
+    root = Path(__file__).resolve().parents[1] if root is None else root
+    outside_results = ["--", ".", ":(exclude)benchmarks/results"]
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        if not rev:
+            return "unknown"
+        diff = subprocess.run(["git", "diff", "HEAD", "--binary", *outside_results],
+                              cwd=root, capture_output=True, timeout=30).stdout
+        untracked = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard", *outside_results],
+            cwd=root, capture_output=True, text=True, timeout=30).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    if not rev:
-        return "unknown"
-    return rev + (" with uncommitted changes" if dirty else "")
+    if diff:
+        rev += f" + diff sha1 {hashlib.sha1(diff).hexdigest()[:12]}"
+    if untracked:
+        rev += f" + {len(untracked)} untracked"
+    return rev
 
 
 def _blas() -> str:

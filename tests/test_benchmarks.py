@@ -312,3 +312,33 @@ def test_imports_suite_times_fresh_interpreters(tmp_path, monkeypatch):
     assert ok["total_ratio"] == pytest.approx(ok["ours"] / ok["ref"])
     assert broken["status"].startswith("error") and result.failed
     assert any("Acceptance" in line for line in result.summary)
+
+
+def test_git_revision_ties_a_dirty_tree_to_its_diff(tmp_path):
+    """A clean tree records HEAD; a dirty one adds the SHA-1 of ``git diff HEAD``."""
+    import hashlib
+    import subprocess
+
+    from benchmarks.report import _git_revision
+
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                              cwd=tmp_path, capture_output=True, check=True).stdout
+
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("commit", "-q", "-m", "one")
+    head = git("rev-parse", "--short", "HEAD").decode().strip()
+    assert _git_revision(tmp_path) == head
+    (tmp_path / "a.py").write_text("x = 2\n")
+    diff = git("diff", "HEAD", "--binary")
+    first = _git_revision(tmp_path)
+    assert first == f"{head} + diff sha1 {hashlib.sha1(diff).hexdigest()[:12]}"
+    (tmp_path / "a.py").write_text("x = 3\n")
+    assert _git_revision(tmp_path) not in (head, first)
+    (tmp_path / "b.py").write_text("y = 1\n")
+    assert _git_revision(tmp_path).endswith(" + 1 untracked")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").unlink()
+    assert _git_revision(tmp_path) == head
