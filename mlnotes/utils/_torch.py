@@ -293,16 +293,47 @@ def clip_gradients(grads, max_norm):
 # microseconds of work, less than the cost of waking a thread pool) and lose a lot when
 # cores are shared: A2C on CartPole ran 6x slower, MADE on digits 5x slower, with torch's
 # default thread count on two busy cores. mlnotes therefore chooses the intra-op thread
-# count of its own torch work: one thread unless a step is large enough (big
-# convolutions) for threads to pay, never more than the caller's own
-# ``torch.get_num_threads()``, and the caller's setting is restored on exit.
+# count of its own torch work: one thread unless a step is large enough (convolutions,
+# attention over long sequences) for threads to pay, never more than the caller's own
+# ``torch.get_num_threads()`` nor more than the cores other processes leave idle (the
+# one-minute load average, as GNU OpenMP's ``OMP_DYNAMIC`` does: a thread that waits at
+# every barrier for a descheduled sibling is what made the busy-machine runs 5-30x
+# slower), and the caller's setting is restored on exit.
 
 #: environment variable overriding the choice: an integer >= 1, ``"auto"`` (the
 #: default) or ``"torch"`` (leave torch's thread setting alone).
 THREADS_ENV = "MLNOTES_TORCH_THREADS"
 #: estimated floating-point operations of one forward pass of a batch above which a
-#: second thread pays; one more thread per further multiple, up to the caller's count.
-AUTO_THREAD_WORK = 1e9
+#: second thread pays; one more thread per further multiple, up to the caller's count
+#: and the idle cores. Measured on an idle 2-core machine (benchmarks/threads.py):
+#: CNNClassifier on digits (4.8e8) and PixelCNN (2.8e8) run 20-35% faster on two
+#: threads, MADE (1.3e7), the MLPs and the agents' policies gain nothing.
+AUTO_THREAD_WORK = 1e8
+
+
+def idle_cores():
+    """Cores this process may use that other processes leave idle (at least 1).
+
+    The cores of the process's CPU affinity minus the one-minute load average
+    that is not this process's own (the load counts this process when it is
+    running), rounded to the nearest integer; the affinity alone where the load
+    average is unavailable (Windows).
+
+    Returns
+    -------
+    n_cores : int
+        At least 1.
+    """
+    try:
+        n_cpu = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n_cpu = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return max(1, n_cpu)
+    others = max(0.0, load - 1.0)
+    return max(1, int(np.floor(n_cpu - others + 0.5)))
 
 _thread_state = threading.local()
 
@@ -346,11 +377,16 @@ def choose_torch_threads(work=None, ceiling=None):
     Notes
     -----
     With the environment variable unset or ``"auto"``, the count is
-    :math:`\min(c, 1 + \lfloor w / w_0 \rfloor)` for work :math:`w`, caller's count
-    :math:`c` and :math:`w_0` = ``AUTO_THREAD_WORK`` (:math:`10^9`): one thread for
-    every multilayer perceptron, policy network and autoregressive density model of
-    the course at its default size, more only for large convolutions. An integer
-    value of the variable is used as is.
+    :math:`\min(c, i, 1 + \lfloor w / w_0 \rfloor)` for work :math:`w`, caller's
+    count :math:`c`, idle cores :math:`i` (:func:`idle_cores`: the cores minus the
+    load of other processes) and :math:`w_0` = ``AUTO_THREAD_WORK`` (:math:`10^8`):
+    one thread for every multilayer perceptron, policy network and small density
+    model of the course, more for convolutions and attention when cores are idle,
+    one on a busy machine. Because the choice follows the machine's load, a float32
+    model whose reductions depend on the thread count can differ in its last bits
+    between a run on an idle and on a busy machine; an integer value of the variable
+    (e.g. ``MLNOTES_TORCH_THREADS=1``) fixes the count and makes runs bit-identical.
+    An integer value of the variable is used as is.
     """
     requested = _requested_threads()
     if requested == "torch":
@@ -360,7 +396,7 @@ def choose_torch_threads(work=None, ceiling=None):
     ceiling = torch.get_num_threads() if ceiling is None else ceiling
     if work is None or not np.isfinite(work) or work < AUTO_THREAD_WORK:
         return 1
-    return int(max(1, min(ceiling, 1 + work // AUTO_THREAD_WORK)))
+    return int(max(1, min(ceiling, idle_cores(), 1 + work // AUTO_THREAD_WORK)))
 
 
 @contextlib.contextmanager

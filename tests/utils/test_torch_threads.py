@@ -7,14 +7,22 @@ import numpy as np
 import pytest
 import torch
 
+import mlnotes.utils._torch as torch_utils
 from mlnotes.utils._torch import (
     AUTO_THREAD_WORK,
     THREADS_ENV,
     agent_forward_work,
     choose_torch_threads,
+    idle_cores,
     module_flops,
     torch_threads,
 )
+
+
+@pytest.fixture
+def idle_machine(monkeypatch):
+    """Eight idle cores, whatever the machine running the test is doing."""
+    monkeypatch.setattr(torch_utils, "idle_cores", lambda: 8)
 
 
 @pytest.fixture
@@ -35,7 +43,7 @@ def user_threads(monkeypatch):
     original_set(before)
 
 
-def test_choice_small_work_is_one_thread(monkeypatch):
+def test_choice_small_work_is_one_thread(monkeypatch, idle_machine):
     monkeypatch.delenv(THREADS_ENV, raising=False)
     assert choose_torch_threads(None, ceiling=8) == 1
     assert choose_torch_threads(AUTO_THREAD_WORK / 2, ceiling=8) == 1
@@ -43,6 +51,36 @@ def test_choice_small_work_is_one_thread(monkeypatch):
     assert choose_torch_threads(AUTO_THREAD_WORK, ceiling=8) == 2
     assert choose_torch_threads(3.5 * AUTO_THREAD_WORK, ceiling=8) == 4
     assert choose_torch_threads(100 * AUTO_THREAD_WORK, ceiling=3) == 3
+
+
+def test_choice_on_a_busy_machine_is_one_thread(monkeypatch):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    monkeypatch.setattr(torch_utils, "idle_cores", lambda: 1)
+    assert choose_torch_threads(100 * AUTO_THREAD_WORK, ceiling=8) == 1
+    monkeypatch.setattr(torch_utils, "idle_cores", lambda: 3)
+    assert choose_torch_threads(100 * AUTO_THREAD_WORK, ceiling=8) == 3
+
+
+@pytest.mark.parametrize("load, expected", [(0.2, 4), (1.0, 4), (1.4, 4), (1.6, 3),
+                                            (3.0, 2), (4.6, 1), (40.0, 1)])
+def test_idle_cores_subtracts_other_processes_load(monkeypatch, load, expected):
+    # four cores; the load counts this process itself when it runs (about 1)
+    monkeypatch.setattr(torch_utils.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3},
+                        raising=False)
+    monkeypatch.setattr(torch_utils.os, "getloadavg", lambda: (load, load, load),
+                        raising=False)
+    assert idle_cores() == expected
+
+
+def test_idle_cores_without_load_average(monkeypatch):
+    monkeypatch.setattr(torch_utils.os, "sched_getaffinity", lambda pid: {0, 1},
+                        raising=False)
+
+    def unavailable():
+        raise OSError("no load average")
+
+    monkeypatch.setattr(torch_utils.os, "getloadavg", unavailable, raising=False)
+    assert idle_cores() == 2
 
 
 @pytest.mark.parametrize("value, expected", [("2", 2), ("torch", None), ("auto", 1),
@@ -67,7 +105,7 @@ def test_context_restores_on_error(user_threads):
     assert torch.get_num_threads() == 3
 
 
-def test_nested_blocks_never_exceed_the_callers_setting(user_threads):
+def test_nested_blocks_never_exceed_the_callers_setting(user_threads, idle_machine):
     with torch_threads():
         assert torch.get_num_threads() == 1
         with torch_threads(50 * AUTO_THREAD_WORK) as inner:
