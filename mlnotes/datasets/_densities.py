@@ -17,12 +17,12 @@ density, computed once and cached.
 
 import functools
 import math
-from numbers import Integral, Real
 
 import numpy as np
 from sklearn.datasets import make_moons
 
 from mlnotes.utils._random import check_random_state
+from mlnotes.utils._validation import check_int, check_real
 
 __all__ = [
     "entropy",
@@ -44,17 +44,6 @@ _RING_RADII = (1.0, 2.0, 3.0)
 _RING_STD = 0.1
 
 
-def _check_n_samples(n_samples):
-    if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
-    return int(n_samples)
-
-
-def _check_positive(name, value):
-    if not isinstance(value, Real) or isinstance(value, bool) or not value > 0 \
-            or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}.")
-    return float(value)
 
 
 # ----------------------------------------------------------------------- generators
@@ -103,8 +92,8 @@ def make_two_moons(n_samples=1000, *, noise=0.1, random_state=None):
     >>> make_two_moons(500, random_state=0).shape
     (500, 2)
     """
-    n_samples = _check_n_samples(n_samples)
-    noise = _check_positive("noise", noise)
+    n_samples = check_int(n_samples, "n_samples", 1)
+    noise = check_real(noise, "noise", 0, low_open=True)
     rng = check_random_state(random_state)
     X, _ = make_moons(n_samples, noise=noise, random_state=rng)
     return X
@@ -141,7 +130,7 @@ def make_checkerboard(n_samples=1000, *, random_state=None):
     >>> bool(((X >= -4) & (X < 4)).all())
     True
     """
-    n_samples = _check_n_samples(n_samples)
+    n_samples = check_int(n_samples, "n_samples", 1)
     rng = check_random_state(random_state)
     cell = rng.randint(0, 32, size=n_samples)
     i = cell // 4                            # row 0..7
@@ -181,7 +170,7 @@ def make_eight_gaussians(n_samples=1000, *, random_state=None):
     >>> make_eight_gaussians(100, random_state=0).shape
     (100, 2)
     """
-    n_samples = _check_n_samples(n_samples)
+    n_samples = check_int(n_samples, "n_samples", 1)
     rng = check_random_state(random_state)
     k = rng.randint(0, 8, size=n_samples)
     angle = k * (math.pi / 4.0)
@@ -227,7 +216,7 @@ def make_rings(n_samples=1000, *, random_state=None):
     >>> make_rings(100, random_state=0).shape
     (100, 2)
     """
-    n_samples = _check_n_samples(n_samples)
+    n_samples = check_int(n_samples, "n_samples", 1)
     rng = check_random_state(random_state)
     radii = np.asarray(_RING_RADII)
     k = rng.choice(len(radii), size=n_samples, p=radii / radii.sum())

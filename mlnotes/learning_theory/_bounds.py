@@ -11,6 +11,8 @@ from numbers import Integral
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
+from ..utils._validation import check_int
+
 # ----------------------------------------------------------------------------- checks
 
 
@@ -309,14 +311,7 @@ def _log_sauer(n_samples, vc_dim):
 
 
 def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, Integral | np.integer):
-        if isinstance(value, float | np.floating) and float(value).is_integer():
-            value = int(value)
-        else:
-            raise TypeError(f"{name} must be an integer; got {value!r}.")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}; got {value!r}.")
-    return int(value)
+    return check_int(value, name, low, integral_float=True, type_error=TypeError)
 
 
 def _check_delta(delta):

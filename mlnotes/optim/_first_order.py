@@ -1,10 +1,9 @@
 """First-order optimisers from chapter 3 of the notes: gradient descent (fixed step or
 Armijo backtracking), heavy-ball and Nesterov momentum, Adam, mini-batch SGD."""
 
-from numbers import Integral, Real
-
 import numpy as np
 
+from ..utils._validation import check_int, check_real
 from ._line_search import _backtrack
 from ._result import OptimResult
 
@@ -29,32 +28,13 @@ def _check_x0(x0):
     return x
 
 
-def _check_positive(name, value):
-    if not (isinstance(value, Real) and not isinstance(value, bool)
-            and np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}.")
-
-
-def _check_unit(name, value):
-    if not (isinstance(value, Real) and not isinstance(value, bool) and 0 <= value < 1):
-        raise ValueError(f"{name} must be in [0, 1); got {value!r}.")
-
-
-def _check_count(name, value, minimum=0):
-    if not (isinstance(value, Integral) and not isinstance(value, bool)
-            and value >= minimum):
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-
-
 def _check_tol(tol, allow_none=False):
-    if tol is None and allow_none:
-        return
-    if not (isinstance(tol, Real) and not isinstance(tol, bool) and tol >= 0):
-        raise ValueError(f"tol must be a non-negative number; got {tol!r}.")
+    if not (tol is None and allow_none):
+        check_real(tol, "tol", 0)
 
 
 def _check_momentum(momentum, nesterov):
-    _check_unit("momentum", momentum)
+    check_real(momentum, "momentum", 0, 1, high_open=True)
     if nesterov and momentum == 0:
         raise ValueError("nesterov=True needs a momentum > 0.")
 
@@ -269,16 +249,14 @@ def gradient_descent(
         raise ValueError(f"line_search must be None or 'armijo'; got {line_search!r}.")
     if learning_rate is None:
         learning_rate = 1.0 if line_search == "armijo" else 1e-2
-    _check_positive("learning_rate", learning_rate)
+    check_real(learning_rate, "learning_rate", 0, low_open=True)
     _check_momentum(momentum, nesterov)
     if line_search is not None and momentum != 0:
         raise ValueError("momentum is only supported with line_search=None.")
     _check_tol(tol)
-    _check_count("max_iter", max_iter)
-    if not (isinstance(c, Real) and 0 < c < 1):
-        raise ValueError(f"c must be in (0, 1); got {c!r}.")
-    if not (isinstance(rho, Real) and 0 < rho < 1):
-        raise ValueError(f"rho must be in (0, 1); got {rho!r}.")
+    check_int(max_iter, "max_iter", 0)
+    check_real(c, "c", 0, 1, low_open=True, high_open=True)
+    check_real(rho, "rho", 0, 1, low_open=True, high_open=True)
     x = _check_x0(x0)
 
     f_, g_, counts = _counted(fun, grad, args)
@@ -428,12 +406,12 @@ def adam(
     >>> np.allclose(res.x, 3.0)
     True
     """
-    _check_positive("learning_rate", learning_rate)
-    _check_unit("beta1", beta1)
-    _check_unit("beta2", beta2)
-    _check_positive("eps", eps)
+    check_real(learning_rate, "learning_rate", 0, low_open=True)
+    check_real(beta1, "beta1", 0, 1, high_open=True)
+    check_real(beta2, "beta2", 0, 1, high_open=True)
+    check_real(eps, "eps", 0, low_open=True)
     _check_tol(tol)
-    _check_count("max_iter", max_iter)
+    check_int(max_iter, "max_iter", 0)
     x = _check_x0(x0)
 
     f_, g_, counts = _counted(fun, grad, args)
@@ -611,20 +589,19 @@ def sgd(
     >>> np.round(res.x, 3)
     array([ 1. , -2. ,  0.5])
     """
-    _check_count("n_samples", n_samples, minimum=1)
-    _check_count("batch_size", batch_size, minimum=1)
-    _check_count("n_epochs", n_epochs)
+    check_int(n_samples, "n_samples", 1)
+    check_int(batch_size, "batch_size", 1)
+    check_int(n_epochs, "n_epochs", 0)
     _check_tol(tol, allow_none=True)
     _check_momentum(momentum, nesterov)
     if callable(learning_rate):
         schedule = learning_rate
     elif learning_rate == "constant":
-        _check_positive("eta0", eta0)
+        check_real(eta0, "eta0", 0, low_open=True)
         schedule = lambda t: eta0  # noqa: E731
     elif learning_rate == "invscaling":
-        _check_positive("eta0", eta0)
-        if not (isinstance(power_t, Real) and np.isfinite(power_t) and power_t >= 0):
-            raise ValueError(f"power_t must be a non-negative number; got {power_t!r}.")
+        check_real(eta0, "eta0", 0, low_open=True)
+        check_real(power_t, "power_t", 0)
         schedule = lambda t: eta0 / (t + 1) ** power_t  # noqa: E731
     else:
         raise ValueError(

@@ -1,4 +1,7 @@
-"""Checks on intermediate results: a fit that overflows says so instead of returning NaN."""
+"""Checks on intermediate results (a fit that overflows says so instead of returning NaN)
+and on the scalar arguments of plain functions and agents."""
+
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -47,3 +50,50 @@ def check_finite_result(value, what, estimator, X=None, hint=None):
                 "so the computation overflowed or lost all precision)")
     msg += ". " + (hint or "Rescale the data (e.g. with sklearn.preprocessing.StandardScaler).")
     raise ValueError(msg)
+
+
+# ------------------------------------------------------------ scalar hyper-parameters
+# The one place for the checks of plain-function and agent arguments (estimators use
+# scikit-learn's ``_parameter_constraints`` instead). Each returns the value as a Python
+# int/float and raises naming the parameter.
+
+
+def check_int(value, name, low=0, *, integral_float=False, type_error=ValueError):
+    """An integer (not a bool) ``>= low``, returned as ``int``.
+
+    ``integral_float=True`` also accepts a float with an integer value (``10.0``);
+    ``type_error`` is the exception for a value that is not an integer at all.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        if integral_float and isinstance(value, Real) and not isinstance(value, bool) \
+                and float(value).is_integer():
+            value = int(value)
+        else:
+            raise type_error(f"{name} must be an integer >= {low}, got {value!r}.")
+    if value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def check_real(value, name, low=None, high=None, *, low_open=False, high_open=False):
+    """A finite real number (not a bool) in the interval from ``low`` to ``high``.
+
+    A bound that is None is not checked; ``low_open``/``high_open`` exclude the bound.
+    Returns the value as ``float``; anything else is a ValueError whose message states
+    the interval, e.g. ``"gamma must be a finite number in [0, 1], got 2."``.
+    """
+    ok = (isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
+          and (low is None or (value > low if low_open else value >= low))
+          and (high is None or (value < high if high_open else value <= high)))
+    if not ok:
+        if low is not None and high is not None:
+            where = (f" in {'(' if low_open else '['}{low}, {high}"
+                     f"{')' if high_open else ']'}")
+        elif low is not None:
+            where = f" {'>' if low_open else '>='} {low}"
+        elif high is not None:
+            where = f" {'<' if high_open else '<='} {high}"
+        else:
+            where = ""
+        raise ValueError(f"{name} must be a finite number{where}, got {value!r}.")
+    return float(value)

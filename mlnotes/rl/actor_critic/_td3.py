@@ -1,11 +1,10 @@
 """Twin delayed DDPG (TD3), chapter 41."""
 
-import math
-
 import numpy as np
 import torch
 from gymnasium import spaces
 
+from ...utils._validation import check_real
 from ..common.continuous_policies import (
     TD3CnnPolicy,
     TD3MultiInputPolicy,
@@ -14,12 +13,6 @@ from ..common.continuous_policies import (
 )
 from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
 from ._critic_ops import critic_layers, min_q_action_grad, q_values
-
-
-def _check_nonneg(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}.")
 
 
 class TD3(OffPolicyAlgorithm):
@@ -162,8 +155,8 @@ class TD3(OffPolicyAlgorithm):
         if isinstance(policy_delay, bool) or not isinstance(policy_delay, (int, np.integer)) \
                 or policy_delay < 1:
             raise ValueError(f"policy_delay must be an int >= 1, got {policy_delay!r}.")
-        _check_nonneg(target_policy_noise, "target_policy_noise")
-        _check_nonneg(target_noise_clip, "target_noise_clip")
+        check_real(target_policy_noise, "target_policy_noise", 0)
+        check_real(target_noise_clip, "target_noise_clip", 0)
         self.policy_delay = int(policy_delay)
         self.target_policy_noise = float(target_policy_noise)
         self.target_noise_clip = float(target_noise_clip)

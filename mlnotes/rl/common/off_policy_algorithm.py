@@ -41,6 +41,7 @@ from stable_baselines3.common.noise import (
 )
 from stable_baselines3.common.type_aliases import RolloutReturn, TrainFreq, TrainFrequencyUnit
 
+from ...utils._validation import check_int, check_real
 from .base_class import BaseAlgorithm
 from .her_replay_buffer import HerReplayBuffer
 from .replay_buffer import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer
@@ -240,17 +241,6 @@ def _map_sb3_buffer_class(klass):
     return klass
 
 
-def _check_positive_int(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-
-
-def _check_unit_interval(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}.")
-
-
 def convert_train_freq(train_freq):
     """Normalise ``train_freq`` to SB3's ``TrainFreq(frequency, unit)``.
 
@@ -282,7 +272,7 @@ def convert_train_freq(train_freq):
     if len(train_freq) != 2:
         raise ValueError(f"train_freq must be an int or (int, 'step'|'episode'), got {train_freq!r}.")
     frequency, unit = train_freq
-    _check_positive_int(frequency, "train_freq's frequency")
+    check_int(frequency, "train_freq's frequency", 1)
     try:
         unit = TrainFrequencyUnit(unit.value if isinstance(unit, TrainFrequencyUnit) else unit)
     except ValueError as exc:
@@ -392,13 +382,13 @@ class OffPolicyAlgorithm(BaseAlgorithm):
                          stats_window_size=stats_window_size, tensorboard_log=tensorboard_log,
                          verbose=verbose, device=device, support_multi_env=support_multi_env,
                          monitor_wrapper=monitor_wrapper, seed=seed)
-        _check_positive_int(buffer_size, "buffer_size")
-        _check_positive_int(learning_starts, "learning_starts", 0)
-        _check_positive_int(batch_size, "batch_size")
-        _check_unit_interval(tau, "tau")
-        _check_unit_interval(gamma, "gamma")
-        _check_positive_int(gradient_steps, "gradient_steps", -1)
-        _check_positive_int(n_steps, "n_steps")
+        check_int(buffer_size, "buffer_size", 1)
+        check_int(learning_starts, "learning_starts", 0)
+        check_int(batch_size, "batch_size", 1)
+        check_real(tau, "tau", 0, 1)
+        check_real(gamma, "gamma", 0, 1)
+        check_int(gradient_steps, "gradient_steps", -1)
+        check_int(n_steps, "n_steps", 1)
         if isinstance(action_noise, dict) and _NOISE_MARK in action_noise:
             # written by save(): SB3's noise classes are stored by their parameters
             action_noise = _noise_from_spec(action_noise)

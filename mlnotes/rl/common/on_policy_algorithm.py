@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from ...utils._validation import check_int, check_real
 from .base_class import BaseAlgorithm
 from .buffers import DictRolloutBuffer, RolloutBuffer
 from .policies import ActorCriticCnnPolicy, ActorCriticPolicy, MultiInputActorCriticPolicy
@@ -85,13 +86,13 @@ class OnPolicyAlgorithm(BaseAlgorithm):
                          stats_window_size=stats_window_size, tensorboard_log=tensorboard_log,
                          verbose=verbose, device=device, monitor_wrapper=monitor_wrapper,
                          seed=seed)
-        _check_int(n_steps, "n_steps", 1)
-        _check_unit(gamma, "gamma")
-        _check_unit(gae_lambda, "gae_lambda")
-        _check_real(ent_coef, "ent_coef")
-        _check_real(vf_coef, "vf_coef")
+        check_int(n_steps, "n_steps", 1)
+        check_real(gamma, "gamma", 0, 1)
+        check_real(gae_lambda, "gae_lambda", 0, 1)
+        check_real(ent_coef, "ent_coef", 0)
+        check_real(vf_coef, "vf_coef", 0)
         if max_grad_norm is not None:
-            _check_real(max_grad_norm, "max_grad_norm", positive=True)
+            check_real(max_grad_norm, "max_grad_norm", 0, low_open=True)
         self.n_steps, self.gamma, self.gae_lambda = int(n_steps), float(gamma), float(gae_lambda)
         self.ent_coef, self.vf_coef = float(ent_coef), float(vf_coef)
         self.max_grad_norm = None if max_grad_norm is None else float(max_grad_norm)
@@ -289,19 +290,3 @@ def _obs_tensor(obs, device):
     return torch.as_tensor(obs, device=device)
 
 
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-
-
-def _check_real(value, name, positive=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not np.isfinite(value) or value < 0 or (positive and value == 0):
-        kind = "positive" if positive else "non-negative"
-        raise ValueError(f"{name} must be a finite {kind} number, got {value!r}.")
-
-
-def _check_unit(value, name):
-    _check_real(value, name)
-    if value > 1:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}.")

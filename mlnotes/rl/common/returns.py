@@ -17,9 +17,9 @@ Stable-Baselines3 stores the same information the other way round, as
 :func:`episode_starts_to_dones` converts.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
+
+from ...utils._validation import check_int, check_real
 
 __all__ = [
     "compute_gae",
@@ -32,13 +32,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def _check_unit(value, name):
-    """A float in [0, 1] (discount, lambda), else ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a float in [0, 1], got {value!r}.")
-    return float(value)
 
 
 def _float_dtype(*arrays):
@@ -308,8 +301,8 @@ def compute_gae(
     >>> adv
     array([1.5, 0.5])
     """
-    gamma = _check_unit(gamma, "gamma")
-    gae_lambda = _check_unit(gae_lambda, "gae_lambda")
+    gamma = check_real(gamma, "gamma", 0, 1)
+    gae_lambda = check_real(gae_lambda, "gae_lambda", 0, 1)
     if last_values is None:
         raise ValueError("last_values is required (use zeros if every episode ended).")
     r, nonterminal, v, last_v, squeeze, _ = _check_rollout(
@@ -367,9 +360,8 @@ def n_step_returns(rewards, values, dones, last_values, gamma=0.99, n_steps=5):
     ...                [30.0], gamma=0.5, n_steps=1)
     array([ 6., 11., 16.])
     """
-    gamma = _check_unit(gamma, "gamma")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}.")
+    gamma = check_real(gamma, "gamma", 0, 1)
+    check_int(n_steps, "n_steps", 1)
     if last_values is None:
         raise ValueError("last_values is required (use zeros if every episode ended).")
     r, nonterminal, v, last_v, squeeze, _ = _check_rollout(
@@ -419,7 +411,7 @@ def reward_to_go(rewards, dones, gamma=1.0, last_values=None):
     >>> reward_to_go([1.0, 2.0, 3.0], [False, False, True], gamma=0.5)
     array([2.75, 3.5 , 3.  ])
     """
-    gamma = _check_unit(gamma, "gamma")
+    gamma = check_real(gamma, "gamma", 0, 1)
     r, nonterminal, _, last_v, squeeze, _ = _check_rollout(
         rewards, dones, None, last_values
     )
@@ -466,7 +458,7 @@ def discounted_returns(rewards, dones, gamma=1.0):
     >>> discounted_returns([1.0, 2.0, 3.0, 4.0], [False, True, False, False], gamma=0.5)
     array([2., 2., 5., 5.])
     """
-    gamma = _check_unit(gamma, "gamma")
+    gamma = check_real(gamma, "gamma", 0, 1)
     r, nonterminal, _, _, squeeze, _ = _check_rollout(rewards, dones)
     rtg = _discounted_cumsum(r, nonterminal, gamma, np.zeros(r.shape[1], dtype=r.dtype))
     first = _episode_first_index(nonterminal)

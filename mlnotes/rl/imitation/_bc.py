@@ -8,7 +8,6 @@ expert-driven data collection) and :func:`hindsight_relabel`.
 """
 
 import math
-import numbers
 
 import numpy as np
 import torch
@@ -16,6 +15,7 @@ from gymnasium import spaces
 from torch import nn
 from torch.nn import functional as F
 
+from ...utils._validation import check_int, check_real
 from ..common.base_class import BaseAlgorithm
 from ..common.policies import BasePolicy, _mlp
 from ..common.schedules import get_schedule_fn
@@ -338,17 +338,6 @@ def _goal_cols(dim, goal_indices):
 # --------------------------------------------------------------------------- checks
 
 
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
-
-
-def _check_nonneg(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite non-negative number, got {value!r}.")
-
-
 def _check_expert(expert, name):
     if expert is not None and not callable(getattr(expert, "predict", None)):
         raise TypeError(
@@ -373,14 +362,14 @@ class _ImitationAlgorithm(BaseAlgorithm):
                          verbose=verbose, device=device, seed=seed)
         name = type(self).__name__
         _check_expert(expert, name)
-        _check_int(batch_size, "batch_size", 1)
-        _check_int(n_epochs, "n_epochs", 1)
-        _check_nonneg(ent_weight, "ent_weight")
-        _check_nonneg(l2_weight, "l2_weight")
+        check_int(batch_size, "batch_size", 1)
+        check_int(n_epochs, "n_epochs", 1)
+        check_real(ent_weight, "ent_weight", 0)
+        check_real(l2_weight, "l2_weight", 0)
         if policy_head not in _HEADS:
             raise ValueError(f"policy_head must be one of {_HEADS}, got {policy_head!r}.")
-        _check_int(n_components, "n_components", 1)
-        _check_int(n_bins, "n_bins", 2)
+        check_int(n_components, "n_components", 1)
+        check_int(n_bins, "n_bins", 2)
         self.expert = expert
         self.batch_size, self.n_epochs = int(batch_size), int(n_epochs)
         self.ent_weight, self.l2_weight = float(ent_weight), float(l2_weight)

@@ -1,10 +1,9 @@
 """DAgger (dataset aggregation), chapter 26."""
 
-import numbers
-
 import numpy as np
 
-from ._bc import _check_int, _empty_storage, _ImitationAlgorithm, _stack_per_env
+from ...utils._validation import check_int, check_real
+from ._bc import _empty_storage, _ImitationAlgorithm, _stack_per_env
 
 _SCHEDULES = ("exponential", "linear", "constant")
 
@@ -144,10 +143,8 @@ default="exponential"
         super().__init__(policy, env, expert, learning_rate, batch_size, n_epochs, ent_weight,
                          l2_weight, policy_head, n_components, n_bins, policy_kwargs,
                          stats_window_size, tensorboard_log, verbose, seed, device)
-        _check_int(steps_per_round, "steps_per_round", 1)
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real) \
-                or not 0.0 <= beta <= 1.0:
-            raise ValueError(f"beta must be a number in [0, 1], got {beta!r}.")
+        check_int(steps_per_round, "steps_per_round", 1)
+        check_real(beta, "beta", 0, 1)
         if not (callable(beta_schedule) or beta_schedule in _SCHEDULES):
             raise ValueError(
                 f"beta_schedule must be one of {_SCHEDULES} or a callable of the round "

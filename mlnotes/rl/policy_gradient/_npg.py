@@ -15,7 +15,8 @@ from ..common._natural import (
     natural_step_size,
     set_flat_params,
 )
-from ..common.on_policy_algorithm import OnPolicyAlgorithm, _check_int, _check_real
+from ...utils._validation import check_int, check_real
+from ..common.on_policy_algorithm import OnPolicyAlgorithm
 
 
 class NPG(OnPolicyAlgorithm):
@@ -141,11 +142,11 @@ class NPG(OnPolicyAlgorithm):
                          stats_window_size=stats_window_size,
                          tensorboard_log=tensorboard_log, verbose=verbose, seed=seed,
                          device=device)
-        _check_real(target_kl, "target_kl", positive=True)
-        _check_int(cg_iters, "cg_iters", 1)
-        _check_real(cg_damping, "cg_damping")
-        _check_int(n_critic_updates, "n_critic_updates", 0)
-        _check_int(critic_batch_size, "critic_batch_size", 1)
+        check_real(target_kl, "target_kl", 0, low_open=True)
+        check_int(cg_iters, "cg_iters", 1)
+        check_real(cg_damping, "cg_damping", 0)
+        check_int(n_critic_updates, "n_critic_updates", 0)
+        check_int(critic_batch_size, "critic_batch_size", 1)
         self.target_kl = float(target_kl)
         self.cg_iters = int(cg_iters)
         self.cg_damping = float(cg_damping)

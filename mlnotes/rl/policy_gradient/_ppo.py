@@ -10,7 +10,8 @@ from torch.nn import functional as F
 from mlnotes.utils._torch import clip_gradients
 
 from ..common._optim import explained_variance
-from ..common.on_policy_algorithm import OnPolicyAlgorithm, _check_int, _check_real
+from ...utils._validation import check_int, check_real
+from ..common.on_policy_algorithm import OnPolicyAlgorithm
 from ..common.schedules import get_schedule_fn
 
 # Arguments of SB3's on-policy base that the shared base may not take yet (gSDE and the
@@ -66,7 +67,7 @@ class _SB3OnPolicyMixin:
 
     def _check_batch_size(self, batch_size, normalize_advantage):
         """SB3's checks of ``batch_size`` against the rollout size."""
-        _check_int(batch_size, "batch_size", 1)
+        check_int(batch_size, "batch_size", 1)
         if normalize_advantage and batch_size < 2:
             raise SB3AssertionValueError(
                 "batch_size must be greater than 1 with normalize_advantage=True (the "
@@ -289,11 +290,11 @@ class PPO(_SB3OnPolicyMixin, OnPolicyAlgorithm):
         self._init_extras(local)
         self.normalize_advantage = bool(normalize_advantage)
         self._check_batch_size(batch_size, self.normalize_advantage)
-        _check_int(n_epochs, "n_epochs", 1)
+        check_int(n_epochs, "n_epochs", 1)
         _check_clip(clip_range, "clip_range")
         _check_clip(clip_range_vf, "clip_range_vf", allow_none=True)
         if target_kl is not None:
-            _check_real(target_kl, "target_kl", positive=True)
+            check_real(target_kl, "target_kl", 0, low_open=True)
         self.batch_size, self.n_epochs = int(batch_size), int(n_epochs)
         self.clip_range, self.clip_range_vf = clip_range, clip_range_vf
         self.target_kl = None if target_kl is None else float(target_kl)

@@ -5,7 +5,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..common.on_policy_algorithm import OnPolicyAlgorithm, _check_int, _check_real
+from ...utils._validation import check_int, check_real
+from ..common.on_policy_algorithm import OnPolicyAlgorithm
 from ..common.returns import _episode_first_index, optimal_baseline, reward_to_go
 from ..common.schedules import LinearSchedule
 
@@ -203,13 +204,13 @@ class REINFORCE(OnPolicyAlgorithm):
                    for b in _BASELINES):
             raise ValueError(
                 f"baseline must be one of None, 'mean', 'optimal', 'value'; got {baseline!r}.")
-        _check_int(n_epochs, "n_epochs", 1)
-        _check_int(n_critic_updates, "n_critic_updates", 0)
-        _check_int(critic_batch_size, "critic_batch_size", 1)
+        check_int(n_epochs, "n_epochs", 1)
+        check_int(n_critic_updates, "n_critic_updates", 0)
+        check_int(critic_batch_size, "critic_batch_size", 1)
         self.n_critic_updates = int(n_critic_updates)
         self.critic_batch_size = int(critic_batch_size)
         if max_importance_weight is not None:
-            _check_real(max_importance_weight, "max_importance_weight", positive=True)
+            check_real(max_importance_weight, "max_importance_weight", 0, low_open=True)
         self.reward_to_go = bool(reward_to_go)
         self.baseline = baseline
         self.normalize_advantage = bool(normalize_advantage)

@@ -16,7 +16,8 @@ from ..common._natural import (
     set_flat_params,
 )
 from ..common._optim import explained_variance
-from ..common.on_policy_algorithm import OnPolicyAlgorithm, _check_int, _check_real
+from ...utils._validation import check_int, check_real
+from ..common.on_policy_algorithm import OnPolicyAlgorithm
 from ._ppo import _SB3OnPolicyMixin, _base_extras, _take
 
 
@@ -240,17 +241,14 @@ class TRPO(_SB3OnPolicyMixin, OnPolicyAlgorithm):
         self._init_extras(local)
         self.normalize_advantage = bool(normalize_advantage)
         self._check_batch_size(batch_size, False)
-        _check_int(cg_max_steps, "cg_max_steps", 1)
-        _check_real(cg_damping, "cg_damping")
-        _check_real(line_search_shrinking_factor, "line_search_shrinking_factor",
-                    positive=True)
-        if line_search_shrinking_factor >= 1:
-            raise ValueError("line_search_shrinking_factor must be in (0, 1), got "
-                             f"{line_search_shrinking_factor!r}.")
-        _check_int(line_search_max_iter, "line_search_max_iter", 1)
-        _check_int(n_critic_updates, "n_critic_updates", 0)
-        _check_real(target_kl, "target_kl", positive=True)
-        _check_int(sub_sampling_factor, "sub_sampling_factor", 1)
+        check_int(cg_max_steps, "cg_max_steps", 1)
+        check_real(cg_damping, "cg_damping", 0)
+        check_real(line_search_shrinking_factor, "line_search_shrinking_factor", 0, 1,
+                   low_open=True, high_open=True)
+        check_int(line_search_max_iter, "line_search_max_iter", 1)
+        check_int(n_critic_updates, "n_critic_updates", 0)
+        check_real(target_kl, "target_kl", 0, low_open=True)
+        check_int(sub_sampling_factor, "sub_sampling_factor", 1)
         self.batch_size = int(batch_size)
         self.cg_max_steps, self.cg_damping = int(cg_max_steps), float(cg_damping)
         self.line_search_shrinking_factor = float(line_search_shrinking_factor)
