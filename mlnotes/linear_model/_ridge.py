@@ -34,7 +34,10 @@ def _centered_gram(X, Y, X_offset, Y_offset, sample_weight):
     buffer and its contribution added through a symmetric rank-k update.
     """
     n_samples, n_features = X.shape
-    gram = np.zeros((n_features, n_features), dtype=X.dtype)
+    syrk = linalg.get_blas_funcs("syrk", (X,))
+    # upper triangle only (half the flops of a general product); Fortran order so
+    # BLAS updates it in place
+    gram = np.zeros((n_features, n_features), dtype=X.dtype, order="F")
     Xy = np.zeros((n_features, Y.shape[1]), dtype=X.dtype)
     X_offset = X_offset.astype(X.dtype, copy=False)
     for start in range(0, n_samples, _GRAM_BLOCK):
@@ -45,9 +48,11 @@ def _centered_gram(X, Y, X_offset, Y_offset, sample_weight):
             sqrt_sw = np.sqrt(sample_weight[start:stop])[:, None]
             Xb *= sqrt_sw
             Yb *= sqrt_sw
-        gram += Xb.T @ Xb
+        # a C-ordered block's transpose is Fortran-ordered: syrk(A) = A A^T = Xb^T Xb
+        gram = syrk(1.0, Xb.T, beta=1.0, c=gram, trans=0, lower=0, overwrite_c=1)
         Xy += Xb.T @ Yb
-    return gram, Xy
+    upper = np.triu(gram)
+    return upper + np.triu(upper, 1).T, Xy
 
 
 def _solve_gram(gram, Xy, alpha):
