@@ -48,6 +48,7 @@ from sklearn.base import BaseEstimator
 from sklearn.base import DensityMixin as _SKDensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from mlnotes import _fastpaths
 from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -74,6 +75,7 @@ __all__ = ["DensityMixin", "TorchEstimator"]
 # are independent, so the chunking does not change the result).
 _PREDICT_CHUNK = 65536
 _SCIPY_HAS_IPRINT = tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 15)
+# torch's private fused optimiser kernels: a fast path (mlnotes/_fastpaths.py)
 _FUSED_ADAM = hasattr(torch, "_fused_adam_")
 _FUSED_SGD = hasattr(torch, "_fused_sgd_")
 # Public methods that run torch: each chooses its intra-op thread count and restores
@@ -121,7 +123,9 @@ class _Adam:
     (1-\beta_2) g^2`, :math:`\theta \leftarrow \theta - \eta_t m / (\sqrt v +
     \epsilon)` with :math:`\eta_t = \eta \sqrt{1-\beta_2^t} / (1-\beta_1^t)`. On CPU
     and CUDA this is one fused kernel per step (torch's fused Adam, with its
-    :math:`\epsilon` rescaled so the two updates coincide); elsewhere, foreach ops.
+    :math:`\epsilon` rescaled so the two updates coincide); elsewhere, foreach ops;
+    with the fast paths off (``MLNOTES_DISABLE_FASTPATHS=1``), public tensor methods,
+    one tensor at a time.
     """
 
     def __init__(self, params, learning_rate, beta_1, beta_2, epsilon):
@@ -137,6 +141,13 @@ class _Adam:
     def step(self, params, grads):
         self.t += 1
         bc2 = 1.0 - self.beta_2**self.t
+        if not _fastpaths.enabled():
+            lr_t = self.learning_rate * math.sqrt(bc2) / (1.0 - self.beta_1**self.t)
+            for p, g, m, v in zip(params, grads, self.ms, self.vs):
+                m.lerp_(g, 1.0 - self.beta_1)
+                v.mul_(self.beta_2).addcmul_(g, g, value=1.0 - self.beta_2)
+                p.addcdiv_(m, v.sqrt().add_(self.epsilon), value=-lr_t)
+            return
         if self._fused:
             grads = _dense_like_params(grads)
             self._step.fill_(self.t)
@@ -204,6 +215,17 @@ class _SGD:
 
     def step(self, params, grads):
         lr, mu = self.learning_rate, self.momentum
+        if not _fastpaths.enabled():
+            for i, (p, g) in enumerate(zip(params, grads)):
+                if mu == 0:
+                    p.add_(g, alpha=-lr)
+                    continue
+                buf = self.bufs[i].mul_(mu).add_(g)
+                if self.nesterov:
+                    p.add_(g, alpha=-lr).add_(buf, alpha=-lr * mu)
+                else:
+                    p.add_(buf, alpha=-lr)
+            return
         if mu == 0:
             torch._foreach_add_(params, grads, alpha=-lr)
             return

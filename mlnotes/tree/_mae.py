@@ -28,7 +28,7 @@ that the trees are the ones scikit-learn grows.
 """
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 from ._sort import sort_values_and_indices
 

@@ -3,7 +3,7 @@ their sample indices (the same algorithm as scikit-learn's, so ties come out in 
 same order) and an LSD radix sort for large nodes."""
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 
 # ------------------------------------------------------------------------------- sort

@@ -38,7 +38,6 @@ from stable_baselines3.common.vec_env import (
     is_vecenv_wrapped,
     unwrap_vec_normalize,
 )
-from stable_baselines3.common.vec_env.patch_gym import _patch_env
 
 from mlnotes.utils._torch import agent_forward_work, wrap_torch_threads
 
@@ -227,7 +226,8 @@ class BaseAlgorithm(ABC):
                     "env must be a gymnasium.Env, an SB3 VecEnv or an env id string, got "
                     f"{type(env).__name__}."
                 )
-            env = _patch_env(env)
+            # (no SB3 _patch_env: it converts legacy gym envs, and a gymnasium.Env
+            # passes through it unchanged)
             if monitor_wrapper and not is_wrapped(env, Monitor):
                 env = Monitor(env)
             single = env

@@ -29,6 +29,7 @@ from stable_baselines3.common.torch_layers import CombinedExtractor, FlattenExtr
 from torch import nn
 from torch.nn import functional as F
 
+from ..._fastpaths import fused_adam_step
 from .policies import BasePolicy, _make_extractor, _run_sequential
 
 #: bounds of the actor's log standard deviation (as SB3's SAC)
@@ -620,54 +621,17 @@ def optimizer_step(optimizer):
     """``optimizer.step()`` then drop the gradients; for a fused ``torch.optim.Adam`` (our
     default) the same fused kernel called directly, without the per-call dispatch
     (hooks, profiler records, grouping by device) that costs more than the arithmetic
-    on small networks. Any other optimiser or setting takes the ordinary path.
+    on small networks (:func:`mlnotes._fastpaths.fused_adam_step`). Any other optimiser
+    or setting takes the ordinary path.
 
     Parameters
     ----------
     optimizer : torch.optim.Optimizer
         The optimiser; every parameter's ``.grad`` is set to ``None`` afterwards.
     """
-    from torch.optim import optimizer as optim_module
-
-    fast = (type(optimizer) is torch.optim.Adam and len(optimizer.param_groups) == 1
-            and not optimizer._optimizer_step_pre_hooks
-            and not optimizer._optimizer_step_post_hooks
-            and not optim_module._global_optimizer_pre_hooks
-            and not optim_module._global_optimizer_post_hooks)
-    if fast:
-        group = optimizer.param_groups[0]
-        fast = (group["fused"] and not group["amsgrad"] and not group["maximize"]
-                and not group["capturable"] and not group["differentiable"]
-                and not group.get("decoupled_weight_decay", False)
-                and not isinstance(group["lr"], torch.Tensor)
-                and not isinstance(group["betas"][0], torch.Tensor))
-    if fast:
-        params = group["params"]
-        cache = optimizer.__dict__.get("_mlnotes_fast_state")
-        state = optimizer.state.get(params[0]) if params else None
-        if cache is None or not state or cache[0] is not state.get("exp_avg"):
-            states = [optimizer.state.get(p) for p in params]
-            if all(st and "exp_avg" in st for st in states):
-                cache = (states[0]["exp_avg"], [st["exp_avg"] for st in states],
-                         [st["exp_avg_sq"] for st in states], [st["step"] for st in states])
-                optimizer.__dict__["_mlnotes_fast_state"] = cache
-            else:
-                cache = None
-        grads = [p.grad for p in params]
-        if cache is not None and all(g is not None for g in grads):
-            _, exp_avgs, exp_avg_sqs, steps = cache
-            beta1, beta2 = group["betas"]
-            with torch.no_grad():
-                torch._foreach_add_(steps, 1)
-                torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps,
-                                   amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
-                                   weight_decay=group["weight_decay"], eps=group["eps"],
-                                   maximize=False, grad_scale=None, found_inf=None)
-            for p in params:
-                p.grad = None
-            return
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
+    if not fused_adam_step(optimizer, drop_grads=True):
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
 
 
 def _optimizer_check(optimizer_class, optimizer_kwargs):

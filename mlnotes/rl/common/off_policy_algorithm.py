@@ -42,6 +42,7 @@ from stable_baselines3.common.noise import (
 from stable_baselines3.common.type_aliases import RolloutReturn, TrainFreq, TrainFrequencyUnit
 
 from ...utils._validation import check_int, check_real
+from ..._fastpaths import fused_adam_step
 from .base_class import BaseAlgorithm
 from .her_replay_buffer import HerReplayBuffer
 from .replay_buffer import DictReplayBuffer, NStepReplayBuffer, ReplayBuffer
@@ -120,53 +121,18 @@ def adam_step(optimizer):
 
     For ``torch.optim.Adam(..., fused=True)`` with no hooks, no AMSGrad and a float
     learning rate, once its state exists, this calls the same fused kernel as
-    ``Adam.step`` (one kernel for all tensors) without the per-call dispatch
-    (profiler records, hook checks, grouping by device), which costs more than the
-    arithmetic on small networks. Anything else goes through ``optimizer.step()``.
+    ``Adam.step`` without the per-call dispatch (profiler records, hook checks,
+    grouping by device), which costs more than the arithmetic on small networks
+    (:func:`mlnotes._fastpaths.fused_adam_step`). Anything else goes through
+    ``optimizer.step()``.
 
     Parameters
     ----------
     optimizer : torch.optim.Optimizer
         The optimiser, after ``backward``.
     """
-    from torch.optim import optimizer as optim_module
-
-    if (type(optimizer) is not torch.optim.Adam or optimizer._optimizer_step_pre_hooks
-            or optimizer._optimizer_step_post_hooks
-            or optim_module._global_optimizer_pre_hooks
-            or optim_module._global_optimizer_post_hooks):
-        return optimizer.step()
-    work = []
-    for group in optimizer.param_groups:
-        if (not group.get("fused") or group["amsgrad"] or group["maximize"]
-                or group["capturable"] or group["differentiable"]
-                or group.get("decoupled_weight_decay", False)
-                or isinstance(group["lr"], torch.Tensor)):
-            return optimizer.step()
-        params, grads, avgs, squares, steps = [], [], [], [], []
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state = optimizer.state.get(p)
-            if (not state or p.grad.is_sparse or p.dtype != torch.float32
-                    or p.device.type != "cpu"):
-                return optimizer.step()
-            params.append(p)
-            grads.append(p.grad)
-            avgs.append(state["exp_avg"])
-            squares.append(state["exp_avg_sq"])
-            steps.append(state["step"])
-        if params:
-            work.append((group, params, grads, avgs, squares, steps))
-    with torch.no_grad():
-        for group, params, grads, avgs, squares, steps in work:
-            beta1, beta2 = group["betas"]
-            torch._foreach_add_(steps, 1)
-            torch._fused_adam_(params, grads, avgs, squares, [], steps, amsgrad=False,
-                               lr=group["lr"], beta1=beta1, beta2=beta2,
-                               weight_decay=group["weight_decay"], eps=group["eps"],
-                               maximize=False, grad_scale=None, found_inf=None)
-    return None
+    if not fused_adam_step(optimizer):
+        optimizer.step()
 
 
 _NOISE_MARK = "__action_noise__"
