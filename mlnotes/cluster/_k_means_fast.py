@@ -31,6 +31,42 @@ def _row_sq_norms(A):
 
 
 @njit(cache=True, nogil=True)
+def _average_centers(centers_new, weights):
+    """Update step's end: the weighted sums in ``centers_new`` become the means.
+
+    A cluster without weight (after relocation, only when there are fewer distinct
+    points than clusters) is put on the heaviest cluster's centre. Shared by the dense
+    Lloyd and Elkan kernels and the CSR kernel of :mod:`mlnotes.cluster._k_means_sparse`.
+    """
+    k, d = centers_new.shape
+    heaviest = 0
+    for j in range(1, k):
+        if weights[j] > weights[heaviest]:
+            heaviest = j
+    for j in range(k):
+        if weights[j] > 0.0:
+            inv = 1.0 / weights[j]
+            for f in range(d):
+                centers_new[j, f] *= inv
+    for j in range(k):
+        if not weights[j] > 0.0:
+            for f in range(d):
+                centers_new[j, f] = centers_new[heaviest, f]
+
+
+@njit(cache=True, nogil=True)
+def _center_shift_sq(centers_new, centers_old):
+    """Squared Frobenius norm ``sum_j ||c_j^new - c_j^old||^2`` of the centre shift."""
+    k, d = centers_new.shape
+    shift = 0.0
+    for j in range(k):
+        for f in range(d):
+            diff = centers_new[j, f] - centers_old[j, f]
+            shift += diff * diff
+    return shift
+
+
+@njit(cache=True, nogil=True)
 def assign_labels(X, centers, labels, sample_weight, sums, weights, update, with_inertia):
     """Assignment step (and, if ``update``, the sums of the update step).
 
@@ -159,28 +195,10 @@ def lloyd_iter(X, sample_weight, centers_old, centers_new, weights, labels):
     ``labels``; an empty cluster (after relocation, only when there are fewer
     distinct points than clusters) is put on the heaviest cluster's centre.
     """
-    k, d = centers_old.shape
     assign_labels(X, centers_old, labels, sample_weight, centers_new, weights, True, False)
     _relocate_empty(X, sample_weight, centers_old, centers_new, weights, labels)
-    heaviest = 0
-    for j in range(1, k):
-        if weights[j] > weights[heaviest]:
-            heaviest = j
-    for j in range(k):
-        if weights[j] > 0.0:
-            inv = 1.0 / weights[j]
-            for f in range(d):
-                centers_new[j, f] *= inv
-    for j in range(k):
-        if not weights[j] > 0.0:
-            for f in range(d):
-                centers_new[j, f] = centers_new[heaviest, f]
-    shift = 0.0
-    for j in range(k):
-        for f in range(d):
-            diff = centers_new[j, f] - centers_old[j, f]
-            shift += diff * diff
-    return shift
+    _average_centers(centers_new, weights)
+    return _center_shift_sq(centers_new, centers_old)
 
 
 @njit(cache=True, nogil=True)
@@ -452,19 +470,7 @@ def kmeans_single_elkan(X, sample_weight, centers_init, max_iter, tol):
             for f in range(d):
                 centers_new[lab, f] += wi * X[i, f]
         _relocate_empty(X, sample_weight, centers, centers_new, weights, labels)
-        heaviest = 0
-        for j in range(1, k):
-            if weights[j] > weights[heaviest]:
-                heaviest = j
-        for j in range(k):
-            if weights[j] > 0.0:
-                inv = 1.0 / weights[j]
-                for f in range(d):
-                    centers_new[j, f] *= inv
-        for j in range(k):
-            if not weights[j] > 0.0:
-                for f in range(d):
-                    centers_new[j, f] = centers_new[heaviest, f]
+        _average_centers(centers_new, weights)
         shift = 0.0
         for j in range(k):
             shift_c[j] = _dist(centers_new, j, centers, j)

@@ -12,6 +12,8 @@ make them dense), as in scikit-learn.
 import numpy as np
 from numba import njit
 
+from ._k_means_fast import _average_centers, _center_shift_sq, _row_sq_norms
+
 
 @njit(cache=True, nogil=True)
 def csr_row_sq_norms(data, indptr):
@@ -41,18 +43,6 @@ def csr_mean_variance(data, indices, indptr, n_features):
         mean = s1[f] / n
         total += max(s2[f] / n - mean * mean, 0.0)
     return total / n_features
-
-
-@njit(cache=True, nogil=True)
-def _center_norms(centers):
-    k, d = centers.shape
-    out = np.empty(k)
-    for j in range(k):
-        s = 0.0
-        for f in range(d):
-            s += centers[j, f] * centers[j, f]
-        out[j] = s
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -87,7 +77,7 @@ def assign_labels_csr(data, indices, indptr, centers, labels, sample_weight, sum
     """
     n = indptr.shape[0] - 1
     k = centers.shape[0]
-    c_sq = _center_norms(centers)
+    c_sq = _row_sq_norms(centers)
     CT = np.ascontiguousarray(centers.T)
     if update:
         sums[:, :] = 0.0
@@ -126,7 +116,7 @@ def _relocate_empty_csr(data, indices, indptr, sample_weight, centers_old, sums,
     if n_empty == 0:
         return
     n = indptr.shape[0] - 1
-    c_sq = _center_norms(centers_old)
+    c_sq = _row_sq_norms(centers_old)
     dist = np.empty(n)
     dmax = 0.0
     for i in range(n):
@@ -172,24 +162,8 @@ def kmeans_single_lloyd_csr(data, indices, indptr, sample_weight, centers_init, 
                           centers_new, weights, True, False)
         _relocate_empty_csr(data, indices, indptr, sample_weight, centers, centers_new,
                             weights, labels)
-        heaviest = 0
-        for j in range(1, k):
-            if weights[j] > weights[heaviest]:
-                heaviest = j
-        for j in range(k):
-            if weights[j] > 0.0:
-                inv = 1.0 / weights[j]
-                for f in range(d):
-                    centers_new[j, f] *= inv
-        for j in range(k):
-            if not weights[j] > 0.0:
-                for f in range(d):
-                    centers_new[j, f] = centers_new[heaviest, f]
-        shift = 0.0
-        for j in range(k):
-            for f in range(d):
-                diff = centers_new[j, f] - centers[j, f]
-                shift += diff * diff
+        _average_centers(centers_new, weights)
+        shift = _center_shift_sq(centers_new, centers)
         centers, centers_new = centers_new, centers
         same = True
         for i in range(n):
@@ -203,7 +177,7 @@ def kmeans_single_lloyd_csr(data, indices, indptr, sample_weight, centers_init, 
             break
         labels_old[:] = labels
     if strict:
-        c_sq = _center_norms(centers)
+        c_sq = _row_sq_norms(centers)
         inertia = 0.0
         for i in range(n):
             lab = labels[i]

@@ -14,6 +14,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_array
+from sklearn.utils.extmath import row_norms
 from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import (
@@ -198,7 +199,7 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None,
     if X.shape[0] < n_clusters:
         raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
     if x_squared_norms is None:
-        x_squared_norms = _row_sq_norms(X)
+        x_squared_norms = row_norms(X, squared=True)
     else:
         x_squared_norms = check_array(x_squared_norms, dtype=X.dtype, ensure_2d=False)
     if x_squared_norms.shape[0] != X.shape[0]:
@@ -220,13 +221,6 @@ def _csr_arrays(X):
     return (np.ascontiguousarray(X.data, dtype=np.float64),
             np.ascontiguousarray(X.indices, dtype=np.int64),
             np.ascontiguousarray(X.indptr, dtype=np.int64))
-
-
-def _row_sq_norms(X):
-    if sp.issparse(X):
-        data, _, indptr = _csr_arrays(X)
-        return csr_row_sq_norms(data, indptr)
-    return np.einsum("ij,ij->i", X, X)
 
 
 def _as_float64(X):

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils import _safe_indexing, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -71,12 +71,6 @@ def _csr_arrays(X):
             np.zeros(X.shape[1]))
 
 
-def _row_sq_norms(A):
-    if sp.issparse(A):
-        return np.asarray(A.multiply(A).sum(axis=1)).ravel()
-    return np.einsum("ij,ij->i", A, A)
-
-
 def _kernel_matrix(A, B, kernel, gamma, coef0, degree):
     """``K[s, t] = k(A[s], B[t])`` for the built-in kernels (dense or sparse rows)."""
     if sp.issparse(A) or sp.issparse(B):
@@ -90,7 +84,7 @@ def _kernel_matrix(A, B, kernel, gamma, coef0, degree):
     if kernel == "sigmoid":
         return np.tanh(gamma * dots + coef0)
     # rbf: ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b, clipped at 0 against rounding
-    d2 = _row_sq_norms(A)[:, None] + _row_sq_norms(B)[None, :]
+    d2 = row_norms(A, squared=True)[:, None] + row_norms(B, squared=True)[None, :]
     d2 -= 2.0 * dots
     np.maximum(d2, 0.0, out=d2)
     d2 *= -gamma
@@ -115,7 +109,7 @@ def _check_kernel_finite(X, kernel, gamma, coef0, degree):
     coefficients, so the fit is refused.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        r = float(np.max(_row_sq_norms(X), initial=0.0))
+        r = float(np.max(row_norms(X, squared=True), initial=0.0))
         bound = 4.0 * r
         if kernel == "poly":
             bound = max(bound, (gamma * r + abs(coef0)) ** degree)
