@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from gymnasium import spaces
 
-from .replay_buffer import DictReplayBuffer, ReplayBufferSamples
+from .replay_buffer import DictReplayBuffer
 
 _STRATEGIES = ("future", "final", "episode")
 
@@ -320,14 +320,11 @@ default="future"
         batch_inds, env_inds = np.divmod(flat, self.n_envs)
         return self._get_samples(batch_inds, env_inds, env)
 
-    def _get_samples(self, batch_inds, env_inds, env=None):
-        flat = batch_inds * self.n_envs + env_inds
-        obs = {k: self._flat(v, flat) for k, v in self.observations.items()}
-        next_obs = {k: self._flat(v, flat) for k, v in self.next_observations.items()}
-        rewards = self._flat(self.rewards, flat)
-        n_virtual = int(self.her_ratio * len(flat))
+    def _relabel(self, batch_inds, env_inds, obs, next_obs, rewards):
+        # the last int(her_ratio * batch) transitions get a new desired goal and reward
+        n_virtual = int(self.her_ratio * len(batch_inds))
         if n_virtual > 0:
-            virtual = slice(len(flat) - n_virtual, None)
+            virtual = slice(len(batch_inds) - n_virtual, None)
             b, e = batch_inds[virtual], env_inds[virtual]
             goal_steps = self._sample_goal_steps(b, e)
             goals = self.next_observations["achieved_goal"][goal_steps, e]
@@ -337,17 +334,6 @@ default="future"
                      else [{} for _ in range(n_virtual)])
             rewards[virtual] = self._compute_reward(next_obs["achieved_goal"][virtual],
                                                     goals, infos)
-        dones = self._flat(self.dones, flat)
-        if self.handle_timeout_termination:
-            dones = dones * (1.0 - self._flat(self.timeouts, flat))
-        if env is not None:
-            obs, next_obs = env.normalize_obs(obs), env.normalize_obs(next_obs)
-            rewards = np.asarray(env.normalize_reward(rewards), dtype=np.float32)
-        return ReplayBufferSamples(
-            {k: self.to_torch(v) for k, v in obs.items()},
-            self.to_torch(self._flat(self.actions, flat)),
-            {k: self.to_torch(v) for k, v in next_obs.items()},
-            self.to_torch(dones.reshape(-1, 1)), self.to_torch(rewards.reshape(-1, 1)))
 
     # ------------------------------------------------------------------ save / load
 

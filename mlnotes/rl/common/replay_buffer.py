@@ -298,6 +298,11 @@ class ReplayBuffer:
                 np.asarray(next_obs).reshape((n, *self.obs_shape))
         else:
             self.next_observations[pos] = np.asarray(next_obs).reshape((n, *self.obs_shape))
+        self._store_step(action, reward, done, infos)
+
+    def _store_step(self, action, reward, done, infos):
+        """The observation-free part of :meth:`add` at ``pos``; then ``pos`` advances."""
+        pos, n = self.pos, self.n_envs
         self.actions[pos] = np.asarray(action).reshape((n, self.action_dim))
         self.rewards[pos] = reward
         self.dones[pos] = done
@@ -345,24 +350,37 @@ class ReplayBuffer:
         # one gather on the (size * n_envs, ...) view: faster than two fancy indices
         return array.reshape((self.buffer_size * self.n_envs, *array.shape[2:]))[flat_inds]
 
-    def _get_samples(self, batch_inds, env_inds, env=None):
-        flat = batch_inds * self.n_envs + env_inds
+    def _sampled_observations(self, batch_inds, env_inds, flat):
+        """``(obs, next_obs)`` of the sampled transitions, as numpy copies."""
         obs = self._flat(self.observations, flat)
         if self.optimize_memory_usage:
             next_flat = ((batch_inds + 1) % self.buffer_size) * self.n_envs + env_inds
-            next_obs = self._flat(self.observations, next_flat)
-        else:
-            next_obs = self._flat(self.next_observations, flat)
+            return obs, self._flat(self.observations, next_flat)
+        return obs, self._flat(self.next_observations, flat)
+
+    def _observations_to_torch(self, obs):
+        return self.to_torch(obs)
+
+    def _relabel(self, batch_inds, env_inds, obs, next_obs, rewards):
+        """Hook between gathering and normalising a batch (HER relabels goals here);
+        the arrays are copies, changed in place."""
+
+    def _get_samples(self, batch_inds, env_inds, env=None):
+        # one implementation for the Box, Dict and HER buffers: the Dict buffer swaps
+        # the observation gather/conversion, HER adds its relabelling
+        flat = batch_inds * self.n_envs + env_inds
+        obs, next_obs = self._sampled_observations(batch_inds, env_inds, flat)
+        rewards = self._flat(self.rewards, flat)
+        self._relabel(batch_inds, env_inds, obs, next_obs, rewards)
         dones = self._flat(self.dones, flat)
         if self.handle_timeout_termination:
             dones = dones * (1.0 - self._flat(self.timeouts, flat))
-        rewards = self._flat(self.rewards, flat)
         if env is not None:
             obs, next_obs = env.normalize_obs(obs), env.normalize_obs(next_obs)
             rewards = np.asarray(env.normalize_reward(rewards), dtype=np.float32)
         return ReplayBufferSamples(
-            self.to_torch(obs), self.to_torch(self._flat(self.actions, flat)),
-            self.to_torch(next_obs), self.to_torch(dones.reshape(-1, 1)),
+            self._observations_to_torch(obs), self.to_torch(self._flat(self.actions, flat)),
+            self._observations_to_torch(next_obs), self.to_torch(dones.reshape(-1, 1)),
             self.to_torch(rewards.reshape(-1, 1)))
 
     def to_torch(self, array):
@@ -725,16 +743,7 @@ class DictReplayBuffer(ReplayBuffer):
         for key, shape in self.obs_shape.items():
             self.observations[key][pos] = np.asarray(obs[key]).reshape((n, *shape))
             self.next_observations[key][pos] = np.asarray(next_obs[key]).reshape((n, *shape))
-        self.actions[pos] = np.asarray(action).reshape((n, self.action_dim))
-        self.rewards[pos] = reward
-        self.dones[pos] = done
-        if self.handle_timeout_termination:
-            self.timeouts[pos] = np.array([info.get("TimeLimit.truncated", False)
-                                           for info in infos], dtype=np.float32).reshape(n)
-        pos += 1
-        if pos == self.buffer_size:
-            self.full, pos = True, 0
-        self.pos = pos
+        self._store_step(action, reward, done, infos)
 
     def _batch_indices(self, batch_size):
         upper = self.buffer_size if self.full else self.pos
@@ -742,22 +751,12 @@ class DictReplayBuffer(ReplayBuffer):
             raise ValueError("Cannot sample from an empty replay buffer.")
         return np.random.randint(0, upper, size=batch_size)
 
-    def _get_samples(self, batch_inds, env_inds, env=None):
-        flat = batch_inds * self.n_envs + env_inds
-        obs = {k: self._flat(v, flat) for k, v in self.observations.items()}
-        next_obs = {k: self._flat(v, flat) for k, v in self.next_observations.items()}
-        dones = self._flat(self.dones, flat)
-        if self.handle_timeout_termination:
-            dones = dones * (1.0 - self._flat(self.timeouts, flat))
-        rewards = self._flat(self.rewards, flat)
-        if env is not None:
-            obs, next_obs = env.normalize_obs(obs), env.normalize_obs(next_obs)
-            rewards = np.asarray(env.normalize_reward(rewards), dtype=np.float32)
-        return ReplayBufferSamples(
-            {k: self.to_torch(v) for k, v in obs.items()},
-            self.to_torch(self._flat(self.actions, flat)),
-            {k: self.to_torch(v) for k, v in next_obs.items()},
-            self.to_torch(dones.reshape(-1, 1)), self.to_torch(rewards.reshape(-1, 1)))
+    def _sampled_observations(self, batch_inds, env_inds, flat):
+        return ({k: self._flat(v, flat) for k, v in self.observations.items()},
+                {k: self._flat(v, flat) for k, v in self.next_observations.items()})
+
+    def _observations_to_torch(self, obs):
+        return {k: self.to_torch(v) for k, v in obs.items()}
 
     def _stored_arrays(self):
         arrays = {}
