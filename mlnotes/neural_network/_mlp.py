@@ -41,6 +41,21 @@ _ACTIVATIONS = {
 }
 
 
+class _OptimizerPair(tuple):
+    """``(optimizer, schedule)``, with the current step size as ``learning_rate``.
+
+    scikit-learn's own tests read ``mlp._optimizer.learning_rate`` (its private
+    optimiser object) to check the ``invscaling``/``adaptive`` schedules.
+    """
+
+    __slots__ = ()
+
+    @property
+    def learning_rate(self):
+        """The optimiser's current step size."""
+        return self[0].learning_rate
+
+
 class _MLPModule(nn.Module):
     """Fully connected network ``x -> act(x W_1 + b_1) -> ... -> x W_L + b_L``.
 
@@ -265,8 +280,29 @@ class _BaseMLP(TorchEstimator):
         return _MLPModule(**spec)
 
     def _init_module(self, module, random_state):
+        start = self.__dict__.get("_start_weights")
+        if start is not None:  # continue from coefs_/intercepts_ the user set
+            coefs, intercepts = start
+            expected = [tuple(w.shape) for w in module.weights]
+            given = [np.shape(c) for c in coefs]
+            if given != expected or [np.shape(b) for b in intercepts] != [
+                    (w[1],) for w in expected]:
+                raise ValueError(
+                    f"coefs_/intercepts_ set on the estimator have shapes {given} "
+                    f"and {[np.shape(b) for b in intercepts]}; the network "
+                    f"{module.units} needs coefs_ of shapes {expected}."
+                )
+            with torch.no_grad():
+                for weight, bias, c, b in zip(module.weights, module.biases,
+                                              coefs, intercepts):
+                    weight.copy_(torch.as_tensor(np.asarray(c, dtype=np.float64)))
+                    bias.copy_(torch.as_tensor(np.asarray(b, dtype=np.float64)))
+            return
         for weight, bias in zip(module.weights, module.biases):
             _init_dense(weight, bias, self.init, self.activation, random_state)
+
+    def _make_optimizer(self, params):
+        return _OptimizerPair(super()._make_optimizer(params))
 
     def _lbfgs_objective(self, module, X, Y, sample_weight, weight_sum, alpha):
         if type(module) is not _MLPModule or module.norms is not None:
@@ -320,7 +356,18 @@ class _BaseMLP(TorchEstimator):
                 f"y has {n_outputs} outputs but the network was fitted with "
                 f"{self.n_outputs_}; refit with warm_start=False."
             )
-        self._fit_torch(X, Y, sample_weight, incremental=incremental, stratify=stratify)
+        # scikit-learn continues from coefs_/intercepts_ whenever they exist and the
+        # fit is warm or incremental, also when a user set them by hand (its
+        # test_fit): without a torch module yet, build it from them
+        if ((incremental or self.warm_start) and "module_" not in self.__dict__
+                and hasattr(self, "coefs_") and hasattr(self, "intercepts_")
+                and not self.batch_norm):
+            self._start_weights = (list(self.coefs_), list(self.intercepts_))
+        try:
+            self._fit_torch(X, Y, sample_weight, incremental=incremental,
+                            stratify=stratify)
+        finally:
+            self.__dict__.pop("_start_weights", None)
         if not all(torch.isfinite(p).all() for p in self.module_.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
@@ -330,6 +377,10 @@ class _BaseMLP(TorchEstimator):
         return self
 
     def _diverged(self, loss):
+        if self.early_stopping and self.solver != "lbfgs":
+            # as scikit-learn: training goes on (the validation scores become NaN)
+            # and the best weights seen on the validation set are restored at the end
+            return
         # scikit-learn's message first (its tests match it), then the remedies
         raise ValueError(
             "Solver produced non-finite parameter weights. The input data may contain "
@@ -1114,6 +1165,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _validation_score(self, module, X, Y, sample_weight):
         pred = self._output_forward(module, X).cpu().numpy()
+        if not np.isfinite(pred).all():  # a diverged network scores NaN (scikit-learn)
+            return float("nan")
         sw = None if sample_weight is None else sample_weight.cpu().numpy()
         return float(r2_score(Y.cpu().numpy(), pred, sample_weight=sw))
 
