@@ -12,7 +12,15 @@ Table-driven: every row of ``CASES`` is one :class:`OffPolicyCase`.
   rows, so a "better setting" row is compared with the reference at the plain setting.
 - ``kind="speed"``: ours and the reference with the same hyperparameters, trained in
   alternating chunks of ``SPEED_CHUNK`` steps in one process after a warm-up past
-  ``learning_starts``; env steps per second, median over repeats.
+  ``learning_starts``; env steps per second, median over repeats. SBX (SB3 in JAX,
+  :mod:`benchmarks.sbx_speed`) is a third side of the alternation where it has the
+  algorithm, in its own process and virtual environment (``.venv-ref/sbx``).
+
+Long learning runs can be spread over processes and sessions: ``$OFFPOLICY_CACHE`` names
+a JSON file of finished runs (keyed by agent, env, seed, checkpoints and parameters),
+``$OFFPOLICY_SEEDS`` (e.g. ``3`` or ``0,1,2``) runs some seeds only, and
+``OFFPOLICY_CACHE_ONLY=1`` writes the report from the cache alone (a run not in it is
+"not run"; the row names the seeds it has).
 
 To add an algorithm (SAC, TD3, DDPG), append rows: the env, thresholds and budgets are
 per row. Agents are imported by dotted name; a missing one is "not available".
@@ -243,6 +251,14 @@ def _progress(record):
             f.write(json.dumps(record) + "\n")
 
 
+def _seeds():
+    """``SEEDS``, or the comma-separated ``$OFFPOLICY_SEEDS`` (a part of a long run)."""
+    import os
+
+    value = os.environ.get("OFFPOLICY_SEEDS")
+    return tuple(int(v) for v in value.split(",")) if value else SEEDS
+
+
 def _marks(case, quick):
     budget = case.steps(quick)
     if quick:
@@ -264,6 +280,81 @@ def _fmt_int(value):
 def _sps(runs):
     runs = list(runs)
     return sum(r["steps"] for r in runs) / sum(r["train_s"] for r in runs)
+
+
+def _seed_list(runs):
+    return ", ".join(map(str, sorted(runs))) or "none"
+
+
+# --------------------------------------------------------------------------- run cache
+
+
+class NotRun(Exception):
+    """A learning run absent from the cache of a cache-only report."""
+
+
+def _cache_path():
+    """``$OFFPOLICY_CACHE``: a JSON file of finished learning runs, shared by processes
+    (so that long runs can be spread over separate invocations, e.g. one per seed with
+    ``OFFPOLICY_SEEDS``, and the report assembled by one more with
+    ``OFFPOLICY_CACHE_ONLY=1``)."""
+    import os
+
+    path = os.environ.get("OFFPOLICY_CACHE")
+    return Path(path) if path else None
+
+
+def _cache_key(cls, env_id, seed, checkpoints, params):
+    return f"{cls}|{env_id}|{seed}|{list(checkpoints)}|{sorted(params.items())!r}"
+
+
+def _cache_load():
+    import json
+
+    path = _cache_path()
+    if path is None or not path.is_file():
+        return {}
+    return json.loads(path.read_text())
+
+
+def _cache_get(key):
+    value = _cache_load().get(key)
+    if value is not None:  # JSON object keys are strings
+        value = dict(value, evals={int(m): tuple(v) for m, v in value["evals"].items()},
+                     wall={int(m): v for m, v in value["wall"].items()})
+    return value
+
+
+def _cache_put(key, value):
+    import fcntl
+    import json
+    import os
+
+    path = _cache_path()
+    if path is None:
+        return
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = _cache_load()  # re-read: another process may have added runs
+        data[key] = value
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)
+
+
+def cached_train(cls, env_id, seed, checkpoints, params):
+    """:func:`train_with_checkpoints` through the run cache (``$OFFPOLICY_CACHE``)."""
+    import os
+
+    key = _cache_key(cls, env_id, seed, checkpoints, params)
+    found = _cache_get(key)
+    if found is not None:
+        return found
+    if os.environ.get("OFFPOLICY_CACHE_ONLY") == "1":
+        raise NotRun(key)
+    result = train_with_checkpoints(cls, env_id, seed, checkpoints, params)
+    _cache_put(key, result)
+    return result
 
 
 # --------------------------------------------------------------------------- the suite
@@ -288,7 +379,7 @@ class OffPolicySuite:
 
     def run(self, ctx: RunContext, cases=None) -> SuiteResult:
         chosen = [c for c in self.cases if cases is None or c.name in cases]
-        seeds = QUICK_SEEDS if ctx.quick else SEEDS
+        seeds = QUICK_SEEDS if ctx.quick else _seeds()
         rows, per_seed, curves, failed = {}, [], {}, False
         with single_thread():
             runs = self._start_learning_runs(chosen, ctx, seeds)
@@ -318,6 +409,11 @@ class OffPolicySuite:
             "steps/s of the learning runs exclude the evaluations",
             f"speed rows: interleaved chunks of {SPEED_CHUNK:,} steps after a warm-up "
             f"past learning_starts, one thread, median of the repeats",
+            "SBX (sbx-rl, SB3 in JAX; benchmarks/sbx_speed.py) is a third side of the speed "
+            "rows' alternation, in its own process (.venv-ref/sbx) at SB3's defaults "
+            "(TD3/DDPG given SB3's [400, 300] networks and DDPG SB3's learning rates), "
+            "XLA on one thread; its time is that of learn inside its process; SBX / SB3 "
+            "and ours / SBX are medians of per-repeat ratios",
             "the learning runs are spread over a process pool (OFFPOLICY_WORKERS) while "
             "the speed rows run: their steps/s are indicative only, the speed rows are "
             "the measurement",
@@ -366,11 +462,11 @@ class OffPolicySuite:
             if pool is None:
                 future = Future()
                 try:
-                    future.set_result(train_with_checkpoints(*args))
+                    future.set_result(cached_train(*args))
                 except Exception as exc:  # reported by the row
                     future.set_exception(exc)
             else:
-                future = pool.submit(train_with_checkpoints, *args)
+                future = pool.submit(cached_train, *args)
             runs[key] = future
 
         for case in chosen:
@@ -399,38 +495,56 @@ class OffPolicySuite:
             return dict(case=case.name, status="not available", message=str(exc),
                         verdict="–")
         ours, refs = {}, {}
+        for seed in seeds:  # a run not cached in a cache-only report is left out
+            for side, key in ((refs, self._ref_key(case, seed, marks)),
+                              (ours, (case.name, seed))):
+                try:
+                    side[seed] = runs[key].result()
+                except NotRun:
+                    pass
+            ctx.log(f"    {case.name} seed {seed}: "
+                    f"ours {ours[seed]['evals'][budget] if seed in ours else 'not run'}, "
+                    f"reference {refs[seed]['evals'][budget] if seed in refs else 'not run'}")
+        final = lambda side, seed: side[seed]["evals"][budget] if seed in side else None
         for seed in seeds:
-            refs[seed] = runs[self._ref_key(case, seed, marks)].result()
-            ours[seed] = runs[(case.name, seed)].result()
-            ctx.log(f"    {case.name} seed {seed}: ours {ours[seed]['evals'][budget]}, "
-                    f"reference {refs[seed]['evals'][budget]}")
-        for seed in seeds:
-            o, r = ours[seed]["evals"][budget], refs[seed]["evals"][budget]
-            per_seed.append(dict(case=case.name, seed=seed, budget=budget, det_ours=o[0],
-                                 stoch_ours=o[1], det_ref=r[0], stoch_ref=r[1],
-                                 success_ours=success(o), success_ref=success(r),
-                                 curve_ours=ours[seed]["evals"],
-                                 curve_ref=refs[seed]["evals"]))
+            o, r = final(ours, seed), final(refs, seed)
+            if o is None and r is None:
+                continue
+            per_seed.append(dict(case=case.name, seed=seed, budget=budget,
+                                 det_ours=o and o[0], stoch_ours=o and o[1],
+                                 det_ref=r and r[0], stoch_ref=r and r[1],
+                                 success_ours=o and success(o), success_ref=r and success(r),
+                                 curve_ours=ours[seed]["evals"] if o else {},
+                                 curve_ref=refs[seed]["evals"] if r else {}))
         ref_label = f"SB3 {case.reference.rsplit(':', 1)[-1]} ({case.env_id})"
-        curves.setdefault(ref_label, refs)
-        curves[f"{case.name} ({case.env_id})"] = ours
-        n_ok = sum(success(ours[s]["evals"][budget]) for s in seeds)
-        n_ok_ref = sum(success(refs[s]["evals"][budget]) for s in seeds)
+        if refs:
+            curves.setdefault(ref_label, refs)
+        if ours:
+            curves[f"{case.name} ({case.env_id})"] = ours
+        n_ok = sum(success(ours[s]["evals"][budget]) for s in ours)
+        n_ok_ref = sum(success(refs[s]["evals"][budget]) for s in refs)
         need = math.ceil(case.min_success * len(seeds) - 1e-9)
+        missing = "" if len(ours) == len(refs) == len(seeds) else (
+            f"; run: ours seeds {_seed_list(ours)}, SB3 seeds {_seed_list(refs)}")
         row = dict(case=case.name, env=case.env_id, budget=budget, n_seeds=len(seeds),
-                   det_ours=[ours[s]["evals"][budget][0] for s in seeds],
-                   stoch_ours=[ours[s]["evals"][budget][1] for s in seeds],
-                   det_ref=[refs[s]["evals"][budget][0] for s in seeds],
-                   stoch_ref=[refs[s]["evals"][budget][1] for s in seeds],
-                   success_ours=n_ok, success_ref=n_ok_ref, sps_ours=_sps(ours.values()),
-                   sps_ref=_sps(refs.values()), status="ok", message="",
+                   det_ours=[v[0] for v in map(lambda s: final(ours, s), ours)],
+                   stoch_ours=[v[1] for v in map(lambda s: final(ours, s), ours)],
+                   det_ref=[v[0] for v in map(lambda s: final(refs, s), refs)],
+                   stoch_ref=[v[1] for v in map(lambda s: final(refs, s), refs)],
+                   success_ours=n_ok, success_ref=n_ok_ref,
+                   sps_ours=_sps(ours.values()) if ours else None,
+                   sps_ref=_sps(refs.values()) if refs else None, status="ok",
+                   message="" if not missing else "not every seed run (see the verdict)",
                    verdict=f"{'met' if n_ok >= need else 'NOT met'} ({n_ok}/{len(seeds)}, "
-                           f"SB3 {n_ok_ref}/{len(seeds)})")
-        row["speed_ratio"] = row["sps_ours"] / row["sps_ref"]
+                           f"SB3 {n_ok_ref}/{len(seeds)}{missing})")
+        if ours and refs:
+            row["speed_ratio"] = row["sps_ours"] / row["sps_ref"]
         return row
 
     def _run_speed(self, case, ctx):
         from stable_baselines3.common.env_util import make_vec_env
+
+        from benchmarks import sbx_speed
 
         budget = case.steps(ctx.quick)
         try:
@@ -439,7 +553,8 @@ class OffPolicySuite:
             return dict(case=case.name, status="not available", message=str(exc),
                         verdict="–")
         sides = {"ours": cls, "ref": load_object(case.reference)}
-        rates = {"ours": [], "ref": []}
+        rates = {"ours": [], "ref": [], "sbx": []}
+        sbx_cpu, sbx_note = [], ""
         repeats = 1 if ctx.quick else ctx.repeats
         chunk = min(SPEED_CHUNK, budget)
         warm_up = int(case.params.get("learning_starts", 100)) + chunk // 4
@@ -450,13 +565,21 @@ class OffPolicySuite:
                                                                seed=rep),
                                      seed=rep, device="cpu", **_resolve(case.params))
                 models[side].learn(warm_up)
-            spent, done, turn = {"ours": 0.0, "ref": 0.0}, 0, 0
+            # SBX (JAX) in its own process, a third side of the same alternation
+            sbx, sbx_note = sbx_speed.open_agent(case.ours, case.env_id, rep, case.params,
+                                                 warm_up, ctx.quick, ctx.log)
+            order = ["ours", "ref"] + (["sbx"] if sbx is not None else [])
+            spent = dict.fromkeys(order, 0.0)
+            done, turn = 0, 0
             enabled = gc.isenabled()
             gc.disable()
             try:
                 while done < budget:
-                    order = ("ours", "ref") if turn % 2 == 0 else ("ref", "ours")
-                    for side in order:
+                    shift = turn % len(order)
+                    for side in order[shift:] + order[:shift]:
+                        if side == "sbx":
+                            spent[side] += sbx.learn(chunk)
+                            continue
                         start = time.perf_counter()
                         models[side].learn(chunk, reset_num_timesteps=False)
                         spent[side] += time.perf_counter() - start
@@ -465,18 +588,43 @@ class OffPolicySuite:
             finally:
                 if enabled:
                     gc.enable()
-            for side in sides:
+                if sbx is not None:
+                    sbx.close()
+            for side in order:
                 rates[side].append(done / spent[side])
+            if sbx is not None:
+                sbx_cpu.append(min(sbx.thread_shares, default=float("nan")))
+            sbx_text = (f", SBX {rates['sbx'][-1]:,.0f} steps/s (busiest thread's share "
+                        f"of its CPU time {sbx_cpu[-1]:.2f})" if sbx is not None
+                        else f" ({sbx_note})")
             ctx.log(f"    speed repeat {rep}: ours {rates['ours'][-1]:,.0f} steps/s, "
-                    f"reference {rates['ref'][-1]:,.0f} steps/s")
+                    f"reference {rates['ref'][-1]:,.0f} steps/s{sbx_text}")
         sps_ours, sps_ref = statistics.median(rates["ours"]), statistics.median(rates["ref"])
         ratio = sps_ours / sps_ref
         per_repeat = [o / r for o, r in zip(rates["ours"], rates["ref"])]
-        return dict(case=case.name, env=case.env_id, budget=budget, n_seeds=repeats,
-                    sps_ours=sps_ours, sps_ref=sps_ref, speed_ratio=ratio, status="ok",
-                    message="", verdict=f"{'met' if ratio >= SPEED_TARGET else 'NOT met'} "
-                                        f"({ratio:.2f}x; repeats "
-                                        f"{', '.join(f'{r:.2f}' for r in per_repeat)})")
+        row = dict(case=case.name, env=case.env_id, budget=budget, n_seeds=repeats,
+                   sps_ours=sps_ours, sps_ref=sps_ref, speed_ratio=ratio, status="ok",
+                   message="", verdict=f"{'met' if ratio >= SPEED_TARGET else 'NOT met'} "
+                                       f"({ratio:.2f}x; repeats "
+                                       f"{', '.join(f'{r:.2f}' for r in per_repeat)})")
+        if len(rates["sbx"]) == repeats:
+            _sbx_fields(row, rates, sbx_cpu)
+        else:
+            row["sbx_note"] = sbx_note
+        return row
+
+
+def _sbx_fields(row, rates, sbx_cpu):
+    """Add the SBX side to a speed row: its median steps/s, SBX / SB3 and ours / SBX (the
+    medians of the per-repeat ratios), and in the verdict the smallest share of its
+    process's CPU time that its busiest thread took in a chunk (1: one thread did the
+    work)."""
+    per = lambda a, b: statistics.median(x / y for x, y in zip(rates[a], rates[b]))
+    row.update(sps_sbx=statistics.median(rates["sbx"]), sbx_ratio=per("sbx", "ref"),
+               ours_vs_sbx=per("ours", "sbx"), sbx_one_thread=min(sbx_cpu))
+    row["verdict"] = (row["verdict"].rstrip(")") + f"; SBX {row['sbx_ratio']:.2f}x SB3, "
+                      f"its busiest thread {row['sbx_one_thread']:.2f} of its CPU)")
+    return row
 
 
 def _summary(rows, per_seed):
@@ -487,8 +635,8 @@ def _summary(rows, per_seed):
     if per_seed:
         lines += ["", f"**Per seed** (returns deterministic / stochastic, {N_EVAL_EPISODES} "
                       "episodes each; then the deterministic return at each checkpoint):", ""]
-        pair = lambda a, b: f"{a:.0f} / {b:.0f}"
-        yes = lambda v: "yes" if v else "no"
+        pair = lambda a, b: "not run" if a is None else f"{a:.0f} / {b:.0f}"
+        yes = lambda v: "–" if v is None else ("yes" if v else "no")
         curve = lambda c: ", ".join(f"{m // 1000}k: {v[0]:.0f}" for m, v in sorted(c.items()))
         cols = [
             Column("case", "case"), Column("seed", "seed", align="right"),
@@ -526,6 +674,9 @@ def _columns():
         Column("steps/s ours", "sps_ours", _fmt_int, align="right"),
         Column("steps/s ref", "sps_ref", _fmt_int, align="right"),
         Column("speed ratio", "speed_ratio", fmt_ratio, align="right"),
+        Column("steps/s SBX", "sps_sbx", _fmt_int, align="right"),
+        Column("SBX / SB3", "sbx_ratio", fmt_ratio, align="right"),
+        Column("ours / SBX", "ours_vs_sbx", fmt_ratio, align="right"),
         Column("verdict", "verdict"),
         Column("status", value=_status_text),
     ]

@@ -143,7 +143,11 @@ class OnPolicySuite:
             "the evaluations",
             f"speed cases: interleaved chunks of {SPEED_CHUNK:,} steps in one process, "
             f"one thread, median over {_speed_repeats(ctx)} repeats (a fresh pair of "
-            "agents per repeat, seed = repeat)",
+            "agents per repeat, seed = repeat); SBX (sbx-rl, SB3 in JAX; PPO only, it "
+            "has no TRPO) is a third side of that alternation, in its own process "
+            "(.venv-ref/sbx, benchmarks/sbx_speed.py) at the same defaults, XLA on one "
+            "thread, after one warm-up chunk that compiles it; its time is that of learn "
+            "inside its process",
         ]
         method.append(
             "absolute steps/s depend on the machine's load (1-minute load average "
@@ -227,29 +231,46 @@ class OnPolicySuite:
     def _run_speed(self, case, ctx):
         from stable_baselines3.common.env_util import make_vec_env
 
+        from benchmarks import sbx_speed
+        from benchmarks.suites.offpolicy import _sbx_fields
+
         budget = SPEED_CHUNK if ctx.quick else case.budget
         try:
             sides = {"ours": load_object(case.ours), "ref": load_object(case.reference)}
         except ImportError as exc:
             return dict(status="not available", message=str(exc), verdict="–")
-        key = f"{case.name}|speed|{budget}|{_speed_repeats(ctx)}"
+        with_sbx = (sbx_speed.sbx_name(case.ours) is not None
+                    and sbx_speed.wanted(ctx.quick))
+        key = f"{case.name}|speed|{budget}|{_speed_repeats(ctx)}" + ("|sbx" if with_sbx
+                                                                        else "")
         cached = _cache_get(key)
         if cached is not None:
             return cached
         if _cache_only():
             return dict(status="not run", message="not run in time", verdict="–")
-        rates = {"ours": [], "ref": []}
+        rates = {"ours": [], "ref": [], "sbx": []}
+        sbx_cpu, sbx_note = [], ""
         for rep in range(_speed_repeats(ctx)):
             models = {side: cls("MlpPolicy", make_vec_env(ENV_ID, n_envs=1, seed=rep),
                                 seed=rep, device="cpu", **case.params)
                       for side, cls in sides.items()}
-            spent = {"ours": 0.0, "ref": 0.0}
+            # SBX (JAX) in its own process, a third side of the alternation; its warm-up
+            # (one rollout and update) compiles its jitted functions
+            sbx, sbx_note = sbx_speed.open_agent(case.ours, ENV_ID, rep, case.params,
+                                                 SPEED_CHUNK if with_sbx else 0, ctx.quick,
+                                                 ctx.log)
+            order = ["ours", "ref"] + (["sbx"] if sbx is not None else [])
+            spent = dict.fromkeys(order, 0.0)
             done, turn = 0, 0
             enabled = gc.isenabled()
             gc.disable()
             try:
                 while done < budget:
-                    for side in (("ours", "ref") if turn % 2 == 0 else ("ref", "ours")):
+                    shift = turn % len(order)
+                    for side in order[shift:] + order[:shift]:
+                        if side == "sbx":
+                            spent[side] += sbx.learn(SPEED_CHUNK)
+                            continue
                         start = time.perf_counter()
                         models[side].learn(SPEED_CHUNK, reset_num_timesteps=False)
                         spent[side] += time.perf_counter() - start
@@ -258,10 +279,17 @@ class OnPolicySuite:
             finally:
                 if enabled:
                     gc.enable()
-            for side in sides:
+                if sbx is not None:
+                    sbx.close()
+            for side in order:
                 rates[side].append(done / spent[side])
+            if sbx is not None:
+                sbx_cpu.append(min(sbx.thread_shares, default=float("nan")))
+            sbx_text = (f", SBX {rates['sbx'][-1]:,.0f} steps/s (busiest thread's share "
+                        f"of its CPU time {sbx_cpu[-1]:.2f})" if sbx is not None
+                        else f" ({sbx_note})")
             ctx.log(f"    {case.name} repeat {rep}: ours {rates['ours'][-1]:,.0f} steps/s, "
-                    f"reference {rates['ref'][-1]:,.0f} steps/s")
+                    f"reference {rates['ref'][-1]:,.0f} steps/s{sbx_text}")
         sps_ours, sps_ref = statistics.median(rates["ours"]), statistics.median(rates["ref"])
         ratio = sps_ours / sps_ref
         per_repeat = [o / r for o, r in zip(rates["ours"], rates["ref"])]
@@ -270,6 +298,8 @@ class OnPolicySuite:
                    verdict=f"{'met' if ratio >= SPEED_TARGET else 'NOT met'} "
                            f"({ratio:.2f}x; repeats "
                            f"{', '.join(f'{r:.2f}' for r in per_repeat)})")
+        if rates["sbx"] and len(rates["sbx"]) == len(per_repeat):
+            _sbx_fields(row, rates, sbx_cpu)
         _cache_put(key, row)
         return row
 
@@ -411,6 +441,9 @@ def _columns():
         Column("steps/s ours", "sps_ours", fmt_int, align="right"),
         Column("steps/s ref", "sps_ref", fmt_int, align="right"),
         Column("speed ratio", "speed_ratio", fmt_ratio, align="right"),
+        Column("steps/s SBX", "sps_sbx", fmt_int, align="right"),
+        Column("SBX / SB3", "sbx_ratio", fmt_ratio, align="right"),
+        Column("ours / SBX", "ours_vs_sbx", fmt_ratio, align="right"),
         Column("verdict", "verdict"),
         Column("status", value=lambda r: r.get("status") if not r.get("message")
                else f"{r.get('status')}: {r['message'][:80]}"),
