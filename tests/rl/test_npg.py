@@ -1,11 +1,11 @@
 """NPG (chapter 28): the natural direction against a direct solve with the exact Fisher
-matrix, the KL of a step against the radius, the update rule, a CI-sized learning run."""
+matrix, the KL of a step against the radius, the update rule. The checks NPG shares with
+REINFORCE (bad arguments, divergence, Dict observations, the CI-sized learning run) are
+in test_reinforce_npg_common.py."""
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from stable_baselines3.common.evaluation import evaluate_policy
 
 from mlnotes.rl import NPG
 from mlnotes.rl.common._natural import get_flat_params
@@ -118,29 +118,3 @@ def test_box_actions_and_shared_trunk_run():
                 policy_kwargs=dict(net_arch=dict(shared=[16], pi=[], vf=[])))
     agent.learn(128)
     assert agent.num_timesteps == 128
-
-
-@pytest.mark.parametrize("bad", [dict(target_kl=0.0), dict(cg_iters=0),
-                                 dict(cg_damping=-1.0), dict(n_critic_updates=-1),
-                                 dict(critic_batch_size=0), dict(gae_lambda=2.0)])
-def test_bad_hyperparameters(bad):
-    with pytest.raises(ValueError):
-        NPG("MlpPolicy", "CartPole-v1", **bad)
-
-
-def test_diverging_training_raises():
-    agent = NPG("MlpPolicy", "CartPole-v1", n_steps=8, seed=0, device="cpu")
-    with torch.no_grad():
-        agent.policy.value_net.weight.fill_(float("nan"))
-    with pytest.raises((FloatingPointError, ValueError), match="NaN|diverged"):
-        agent.learn(16)
-
-
-def test_learns_cartpole():
-    """CI-sized run with the default hyperparameters: >= 200 (random policy: ~20)."""
-    agent = NPG("MlpPolicy", "CartPole-v1", seed=0, device="cpu").learn(20_000)
-    eval_env = gym.make("CartPole-v1")
-    eval_env.reset(seed=1000)
-    mean, _ = evaluate_policy(agent, eval_env, n_eval_episodes=10, deterministic=True,
-                              warn=False)
-    assert mean >= 200

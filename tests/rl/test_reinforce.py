@@ -1,5 +1,7 @@
 """REINFORCE (chapter 28): the estimator against closed forms on an enumerated tabular MDP,
-the optimal baseline, discount placement, importance weights, a CI-sized learning run."""
+the optimal baseline, discount placement, importance weights. The checks REINFORCE shares
+with NPG (bad arguments, divergence, Dict observations, the CI-sized learning run) are in
+test_reinforce_npg_common.py."""
 
 import itertools
 
@@ -8,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
-from stable_baselines3.common.evaluation import evaluate_policy
 
 from mlnotes.rl import REINFORCE
 
@@ -315,52 +316,3 @@ def test_critic_epochs_move_only_the_critic():
     actor5, err5 = run(5)
     assert all(torch.equal(actor0[k], actor5[k]) for k in actor0)
     assert err5 < 0.8 * err0
-
-
-@pytest.mark.parametrize("bad", [dict(baseline="median"), dict(n_epochs=0),
-                                 dict(max_importance_weight=0.0), dict(n_steps=0),
-                                 dict(gamma=1.5), dict(vf_coef=-1.0),
-                                 dict(n_critic_updates=-1), dict(critic_batch_size=0)])
-def test_bad_hyperparameters(bad):
-    with pytest.raises(ValueError):
-        REINFORCE("MlpPolicy", "CartPole-v1", **bad)
-
-
-def test_diverging_training_raises():
-    agent = REINFORCE("MlpPolicy", "CartPole-v1", n_steps=8, seed=0, device="cpu")
-    with torch.no_grad():
-        agent.policy.value_net.weight.fill_(float("nan"))
-    with pytest.raises((FloatingPointError, ValueError), match="NaN|diverged"):
-        agent.learn(16)
-
-
-def test_learns_cartpole():
-    """CI-sized run with the default hyperparameters: >= 200 (random policy: ~20)."""
-    agent = REINFORCE("MlpPolicy", "CartPole-v1", seed=0, device="cpu").learn(30_000)
-    eval_env = gym.make("CartPole-v1")
-    eval_env.reset(seed=1000)
-    mean, _ = evaluate_policy(agent, eval_env, n_eval_episodes=10, deterministic=True,
-                              warn=False)
-    assert mean >= 200
-
-
-def test_reinforce_and_npg_refuse_dict_observations_clearly():
-    from gymnasium import spaces as gspaces
-
-    from mlnotes.rl import NPG, REINFORCE
-
-    class DictEnv(gym.Env):
-        observation_space = gspaces.Dict({"a": gspaces.Box(-1, 1, (2,))})
-        action_space = gspaces.Discrete(2)
-
-        def reset(self, *, seed=None, options=None):
-            return {"a": np.zeros(2, dtype=np.float32)}, {}
-
-        def step(self, action):
-            return {"a": np.zeros(2, dtype=np.float32)}, 0.0, True, False, {}
-
-    for cls in (REINFORCE, NPG):
-        with pytest.raises(ValueError, match="MultiInputPolicy|observation space"):
-            cls("MultiInputPolicy", DictEnv())
-        with pytest.raises(ValueError, match="observation space"):
-            cls("MlpPolicy", DictEnv())
