@@ -430,12 +430,31 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             resp[indices, np.arange(K)] = 1.0
         return resp
 
-    def _initialize(self, X, random_state, inits):
+    def _initialize_parameters(self, X, random_state, inits):
+        """Draw the initial responsibilities (unless every parameter is given), then
+        :meth:`_initialize` from them."""
+        if any(init is None for init in inits):
+            resp = self._initial_resp(X, random_state)
+        else:
+            resp = None
+        self._initialize(X, resp, inits)
+
+    def _initialize(self, X, resp, inits=None):
+        """Initial parameters from responsibilities ``resp`` (n_samples, n_components)
+        and the user's ``weights_init``/``means_init``/``precisions_init``.
+
+        ``_initialize(X, resp)`` is scikit-learn's signature (its tests call it);
+        ``inits`` are the validated user parameters, checked here when not given.
+        """
+        if inits is None:
+            inits = self._check_initial_parameters(np.shape(X)[1])
         weights_init, means_init, precisions_init = inits
         ct = self.covariance_type
         weights = means = covariances = None
-        if weights_init is None or means_init is None or precisions_init is None:
-            resp = self._initial_resp(X, random_state)
+        if resp is not None and (
+                weights_init is None or means_init is None or precisions_init is None):
+            X = _as_float64(np.asarray(X))
+            resp = np.asarray(resp, dtype=np.float64)
             weights, means, covariances = _estimate_gaussian_parameters(
                 X, resp, self.reg_covar, ct)
             weights = weights / X.shape[0]
@@ -487,7 +506,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for init in range(n_init):
             self._verbose_init_beg(init)
             if do_init:
-                self._initialize(X, random_state, inits)
+                self._initialize_parameters(X, random_state, inits)
             lower_bound = -np.inf if do_init else self.lower_bound_
             lower_bounds = []
             if self.max_iter == 0:
