@@ -60,22 +60,10 @@ INIT_PARAMS = {
 # the check reads these outputs when the estimator has them
 OUTPUT_METHODS = ("predict", "predict_proba", "decision_function", "transform", "score_samples")
 
-# Known findings (issue 21), xfailed strictly with the module named: when the module is
-# fixed, the strict xfail fails and the entry is removed.
-_LINEAR = "mlnotes.linear_model (issue 21): "
-_LATENT = "mlnotes.density latent models (issue 21): "
-KNOWN_FAILURES = {
-    ("Perceptron", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on 1e300 "
-    "data without an error",
-    ("SGDClassifier", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on 1e300 "
-    "data without an error",
-    ("KernelPerceptron", "magnitude-huge"): _LINEAR + "decision_function is inf/NaN on "
-    "1e300 data without an error",
-    ("DDPM", "magnitude-huge"): _LATENT + "score_samples is non-finite after a fit on "
-    "1e300 data",
-    ("VAE", "magnitude-huge"): _LATENT + "score_samples/transform non-finite after a fit "
-    "on 1e300 data",
-}
+# Known findings, xfailed strictly with the module named: when the module is fixed, the
+# strict xfail fails and the entry is removed. (None open: issue 21's Perceptron, SGD,
+# KernelPerceptron, DDPM and VAE findings on 1e300 data are fixed.)
+KNOWN_FAILURES = {}
 
 
 def _fast(cls):

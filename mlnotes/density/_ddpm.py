@@ -19,6 +19,7 @@ from ._vae import (
     _LOG_2PI,
     _TRAINING_KEYS,
     _check_hidden,
+    _finite_standardization,
     _mlp,
     _noise_seed,
     _predict_with_noise,
@@ -352,7 +353,7 @@ class DDPM(DensityMixin, TorchEstimator):
         self.betas_ = _betas(self.schedule, int(self.n_steps))
         self.alphas_cumprod_ = np.cumprod(1.0 - self.betas_)
         self._noise_seed_ = _noise_seed(self.random_state)
-        mean, scale = self._standardization(X, None)
+        mean, scale = _finite_standardization(self, X)
         self._fit_torch(((X - mean) / scale).astype(np.float32), None)
         self._input_mean_, self._input_scale_ = mean, scale
         return self

@@ -103,6 +103,35 @@ def _predict_with_noise(est, X, shape, forward):
     return outs[0] if len(outs) == 1 else np.concatenate(outs)
 
 
+def _finite_standardization(est, X):
+    """``est._standardization(X)`` that stays finite on data near the float maximum.
+
+    The variance of features of magnitude ~1e300 overflows (its squares do), which
+    made the scale infinite and the log-density terms ``-log(scale)`` infinite.
+    Where that happens, the standard deviation is recomputed on the feature divided
+    by its largest deviation first, so that nothing is squared beyond ~1.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = est._standardization(X, None)
+    if not np.all(np.isfinite(mean)):
+        raise ValueError(
+            "Floating-point overflow: the mean of the input overflows float64 (largest "
+            f"|x| {np.abs(X).max():.3g}); scale the input first."
+        )
+    bad = ~np.isfinite(scale)
+    if bad.any():
+        dev = X[:, bad] - mean[bad]
+        peak = np.abs(dev).max(axis=0)
+        scale = scale.copy()
+        scale[bad] = peak * np.sqrt(np.mean((dev / peak) ** 2, axis=0))
+        if not np.all(np.isfinite(scale)):
+            raise ValueError(
+                "Floating-point overflow: the spread of the input overflows float64 "
+                f"(largest |x| {np.abs(X).max():.3g}); scale the input first."
+            )
+    return mean, scale
+
+
 def _is_binary(X):
     return bool(np.all((X == 0) | (X == 1)))
 
@@ -442,7 +471,7 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         _check_hidden(self.hidden_layer_sizes)
         self._noise_seed_ = _noise_seed(self.random_state)
         if likelihood == "gaussian":
-            mean, scale = self._standardization(X, None)
+            mean, scale = _finite_standardization(self, X)
             Xs = (X - mean) / scale
         else:
             mean = scale = None

@@ -218,8 +218,17 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
                 raise ValueError("The kernel function returned NaN or infinity.")
             return K
         params = {"gamma": self._gamma, "degree": self.degree, "coef0": self.coef0}
-        K = pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
-        return np.asarray(K, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            K = np.asarray(pairwise_kernels(X, Y, metric=self.kernel, filter_params=True,
+                                            **params), dtype=np.float64)
+        if not np.all(np.isfinite(K)):
+            largest = max(abs(X).max() if X.size else 0.0, abs(Y).max() if Y.size else 0.0)
+            raise ValueError(
+                f"Floating-point overflow in the {self.kernel!r} kernel: its matrix has "
+                f"NaN or infinite entries (the largest |x| is {largest:.3g}). Scale the "
+                "input, e.g. with StandardScaler."
+            )
+        return K
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -279,6 +288,14 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
             n_iter = max(n_iter, epochs)
             converged &= ok
         dual = np.vstack(alphas)
+        with np.errstate(over="ignore", invalid="ignore"):
+            train_scores = K @ dual.T + np.asarray(intercepts)
+        if not np.all(np.isfinite(train_scores)):
+            raise ValueError(
+                "Floating-point overflow: the decision function of the fitted kernel "
+                "perceptron is not finite on its own training data (kernel values up to "
+                f"{np.abs(K).max():.3g}). Scale the input, e.g. with StandardScaler."
+            )
         support = np.flatnonzero(np.any(dual != 0, axis=0))
         self.support_ = support.astype(np.int32)
         self.dual_coef_ = dual[:, support]

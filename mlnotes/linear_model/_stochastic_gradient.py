@@ -375,6 +375,25 @@ class _BaseSGD(_SparseCoefMixin, BaseEstimator):
             coef, intercept = self._standard_coef, self._standard_intercept
         return coef.astype(dtype), intercept.astype(dtype)
 
+    def _check_finite_scores(self, X, coef, intercept):
+        """Refuse a fit whose scores on its own training data overflow float64.
+
+        The weights stay finite (the epoch loop checks them) while ``X @ coef_`` may
+        still overflow, e.g. on data of magnitude 1e300: scikit-learn then returns
+        infinite or NaN decision values; we say so at fit instead.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = safe_sparse_dot(X, np.atleast_2d(coef).T.astype(np.float64))
+            scores = scores + intercept
+        if not np.all(np.isfinite(scores)):
+            largest = abs(X).max() if X.shape[0] else 0.0
+            raise ValueError(
+                "Floating-point overflow: the fitted model's decision function is not "
+                "finite on its own training data (largest |x| "
+                f"{float(largest):.3g}, largest |coef_| {float(np.abs(coef).max()):.3g}). "
+                "Scaling input data with StandardScaler or MinMaxScaler might help."
+            )
+
     def _warn_after_fit(self):
         if self.tol is not None and self.n_iter_ == self.max_iter:
             warnings.warn(
@@ -566,6 +585,7 @@ class _BaseSGDClassifier(_SparseLinearClassifierMixin, _BaseSGD):
         self.n_iter_ = max(n for _, _, n in results)
         self.t_ += self.n_iter_ * n_samples
         self.coef_, self.intercept_ = self._publish(X.dtype)
+        self._check_finite_scores(X, self.coef_, self.intercept_)
         return self
 
 
@@ -1133,6 +1153,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self.t_ += n_iter * n_samples
         coef, self.intercept_ = self._publish(X.dtype)
         self.coef_ = coef[0]
+        self._check_finite_scores(X, self.coef_, self.intercept_)
         return self
 
     def predict(self, X):
