@@ -28,11 +28,12 @@ from sklearn.utils import check_scalar
 
 from ..actor_critic._sac import SAC
 from ..common.continuous_policies import squashed_gaussian_log_prob
-from ._base import LossListMixin, OfflineMixin
+from ._base import LossListMixin, OfflineMixin, offline_doc
 
 __all__ = ["AWAC"]
 
 
+@offline_doc
 class AWAC(LossListMixin, OfflineMixin, SAC):
     r"""Advantage-weighted actor-critic: offline pre-training that fine-tunes online.
 
@@ -71,19 +72,11 @@ class AWAC(LossListMixin, OfflineMixin, SAC):
         Extra exploration noise of online ``learn`` (the policy is stochastic).
     policy_kwargs : dict, default=None
         SAC policy arguments (default ``net_arch=[256, 256]``).
-    verbose : int, default=0
-        Verbosity.
-    seed : int, default=None
-        Seed (global generators, as SB3).
-    device : str, default="auto"
-        Torch device.
-    _init_setup_model : bool, default=True
-        Build the networks at construction.
+    %(common_parameters)s
 
     Attributes
     ----------
-    eval_history_ : list of tuple
-        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.
+    %(eval_history)s
 
     References
     ----------

@@ -21,6 +21,29 @@ from ._dataset import check_dataset, fill_replay_buffer
 
 __all__ = []
 
+#: numpydoc entries that every offline agent documents alike; :func:`offline_doc` puts
+#: them in each class docstring, so the rendered documentation lists every parameter
+_DOC_PARTS = {
+    "common_parameters": """verbose : int, default=0
+        Verbosity.
+    seed : int, default=None
+        Seed (global generators, as SB3).
+    device : str, default="auto"
+        Torch device.
+    _init_setup_model : bool, default=True
+        Build the networks at construction.""",
+    "eval_history": """eval_history_ : list of tuple
+        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.""",
+}
+
+
+def offline_doc(cls):
+    """Class decorator: fill the ``%(common_parameters)s`` and ``%(eval_history)s``
+    entries of an offline agent's docstring."""
+    if cls.__doc__:  # None under python -OO
+        cls.__doc__ = cls.__doc__ % _DOC_PARTS
+    return cls
+
 
 class ObservationStats(torch.nn.Module):
     """Mean and standard deviation of the dataset's observations (saved with the agent)."""

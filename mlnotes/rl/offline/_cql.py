@@ -21,11 +21,12 @@ import torch
 from sklearn.utils import check_scalar
 
 from ..actor_critic._sac import SAC
-from ._base import OfflineMixin
+from ._base import OfflineMixin, offline_doc
 
 __all__ = ["CQL"]
 
 
+@offline_doc
 class CQL(OfflineMixin, SAC):
     r"""Conservative Q-learning: SAC with the CQL(H) penalty on its critics.
 
@@ -63,19 +64,11 @@ class CQL(OfflineMixin, SAC):
         Exploration noise of online ``learn`` (unused by ``fit``).
     policy_kwargs : dict, default=None
         SAC policy arguments.
-    verbose : int, default=0
-        Verbosity.
-    seed : int, default=None
-        Seed (global generators, as SB3).
-    device : str, default="auto"
-        Torch device.
-    _init_setup_model : bool, default=True
-        Build the networks at construction.
+    %(common_parameters)s
 
     Attributes
     ----------
-    eval_history_ : list of tuple
-        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.
+    %(eval_history)s
 
     Examples
     --------

@@ -21,11 +21,12 @@ from sklearn.utils import check_scalar
 
 from ..common.off_policy_algorithm import polyak_update
 from ..value_based._dqn import DQN
-from ._base import OfflineMixin
+from ._base import OfflineMixin, offline_doc
 
 __all__ = ["DiscreteCQL"]
 
 
+@offline_doc
 class DiscreteCQL(OfflineMixin, DQN):
     r"""Conservative Q-learning for discrete actions: DQN with the CQL(H) penalty.
 
@@ -60,19 +61,11 @@ class DiscreteCQL(OfflineMixin, DQN):
         Standardise observations by the dataset's statistics.
     policy_kwargs : dict, default=None
         DQN policy arguments.
-    verbose : int, default=0
-        Verbosity.
-    seed : int, default=None
-        Seed (global generators, as SB3).
-    device : str, default="auto"
-        Torch device.
-    _init_setup_model : bool, default=True
-        Build the networks at construction.
+    %(common_parameters)s
 
     Attributes
     ----------
-    eval_history_ : list of tuple
-        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.
+    %(eval_history)s
 
     Examples
     --------

@@ -26,7 +26,7 @@ from torch import nn
 
 from ..actor_critic._sac import SAC
 from ..common.continuous_policies import squashed_gaussian_log_prob
-from ._base import LossListMixin, OfflineMixin
+from ._base import LossListMixin, OfflineMixin, offline_doc
 
 __all__ = ["IQL", "expectile_loss"]
 
@@ -50,6 +50,7 @@ def expectile_loss(diff, expectile):
     return weight * diff.square()
 
 
+@offline_doc
 class IQL(LossListMixin, OfflineMixin, SAC):
     r"""Implicit Q-learning: offline RL without querying out-of-dataset actions.
 
@@ -89,21 +90,13 @@ class IQL(LossListMixin, OfflineMixin, SAC):
         Exploration noise of online ``learn`` (unused by ``fit``).
     policy_kwargs : dict, default=None
         SAC policy arguments (default ``net_arch=[256, 256]``).
-    verbose : int, default=0
-        Verbosity.
-    seed : int, default=None
-        Seed (global generators, as SB3).
-    device : str, default="auto"
-        Torch device.
-    _init_setup_model : bool, default=True
-        Build the networks at construction.
+    %(common_parameters)s
 
     Attributes
     ----------
     value_net : torch.nn.Module
         :math:`V(s)`, with ``value_net.optimizer``.
-    eval_history_ : list of tuple
-        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.
+    %(eval_history)s
 
     Examples
     --------

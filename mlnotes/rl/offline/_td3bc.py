@@ -18,11 +18,12 @@ from numbers import Real
 from sklearn.utils import check_scalar
 
 from ..actor_critic._td3 import TD3
-from ._base import OfflineMixin
+from ._base import OfflineMixin, offline_doc
 
 __all__ = ["TD3BC"]
 
 
+@offline_doc
 class TD3BC(OfflineMixin, TD3):
     r"""TD3+BC: offline TD3 with a behaviour-cloning regulariser.
 
@@ -66,19 +67,11 @@ class TD3BC(OfflineMixin, TD3):
         Exploration noise of online ``learn`` (unused by ``fit``).
     policy_kwargs : dict, default=None
         TD3 policy arguments (default ``net_arch=[256, 256]``, the paper's).
-    verbose : int, default=0
-        Verbosity.
-    seed : int, default=None
-        Seed (global generators, as SB3).
-    device : str, default="auto"
-        Torch device.
-    _init_setup_model : bool, default=True
-        Build the networks at construction.
+    %(common_parameters)s
 
     Attributes
     ----------
-    eval_history_ : list of tuple
-        ``(gradient_steps, mean_return, std_return)`` of the evaluations during ``fit``.
+    %(eval_history)s
 
     Examples
     --------
