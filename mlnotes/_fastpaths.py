@@ -183,10 +183,23 @@ def separate_numba_cache():
 # ----------------------------------------------------------------------------- torch
 
 
-def _hooks_registered(optimizer):
-    """Whether any step hook (the optimiser's own or a global one) is registered."""
-    from torch.optim import optimizer as optim_module
+_TORCH = None
 
+
+def _torch():
+    """``(torch, torch.optim.optimizer)``, imported on first use (mlnotes imports this
+    module before torch; importing torch here would slow ``import mlnotes``)."""
+    global _TORCH
+    if _TORCH is None:
+        import torch
+        from torch.optim import optimizer as optim_module
+
+        _TORCH = (torch, optim_module)
+    return _TORCH
+
+
+def _hooks_registered(optimizer, optim_module):
+    """Whether any step hook (the optimiser's own or a global one) is registered."""
     return bool(optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
                 or optim_module._global_optimizer_pre_hooks
                 or optim_module._global_optimizer_post_hooks)
@@ -236,10 +249,9 @@ def fused_adam_step(optimizer, drop_grads=False):
     done : bool
         Whether the step was taken.
     """
-    import torch
-
+    torch, optim_module = _TORCH or _torch()
     if not _enabled or type(optimizer) is not torch.optim.Adam or _hooks_registered(
-            optimizer):
+            optimizer, optim_module):
         return False
     for group in optimizer.param_groups:
         if (not group.get("fused") or group["amsgrad"] or group["maximize"]
@@ -251,9 +263,13 @@ def fused_adam_step(optimizer, drop_grads=False):
     cache = _fused_adam_cache(optimizer)
     if cache is None:
         return False
-    grads = [[p.grad for p in params] for _, params, *_ in cache]
-    if any(g is None for gs in grads for g in gs):
-        return False
+    grads = []
+    for _, params, *_ in cache:
+        gs = [p.grad for p in params]
+        for g in gs:  # (not "None in gs": that compares tensors with ==)
+            if g is None:
+                return False
+        grads.append(gs)
     with torch.no_grad():
         for group, (_, params, avgs, squares, steps), gs in zip(optimizer.param_groups,
                                                                  cache, grads):
@@ -289,10 +305,9 @@ def rmsprop_step(optimizer):
     done : bool
         Whether the step was taken.
     """
-    import torch
-
+    torch, optim_module = _TORCH or _torch()
     if not _enabled or type(optimizer) is not torch.optim.RMSprop or _hooks_registered(
-            optimizer):
+            optimizer, optim_module):
         return False
     work = []
     for group in optimizer.param_groups:
