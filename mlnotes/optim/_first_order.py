@@ -39,6 +39,29 @@ def _check_momentum(momentum, nesterov):
         raise ValueError("nesterov=True needs a momentum > 0.")
 
 
+def _record(method, n_iter, x, f, g, history, xs, callback):
+    """End of an iteration of :func:`gradient_descent` and :func:`adam`: stop on a
+    non-finite value, record ``f`` (and ``x`` when ``xs`` is a list), call back."""
+    if not np.isfinite(f):
+        raise _diverged(method, n_iter, "objective", f, "learning_rate")
+    if not np.all(np.isfinite(g)) or not np.all(np.isfinite(x)):
+        raise _diverged(method, n_iter, "gradient", "NaN or inf", "learning_rate")
+    history.append(f)
+    if xs is not None:
+        xs.append(x.copy())
+    if callback is not None:
+        callback(x)
+
+
+def _result(x, f, g, n_iter, status, history, xs, counts):
+    """The :class:`OptimResult` of :func:`gradient_descent` and :func:`adam`."""
+    extra = {"x_history": np.array(xs)} if xs is not None else {}
+    return OptimResult(
+        x=x, fun=f, grad=g, n_iter=n_iter, converged=status == 0, status=status,
+        message=_MESSAGES[status], history=np.array(history), **counts, **extra,
+    )
+
+
 def _diverged(method, n_iter, what, value, knob):
     return FloatingPointError(
         f"{method} diverged at iteration {n_iter}: the {what} is not finite "
@@ -287,21 +310,9 @@ def gradient_descent(
                 f = f_(x)
             g = g_(x)
         n_iter += 1
-        if not np.isfinite(f):
-            raise _diverged(name, n_iter, "objective", f, "learning_rate")
-        if not np.all(np.isfinite(g)) or not np.all(np.isfinite(x)):
-            raise _diverged(name, n_iter, "gradient", "NaN or inf", "learning_rate")
-        history.append(f)
-        if store_x:
-            xs.append(x.copy())
-        if callback is not None:
-            callback(x)
+        _record(name, n_iter, x, f, g, history, xs if store_x else None, callback)
 
-    extra = {"x_history": np.array(xs)} if store_x else {}
-    return OptimResult(
-        x=x, fun=f, grad=g, n_iter=n_iter, converged=status == 0, status=status,
-        message=_MESSAGES[status], history=np.array(history), **counts, **extra,
-    )
+    return _result(x, f, g, n_iter, status, history, xs if store_x else None, counts)
 
 
 # ------------------------------------------------------------------------------ Adam
@@ -435,21 +446,9 @@ def adam(
             x = x - learning_rate * m_hat / (np.sqrt(v_hat) + eps)
             f, g = f_(x), g_(x)
         n_iter = t
-        if not np.isfinite(f):
-            raise _diverged("adam", n_iter, "objective", f, "learning_rate")
-        if not np.all(np.isfinite(g)) or not np.all(np.isfinite(x)):
-            raise _diverged("adam", n_iter, "gradient", "NaN or inf", "learning_rate")
-        history.append(f)
-        if store_x:
-            xs.append(x.copy())
-        if callback is not None:
-            callback(x)
+        _record("adam", n_iter, x, f, g, history, xs if store_x else None, callback)
 
-    extra = {"x_history": np.array(xs)} if store_x else {}
-    return OptimResult(
-        x=x, fun=f, grad=g, n_iter=n_iter, converged=status == 0, status=status,
-        message=_MESSAGES[status], history=np.array(history), **counts, **extra,
-    )
+    return _result(x, f, g, n_iter, status, history, xs if store_x else None, counts)
 
 
 # ------------------------------------------------------------------------------- SGD

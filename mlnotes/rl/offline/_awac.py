@@ -109,13 +109,6 @@ class AWAC(LossListMixin, OfflineMixin, SAC):
                          verbose=verbose, seed=seed, device=device,
                          _init_setup_model=_init_setup_model)
 
-    def _setup_model(self):
-        super()._setup_model()
-        self._setup_obs_stats()
-
-    def _state_dict_names(self):
-        return super()._state_dict_names() + ["obs_stats"]
-
     def _fit_buffer_size(self, n_transitions):
         # online fine-tuning after fit adds to the dataset's buffer: keep room
         return max(n_transitions, self.buffer_size)

@@ -62,8 +62,13 @@ class OfflineMixin:
 
     normalize_observations = False
 
-    def _setup_obs_stats(self):
+    def _setup_model(self):
+        # the agent's own networks, then the observation statistics (saved with them)
+        super()._setup_model()
         self.obs_stats = ObservationStats(self.observation_space.shape)
+
+    def _state_dict_names(self):
+        return super()._state_dict_names() + ["obs_stats"]
 
     def _normalize(self, obs):
         obs = np.asarray(obs, dtype=np.float32)

@@ -96,13 +96,6 @@ class CQL(OfflineMixin, SAC):
                          policy_kwargs=policy_kwargs, verbose=verbose, seed=seed,
                          device=device, _init_setup_model=_init_setup_model)
 
-    def _setup_model(self):
-        super()._setup_model()
-        self._setup_obs_stats()
-
-    def _state_dict_names(self):
-        return super()._state_dict_names() + ["obs_stats"]
-
     def _critic_penalty(self, data, current_q):
         """The CQL(H) penalty summed over the critics.
 

@@ -93,13 +93,6 @@ class DiscreteCQL(OfflineMixin, DQN):
                          verbose=verbose, seed=seed, device=device,
                          _init_setup_model=_init_setup_model)
 
-    def _setup_model(self):
-        super()._setup_model()
-        self._setup_obs_stats()
-
-    def _state_dict_names(self):
-        return super()._state_dict_names() + ["obs_stats"]
-
     def _q_penalty(self, q_values, current):
         """The CQL(H) penalty :math:`\\alpha(\\log\\sum_{a'} e^{Q(s,a')} - Q(s,a))`.
 

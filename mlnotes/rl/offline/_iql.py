@@ -127,8 +127,7 @@ class IQL(LossListMixin, OfflineMixin, SAC):
                          _init_setup_model=_init_setup_model)
 
     def _setup_model(self):
-        super()._setup_model()
-        self._setup_obs_stats()
+        super()._setup_model()   # OfflineMixin's: the agent's networks and obs_stats
         sizes = self.policy.net_arch if isinstance(self.policy.net_arch, list) else \
             self.policy.net_arch.get("qf", [256, 256])
         layers, width = [], self.policy.actor.features_dim
@@ -140,8 +139,7 @@ class IQL(LossListMixin, OfflineMixin, SAC):
                                                     lr=self.lr_schedule(1))
 
     def _state_dict_names(self):
-        return super()._state_dict_names() + ["obs_stats", "value_net",
-                                              "value_net.optimizer"]
+        return super()._state_dict_names() + ["value_net", "value_net.optimizer"]
 
     def _value(self, obs):
         return self.value_net(self.policy.actor.preprocess_obs(obs))

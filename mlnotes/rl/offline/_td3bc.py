@@ -101,13 +101,6 @@ class TD3BC(OfflineMixin, TD3):
                          verbose=verbose, seed=seed, device=device,
                          _init_setup_model=_init_setup_model)
 
-    def _setup_model(self):
-        super()._setup_model()
-        self._setup_obs_stats()
-
-    def _state_dict_names(self):
-        return super()._state_dict_names() + ["obs_stats"]
-
     def _actor_loss(self, data):
         pi = self.actor(data.observations)
         q = self.critic.q1_forward(data.observations, pi)
