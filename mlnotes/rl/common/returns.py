@@ -84,21 +84,18 @@ def _check_rollout(rewards, dones, values=None, last_values=None, last_dones=Non
             )
         arrays["values"] = values
     n_envs = 1 if squeeze else shape[1]
+
+    def per_env(arr, name):
+        arr = _as_numeric(arr, name)
+        if arr.size != n_envs or arr.ndim > 2:
+            raise ValueError(
+                f"{name} must have shape (n_envs,) = ({n_envs},), got {arr.shape}.")
+        return arr.reshape(n_envs)
+
     if last_values is not None:
-        last_values = _as_numeric(last_values, "last_values")
-        if last_values.size != n_envs or last_values.ndim > 2:
-            raise ValueError(
-                f"last_values must have shape (n_envs,) = ({n_envs},), got {last_values.shape}."
-            )
-        last_values = last_values.reshape(n_envs)
-        arrays["last_values"] = last_values
+        last_values = arrays["last_values"] = per_env(last_values, "last_values")
     if last_dones is not None:
-        last_dones = _as_numeric(last_dones, "last_dones")
-        if last_dones.size != n_envs or last_dones.ndim > 2:
-            raise ValueError(
-                f"last_dones must have shape (n_envs,) = ({n_envs},), got {last_dones.shape}."
-            )
-        last_dones = last_dones.reshape(n_envs)
+        last_dones = per_env(last_dones, "last_dones")
 
     for name, arr in arrays.items():
         # a finite sum proves every entry finite; only a non-finite sum needs the scan
