@@ -2,9 +2,9 @@
 
 :class:`LinearSVC` mirrors scikit-learn's liblinear-backed class: one-vs-rest,
 liblinear's penalised intercept, and liblinear's solvers: dual coordinate
-descent (:func:`mlnotes.svm._liblinear_fast._dual_cd`), a generalised Newton
-method on the primal for the squared hinge loss with an L2 penalty
-(:func:`_primal_l2_newton`, this module), and coordinate descent for the L1
+descent (:func:`mlnotes.svm._liblinear_fast._dual_cd`), the trust-region
+Newton method on the primal for the squared hinge loss with an L2 penalty
+(:func:`_primal_l2_tron`, this module), and coordinate descent for the L1
 penalty (:func:`mlnotes.svm._liblinear_fast._l1r_l2_svc`).
 """
 
@@ -13,7 +13,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -95,114 +94,117 @@ def _gradient(design, w, z, y, C):
     return w + 2.0 * design.tdot(r)
 
 
-def _newton_direction(design, g, act, C, gnorm, gnorm0, direct):
-    """Solve ``(I + 2 X_A^T diag(C_A) X_A) s = -g`` (exactly, or by truncated CG)."""
+def _hessian_product(design, act, C):
+    """``v -> (I + 2 X_A^T diag(C_A) X_A) v`` for the active set ``A``."""
     c2 = 2.0 * C[act]
     m = design.n_weights
-    if direct:
+    if not sp.issparse(design.X) and m <= _DIRECT_MAX_WEIGHTS:
         root = np.sqrt(c2)
-        Xa = design.X[act]  # a copy, scaled in place
-        Xa *= root[:, None]
+        Xa = design.X[act] * root[:, None]
         H = np.empty((m, m))
         H[:-1, :-1] = Xa.T @ Xa
         H[:-1, -1] = H[-1, :-1] = design.bias * (Xa.T @ root)
         H[-1, -1] = design.bias * design.bias * c2.sum()
         H.flat[:: m + 1] += 1.0
-        return linalg.cho_solve(linalg.cho_factor(H, check_finite=False), -g,
-                                check_finite=False)
-    # truncated conjugate gradient, forcing term min(0.1, sqrt(|g| / |g0|))
+        return H.__matmul__
     sub = design.rows(act)
-    tol = min(0.1, np.sqrt(gnorm / gnorm0)) * gnorm
-    s = np.zeros(m)
-    r = -g.copy()
-    p = r.copy()
-    rr = r @ r
-    for _ in range(m):
-        if np.sqrt(rr) <= tol:
-            break
-        Hp = p + sub.tdot(c2 * sub.dot(p))
-        a = rr / (p @ Hp)
-        s += a * p
-        r -= a * Hp
-        rr_new = r @ r
-        p = r + (rr_new / rr) * p
-        rr = rr_new
-    return s
+    return lambda v: v + sub.tdot(c2 * sub.dot(v))
 
 
-def _exact_line_search(w, s, z, zs, C):
-    """Minimise the piecewise quadratic ``t -> f(w + t s)`` (``zs = y * X s``).
+def _trust_region_cg(hv, g, delta):
+    """Conjugate gradient on ``H s = -g`` inside ``||s|| <= delta`` (Steihaug).
 
-    Its derivative is piecewise linear and non-decreasing; a safeguarded
-    Newton iteration in a bracket finds its root (exactly, once in the right
-    piece).
+    Stops when the residual falls to a tenth of ``||g||`` or the step reaches the
+    trust-region boundary (it is then cut at the boundary). Returns ``(s, r)``
+    with ``r = -g - H s``.
     """
-    ws, ss = w @ s, s @ s
-
-    def slope(t):
-        m = 1.0 - z - t * zs
-        act = m > 0.0
-        cz = C[act] * zs[act]
-        return ws + t * ss - 2.0 * (cz @ m[act]), ss + 2.0 * (cz @ zs[act])
-
-    d0, _ = slope(0.0)
-    if d0 >= 0.0:
-        return 0.0
-    lo, hi = 0.0, 1.0
-    d, curv = slope(hi)
-    while d < 0.0:  # the minimum lies beyond: expand the bracket
-        lo, hi = hi, 2.0 * hi
-        d, curv = slope(hi)
-    t = hi
-    for _ in range(60):
-        if d == 0.0 or abs(d) <= 1e-13 * abs(d0):
-            break
-        if d > 0.0:
-            hi = t
-        else:
-            lo = t
-        t_new = t - d / curv
-        if not lo < t_new < hi:
-            t_new = 0.5 * (lo + hi)
-        if t_new == t:
-            break
-        t = t_new
-        d, curv = slope(t)
-    return t
+    s = np.zeros_like(g)
+    r = -g
+    d = r.copy()
+    tol = 0.1 * np.linalg.norm(g)
+    rr = r @ r
+    while np.sqrt(rr) > tol:
+        Hd = hv(d)
+        a = rr / (d @ Hd)
+        s_next = s + a * d
+        if np.linalg.norm(s_next) > delta:
+            # the root t > 0 of ||s + t d|| = delta, in the cancellation-free form
+            sd, ss, dd = s @ d, s @ s, d @ d
+            rad = np.sqrt(sd * sd + dd * (delta * delta - ss))
+            t = (delta * delta - ss) / (sd + rad) if sd >= 0 else (rad - sd) / dd
+            return s + t * d, r - t * Hd
+        s = s_next
+        r = r - a * Hd
+        rr_new = r @ r
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+    return s, r
 
 
-def _primal_l2_newton(design, y, C, eps, max_iter):
-    r"""Generalised Newton method for the L2-penalised squared-hinge SVM in the primal.
+def _primal_l2_tron(design, y, C, eps, max_iter):
+    r"""Trust-region Newton method (TRON) for the L2-penalised squared-hinge SVM.
 
     Minimises :math:`f(w) = \tfrac12\|w\|^2 + \sum_i C_i \max(0, 1 - y_i
-    w^\top \tilde x_i)^2`, whose gradient is piecewise linear: each step solves
-    the Newton system of the current active set :math:`A = \{i: y_i w^\top
-    \tilde x_i < 1\}` and takes the exact minimiser along the direction
-    (Keerthi and DeCoste, 2005). Stops when :math:`\|\nabla f(w)\| \le
-    \epsilon\, \|\nabla f(0)\|` (liblinear's rule).
+    w^\top \tilde x_i)^2` as liblinear does for ``dual=False`` (Lin, Weng and
+    Keerthi, 2008): each iteration solves the Newton system of the active set
+    :math:`A = \{i: y_i w^\top \tilde x_i < 1\}` by conjugate gradient inside a
+    trust region of radius :math:`\Delta`, accepts the step when the actual
+    decrease exceeds :math:`10^{-4}` times the decrease the quadratic model
+    predicts, and resizes :math:`\Delta` from their ratio. Stops when
+    :math:`\|\nabla f(w)\| \le \epsilon\, \|\nabla f(0)\|`. The iterates, and
+    so ``n_iter_``, are scikit-learn's (its convergence warning fires at the same
+    ``max_iter``).
 
     Returns ``(w, n_iter)``.
     """
-    m = design.n_weights
-    w = np.zeros(m)
-    z = np.zeros(y.shape[0])
+    eta0, eta1, eta2 = 1e-4, 0.25, 0.75
+    sigma1, sigma2, sigma3 = 0.25, 0.5, 4.0
+
+    def objective(w):
+        z = y * design.dot(w)
+        d = np.maximum(1.0 - z, 0.0)
+        return 0.5 * (w @ w) + C @ (d * d), z
+
+    w = np.zeros(design.n_weights)
+    f, z = objective(w)
     g = _gradient(design, w, z, y, C)
-    gnorm0 = gnorm = np.linalg.norm(g)
-    direct = not sp.issparse(design.X) and m <= _DIRECT_MAX_WEIGHTS
-    n_iter = 0
-    while n_iter < max_iter and gnorm > eps * gnorm0:
-        act = z < 1.0
-        s = _newton_direction(design, g, act, C, gnorm, gnorm0, direct)
-        zs = y * design.dot(s)
-        t = _exact_line_search(w, s, z, zs, C)
-        n_iter += 1
-        if t == 0.0 or t * np.linalg.norm(s) <= 1e-15 * (1.0 + np.linalg.norm(w)):
-            break  # no further progress is possible in floating point
-        w += t * s
-        z += t * zs
-        g = _gradient(design, w, z, y, C)
-        gnorm = np.linalg.norm(g)
-    return w, n_iter
+    gnorm0 = delta = np.linalg.norm(g)
+    accepted = 0
+    search = gnorm0 > eps * gnorm0
+    first = True
+    while accepted < max_iter and search:
+        hv = _hessian_product(design, z < 1.0, C)
+        s, r = _trust_region_cg(hv, g, delta)
+        w_new = w + s
+        gs = g @ s
+        prered = -0.5 * (gs - s @ r)
+        f_new, z_new = objective(w_new)
+        actred = f - f_new
+        snorm = np.linalg.norm(s)
+        if first:
+            delta = min(delta, snorm)
+            first = False
+        curvature = f_new - f - gs
+        alpha = sigma3 if curvature <= 0 else max(sigma1, -0.5 * (gs / curvature))
+        if actred < eta0 * prered:
+            delta = min(max(alpha, sigma1) * snorm, sigma2 * delta)
+        elif actred < eta1 * prered:
+            delta = max(sigma1 * delta, min(alpha * snorm, sigma2 * delta))
+        elif actred < eta2 * prered:
+            delta = max(sigma1 * delta, min(alpha * snorm, sigma3 * delta))
+        else:
+            delta = max(delta, min(alpha * snorm, sigma3 * delta))
+        if actred > eta0 * prered:
+            accepted += 1
+            w, f, z = w_new, f_new, z_new
+            g = _gradient(design, w, z, y, C)
+            if np.linalg.norm(g) <= eps * gnorm0:
+                break
+        if f < -1.0e32 or (abs(actred) <= 0 and prered <= 0):
+            break
+        if abs(actred) <= 1.0e-12 * abs(f) and abs(prered) <= 1.0e-12 * abs(f):
+            break
+    return w, accepted
 
 
 def _fit_binary(X, y_pm, cost, bias, solver, tol, max_iter, seed):
@@ -214,7 +216,7 @@ def _fit_binary(X, y_pm, cost, bias, solver, tol, max_iter, seed):
     rng = np.array([seed], dtype=np.uint64)
     w = np.zeros(n_features + 1)
     if solver == "primal_l2":
-        return _primal_l2_newton(_Design(X, bias), y_pm, cost, eps_primal, max_iter)
+        return _primal_l2_tron(_Design(X, bias), y_pm, cost, eps_primal, max_iter)
     if solver == "primal_l1":
         if sp.issparse(X):
             Xc = sp.hstack([X, np.full((n_samples, 1), bias)], format="csc")
@@ -294,7 +296,7 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
         Print the iterations of each binary problem when positive.
     random_state : int, RandomState instance or None, default=None
         Seeds the random order of the coordinates (dual coordinate descent and
-        the L1 primal); the L2 primal Newton method is deterministic. ``None``
+        the L1 primal); the L2 primal trust-region Newton method is deterministic. ``None``
         draws fresh entropy (never from NumPy's global generator).
     max_iter : int, default=1000
         Maximum number of iterations: passes over the coordinates for the
@@ -358,14 +360,13 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
       the minimiser of the dual along its coordinate, clipped to the box; the
       samples whose bound is firmly active are set aside (shrinking) and
       checked again before stopping.
-    - ``dual=False``, L2 penalty (squared hinge): the gradient of the primal
-      is piecewise linear, so the generalised Newton method (Keerthi and
-      DeCoste 2005) solves :math:`(I + 2 \tilde X_A^\top \mathrm{diag}(C_A)
-      \tilde X_A) d = -\nabla f(w)` on the current active set :math:`A`
-      (exactly when the problem is small and dense, by conjugate gradient
-      otherwise) and minimises exactly along :math:`d`. It replaces
-      liblinear's trust-region Newton method (TRON) and converges to the same
-      optimum, usually in fewer steps.
+    - ``dual=False``, L2 penalty (squared hinge): liblinear's trust-region
+      Newton method (TRON; Lin, Weng and Keerthi 2008): conjugate gradient
+      on :math:`(I + 2 \tilde X_A^\top \mathrm{diag}(C_A) \tilde X_A) d =
+      -\nabla f(w)` for the current active set :math:`A`, cut at the trust
+      region's radius, which grows or shrinks with the ratio of the actual to
+      the predicted decrease. Its iterates and ``n_iter_`` are
+      scikit-learn's.
     - ``dual=False``, L1 penalty: coordinate descent with one-dimensional
       Newton steps and a backtracking line search (Yuan et al. 2010).
 
@@ -387,15 +388,15 @@ class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
     All problems are strictly convex (L2) so the solution is unique and
     equals scikit-learn's up to the solvers' tolerances. The coordinate
     orders come from a SplitMix64 generator seeded by ``random_state``, so
-    the iterates (not the optimum) differ from liblinear's.
+    the coordinate-descent iterates (not the optimum) differ from liblinear's.
 
     References
     ----------
     C.-J. Hsieh, K.-W. Chang, C.-J. Lin, S. S. Keerthi and S. Sundararajan,
     "A dual coordinate descent method for large-scale linear SVM", *ICML* 2008.
 
-    S. S. Keerthi and D. DeCoste, "A modified finite Newton method for fast
-    solution of large scale linear SVMs", *JMLR* 6, 2005.
+    C.-J. Lin, R. C. Weng and S. S. Keerthi, "Trust region Newton method for
+    large-scale logistic regression", *JMLR* 9, 2008.
 
     G.-X. Yuan, K.-W. Chang, C.-J. Hsieh and C.-J. Lin, "A comparison of
     optimization methods and software for large-scale L1-regularized linear

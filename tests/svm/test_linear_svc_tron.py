@@ -1,0 +1,56 @@
+"""LinearSVC's primal solver (``dual=False``, L2 penalty) is liblinear's TRON (issue 21).
+
+scikit-learn's ``test_linear_svm_convergence_warnings`` expects ``n_iter_ == 2`` and
+a ConvergenceWarning at ``max_iter=2`` on its 6-point data set: that needs the
+iterates of liblinear's trust-region Newton method, not just its optimum.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import svm as sk_svm
+from sklearn.datasets import load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from mlnotes.svm import LinearSVC
+
+X6 = np.array([[-2, -1], [-1, -1], [-1, -2], [1, 1], [1, 2], [2, 1]], dtype=float)
+Y6 = np.array([1, 1, 1, 2, 2, 2])
+
+
+def test_convergence_warning_and_n_iter_as_sklearn_on_the_toy_data():
+    with pytest.warns(ConvergenceWarning, match="Liblinear failed to converge"):
+        est = LinearSVC(random_state=0, max_iter=2).fit(X6, Y6)
+    assert isinstance(est.n_iter_, int)
+    assert est.n_iter_ == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert LinearSVC(random_state=0, max_iter=3).fit(X6, Y6).n_iter_ == 2
+
+
+@pytest.mark.parametrize("kw", [{}, {"tol": 1e-8}, {"max_iter": 3}, {"C": 100.0},
+                                {"class_weight": "balanced"}, {"fit_intercept": False}])
+def test_primal_iterates_equal_sklearn(kw):
+    datasets = [load_iris(return_X_y=True),
+                make_classification(200, 10, weights=[0.3], random_state=0)]
+    for X, y in datasets:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ref = sk_svm.LinearSVC(dual=False, **kw).fit(X, y)
+            ours = LinearSVC(dual=False, **kw).fit(X, y)
+        assert ours.n_iter_ == ref.n_iter_
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-7, atol=1e-9)
+
+
+def test_primal_with_sample_weight_and_sparse_input_equals_sklearn():
+    import scipy.sparse as sp
+
+    X, y = make_classification(150, 8, random_state=1)
+    w = np.random.default_rng(0).uniform(0.2, 3.0, size=y.shape[0])
+    ref = sk_svm.LinearSVC(dual=False).fit(X, y, sample_weight=w)
+    for data in (X, sp.csr_matrix(X)):
+        ours = LinearSVC(dual=False).fit(data, y, sample_weight=w)
+        assert ours.n_iter_ == ref.n_iter_
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
