@@ -13,8 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.utils import _safe_indexing, column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import _safe_indexing, column_or_1d, deprecated
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
@@ -509,10 +509,13 @@ class SVC(ClassifierMixin, _BaseSVM):
     shrinking : bool, default=True
         Whether to use the shrinking heuristic (temporarily fix multipliers
         that sit at a bound and are unlikely to move).
-    probability : bool, default=False
+    probability : bool, default="deprecated"
         Whether to fit Platt's sigmoid (5-fold internal cross-validation, which
         makes ``fit`` about 5 times slower) to enable ``predict_proba``.
-        Probabilities can disagree with ``predict`` on borderline points.
+        Probabilities can disagree with ``predict`` on borderline points. The
+        default, ``"deprecated"``, means False. As in scikit-learn 1.9, setting
+        it (to True or False) warns with a ``FutureWarning``: scikit-learn
+        deprecates it for ``CalibratedClassifierCV(SVC(), ensemble=False)``.
     tol : float, default=1e-3
         Stopping tolerance on the maximal KKT violation.
     cache_size : float, default=200
@@ -568,7 +571,8 @@ class SVC(ClassifierMixin, _BaseSVM):
         Number of support vectors of each class.
     probA_, probB_ : ndarray of shape (n_classes * (n_classes - 1) / 2,)
         Platt's sigmoid :math:`1 / (1 + \exp(A f + B))` of each pair (empty
-        unless ``probability=True``).
+        unless ``probability=True``). Reading them warns with a
+        ``FutureWarning``, as in scikit-learn 1.9.
     shape_fit_ : tuple of int
         Shape of the training ``X``.
 
@@ -682,7 +686,7 @@ class SVC(ClassifierMixin, _BaseSVM):
 
     _parameter_constraints = {
         **_BaseSVM._parameter_constraints,
-        "probability": ["boolean"],
+        "probability": ["boolean", Hidden(StrOptions({"deprecated"}))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "decision_function_shape": [StrOptions({"ovr", "ovo"})],
         "break_ties": ["boolean"],
@@ -690,7 +694,7 @@ class SVC(ClassifierMixin, _BaseSVM):
     }
 
     def __init__(self, *, C=1.0, kernel="rbf", degree=3, gamma="scale", coef0=0.0,
-                 shrinking=True, probability=False, tol=1e-3, cache_size=200,
+                 shrinking=True, probability="deprecated", tol=1e-3, cache_size=200,
                  class_weight=None, verbose=False, max_iter=-1,
                  decision_function_shape="ovr", break_ties=False, random_state=None):
         self.C = C
@@ -733,6 +737,17 @@ class SVC(ClassifierMixin, _BaseSVM):
         # None: fresh entropy, leaving numpy's global generator as it was
         rng = (np.random.RandomState() if self.random_state is None
                else check_random_state(self.random_state))
+        probability = self.probability
+        if probability == "deprecated":
+            probability = False
+        else:  # scikit-learn 1.9 warns whenever the parameter is set
+            warnings.warn(
+                "The `probability` parameter was deprecated in scikit-learn 1.9 and "
+                "will be removed there in version 1.11. Use "
+                "`CalibratedClassifierCV(SVC(), ensemble=False)` instead of "
+                "`SVC(probability=True)`",
+                FutureWarning,
+            )
         X, y, sample_weight = self._validate_X_y(X, y, sample_weight)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -767,14 +782,14 @@ class SVC(ClassifierMixin, _BaseSVM):
             prob = prob.take(keep)
         C = self.C * self.class_weight_[codes[keep]] * sample_weight[keep]
         (support, n_support, dual_coef, intercept, n_iter, timed_out, probA,
-         probB) = _fit_ovo(prob, codes[keep], classes.size, C, self.probability, rng)
+         probB) = _fit_ovo(prob, codes[keep], classes.size, C, bool(probability), rng)
         support = keep[support]
 
         self._store_support_vectors(X, support)
         self.n_support_ = n_support
         self._dual_coef_ = dual_coef
         self._intercept_ = intercept
-        self.probA_, self.probB_ = probA, probB
+        self._probA, self._probB = probA, probB
         self.n_iter_ = n_iter
         if classes.size == 2:  # positive decision means classes_[1]
             self.dual_coef_, self.intercept_ = -dual_coef, -intercept
@@ -851,8 +866,40 @@ class SVC(ClassifierMixin, _BaseSVM):
                 q += 1
         return self.classes_[np.argmax(votes, axis=1)]
 
+    @deprecated(
+        "Attribute `probA_` was deprecated in version 1.9 and will be removed in "
+        "1.11 as the `probability=True` option for SVC was deprecated in scikit-learn "
+        "and will be removed in 1.11."
+    )
+    @property
+    def probA_(self):
+        """Slopes :math:`A` of Platt's sigmoids, one per pair of classes.
+
+        Returns
+        -------
+        ndarray of shape (n_classes * (n_classes - 1) / 2,)
+            Empty unless fitted with ``probability=True``.
+        """
+        return self._probA
+
+    @deprecated(
+        "Attribute `probB_` was deprecated in version 1.9 and will be removed in "
+        "1.11 as the `probability=True` option for SVC was deprecated in scikit-learn "
+        "and will be removed in 1.11."
+    )
+    @property
+    def probB_(self):
+        """Offsets :math:`B` of Platt's sigmoids, one per pair of classes.
+
+        Returns
+        -------
+        ndarray of shape (n_classes * (n_classes - 1) / 2,)
+            Empty unless fitted with ``probability=True``.
+        """
+        return self._probB
+
     def _check_proba(self):
-        if not self.probability:
+        if self.probability == "deprecated" or not self.probability:
             raise AttributeError("predict_proba is not available when probability=False")
         return True
 
@@ -871,12 +918,12 @@ class SVC(ClassifierMixin, _BaseSVM):
             Columns in the order of ``classes_``; rows sum to 1.
         """
         check_is_fitted(self)
-        if self.probA_.size == 0:
+        if self._probA.size == 0:
             raise NotFittedError(
                 "predict_proba is not available when fitted with probability=False"
             )
         dec = self._decision_ovo(X)
-        return pairwise_coupling(dec, self.probA_, self.probB_, self.classes_.size)
+        return pairwise_coupling(dec, self._probA, self._probB, self.classes_.size)
 
     @available_if(_check_proba)
     def predict_log_proba(self, X):
