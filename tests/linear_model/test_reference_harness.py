@@ -43,3 +43,10 @@ def test_summary_counts_reached_tests_and_splits_private_failures():
     ]
     s = summarise(records)
     assert (s["reached"], s["passed"], s["failed_private"], s["failed_other"]) == (3, 1, 1, 1)
+
+
+def test_skip_unnamed_looks_for_whole_words():
+    from benchmarks.reference_tests.sklearn import names_a_mirrored_name
+
+    assert names_a_mirrored_name("from sklearn.svm import SVC\nSVC().fit(X, y)", ["SVC"])
+    assert not names_a_mirrored_name("clf = NuSVC()  # LinearSVCish", ["SVC"])
