@@ -24,14 +24,17 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..tree import DecisionTreeClassifier, DecisionTreeRegressor
-from ..tree._builder import TREE_LEAF, forest_accumulate, pack_preorder
 from ..tree._classes import (
     _FRIEDMAN_MSE_WARNING,
     _as_dense,
     _check_criterion_supported,
     _check_X_finite,
+    _log_proba,
 )
 from ..tree._missing import forest_accumulate_missing
+from ..tree._predict import forest_accumulate, pack_preorder
+from ..tree._utils import TREE_LEAF
+from ..utils._parallel import parallel
 from ._base import EnsembleSequenceMixin
 from mlnotes.utils._random import check_random_state
 
@@ -278,7 +281,7 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
             trees = [self._make_tree(params, random_state) for _ in range(n_more)]
             n_classes = (list(np.atleast_1d(self.n_classes_)) if is_classifier(self)
                          else None)
-            trees = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+            trees = parallel(self.n_jobs, verbose=self.verbose, prefer="threads")(
                 delayed(_build_tree)(t, self.bootstrap, X, y, sample_weight_, n_classes,
                                      getattr(self, "class_weight", None),
                                      n_samples_bootstrap)
@@ -384,7 +387,7 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
             Index of the leaf that sample ``i`` reaches in tree ``j``.
         """
         X = self._validate_X_predict(X)
-        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+        results = parallel(self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(tree.apply)(X, check_input=False) for tree in self.estimators_)
         return np.array(results).T
 
@@ -404,7 +407,7 @@ class BaseForest(EnsembleSequenceMixin, MultiOutputMixin, BaseEstimator, metacla
             Columns ``n_nodes_ptr[i]:n_nodes_ptr[i + 1]`` belong to tree ``i``.
         """
         X = self._validate_X_predict(X)
-        indicators = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+        indicators = parallel(self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(tree.decision_path)(X, check_input=False) for tree in self.estimators_)
         n_nodes = [0] + [ind.shape[1] for ind in indicators]
         return sparse_hstack(indicators).tocsr(), np.array(n_nodes).cumsum()
@@ -570,11 +573,7 @@ class ForestClassifier(ClassifierMixin, BaseForest, metaclass=ABCMeta):
         log_proba : ndarray of shape (n_samples, n_classes) or list of such arrays
             Log-probabilities in the order of ``classes_``.
         """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            if self.n_outputs_ == 1:
-                return np.log(proba)
-            return [np.log(p) for p in proba]
+        return _log_proba(self.predict_proba(X), self.n_outputs_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -31,7 +31,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._builder import (
+from ._builder import build_tree
+from ._prune import build_pruned, cost_complexity_prune
+from ._utils import (
     ABSOLUTE_ERROR,
     BEST,
     ENTROPY,
@@ -40,9 +42,6 @@ from ._builder import (
     RAND_R_MAX,
     RANDOM,
     SQUARED_ERROR,
-    build_pruned,
-    build_tree,
-    cost_complexity_prune,
 )
 from ._missing import has_nan_columns
 from ._tree import Tree
@@ -90,6 +89,16 @@ def _missing_mask(X):
 
 def _check_criterion_supported(criterion, estimator_name):
     """Every criterion of scikit-learn 1.9 is supported; kept for the callers."""
+
+
+def _log_proba(proba, n_outputs):
+    """``log`` of :meth:`predict_proba`'s output (an array, or a list of arrays with
+    several outputs), ``-inf`` for a zero probability: the ``predict_log_proba`` of
+    the trees and of the forests."""
+    with np.errstate(divide="ignore"):
+        if n_outputs == 1:
+            return np.log(proba)
+        return [np.log(p) for p in proba]
 
 
 def _as_dense(X):
@@ -732,11 +741,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
         log_proba : ndarray of shape (n_samples, n_classes) or list of such arrays
             Log-probabilities in the order of ``classes_``.
         """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            if self.n_outputs_ == 1:
-                return np.log(proba)
-            return [np.log(p) for p in proba]
+        return _log_proba(self.predict_proba(X), self.n_outputs_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

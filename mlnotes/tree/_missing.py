@@ -98,7 +98,7 @@ def has_nan_columns(X):
 
 @njit(cache=True, nogil=True)
 def apply_preorder_missing(X, nodes, old_ids, missing_left):
-    """:func:`~mlnotes.tree._builder.apply_preorder` for rows that may hold NaN:
+    """:func:`~mlnotes.tree._predict.apply_preorder` for rows that may hold NaN:
     a missing value fails ``x <= threshold`` and then goes left where
     ``missing_left[node]`` (preorder numbering). On rows without NaN this costs
     one comparison per right branch."""
@@ -123,7 +123,7 @@ def apply_preorder_missing(X, nodes, old_ids, missing_left):
 
 @njit(cache=True, nogil=True)
 def forest_accumulate_missing(X, roots, nodes, values, missing_left, out):
-    """:func:`~mlnotes.tree._builder.forest_accumulate` for rows that may hold NaN."""
+    """:func:`~mlnotes.tree._predict.forest_accumulate` for rows that may hold NaN."""
     n = X.shape[0]
     n_cols = values.shape[1]
     for t in range(roots.shape[0]):

@@ -4,14 +4,19 @@ import numpy as np
 from scipy.sparse import csr_array, csr_matrix
 from sklearn import get_config
 
-from ._builder import (
-    TREE_LEAF,
-    TREE_UNDEFINED,
-    apply_preorder,
-    decision_path_dense,
-    pack_preorder,
-)
 from ._missing import apply_preorder_missing
+from ._predict import apply_preorder, decision_path_dense, pack_preorder
+from ._tree_store import (
+    NODE_FEATURE,
+    NODE_IMPURITY,
+    NODE_LEFT,
+    NODE_MISSING_LEFT,
+    NODE_N_SAMPLES,
+    NODE_RIGHT,
+    NODE_THRESHOLD,
+    NODE_WEIGHT,
+)
+from ._utils import TREE_LEAF, TREE_UNDEFINED
 
 
 class Tree:
@@ -85,14 +90,15 @@ class Tree:
     def _from_arrays(cls, n_features, n_classes, n_outputs, ints, floats, values,
                      max_depth):
         tree = cls(n_features, n_classes, n_outputs)
-        tree.children_left = np.ascontiguousarray(ints[:, 0], dtype=np.intp)
-        tree.children_right = np.ascontiguousarray(ints[:, 1], dtype=np.intp)
-        tree.feature = np.ascontiguousarray(ints[:, 2], dtype=np.intp)
-        tree.n_node_samples = np.ascontiguousarray(ints[:, 3], dtype=np.intp)
-        tree.threshold = np.ascontiguousarray(floats[:, 0])
-        tree.impurity = np.ascontiguousarray(floats[:, 1])
-        tree.weighted_n_node_samples = np.ascontiguousarray(floats[:, 2])
-        tree.missing_go_to_left = floats[:, 3].astype(np.uint8)
+        tree.children_left = np.ascontiguousarray(ints[:, NODE_LEFT], dtype=np.intp)
+        tree.children_right = np.ascontiguousarray(ints[:, NODE_RIGHT], dtype=np.intp)
+        tree.feature = np.ascontiguousarray(ints[:, NODE_FEATURE], dtype=np.intp)
+        tree.n_node_samples = np.ascontiguousarray(ints[:, NODE_N_SAMPLES],
+                                                   dtype=np.intp)
+        tree.threshold = np.ascontiguousarray(floats[:, NODE_THRESHOLD])
+        tree.impurity = np.ascontiguousarray(floats[:, NODE_IMPURITY])
+        tree.weighted_n_node_samples = np.ascontiguousarray(floats[:, NODE_WEIGHT])
+        tree.missing_go_to_left = floats[:, NODE_MISSING_LEFT].astype(np.uint8)
         tree.value = values
         tree.node_count = int(ints.shape[0])
         tree.max_depth = int(max_depth)

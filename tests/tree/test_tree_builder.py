@@ -8,15 +8,9 @@ from sklearn import tree as sk_tree
 from sklearn.datasets import make_regression
 
 from mlnotes.tree import DecisionTreeRegressor
-from mlnotes.tree._builder import (
-    RAND_R_MAX,
-    _heap_pop,
-    _heap_push,
-    _rand_int,
-    _rand_r,
-    gather_sorted,
-    sort_values_and_indices,
-)
+from mlnotes.tree._sort import gather_sorted, sort_values_and_indices
+from mlnotes.tree._tree_store import _heap_pop, _heap_push
+from mlnotes.tree._utils import RAND_R_MAX, _rand_int, _rand_r
 
 FLOATS = st.floats(-1e6, 1e6, width=32, allow_subnormal=False)
 
