@@ -357,6 +357,18 @@ def test_listed_private_sklearn_names_exist(module):
     assert not gone, f"scikit-learn moved or removed {module}.{gone}"
 
 
+def test_numba_private_flag_goes_through_fastpaths():
+    # a kernel compiled with numba's private _nrt=False is decorated by
+    # mlnotes._fastpaths.njit, which drops the flag when the fast paths are off
+    for path in _library_sources():
+        rel = path.relative_to(ROOT).as_posix()
+        text = path.read_text()
+        if rel != "mlnotes/_fastpaths.py" and re.search(r"_nrt\s*=\s*False", text):
+            assert re.search(r"^from mlnotes\._fastpaths import njit\b", text, re.MULTILINE), (
+                f"{rel} passes _nrt=False: decorate with mlnotes._fastpaths.njit")
+            assert not re.search(r"^from numba import .*\bnjit\b", text, re.MULTILINE), rel
+
+
 def test_private_torch_and_sb3_use_goes_through_fastpaths():
     # torch's fused kernels and hook registries are used only in mlnotes/_fastpaths.py
     # and at the call sites it documents

@@ -36,7 +36,7 @@ about a third of the time spent on small nodes.
 
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 from ._criterion import _node_impurity, _node_sums
 from ._mae import RIGHT_ABS, mae_reset

@@ -18,7 +18,7 @@ The absolute-error criterion lives in :mod:`mlnotes.tree._mae`.
 """
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 from ._utils import _INF, _LN2, _POISSON_EPSILON, ENTROPY, GINI, SQUARED_ERROR
 

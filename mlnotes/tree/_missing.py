@@ -13,7 +13,7 @@ the side of the missing values at random, with the threshold.
 """
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 
 @njit(cache=True, nogil=True, _nrt=False)

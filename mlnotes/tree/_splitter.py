@@ -25,7 +25,7 @@ as structs, at no cost), so that two arrays cannot be swapped by position:
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 from ._criterion import (
     _children_impurity,

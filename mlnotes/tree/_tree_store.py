@@ -11,7 +11,7 @@ fit.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 from ._mae import mae_reset
 from ._utils import TREE_LEAF, TREE_UNDEFINED
