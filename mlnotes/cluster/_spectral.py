@@ -1,6 +1,7 @@
 r"""Spectral clustering: normalised-Laplacian embedding, then k-means (chapter 19)."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -14,6 +15,7 @@ from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
+from ..utils._parallel import map_row_chunks
 from ._kmeans import KMeans
 
 __all__ = ["SpectralClustering"]
@@ -22,6 +24,8 @@ __all__ = ["SpectralClustering"]
 _BLOCK = 1024
 # up to this dimension the nearest-neighbour graph is built with a k-d tree
 _KDTREE_MAX_DIM = 16
+# Below this many queries per task, n_jobs > 1 does not split the k-d tree queries.
+_MIN_ROWS_PER_TASK = 256
 # Lanczos restarts on a dense affinity before switching to shift-invert: enough when
 # the top eigenvalues are well separated, cheap when they are not
 _LANCZOS_MAXITER = 2
@@ -59,30 +63,50 @@ def _check_distances_finite(X):
         )
 
 
-def _knn_graph(X, n_neighbors):
+def _tree_query(tree, k, rows):
+    """Indices of the ``k`` nearest points of ``tree`` to each row of ``rows``."""
+    return tree.query(rows, k=k)[1].reshape(rows.shape[0], k)
+
+
+def _brute_blocks(Xc, sq, k, starts):
+    """Indices of the ``k`` nearest points (self first) of the rows of the blocks of
+    ``_BLOCK`` rows beginning at ``starts``."""
+    n = Xc.shape[0]
+    out = []
+    for start in starts:
+        stop = min(start + _BLOCK, n)
+        D = sq[start:stop, None] - 2.0 * (Xc[start:stop] @ Xc.T) + sq[None, :]
+        D[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # self first
+        out.append(np.argpartition(D, k - 1, axis=1)[:, :k])
+    return np.vstack(out)
+
+
+def _knn_graph(X, n_neighbors, n_jobs=None):
     """0/1 CSR matrix: each row marks the point itself and its n_neighbors - 1
     nearest other points (``kneighbors_graph(..., include_self=True)``).
 
     A k-d tree (:class:`scipy.spatial.cKDTree`) in low dimension, otherwise brute
-    force by blocks of rows (squared distances through one BLAS product)."""
+    force by blocks of rows (squared distances through one BLAS product). With
+    ``n_jobs``, the queries are split by rows over joblib tasks, as scikit-learn's
+    ``kneighbors_graph(..., n_jobs=n_jobs)`` splits them (local threads, or the
+    workers of a Dask/Ray backend); every row's computation is the same, so the
+    graph does not depend on ``n_jobs`` or the backend."""
     n, d = X.shape
     k = min(n_neighbors, n)
     if k == n:
         cols = np.tile(np.arange(n), (n, 1))
     elif d <= _KDTREE_MAX_DIM:
-        cols = cKDTree(X).query(X, k=k)[1].reshape(n, k)
+        cols = np.vstack(map_row_chunks(partial(_tree_query, cKDTree(X), k), X, n_jobs,
+                                        _MIN_ROWS_PER_TASK))
         # with duplicated points the tree may list a twin before the point itself
         own = (cols == np.arange(n)[:, None]).any(axis=1)
         cols[~own, -1] = np.flatnonzero(~own)
     else:
         Xc = X - X.mean(axis=0)
         sq = np.einsum("ij,ij->i", Xc, Xc)
-        cols = np.empty((n, k), dtype=np.int64)
-        for start in range(0, n, _BLOCK):
-            stop = min(start + _BLOCK, n)
-            D = sq[start:stop, None] - 2.0 * (Xc[start:stop] @ Xc.T) + sq[None, :]
-            D[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # self first
-            cols[start:stop] = np.argpartition(D, k - 1, axis=1)[:, :k]
+        # tasks take whole blocks, so each block's BLAS product is the sequential one
+        cols = np.vstack(map_row_chunks(partial(_brute_blocks, Xc, sq, k),
+                                        np.arange(0, n, _BLOCK), n_jobs, 1))
     rows = np.repeat(np.arange(n), k)
     return sparse.csr_matrix((np.ones(n * k), (rows, cols.ravel())), shape=(n, n))
 
@@ -337,7 +361,10 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
     kernel_params : dict, default=None
         Parameters of a callable kernel.
     n_jobs : int, default=None
-        Accepted for compatibility; everything runs on one thread.
+        Parallel jobs of the nearest-neighbour queries of
+        ``affinity="nearest_neighbors"`` (row chunks through joblib: local threads,
+        or the workers of a Dask or Ray joblib backend), as in scikit-learn. The
+        other affinities and the embedding run on one thread (plus BLAS threads).
     verbose : bool, default=False
         Verbosity of the label assignment.
 
@@ -474,7 +501,7 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         if self.affinity in ("nearest_neighbors", "rbf"):
             _check_distances_finite(dense)
         if self.affinity == "nearest_neighbors":
-            C = _knn_graph(dense, self.n_neighbors)
+            C = _knn_graph(dense, self.n_neighbors, self.n_jobs)
             return 0.5 * (C + C.T)
         if self.affinity == "rbf":
             return _rbf_affinity(dense, self.gamma)

@@ -26,7 +26,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.parallel import delayed
 from sklearn.utils.random import sample_without_replacement
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -36,6 +36,7 @@ from sklearn.utils.validation import (
 )
 
 from ._weight_boosting import _input_tags_of, _member_inputs, _seed_estimator
+from ..utils._parallel import parallel
 from ._base import EnsembleSequenceMixin
 from mlnotes.utils._random import check_random_state
 
@@ -382,8 +383,8 @@ class _BaseBagging(EnsembleSequenceMixin, MetaEstimatorMixin, BaseEstimator):
             yield mask
 
     def _parallel(self, n_jobs):
-        return Parallel(n_jobs=n_jobs, verbose=self.verbose,
-                        prefer=_prefer(self.estimator_))
+        # one chunk runs here, under any backend (joblib's Dask backend ignores n_jobs)
+        return parallel(n_jobs, verbose=self.verbose, prefer=_prefer(self.estimator_))
 
     def _chunks(self):
         n_jobs, starts = _partition(len(self.estimators_), self.n_jobs)

@@ -3,12 +3,14 @@
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import delayed
 from scipy import linalg, optimize, sparse
 from scipy.sparse import linalg as sp_linalg
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ..utils._parallel import parallel
 from ._base import (
     FLOAT_DTYPES,
     SPARSE_FIT_FORMATS,
@@ -133,20 +135,29 @@ def _lstsq_gram(X, y, cond, offset=None, max_refine=3):
     return coef, rank, sing
 
 
-def _lstsq_sparse(X, y, X_offset, sqrt_sw, tol):
+def _lsqr_target(X, y, X_offset, sqrt_sw, tol):
+    """lsqr of one target on the centred, weighted operator of sparse ``X``."""
+    return sp_linalg.lsqr(_centered_operator(X, X_offset, sqrt_sw), y,
+                          atol=tol, btol=tol)[0]
+
+
+def _lstsq_sparse(X, y, X_offset, sqrt_sw, tol, n_jobs=None):
     """Least squares on sparse ``X`` by :func:`scipy.sparse.linalg.lsqr`.
 
     ``X`` is never centred or densified: lsqr sees the centred, weighted matrix
     ``S^{1/2} (X - 1 X_offset^T)`` through a linear operator, and ``y`` is
     already centred and weighted. Started from zero, lsqr converges to the
     minimum-norm solution, as the dense solver returns on rank-deficient data.
-    Returns ``coef`` of shape ``(n_features,)`` or ``(n_targets, n_features)``.
+    Several targets are solved independently, one joblib task each (``n_jobs``,
+    as scikit-learn). Returns ``coef`` of shape ``(n_features,)`` or
+    ``(n_targets, n_features)``.
     """
-    op = _centered_operator(X, X_offset, sqrt_sw)
     if y.ndim == 1:
-        return sp_linalg.lsqr(op, y, atol=tol, btol=tol)[0].astype(X.dtype, copy=False)
-    return np.vstack([sp_linalg.lsqr(op, y[:, j], atol=tol, btol=tol)[0]
-                      for j in range(y.shape[1])]).astype(X.dtype, copy=False)
+        return _lsqr_target(X, y, X_offset, sqrt_sw, tol).astype(X.dtype, copy=False)
+    coefs = parallel(n_jobs, prefer="threads")(
+        delayed(_lsqr_target)(X, y[:, j], X_offset, sqrt_sw, tol)
+        for j in range(y.shape[1]))
+    return np.vstack(coefs).astype(X.dtype, copy=False)
 
 
 class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
@@ -169,8 +180,11 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
         minimum-norm solution on rank-deficient data. On sparse ``X``, the
         ``atol`` and ``btol`` of :func:`scipy.sparse.linalg.lsqr`.
     n_jobs : int, default=None
-        Kept for compatibility with scikit-learn; the solver is a single BLAS/
-        LAPACK call whose threads are set by threadpoolctl or the environment.
+        Jobs for problems with several targets on sparse ``X`` or with
+        ``positive=True``: one target per joblib task, as in scikit-learn (a Dask
+        or Ray joblib backend distributes them; locally they run on threads, where
+        scikit-learn starts processes). The dense solver is a single BLAS/LAPACK
+        call whose threads are set by threadpoolctl or the environment.
     positive : bool, default=False
         Constrain the coefficients to be non-negative (non-negative least
         squares, :func:`scipy.optimize.nnls`). Dense ``X`` only, as in
@@ -301,13 +315,14 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
         if sparse.issparse(X):
             for attr in ("rank_", "singular_"):  # from an earlier dense fit
                 self.__dict__.pop(attr, None)
-            self.coef_ = _lstsq_sparse(X, y, X_offset, sqrt_sw, self.tol)
+            self.coef_ = _lstsq_sparse(X, y, X_offset, sqrt_sw, self.tol, self.n_jobs)
         elif self.positive:
             if y.ndim == 1:
                 self.coef_ = optimize.nnls(X, y)[0]
             else:
-                self.coef_ = np.vstack([optimize.nnls(X, y[:, j])[0]
-                                        for j in range(y.shape[1])])
+                solved = parallel(self.n_jobs, prefer="threads")(
+                    delayed(optimize.nnls)(X, y[:, j]) for j in range(y.shape[1]))
+                self.coef_ = np.vstack([c for c, _ in solved])
         else:
             solved = _lstsq_gram(X, y, cond=self.tol)  # weighted, well-conditioned tall X
             if solved is None:

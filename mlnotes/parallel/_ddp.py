@@ -16,7 +16,31 @@ from ..utils._random import check_random_state
 
 __all__ = ["fit_distributed"]
 
-_BACKENDS = ("gloo", "nccl")
+_BACKENDS = ("auto", "gloo", "nccl")
+# set by torchrun (torch.distributed.run) in every process it starts
+_TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
+def _auto_backend():
+    """``"nccl"`` where CUDA devices are present and torch was built with NCCL,
+    otherwise ``"gloo"`` (CPUs)."""
+    if torch.cuda.is_available() and torch.cuda.device_count() > 0 and \
+            dist.is_nccl_available():
+        return "nccl"
+    return "gloo"
+
+
+def _launched_by_torchrun():
+    """Whether this process was started by ``torchrun`` (its environment variables
+    are set) without a process group initialised yet."""
+    return all(v in os.environ for v in _TORCHRUN_VARS)
+
+
+def _group_device(rank):
+    """The CUDA device of this process in an NCCL group: ``LOCAL_RANK`` (torchrun),
+    else the rank modulo the devices of this machine."""
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    return torch.device("cuda", local % torch.cuda.device_count())
 
 
 class _DataParallel:
@@ -74,8 +98,15 @@ def _check(estimator, n_procs, backend):
 
 
 def _fit_in_group(estimator, X, y, fit_params, group=None):
-    """Fit ``estimator`` as this process's part of the initialised process group."""
-    sync = _DataParallel(dist.get_rank(group), dist.get_world_size(group), group)
+    """Fit ``estimator`` as this process's part of the initialised process group.
+
+    In an NCCL group each process trains on its own GPU (collectives of NCCL run on
+    CUDA tensors only): the ``device`` parameter is set to it for the fit."""
+    rank = dist.get_rank(group)
+    sync = _DataParallel(rank, dist.get_world_size(group), group)
+    original_device = estimator.device
+    if dist.get_backend(group) == "nccl":
+        estimator.set_params(device=str(_group_device(rank)))
     estimator._data_parallel = sync
     try:
         if y is None:
@@ -84,7 +115,25 @@ def _fit_in_group(estimator, X, y, fit_params, group=None):
             estimator.fit(X, y, **fit_params)
     finally:
         del estimator._data_parallel
+        estimator.set_params(device=original_device)
     return estimator
+
+
+def _fit_in_initialised_group(estimator, X, y, fit_params):
+    """Every process of an initialised group: agree on an integer seed, then fit."""
+    group_seed = estimator._hp("random_state")
+    if isinstance(group_seed, Integral):
+        return _fit_in_group(estimator, X, y, fit_params)
+    on = _group_device(dist.get_rank()) if dist.get_backend() == "nccl" else "cpu"
+    seed = torch.tensor([check_random_state(group_seed).randint(2**31 - 1)
+                         if dist.get_rank() == 0 else 0], device=on)
+    dist.broadcast(seed, 0)
+    original = estimator.random_state
+    estimator.set_params(random_state=int(seed.item()))
+    try:
+        return _fit_in_group(estimator, X, y, fit_params)
+    finally:
+        estimator.set_params(random_state=original)
 
 
 def _worker(rank, world_size, backend, init_file, payload_path, result_path, error_path):
@@ -93,8 +142,6 @@ def _worker(rank, world_size, backend, init_file, payload_path, result_path, err
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
         with open(payload_path, "rb") as f:
             estimator, X, y, fit_params = pickle.load(f)
-        if backend == "nccl":
-            estimator.set_params(device=f"cuda:{rank % torch.cuda.device_count()}")
         dist.init_process_group(backend, init_method=f"file://{init_file}",
                                 rank=rank, world_size=world_size)
         try:
@@ -111,7 +158,7 @@ def _worker(rank, world_size, backend, init_file, payload_path, result_path, err
         raise SystemExit(1)
 
 
-def fit_distributed(estimator, X, y=None, *, n_procs=2, backend="gloo", **fit_params):
+def fit_distributed(estimator, X, y=None, *, n_procs=2, backend="auto", **fit_params):
     r"""Fit a torch estimator on several processes, gradients averaged (DDP).
 
     Data-parallel training: every mini-batch of the estimator's own loop is split into
@@ -120,9 +167,10 @@ def fit_distributed(estimator, X, y=None, *, n_procs=2, backend="gloo", **fit_pa
     before the (identical) optimiser step, so every process holds the same weights
     throughout. Called outside a process group, it starts ``n_procs`` processes
     itself (``spawn``) and returns the fitted estimator in the caller; called inside
-    an initialised group (a script launched with ``torchrun``, after
-    ``torch.distributed.init_process_group``), it fits this process's part and every
-    process returns the same fitted estimator.
+    an initialised group (after ``torch.distributed.init_process_group``), it fits
+    this process's part and every process returns the same fitted estimator. In a
+    script launched with ``torchrun`` that has not initialised a group, it joins
+    the group torchrun describes (its environment variables), fits, and leaves it.
 
     Parameters
     ----------
@@ -135,11 +183,16 @@ def fit_distributed(estimator, X, y=None, *, n_procs=2, backend="gloo", **fit_pa
     y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
         Targets (None for density models).
     n_procs : int, default=2
-        Number of processes when this call starts them (ignored inside a group,
-        whose size counts). ``1`` is a plain ``fit`` in this process.
-    backend : {"gloo", "nccl"}, default="gloo"
-        ``torch.distributed`` backend of the processes this call starts: ``"gloo"``
-        on CPUs, ``"nccl"`` on GPUs (process ``r`` then trains on ``cuda:r``).
+        Number of processes when this call starts them (ignored inside a group or
+        under ``torchrun``, whose size counts). ``1`` is a plain ``fit`` in this
+        process.
+    backend : {"auto", "gloo", "nccl"}, default="auto"
+        ``torch.distributed`` backend of the group this call creates (the processes
+        it starts, or the group it joins under ``torchrun``): ``"gloo"`` on CPUs,
+        ``"nccl"`` on GPUs (process ``r`` then trains on ``cuda:r``, its
+        ``LOCAL_RANK`` under torchrun); ``"auto"`` is ``"nccl"`` where CUDA devices
+        and NCCL are present, else ``"gloo"``. A group initialised by the caller
+        keeps its own backend.
     **fit_params : dict
         Passed to ``estimator.fit`` (e.g. ``sample_weight``).
 
@@ -187,19 +240,18 @@ def fit_distributed(estimator, X, y=None, *, n_procs=2, backend="gloo", **fit_pa
     (2,)
     """
     _check(estimator, n_procs, backend)
+    if backend == "auto":
+        backend = _auto_backend()
     if dist.is_available() and dist.is_initialized():
-        group_seed = estimator._hp("random_state")
-        if not isinstance(group_seed, Integral):
-            seed = torch.tensor([check_random_state(group_seed).randint(2**31 - 1)
-                                 if dist.get_rank() == 0 else 0])
-            dist.broadcast(seed, 0)
-            original = estimator.random_state
-            estimator.set_params(random_state=int(seed))
-            try:
-                return _fit_in_group(estimator, X, y, fit_params)
-            finally:
-                estimator.set_params(random_state=original)
-        return _fit_in_group(estimator, X, y, fit_params)
+        return _fit_in_initialised_group(estimator, X, y, fit_params)
+    if dist.is_available() and _launched_by_torchrun():
+        dist.init_process_group(backend)  # env:// rendezvous from torchrun's variables
+        try:
+            _fit_in_initialised_group(estimator, X, y, fit_params)
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
+        return estimator
     if n_procs == 1:
         return estimator.fit(X, **fit_params) if y is None else estimator.fit(
             X, y, **fit_params)

@@ -11,10 +11,11 @@ backend set by the caller overrides; code that writes into shared arrays must sa
 """
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import delayed, effective_n_jobs
 from joblib.parallel import get_active_backend
+from sklearn.utils.parallel import Parallel  # propagates scikit-learn's config
 
-__all__ = ["active_backend_name", "is_external_backend", "map_row_chunks"]
+__all__ = ["active_backend_name", "is_external_backend", "map_row_chunks", "parallel"]
 
 # joblib's own local backends (module joblib._parallel_backends); any other active
 # backend was registered by a cluster library (joblib._dask, ray.util.joblib, ...).
@@ -48,6 +49,35 @@ def is_external_backend():
     external : bool
     """
     return active_backend_name() not in _LOCAL_BACKENDS.values()
+
+
+def parallel(n_jobs, **parallel_kw):
+    """``Parallel(n_jobs=n_jobs, **parallel_kw)``, except that ``n_jobs=1`` runs the
+    tasks here, in order, under every backend.
+
+    joblib's Dask backend ignores ``n_jobs`` (it always uses every thread of the
+    cluster), so without this an estimator given ``n_jobs=1`` inside a search that
+    runs on Dask would still send each of its trees, chunks or targets to the cluster
+    as tasks of their own (nested parallelism: hundreds of small tasks, each shipping
+    its data). ``n_jobs=1`` means what scikit-learn documents: no parallelism.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        joblib's ``n_jobs``.
+    **parallel_kw : dict
+        Other arguments of :class:`joblib.Parallel` (``prefer``, ``require``,
+        ``verbose``).
+
+    Returns
+    -------
+    parallel : sklearn.utils.parallel.Parallel
+        Call it on ``delayed`` tasks; with ``n_jobs=1`` its backend is joblib's
+        sequential one (an explicit backend wins over the caller's configuration).
+    """
+    if n_jobs == 1:
+        return Parallel(n_jobs=1, backend="sequential", **parallel_kw)
+    return Parallel(n_jobs=n_jobs, **parallel_kw)
 
 
 def map_row_chunks(func, X, n_jobs, min_rows):

@@ -83,3 +83,57 @@ def test_a_failing_process_raises_with_its_traceback():
     y = np.array([0.0] * 9 + [np.nan])  # fit raises a ValueError in every process
     with pytest.raises(RuntimeError, match="(?s)failed.*ValueError"):
         fit_distributed(MLPRegressor(max_iter=2, random_state=0), X, y, n_procs=2)
+
+
+def test_torchrun_two_processes_same_weights_as_one(tmp_path):
+    """``torchrun --standalone --nproc-per-node 2`` on a script that calls
+    ``fit_distributed`` without initialising a group: both processes join torchrun's
+    group (gloo on this CPU machine) and end with the single-process weights."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))
+    try:
+        from ddp_torchrun_script import PARAMS, data
+    finally:
+        sys.path.remove(str(here))
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(here.parents[1]),
+                                          os.environ.get("PYTHONPATH", "")])}
+    out = tmp_path / "weights.npz"
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone",
+         "--nproc-per-node", "2", str(here / "ddp_torchrun_script.py"), str(out)],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    X, y = data()
+    one = MLPRegressor(**PARAMS).fit(X, y)
+    for rank in (0, 1):
+        got = np.load(tmp_path / f"weights-{rank}.npz")
+        assert int(got["n_iter"]) == one.n_iter_
+        for i, w in enumerate(_weights(one)):
+            np.testing.assert_allclose(got[f"w{i}"], w, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(got["loss_curve"], one.loss_curve_, rtol=1e-9)
+
+
+def test_backend_auto_picks_nccl_where_cuda_is(monkeypatch):
+    """``backend="auto"``: gloo on this machine, nccl when CUDA devices and NCCL are
+    there (checked by faking them: nccl itself cannot run without a GPU)."""
+    import torch
+    import torch.distributed as dist
+
+    from mlnotes.parallel._ddp import _auto_backend, _group_device
+
+    if not torch.cuda.is_available():
+        assert _auto_backend() == "gloo"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setattr(dist, "is_nccl_available", lambda: True)
+    assert _auto_backend() == "nccl"
+    monkeypatch.setenv("LOCAL_RANK", "5")
+    assert _group_device(rank=13) == torch.device("cuda", 1)
+    monkeypatch.setattr(dist, "is_nccl_available", lambda: False)
+    assert _auto_backend() == "gloo"

@@ -266,6 +266,171 @@ def test_ray_tune_search_over_an_agent(ray_backend, tmp_path):
     assert results.get_best_result().metrics["score"] == max(scores.values())
 
 
+# ------------------------------------------------- every n_jobs estimator, one cluster
+#
+# Every mlnotes estimator whose scikit-learn twin has ``n_jobs`` (the table in the user
+# guide's "Scaling out" page): its result with ``n_jobs=2`` under the Dask backend equals
+# the sequential one, and its parallel work goes where scikit-learn's goes: to the
+# cluster ("cluster": joblib calls that prefer threads, a hint a backend overrides) or to
+# local threads ("local": calls that require shared memory, or pin the threading backend
+# as scikit-learn's pairwise_kernels does, or have nothing to split).
+
+
+def _reg_target(data):
+    X, y = data
+    return X @ np.linspace(-1.0, 1.0, X.shape[1]) + 0.1 * y
+
+
+def _multiclass(data):
+    X, _ = data
+    return X, np.digitize(X[:, 0] + X[:, 1], [-0.7, 0.7])  # 3 classes
+
+
+def _n_jobs_cases():
+    from scipy import sparse
+
+    from mlnotes.cluster import SpectralClustering
+    from mlnotes.decomposition import KernelPCA
+    from mlnotes.ensemble import BaggingRegressor, RandomForestRegressor
+    from mlnotes.linear_model import (
+        LinearRegression,
+        LogisticRegression,
+        Perceptron,
+        SGDClassifier,
+    )
+    from mlnotes.neighbors import KNeighborsRegressor
+
+    def fit_predict(method):
+        return lambda est, X, y: getattr(est.fit(X, y), method)(X)
+
+    def sparse_multi(data):
+        X, y = data
+        Xs = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+        return Xs, np.c_[_reg_target(data), y, X[:, 0] - X[:, 2]]
+
+    # name: (factory(**n_jobs), data(data), run(est, X, y) -> arrays, where it runs)
+    return {
+        "RandomForestClassifier": (
+            lambda **kw: RandomForestClassifier(n_estimators=6, max_depth=5,
+                                                random_state=0, **kw),
+            lambda d: d, fit_predict("predict_proba"), "cluster"),
+        "RandomForestRegressor": (
+            lambda **kw: RandomForestRegressor(n_estimators=6, max_depth=5,
+                                               random_state=0, **kw),
+            lambda d: (d[0], _reg_target(d)), fit_predict("predict"), "cluster"),
+        "BaggingClassifier": (
+            lambda **kw: BaggingClassifier(n_estimators=4, random_state=0, **kw),
+            lambda d: d, fit_predict("predict_proba"), "cluster"),
+        "BaggingRegressor": (
+            lambda **kw: BaggingRegressor(n_estimators=4, random_state=0, **kw),
+            lambda d: (d[0], _reg_target(d)), fit_predict("predict"), "cluster"),
+        "KNeighborsClassifier": (
+            lambda **kw: KNeighborsClassifier(n_neighbors=5, **kw),
+            lambda d: d, fit_predict("predict_proba"), "cluster"),
+        "KNeighborsRegressor": (
+            lambda **kw: KNeighborsRegressor(n_neighbors=5, weights="distance", **kw),
+            lambda d: (d[0], _reg_target(d)), fit_predict("predict"), "cluster"),
+        "SpectralClustering": (
+            lambda **kw: SpectralClustering(n_clusters=2, affinity="nearest_neighbors",
+                                            random_state=0, **kw),
+            lambda d: d, lambda est, X, y: est.fit(X).affinity_matrix_.toarray(),
+            "cluster"),
+        "LinearRegression": (
+            lambda **kw: LinearRegression(**kw),
+            sparse_multi, lambda est, X, y: est.fit(X, y).coef_, "cluster"),
+        "KernelPCA": (
+            lambda **kw: KernelPCA(n_components=3, kernel="rbf", random_state=0, **kw),
+            lambda d: d, lambda est, X, y: est.fit(X).transform(X), "local"),
+        "SGDClassifier": (
+            lambda **kw: SGDClassifier(max_iter=20, tol=None, random_state=0, **kw),
+            _multiclass, lambda est, X, y: est.fit(X, y).coef_, "local"),
+        "Perceptron": (
+            lambda **kw: Perceptron(max_iter=20, tol=None, random_state=0, **kw),
+            _multiclass, lambda est, X, y: est.fit(X, y).coef_, "local"),
+        "LogisticRegression": (
+            lambda **kw: LogisticRegression(**kw),
+            _multiclass, lambda est, X, y: est.fit(X, y).coef_, "local"),
+    }
+
+
+_N_JOBS_ESTIMATORS = ("RandomForestClassifier", "RandomForestRegressor",
+                      "BaggingClassifier", "BaggingRegressor", "KNeighborsClassifier",
+                      "KNeighborsRegressor", "SpectralClustering", "LinearRegression",
+                      "KernelPCA", "SGDClassifier", "Perceptron", "LogisticRegression")
+
+
+def test_the_list_is_every_n_jobs_estimator():
+    """The parametrisation below covers every mlnotes estimator with ``n_jobs``, and
+    every one whose scikit-learn twin has it."""
+    import inspect
+
+    from sklearn.utils import all_estimators as sklearn_estimators
+
+    from mlnotes.utils.discovery import all_estimators
+
+    theirs = dict(sklearn_estimators())
+    expected = {name for name, cls in all_estimators()
+                if "n_jobs" in inspect.signature(cls).parameters
+                or (name in theirs
+                    and "n_jobs" in inspect.signature(theirs[name]).parameters)}
+    assert expected == set(_N_JOBS_ESTIMATORS) == set(_n_jobs_cases())
+
+
+def _run_case(name, data, **n_jobs):
+    import warnings
+
+    factory, make_data, run, _ = _n_jobs_cases()[name]
+    X, y = make_data(data)
+    with warnings.catch_warnings():
+        # LogisticRegression: scikit-learn's "'n_jobs' has no effect" FutureWarning
+        warnings.simplefilter("ignore", FutureWarning)
+        return run(factory(**n_jobs), X, y)
+
+
+@pytest.mark.parametrize("name", _N_JOBS_ESTIMATORS)
+def test_n_jobs_estimator_under_dask_same_as_sequential(name, dask_client, data):
+    where = _n_jobs_cases()[name][3]
+    sequential = _run_case(name, data)
+    threads = _run_case(name, data, n_jobs=2)
+    with distributed.get_task_stream(dask_client) as tasks:
+        with parallel_config(backend="dask"):
+            on_dask = _run_case(name, data, n_jobs=2)
+    # n_jobs=1 stays in this process although joblib's Dask backend ignores n_jobs
+    # (else an estimator inside a search on Dask sends its own tasks: nested)
+    with distributed.get_task_stream(dask_client) as tasks_one:
+        with parallel_config(backend="dask"):
+            one_job = _run_case(name, data, n_jobs=1)
+    assert len(tasks_one.data) == 0, f"{name}: n_jobs=1 ran {len(tasks_one.data)} tasks"
+    np.testing.assert_array_equal(one_job, sequential)
+    # the backend never changes the result; n_jobs may, in the last bits, where the
+    # parallel unit splits a sum (bagging averages per chunk of learners, as
+    # scikit-learn does) or a BLAS product (KernelPCA's kernel by column blocks)
+    np.testing.assert_array_equal(on_dask, threads)
+    np.testing.assert_allclose(threads, sequential, rtol=1e-12, atol=1e-12)
+    if where == "cluster":
+        assert len(tasks.data) >= 2, f"{name}: n_jobs=2 sent nothing to the cluster"
+    else:
+        assert len(tasks.data) == 0, f"{name}: ran {len(tasks.data)} cluster tasks"
+
+
+def test_n_jobs_estimators_under_ray_same_as_sequential(ray_backend, data):
+    """Spectral clustering's and LinearRegression's tasks on Ray's joblib backend (the
+    forests and k-NN run on Ray in the test above). Only two: Ray's backend starts a
+    new pool of worker processes for every parallel call, about 3.5 s of CPU per
+    worker (imports, kernel cache)."""
+    names = ["SpectralClustering", "LinearRegression"]
+    assert all(_n_jobs_cases()[n][3] == "cluster" for n in names)
+    sequential = {n: _run_case(n, data) for n in names}
+    with parallel_config(backend="ray", n_jobs=2):
+        assert active_backend_name() == "RayBackend"
+        on_ray = {n: _run_case(n, data, n_jobs=2) for n in names}
+    threads = {n: _run_case(n, data, n_jobs=2) for n in names}
+    for n in names:
+        np.testing.assert_array_equal(on_ray[n], threads[n], err_msg=n)
+        np.testing.assert_allclose(on_ray[n], sequential[n], rtol=1e-12, atol=1e-12,
+                                   err_msg=n)
+
+
 @pytest.mark.parametrize("name", ["dask", "ray"])
 def test_clean_shutdown(name, request):
     """The processes a cluster started are gone once it is closed (kept last in the
