@@ -195,3 +195,14 @@ def test_bad_input(cls, moons):
         flow.score_samples(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="n_samples"):
         flow.sample(0)
+
+
+def test_made_layer_follows_its_ordering():
+    # reversed ordering: z_i depends on x_{>=i} only (the transpose of the natural one)
+    t = _randomised(MaskedAffineAutoregressive(D, (16, 16), ordering=[2, 1, 0]), seed=4)
+    x = torch.randn(4, D, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda r: t(r[None])[0], x[0])
+    assert torch.all(torch.tril(jac, -1) == 0) and torch.all(torch.diagonal(jac) != 0)
+    torch.testing.assert_close(t.inverse(t(x)), x, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="ordering"):
+        MaskedAffineAutoregressive(D, (4,), ordering=[0, 0, 1])

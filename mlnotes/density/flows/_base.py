@@ -126,7 +126,11 @@ class FlowDensity(DensityMixin, TorchEstimator):
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
         z, log_dets = module(X)
         log_det = torch.stack(log_dets, dim=1)
-        if not bool(torch.isfinite(log_det).all()):
+        ll = -0.5 * (z * z).sum(dim=1) - 0.5 * z.shape[1] * _LOG_2PI + log_det.sum(dim=1)
+        loss = -ll.sum() / weight_sum
+        # one check of the scalar loss per step; a non-finite log-determinant always
+        # makes it non-finite, and only then is the culprit looked for
+        if not bool(torch.isfinite(loss)) and not bool(torch.isfinite(log_det).all()):
             bad = int(torch.nonzero(~torch.isfinite(log_det).all(dim=0))[0, 0])
             raise NonFiniteLogDetError(
                 f"{type(self).__name__}: the log-determinant of transform {bad} "
@@ -135,8 +139,7 @@ class FlowDensity(DensityMixin, TorchEstimator):
                 f"{self.learning_rate_init!r}), clip the gradients (gradient_clipping) "
                 "or check the input for extreme values."
             )
-        ll = -0.5 * (z * z).sum(dim=1) - 0.5 * z.shape[1] * _LOG_2PI + log_det.sum(dim=1)
-        return -ll.sum() / weight_sum
+        return loss
 
     def _validation_score(self, module, X, Y, sample_weight):
         return float(module.log_prob(X).mean())

@@ -4,7 +4,7 @@ import numpy as np
 
 from ._base import FlowDensity, flow_constraints
 from ._common import document
-from ._transforms import MaskedAffineAutoregressive, Permutation
+from ._transforms import MaskedAffineAutoregressive
 
 __all__ = ["MAF"]
 
@@ -134,10 +134,9 @@ class MAF(FlowDensity):
         self.device = device
 
     def _transforms(self, n_features, n_transforms, hidden, activation):
-        parts = []
-        reverse = np.arange(n_features)[::-1].copy()
-        for k in range(n_transforms):
-            if k > 0:
-                parts.append(Permutation(reverse))
-            parts.append(MaskedAffineAutoregressive(n_features, hidden, activation))
-        return parts
+        # the order of the features alternates between layers: the reversed order is
+        # a MADE ordering (no Permutation transform, one less op per layer and step)
+        orders = [np.arange(n_features), np.arange(n_features)[::-1].copy()]
+        return [MaskedAffineAutoregressive(n_features, hidden, activation,
+                                           ordering=orders[k % 2])
+                for k in range(n_transforms)]

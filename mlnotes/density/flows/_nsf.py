@@ -12,7 +12,7 @@ from ._transforms import RationalQuadraticCoupling
 __all__ = ["NeuralSplineFlow"]
 
 
-@document(max_iter=50, n_iter_no_change=50)
+@document(max_iter=150, n_iter_no_change=50)
 class NeuralSplineFlow(FlowDensity):
     r"""Neural spline flow: rational-quadratic spline couplings.
 
@@ -108,7 +108,7 @@ class NeuralSplineFlow(FlowDensity):
         learning_rate="cosine",
         learning_rate_init=0.002,
         power_t=0.5,
-        max_iter=50,
+        max_iter=150,
         shuffle=True,
         random_state=None,
         tol=1e-4,

@@ -344,19 +344,16 @@ def _rq_spline(x, params, bound, min_width=1e-3, min_height=1e-3, min_derivative
     heights = min_height + (1 - min_height * K) * torch.softmax(h_raw, dim=-1)
     # softplus shifted so that a zero output is a slope of exactly 1 (identity start)
     shift = math.log(math.expm1(1.0 - min_derivative))
-    derivs = min_derivative + F.softplus(d_raw + shift)
-    ones = torch.ones_like(derivs[..., :1])
-    derivs = torch.cat([ones, derivs, ones], dim=-1)
+    # end derivatives exactly 1
+    derivs = F.pad(min_derivative + F.softplus(d_raw + shift), (1, 1), value=1.0)
 
     def knots(sizes):
-        cum = F.pad(torch.cumsum(sizes, dim=-1), (1, 0))
-        cum = 2 * bound * cum - bound
-        cum = torch.cat([cum[..., :1] * 0 - bound, cum[..., 1:-1],
-                         cum[..., -1:] * 0 + bound], dim=-1)
-        return cum
+        # cumulative sizes with the ends exactly 0 and 1, mapped onto [-B, B]
+        cum = F.pad(torch.cumsum(sizes[..., :-1], dim=-1), (1, 0), value=0.0)
+        return F.pad(2 * bound * cum - bound, (0, 1), value=bound)
 
     xk, yk = knots(widths), knots(heights)
-    inside = (x >= -bound) & (x <= bound)
+    inside = x.abs() <= bound
     v = x.clamp(-bound, bound)
     ref = yk if inverse else xk
     k = torch.searchsorted(ref[..., 1:-1].contiguous(), v[..., None].contiguous())
@@ -369,9 +366,9 @@ def _rq_spline(x, params, bound, min_width=1e-3, min_height=1e-3, min_derivative
     y0, h = g(yk), g(yk[..., 1:] - yk[..., :-1])
     d0, d1 = g(derivs[..., :-1]), g(derivs[..., 1:])
     s = h / w
+    c2 = d1 + d0 - 2 * s
     if inverse:
         dy = v - y0
-        c2 = d1 + d0 - 2 * s
         a = h * (s - d0) + dy * c2
         b = h * d0 - dy * c2
         c = -s * dy
@@ -381,14 +378,16 @@ def _rq_spline(x, params, bound, min_width=1e-3, min_height=1e-3, min_derivative
         out = x0 + xi * w
     else:
         xi = ((v - x0) / w).clamp(0.0, 1.0)
-        c2 = d1 + d0 - 2 * s
-        out = y0 + h * (s * xi * xi + d0 * xi * (1 - xi)) / (s + c2 * xi * (1 - xi))
-    t = xi * (1 - xi)
-    denom = s + (d1 + d0 - 2 * s) * t
-    num = s * s * (d1 * xi * xi + 2 * s * t + d0 * (1 - xi) ** 2)
-    logd = torch.log(num) - 2 * torch.log(denom)
+    omx = 1 - xi
+    t = xi * omx
+    xi2 = xi * xi
+    denom = s + c2 * t
+    if not inverse:
+        out = y0 + h * (s * xi2 + d0 * t) / denom
+    num = s * s * (d1 * xi2 + 2 * s * t + d0 * omx * omx)
+    logd = torch.log(num / (denom * denom))
     out = torch.where(inside, out, x)
-    logd = torch.where(inside, logd, torch.zeros_like(logd))
+    logd = torch.where(inside, logd, 0.0)
     return out, (-logd if inverse else logd)
 
 
@@ -451,7 +450,7 @@ class MaskedAffineAutoregressive(Transform):
 
     A MADE network (masks of :mod:`mlnotes.density._made`, deterministic degrees)
     gives, in one pass, :math:`\mu_i(x_{<i})` and :math:`\alpha_i(x_{<i})` for every
-    feature (in the natural order), and
+    feature, :math:`x_{<i}` being the features before :math:`i` in ``ordering``, and
 
     .. math::
 
@@ -472,14 +471,23 @@ class MaskedAffineAutoregressive(Transform):
         Activation.
     scale_bound : float, default=3.0
         Bound of the log-scale.
+    ordering : sequence of int or None, default=None
+        The autoregressive order of the features (a permutation of
+        ``range(n_features)``); None is the natural order. A flow alternates orders
+        this way instead of permuting the features between layers.
     """
 
-    def __init__(self, n_features, hidden, activation="relu", scale_bound=3.0):
+    def __init__(self, n_features, hidden, activation="relu", scale_bound=3.0,
+                 ordering=None):
         super().__init__()
         d = int(n_features)
         hidden = [int(h) for h in hidden]
+        ordering = np.arange(d) if ordering is None else np.asarray(ordering)
+        if sorted(ordering.tolist()) != list(range(d)):
+            raise ValueError(f"ordering must be a permutation of range({d}); got "
+                             f"{ordering.tolist()!r}.")
         degrees = _hidden_degrees(hidden, d, "deterministic", None)
-        masks = _made_masks(_input_degrees(np.arange(d)), degrees)
+        masks = _made_masks(_input_degrees(ordering), degrees)
         layers, width = [], d
         for h, m in zip(hidden, masks[:-1]):
             layers += [_MaskedLinear(width, h, m), _ACTIVATIONS[activation]()]
