@@ -15,8 +15,8 @@ STAMP  := $(VENV)/.installed
 BENCH_BUDGET ?= 240
 BENCH_ARGS ?=
 
-.PHONY: test bench bench-full bench-publish bench-full-publish first-call compile docs \
-	install clean
+.PHONY: test test-no-fastpaths bench bench-full bench-publish bench-full-publish first-call \
+	compile docs install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,18 @@ compile: $(STAMP)
 
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
+
+# the tests that exercise the fast paths (mlnotes/_fastpaths.py), once more with every
+# fast path off: the public-API fallbacks stay correct (CONTRIBUTING.md, "Fast paths and
+# private APIs"); numba kernels compile into a cache of their own on the first run
+# (--dist loadfile: the tree tests on one worker, so the tree kernels compile once).
+# Measured (default --dist load): 300 tests, 5.5 CPU-minutes with an empty cache
+NOFASTPATH_TESTS ?= tests/test_fastpaths.py tests/neural_network/test_mlp.py \
+	tests/rl/test_sac_fast_path.py tests/rl/test_agents_common.py tests/tree/test_decision_tree.py
+NOFASTPATH_SELECT ?= not test_agents_common or A2C or SAC or TD3 or DQN
+test-no-fastpaths: $(STAMP)
+	MLNOTES_DISABLE_FASTPATHS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile -q \
+		$(NOFASTPATH_TESTS) -k "$(NOFASTPATH_SELECT)"
 
 # a few minutes: each suite's representative cases on reduced data, time-boxed;
 # writes benchmarks/results/local/ (git-ignored) and prints a one-screen summary
