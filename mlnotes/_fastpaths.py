@@ -33,6 +33,16 @@ Fast paths (module that uses it: private API -- why -- fallback):
 
 Private APIs that are *not* behind the switch, and why:
 
+- torch's multi-tensor ops ``torch._foreach_*`` outside the optimisers above: the
+  training loop of :class:`mlnotes.base.TorchEstimator` (L2 penalty and gradient
+  clipping), ``mlnotes.utils._torch`` (gradient clipping), the agents' Polyak update
+  (``mlnotes.rl.common.off_policy_algorithm``) and the GAN's weight average. They are the
+  ops torch's own optimisers and ``clip_grad_norm_`` run (their ``foreach``
+  implementations) and have no fallback yet; ``tests/test_fastpaths.py`` pins the list of
+  modules that use them, so a new use has to be added here.
+- ``torch.nn.modules.conv._ConvNd`` (``mlnotes.base``, ``mlnotes.utils._torch``): an
+  ``isinstance`` test for "any convolution" in the FLOP estimate of the thread-count
+  heuristic; a rename would change a thread count, not a result.
 - Stable-Baselines3's ``_patch_env`` is no longer used: it converts legacy ``gym``
   environments, and our agents accept only ``gymnasium.Env`` (for which it returned the
   environment unchanged) or a ``VecEnv``.
