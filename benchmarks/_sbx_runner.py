@@ -15,7 +15,8 @@ Reads JSON lines on stdin and answers one JSON line each on stdout:
 - ``{"op": "info"}``: versions and the XLA flags in force.
 - ``{"op": "quit"}``.
 
-A failure answers ``{"ok": false, "error": "..."}``. Only the time inside ``learn`` is
+A failure answers ``{"ok": false, "error": "..."}``. The process pins itself to one
+CPU before importing JAX (:func:`pin_to_one_cpu`). Only the time inside ``learn`` is
 reported, so the pipe's latency is not counted. This file imports only sbx, jax,
 stable_baselines3 and gymnasium (not mlnotes); see :mod:`benchmarks.sbx_speed`.
 """
@@ -39,7 +40,20 @@ def _thread_ticks():
     return ticks
 
 
+def pin_to_one_cpu():
+    """Keep this process on one CPU (the last it may use; ``SBX_CPU`` picks another),
+    before JAX starts: XLA's CPU runtime splits fused loops over an Eigen thread pool
+    sized from the CPUs it may use, whatever ``--xla_cpu_multi_thread_eigen`` says
+    (measured: two ``tf_XLAEigen`` threads doing 64% of SBX SAC's CPU time); on one CPU
+    the pool has one thread and the process uses one core at a time, as ours and SB3."""
+    allowed = sorted(os.sched_getaffinity(0))
+    cpu = int(os.environ.get("SBX_CPU", allowed[-1]))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
 def main():
+    cpu = pin_to_one_cpu()
     import jax
     import sbx
     import stable_baselines3
@@ -81,7 +95,7 @@ def main():
                 answer = {"ok": True, "sbx": sbx.__version__, "jax": jax.__version__,
                           "stable_baselines3": stable_baselines3.__version__,
                           "devices": [str(d) for d in jax.devices()],
-                          "xla_flags": os.environ.get("XLA_FLAGS", "")}
+                          "xla_flags": os.environ.get("XLA_FLAGS", ""), "cpu": cpu}
             elif cmd["op"] == "quit":
                 break
             else:

@@ -13,9 +13,13 @@ One thread: the runner starts with ``XLA_FLAGS=--xla_cpu_multi_thread_eigen=fals
 intra_op_parallelism_threads=1``, ``JAX_PLATFORMS=cpu`` and the usual OMP/BLAS variables
 at 1, and turns JAX's CPU async dispatch off (``jax_cpu_enable_async_dispatch=False``:
 otherwise XLA computes on a worker thread while the Python thread goes on, measured here
-as 21% of SBX PPO's CPU time on a second thread); each ``learn`` answer carries the process's CPU time and the share of it spent
-by its busiest thread (read from ``/proc``), so a row can show that one thread did the
-work.
+as 21% of SBX PPO's CPU time on a second thread), and pins itself to one CPU before
+JAX starts (XLA's CPU runtime still splits fused loops over an Eigen pool sized from
+the usable CPUs: unpinned, two ``tf_XLAEigen`` threads did 64% of SBX SAC's CPU
+time), so it uses one core at a time, as ours and SB3. Each ``learn`` answer carries the
+process's CPU time and the share of it spent by its busiest thread (read from
+``/proc``); pinned, the Python thread and one pool thread alternate, so that share is
+no longer 1 and the pinning is what bounds SBX to one core.
 
     python -m benchmarks.sbx_speed --install     # make the venv (a few minutes)
     python -m benchmarks.sbx_speed --check       # versions, devices and XLA flags

@@ -412,8 +412,9 @@ class OffPolicySuite:
             "SBX (sbx-rl, SB3 in JAX; benchmarks/sbx_speed.py) is a third side of the speed "
             "rows' alternation, in its own process (.venv-ref/sbx) at SB3's defaults "
             "(TD3/DDPG given SB3's [400, 300] networks and DDPG SB3's learning rates), "
-            "XLA on one thread; its time is that of learn inside its process; SBX / SB3 "
-            "and ours / SBX are medians of per-repeat ratios",
+            "pinned to one CPU (XLA otherwise uses several); its time is that of learn "
+            "inside its process; SBX / SB3 and ours / SBX are medians of per-repeat "
+            "ratios",
             "the learning runs are spread over a process pool (OFFPOLICY_WORKERS) while "
             "the speed rows run: their steps/s are indicative only, the speed rows are "
             "the measurement",

@@ -145,8 +145,8 @@ class OnPolicySuite:
             f"one thread, median over {_speed_repeats(ctx)} repeats (a fresh pair of "
             "agents per repeat, seed = repeat); SBX (sbx-rl, SB3 in JAX; PPO only, it "
             "has no TRPO) is a third side of that alternation, in its own process "
-            "(.venv-ref/sbx, benchmarks/sbx_speed.py) at the same defaults, XLA on one "
-            "thread, after one warm-up chunk that compiles it; its time is that of learn "
+            "(.venv-ref/sbx, benchmarks/sbx_speed.py) at the same defaults, pinned to one "
+            "CPU, after one warm-up chunk that compiles it; its time is that of learn "
             "inside its process",
         ]
         method.append(
