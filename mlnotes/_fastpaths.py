@@ -20,7 +20,11 @@ Fast paths (module that uses it: private API -- why -- fallback):
     -- the per-call dispatch of ``Optimizer.step`` (profiler records, hook checks,
     grouping by device) costs more than the arithmetic on the agents' small networks --
     ``optimizer.step()``.
-``mlnotes.neural_network._mlp`` (``_Net``)
+``mlnotes.utils._torch.clip_gradients``, ``mlnotes.rl.common.off_policy_algorithm.polyak_update``
+    ``torch._foreach_norm`` / ``_foreach_mul_`` / ``_foreach_copy_`` / ``_foreach_lerp_``
+    -- one op for all tensors in the agents' hot loops -- the same arithmetic one tensor
+    at a time with public ops.
+``mlnotes.neural_network._mlp`` (``_MLPModule``)
     overrides ``nn.Module._apply`` to refresh its cached list of layers when ``.to()``
     replaces the parameters -- indexing ``ParameterList`` on every mini-batch costs more
     than the small matrix products -- the list is rebuilt on every forward pass.
@@ -33,10 +37,9 @@ Fast paths (module that uses it: private API -- why -- fallback):
 
 Private APIs that are *not* behind the switch, and why:
 
-- torch's multi-tensor ops ``torch._foreach_*`` outside the optimisers above: the
-  training loop of :class:`mlnotes.base.TorchEstimator` (L2 penalty and gradient
-  clipping), ``mlnotes.utils._torch`` (gradient clipping), the agents' Polyak update
-  (``mlnotes.rl.common.off_policy_algorithm``) and the GAN's weight average. They are the
+- torch's multi-tensor ops ``torch._foreach_*`` in the training loop of
+  :class:`mlnotes.base.TorchEstimator` (L2 penalty and gradient clipping) and in the
+  GAN's weight average. They are the
   ops torch's own optimisers and ``clip_grad_norm_`` run (their ``foreach``
   implementations) and have no fallback yet; ``tests/test_fastpaths.py`` pins the list of
   modules that use them, so a new use has to be added here.

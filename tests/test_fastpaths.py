@@ -275,6 +275,31 @@ def test_agent_learns_the_same_with_fast_paths_off(name):
         np.testing.assert_allclose(fast[k], slow[k], rtol=1e-5, atol=1e-6, err_msg=k)
 
 
+@fast_on
+def test_polyak_update_and_gradient_clipping_fast_and_fallback_agree():
+    pytest.importorskip("stable_baselines3")
+    from mlnotes.rl.common.off_policy_algorithm import polyak_update
+    from mlnotes.utils._torch import clip_gradients
+
+    def run(on):
+        g = torch.Generator().manual_seed(0)
+        params = [torch.randn(5, 3, generator=g), torch.randn(3, generator=g)]
+        targets = [torch.randn(5, 3, generator=g), torch.randn(3, generator=g)]
+        grads = [10 * torch.randn(5, 3, generator=g), 10 * torch.randn(3, generator=g)]
+        with _fastpaths.forced(on):
+            polyak_update(params, targets, 0.005)
+            half = [t.clone() for t in targets]
+            polyak_update(params, targets, 1.0)
+            clip_gradients(grads, 0.5)
+        return [t.numpy() for t in half + targets + grads]
+
+    fast, slow = run(True), run(False)
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    total = np.sqrt(sum((g ** 2).sum() for g in fast[-2:]))
+    np.testing.assert_allclose(total, 0.5, rtol=1e-4)  # clipped to max_norm
+
+
 # ------------------------------------------------------------------------ numba
 
 NUMBA_KERNELS = """
@@ -379,7 +404,7 @@ def test_private_torch_and_sb3_use_goes_through_fastpaths():
         "_global_optimizer_pre_hooks": set(),
         "_patch_env": set(),
         # not behind the switch (mlnotes/_fastpaths.py says why): the known users only
-        "_foreach_norm": {"mlnotes/base.py", "mlnotes/utils/_torch.py"},
+        "_foreach_norm": {"mlnotes/base.py", "mlnotes/utils/_torch.py"},  # (gated)
         "_foreach_lerp_": {"mlnotes/base.py", "mlnotes/rl/common/off_policy_algorithm.py",
                            "mlnotes/density/_gan.py"},
         "_foreach_copy_": {"mlnotes/rl/common/off_policy_algorithm.py"},

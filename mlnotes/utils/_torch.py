@@ -26,6 +26,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from mlnotes import _fastpaths
 from mlnotes.utils._random import check_random_state
 
 __all__ = [
@@ -281,10 +282,16 @@ def clip_gradients(grads, max_norm):
     """
     if not grads:
         return
-    norms = torch._foreach_norm(grads)
+    fast = _fastpaths.enabled()  # torch._foreach_*: a fast path (mlnotes/_fastpaths.py)
+    norms = (torch._foreach_norm(grads) if fast
+             else [torch.linalg.vector_norm(g) for g in grads])
     total = torch.linalg.vector_norm(torch.stack(norms))
     factor = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    torch._foreach_mul_(grads, factor)
+    if fast:
+        torch._foreach_mul_(grads, factor)
+    else:
+        for g in grads:
+            g.mul_(factor)
 
 
 # ----------------------------------------------------------------------- threads

@@ -42,6 +42,7 @@ from stable_baselines3.common.noise import (
 from stable_baselines3.common.type_aliases import RolloutReturn, TrainFreq, TrainFrequencyUnit
 
 from ...utils._validation import check_int, check_real
+from ..._fastpaths import enabled as fastpaths_enabled
 from ..._fastpaths import fused_adam_step
 from .base_class import BaseAlgorithm
 from .her_replay_buffer import HerReplayBuffer
@@ -83,7 +84,10 @@ def polyak_update(params, target_params, tau):
     if not params:
         return
     with torch.no_grad():
-        if tau == 1:
+        if not fastpaths_enabled():  # public ops, one tensor at a time
+            for target, param in zip(target_params, params):
+                target.copy_(param) if tau == 1 else target.lerp_(param, float(tau))
+        elif tau == 1:
             torch._foreach_copy_(target_params, params)
         else:
             torch._foreach_lerp_(target_params, params, float(tau))
