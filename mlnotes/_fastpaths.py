@@ -122,7 +122,7 @@ def forced(on):
 
 
 def report():
-    """What is on, for ``python -m mlnotes._fastpaths`` and the tests.
+    """What is on: ``python -c "from mlnotes import _fastpaths; print(_fastpaths.report())"``.
 
     Returns
     -------
@@ -354,8 +354,3 @@ def rmsprop_step(optimizer):
             torch._foreach_addcdiv_(params, grads, avg, value=-group["lr"])
     return True
 
-
-if __name__ == "__main__":  # pragma: no cover - python -m mlnotes._fastpaths
-    import mlnotes  # noqa: F401  (applies the numba cache setting)
-
-    print(report())
