@@ -444,10 +444,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         and the user's ``weights_init``/``means_init``/``precisions_init``.
 
         ``_initialize(X, resp)`` is scikit-learn's signature (its tests call it);
-        ``inits`` are the validated user parameters, checked here when not given.
+        ``inits`` are the user parameters validated by ``fit``. Called directly,
+        as scikit-learn's, it takes them as given (``fit`` checks their shapes
+        against ``n_components``, this method does not).
         """
         if inits is None:
-            inits = self._check_initial_parameters(np.shape(X)[1])
+            inits = tuple(None if v is None else np.asarray(v, dtype=np.float64)
+                          for v in (self.weights_init, self.means_init,
+                                    self.precisions_init))
         weights_init, means_init, precisions_init = inits
         ct = self.covariance_type
         weights = means = covariances = None

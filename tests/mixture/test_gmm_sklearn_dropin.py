@@ -59,3 +59,18 @@ def test_fit_with_every_initial_parameter_given_still_converges_as_sklearn():
     again = sk_mixture.GaussianMixture(n_components=2, random_state=0, **init).fit(X)
     np.testing.assert_allclose(ours.means_, again.means_, rtol=1e-7, atol=1e-9)
     assert ours.n_iter_ == again.n_iter_
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+def test_initialize_takes_precisions_init_as_given(covariance_type):
+    # scikit-learn's test_gaussian_mixture_precisions_init: default n_components=1,
+    # precisions of 4 components; _initialize does not check them against n_components
+    X, resp = _data(seed=3)
+    ref = sk_mixture.GaussianMixture(n_components=4, covariance_type=covariance_type)
+    ref._initialize(X, resp)
+    chol = ref.precisions_cholesky_
+    precisions = (np.einsum("kij,klj->kil", chol, chol) if covariance_type == "full"
+                  else chol**2)
+    ours = GaussianMixture(covariance_type=covariance_type, precisions_init=precisions)
+    ours._initialize(X, resp)
+    np.testing.assert_allclose(ours.precisions_cholesky_, chol, rtol=1e-10)
