@@ -12,6 +12,8 @@ Three things the docs must keep in step with the code without anybody editing th
   the notes) with a status computed by importing the names each row promises.
 * ``.. benchmark-results::`` renders every ``benchmarks/results/<suite>.md`` that
   exists, and says where the tables will appear when none does.
+* ``.. benchmark-figure:: NAME.png`` shows a committed benchmark chart of
+  ``benchmarks/results/`` as a figure with a caption (the user-guide pages use it).
 
 Public names of mlnotes are enumerated by :func:`public_modules`, which
 ``tests/test_docs.py`` reimplements on its own so that the test does not trust this
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
+from docutils.parsers.rst.directives.images import Figure
 from docutils.statemachine import StringList
 from sphinx.util import logging
 
@@ -717,6 +720,26 @@ class BenchmarkResultsDirective(Directive):
         return out[1:]  # no transition before the first report
 
 
+class BenchmarkFigureDirective(Figure):
+    """``.. benchmark-figure:: agents.png``: a figure from ``benchmarks/results/``.
+
+    The committed benchmark charts live outside ``docs/``; this is the ``figure``
+    directive with its path taken in that folder (relative to the page, as
+    :class:`BenchmarkResultsDirective` does), so a user-guide page can show one with
+    a caption. A missing chart is an error, not a broken image.
+    """
+
+    def run(self):
+        env = self.state.document.settings.env
+        target = repo_root() / "benchmarks" / "results" / self.arguments[0]
+        if not target.is_file():
+            raise self.error(f"benchmark-figure: no {target}")
+        env.note_dependency(str(target))
+        here = Path(env.doc2path(env.docname)).parent
+        self.arguments[0] = Path(os.path.relpath(target, here)).as_posix()
+        return super().run()
+
+
 # ----------------------------------------------------------------- docstring plumbing
 
 
@@ -940,6 +963,7 @@ def setup(app):
     app.add_directive("what-exists", WhatExistsDirective)
     app.add_directive("benchmark-results", BenchmarkResultsDirective)
     app.add_directive("benchmark-summary", BenchmarkSummaryDirective)
+    app.add_directive("benchmark-figure", BenchmarkFigureDirective)
     # Before numpydoc (priority 500) turns the docstrings into reST.
     app.connect("autodoc-process-docstring", prepare_docstring, priority=400)
     app.connect("autodoc-process-docstring", strip_foreign_refs)

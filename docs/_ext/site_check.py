@@ -12,7 +12,8 @@ the page's scripts, then:
 * checks that the maths was typeset: a page whose HTML has maths must have MathJax
   containers in the rendered DOM, no MathJax error, and no raw TeX (``\\frac``,
   ``\\sum``, ``\\(`` ...) left in its visible text;
-* checks that every figure in the rendered page was requested by the browser and
+* checks that the gallery and user-guide pages have at least one figure, and that
+  every figure in the rendered page was requested by the browser and
   served (HTTP 200) as a non-empty image, and that the browser asked for nothing the
   site does not have (no 404) and nothing outside it (the server is the only one it
   can reach, and any external URL in the page is reported).
@@ -190,7 +191,7 @@ def check_site(html_dir, out_dir, pages=PAGES, browser=None, timeout=180):
                 problems.append(f"{path}: {parsed.math_errors} MathJax errors")
             if raw:
                 problems.append(f"{path}: raw TeX in the visible text: {raw[:8]}")
-            if name.startswith("gallery") and not figures:
+            if name.startswith(("gallery", "user-guide")) and not figures:
                 problems.append(f"{path}: no figure in the rendered page")
             for src in figures:
                 target = (source.parent / src).resolve()

@@ -119,8 +119,8 @@ class A2C(OnPolicyAlgorithm):
 
     **Defaults.** Every default is SB3's A2C's. On CartPole-v1 SB3's defaults are
     unstable (the critic cannot keep up with values near :math:`1/(1-\\gamma)=100`);
-    ``gamma=0.98`` is stable there: see the A2C section of the reinforcement-learning
-    user guide for the analysis and the ``agents`` benchmark suite for both settings.
+    ``gamma=0.98`` is stable there: see :ref:`rl-a2c` in the user guide for the
+    analysis and the ``agents`` benchmark suite for both settings.
 
     References
     ----------

@@ -254,8 +254,8 @@ class PPO(_SB3OnPolicyMixin, OnPolicyAlgorithm):
     base, then per epoch one permutation gathers the rollout once (minibatches are
     slices), the policy runs as plain functions, gradients are clipped with foreach
     kernels, Adam uses its fused kernel, and per-minibatch statistics stay tensors
-    until one synchronisation at the end: about 1.7x SB3's env steps per second on
-    CartPole-v1 at the defaults, one thread (the ``onpolicy`` benchmark suite).
+    until one synchronisation at the end. Measured speed and learning curves against
+    SB3: :ref:`rl-ppo-trpo` in the user guide.
 
     References
     ----------
