@@ -194,7 +194,7 @@ def check_density_normalised_continuous(name, estimator):
     ``score_samples`` is a lower bound (class attribute ``_score_is_lower_bound =
     True``: VAE, diffusion) only needs the integral to be at most 1.1, on a 30 x 30
     grid instead of 240 x 240: such a bound is a Monte-Carlo estimate, and
-    :math:`\exp` of a noisy estimate overshoots on lucky draws (the integral of an
+    :math:`\\exp` of a noisy estimate overshoots on lucky draws (the integral of an
     unbiased IWAE estimate is about 1; a diffusion bound with 8 noise draws per
     step, 1.06 on this grid), while an error in the bound itself (a missing
     log-determinant, a wrong weight) moves it by far more.
