@@ -212,9 +212,9 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
     kl_warmup : float, default=0.3
         Fraction of ``max_iter`` over which the weight of the KL term rises linearly
         from 0 to 1 (KL annealing, which keeps the decoder from settling on a large
-        variance early; on two moons it improves the held-out bound from 1.59 to
-        1.26 nats). While it is positive the training loss of the early epochs is
-        not a bound, so training stops only at ``max_iter`` (or by
+        variance early; measured in :ref:`density-latent`). While it is positive
+        the training loss of the early epochs is not a bound, so training stops
+        only at ``max_iter`` (or by
         ``early_stopping``, which monitors the full ELBO). 0 trains on the ELBO from
         the start.
     activation : {"relu", "tanh", "elu", "silu"}, default="relu"
