@@ -181,6 +181,13 @@ def _primal_l2_tron(design, y, C, eps, max_iter):
         f_new, z_new = objective(w_new)
         actred = f - f_new
         snorm = np.linalg.norm(s)
+        if not (np.isfinite(snorm) and np.isfinite(prered) and np.isfinite(f_new)):
+            # a rejected non-finite step would be retried forever with the same radius
+            raise ValueError(
+                "LinearSVC: the primal Newton step overflowed (non-finite values): the "
+                "features are too large in magnitude for the squared-hinge objective. "
+                "Scale X first (e.g. StandardScaler)."
+            )
         if first:
             delta = min(delta, snorm)
             first = False

@@ -54,3 +54,13 @@ def test_primal_with_sample_weight_and_sparse_input_equals_sklearn():
         ours = LinearSVC(dual=False).fit(data, y, sample_weight=w)
         assert ours.n_iter_ == ref.n_iter_
         np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_tron_overflow_raises_instead_of_looping():
+    # features around 1e150: every Newton step is non-finite; a rejected step used to
+    # be retried forever with the same trust-region radius (a hang in CI)
+    rng = np.random.default_rng(351)
+    X = rng.normal(size=(30, 3)) * 1e150
+    y = np.arange(30) % 2
+    with pytest.raises(ValueError, match="overflowed"):
+        LinearSVC(dual=False, max_iter=50).fit(X, y)
