@@ -975,7 +975,11 @@ def _forward_work(module, batch, n_features):
 
     A convolution is counted at every input position: ``n_features`` divided by the
     input channels of the first convolution (an upper bound: pooling shrinks maps).
+    A module whose dense layers run at every position of a sequence (class attribute
+    ``dense_per_position``: the transformer) counts them ``n_features`` times.
     """
+    if getattr(module, "dense_per_position", False):
+        return module_flops(module, batch * max(int(n_features), 1))
     first_conv = next((m for m in module.modules()
                        if isinstance(m, torch.nn.modules.conv._ConvNd)), None)
     spatial = 1 if first_conv is None else max(1, n_features // first_conv.in_channels)

@@ -131,6 +131,10 @@ class _Block(nn.Module):
 class _TransformerModule(_SequenceModule):
     """Decoder-only transformer: level tokens -> ``(n, d, K)`` conditional logits."""
 
+    #: every dense layer runs at each of the ``n_features`` positions (read by the
+    #: torch thread choice's work estimate, ``mlnotes.base._forward_work``)
+    dense_per_position = True
+
     def __init__(self, n_features, n_levels, ordering, d_model, n_heads, n_layers,
                  dim_feedforward, dropout):
         super().__init__(n_features, n_levels, ordering)

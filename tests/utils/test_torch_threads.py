@@ -193,3 +193,15 @@ def test_wrapped_methods_keep_signature_and_docs():
     assert A2C.learn.__doc__
     assert getattr(A2C.predict, "_mlnotes_threads", False)  # inherited, wrapped once
     assert not getattr(A2C.predict.__wrapped__, "_mlnotes_threads", False)
+
+
+def test_transformer_work_counts_every_position():
+    # a transformer's dense layers run at each position: its estimate scales with them
+    from mlnotes.base import _forward_work
+    from mlnotes.density._transformer import _TransformerModule
+
+    module = _TransformerModule(n_features=64, n_levels=2, ordering=np.arange(64),
+                                d_model=32, n_heads=2, n_layers=1, dim_feedforward=64,
+                                dropout=0.0)
+    per_row = module_flops(module, batch_size=1)
+    assert _forward_work(module, 4, 64) == pytest.approx(4 * 64 * per_row)
