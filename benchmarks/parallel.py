@@ -74,8 +74,8 @@ def _cpu_of_tree():
         try:
             t = p.cpu_times()
             out[p.pid] = t.user + t.system
-        except psutil.Error:
-            pass
+        except psutil.Error:  # the child exited between listing and reading
+            continue
     return out
 
 
