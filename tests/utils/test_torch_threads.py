@@ -1,6 +1,7 @@
 """The torch thread policy: mlnotes chooses its intra-op threads, the caller's survive."""
 
 import inspect
+import os
 import warnings
 
 import numpy as np
@@ -69,7 +70,38 @@ def test_idle_cores_subtracts_other_processes_load(monkeypatch, load, expected):
                         raising=False)
     monkeypatch.setattr(torch_utils.os, "getloadavg", lambda: (load, load, load),
                         raising=False)
+    monkeypatch.setattr(torch_utils, "_running_elsewhere", lambda: None)
     assert idle_cores() == expected
+
+
+@pytest.mark.parametrize("load, now, expected", [
+    (2.0, 0, 2),    # the average still holds a finished two-thread fit: idle now
+    (2.0, 1, 1),    # another process is running
+    (1.2, 5, 2),    # the average says idle (the instant is not read)
+    (30.0, 12, 1),  # busy by both measures
+    (30.0, None, 1),  # no instant count (not Linux): the average decides
+])
+def test_idle_cores_takes_the_smaller_load(monkeypatch, load, now, expected):
+    monkeypatch.setattr(torch_utils.os, "sched_getaffinity", lambda pid: {0, 1},
+                        raising=False)
+    monkeypatch.setattr(torch_utils.os, "getloadavg", lambda: (load, load, load),
+                        raising=False)
+    monkeypatch.setattr(torch_utils, "_running_elsewhere", lambda: now)
+    assert idle_cores() == expected
+
+
+def test_running_elsewhere_reads_the_kernel_count_at_most_every_half_second(
+        monkeypatch, tmp_path):
+    if not os.path.exists("/proc/loadavg"):
+        pytest.skip("no /proc/loadavg on this system: the count is None there")
+    monkeypatch.setattr(torch_utils, "_instant_cache", [])
+    first = torch_utils._running_elsewhere()
+    assert isinstance(first, int) and first >= 0
+    # a cached value is returned within half a second, a fresh read after it
+    torch_utils._instant_cache[:] = [(torch_utils.time.monotonic(), 123)]
+    assert torch_utils._running_elsewhere() == 123
+    torch_utils._instant_cache[:] = [(torch_utils.time.monotonic() - 1.0, 123)]
+    assert torch_utils._running_elsewhere() != 123
 
 
 def test_idle_cores_without_load_average(monkeypatch):
@@ -80,6 +112,7 @@ def test_idle_cores_without_load_average(monkeypatch):
         raise OSError("no load average")
 
     monkeypatch.setattr(torch_utils.os, "getloadavg", unavailable, raising=False)
+    monkeypatch.setattr(torch_utils, "_running_elsewhere", lambda: None)
     assert idle_cores() == 2
 
 
