@@ -232,12 +232,13 @@ class KDTree:
         self.n_levels = int(np.log2(max(1.0, (n_samples - 1) / self.leaf_size)) + 1)
         self.n_nodes = 2 ** self.n_levels - 1
         self._code, self._p = code, p
-        idx, start, end, is_leaf, lower, upper = _fast.kd_build(data, self.n_levels)
+        idx, start, end, is_leaf, lower, upper, pdata = _fast.kd_build(data,
+                                                                       self.n_levels)
         self.idx_array = idx
         self._node_start, self._node_end, self._is_leaf = start, end, is_leaf
         self.node_bounds = np.stack([lower, upper])
         self.node_data = self._node_data()
-        self._pdata = data[idx]
+        self._pdata = pdata
 
     # ------------------------------------------------------------------ arrays
 
