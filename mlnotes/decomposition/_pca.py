@@ -5,7 +5,11 @@ The solvers:
 * ``"full"``: the exact SVD of the centred data. For tall data it runs LAPACK's
   QR factorisation in place (``geqrf``) and the SVD of the small triangular factor,
   which gives the same singular values and right singular vectors as the SVD of
-  the whole matrix without ever forming the left singular vectors;
+  the whole matrix without ever forming the left singular vectors -- or, for
+  float64 data whose spectrum is well conditioned (singular values within a factor
+  1000, kept components separated, :func:`_gram_is_safe`), the eigendecomposition
+  of the centred Gram matrix, which agrees with the SVD to about 1e-10 at half the
+  flops (a ``syrk``);
 * ``"covariance_eigh"``: the eigendecomposition of the covariance matrix
   :math:`X_c^\top X_c / (n - 1)`, one pass over the data, for
   ``n_samples >> n_features`` (squares the condition number: the smallest
@@ -22,6 +26,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from scipy import linalg
+from scipy.linalg import blas
 from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from mlnotes.utils._random import check_random_state
@@ -247,6 +252,18 @@ def _infer_dimension(spectrum, n_samples):
     return int(np.argmax(ll))
 
 
+def _n_kept(n_components, explained_variance, n_samples):
+    """The number of components kept by a full solver: ``n_components`` itself, or
+    Minka's choice (``"mle"``), or the fewest whose explained variance ratios sum to
+    more than a fraction in ``(0, 1)``."""
+    if n_components == "mle":
+        return _infer_dimension(explained_variance, n_samples)
+    if 0 < n_components < 1.0:
+        ratio_cumsum = np.cumsum(explained_variance / explained_variance.sum())
+        return int(np.searchsorted(ratio_cumsum, n_components, side="right")) + 1
+    return n_components
+
+
 def _svd_tall(Xc):
     """Singular values and right singular vectors of a tall matrix via QR (in place).
 
@@ -256,6 +273,45 @@ def _svd_tall(Xc):
     _, R = linalg.qr(Xc, overwrite_a=True, mode="raw", check_finite=False)
     _, S, Vt = linalg.svd(R, full_matrices=False, overwrite_a=True, check_finite=False)
     return S, Vt
+
+
+#: Relative size (of the largest eigenvalue of the Gram matrix) below which the
+#: smallest eigenvalue, or the gap around a kept component, sends ``svd_solver="full"``
+#: back from the Gram matrix to the QR route (see :func:`_gram_is_safe`).
+_GRAM_RTOL = 1e-6
+
+
+def _eigh_gram(Xc):
+    """Eigenvalues (decreasing) and eigenvectors (rows) of ``Xc^T Xc``.
+
+    The Gram matrix is one BLAS ``syrk`` (``n p^2`` flops, half of a Householder
+    QR's ``2 n p^2``), its eigendecomposition LAPACK's ``syevr`` on ``p x p``.
+    """
+    G = blas.dsyrk(1.0, Xc.T, trans=0, lower=0)
+    w, V = linalg.eigh(G, lower=False, check_finite=False, overwrite_a=True)
+    return w[::-1], np.ascontiguousarray(V[:, ::-1].T)
+
+
+def _gram_is_safe(eigenvalues, n_kept):
+    r"""Whether the Gram eigendecomposition gives the SVD's results to about 1e-10.
+
+    Forming :math:`G = X_c^\top X_c` and diagonalising it perturbs every eigenvalue
+    by about :math:`\epsilon \lambda_{\max}` and an eigenvector by about
+    :math:`\epsilon \lambda_{\max} / \mathrm{gap}` (:math:`\epsilon = 2.2\cdot
+    10^{-16}`). The singular values :math:`\sigma_i = \sqrt{\lambda_i}` then keep a
+    relative accuracy :math:`\epsilon \lambda_{\max} / (2 \lambda_i)` and the kept
+    components :math:`\epsilon \lambda_{\max} / \mathrm{gap}`: both below
+    :math:`10^{-10}` when :math:`\lambda_{\min} \ge 10^{-6} \lambda_{\max}`
+    (singular values within a factor 1000 of each other) and every kept component's
+    eigenvalue is at least :math:`10^{-6} \lambda_{\max}` away from its neighbours.
+    Otherwise (rank-deficient, badly conditioned, or nearly repeated leading
+    components) the QR route runs instead.
+    """
+    lam_max = eigenvalues[0]
+    if not lam_max > 0 or eigenvalues[-1] < _GRAM_RTOL * lam_max:
+        return False
+    gaps = -np.diff(eigenvalues[:n_kept + 1])
+    return bool(np.all(gaps >= _GRAM_RTOL * lam_max))
 
 
 # ------------------------------------------------------------------------------ PCA
@@ -358,7 +414,12 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         \text{explained variance} = \frac{s_j^2}{n - 1} , \qquad
         z = V_{:, 1:k}^\top (x - \mu) ,
 
-    and the error left is the sum of the discarded eigenvalues. ``score_samples``
+    and the error left is the sum of the discarded eigenvalues. For tall float64
+    data ``svd_solver="full"`` diagonalises :math:`X_c^\top X_c` directly when that
+    is numerically safe (eigenvalues within :math:`10^6` of each other and kept ones
+    at least :math:`10^{-6} \lambda_{\max}` apart, so that :math:`s_j` and the
+    components agree with the SVD's to about :math:`10^{-10}`), and computes the
+    SVD (through a QR factorisation) otherwise. ``score_samples``
     is the log-likelihood of probabilistic PCA (Tipping and Bishop),
     :math:`x \sim \mathcal N(\mu, W W^\top + \sigma^2 I)` with the maximum-likelihood
     :math:`W` and :math:`\sigma^2` given by the fitted attributes.
@@ -537,8 +598,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         centered = False
         if solver == "full":
             if n_samples >= n_features:
-                # a fresh Fortran-ordered centred copy that the QR may destroy
-                S, Vt = _svd_tall(np.subtract(X, mean, order="F"))
+                S, Vt = self._svd_tall_full(X, mean, n_components)
             else:
                 Xc, centered = self._centered(X, mean)
                 U, S, Vt = linalg.svd(Xc, full_matrices=False, check_finite=False)
@@ -560,12 +620,7 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         total_var = explained_variance.sum()
         explained_variance_ratio = explained_variance / total_var
-        if n_components == "mle":
-            n_components = _infer_dimension(explained_variance, n_samples)
-        elif 0 < n_components < 1.0:
-            ratio_cumsum = np.cumsum(explained_variance_ratio)
-            n_components = int(np.searchsorted(ratio_cumsum, n_components,
-                                               side="right")) + 1
+        n_components = _n_kept(n_components, explained_variance, n_samples)
         if n_components < min(n_features, n_samples):
             self.noise_variance_ = float(np.mean(explained_variance[n_components:]))
         else:
@@ -577,6 +632,24 @@ class PCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.explained_variance_ratio_ = explained_variance_ratio[:n_components].copy()
         self.singular_values_ = S[:n_components].copy()
         return X, U, centered
+
+    @staticmethod
+    def _svd_tall_full(X, mean, n_components):
+        """``(S, Vt)`` of the centred tall ``X`` for ``svd_solver="full"``.
+
+        float64 data whose Gram matrix is well conditioned (:func:`_gram_is_safe`)
+        take its eigendecomposition (4-5x faster on 20,000 x 100); the others the
+        exact QR route (:func:`_svd_tall`), which the first then cost about 20%
+        extra.
+        """
+        if X.dtype == np.float64 and not sp.issparse(X) and X.shape[1] > 1:
+            w, Vt = _eigh_gram(X - mean)
+            n_kept = _n_kept(n_components, np.maximum(w, 0.0) / (X.shape[0] - 1),
+                             X.shape[0])
+            if _gram_is_safe(w, n_kept):
+                return np.sqrt(w), Vt
+        # a fresh Fortran-ordered centred copy that the QR may destroy
+        return _svd_tall(np.subtract(X, mean, order="F"))
 
     def _fit_truncated(self, X, n_components, solver):
         n_samples, n_features = X.shape
