@@ -17,6 +17,13 @@ caller may run the loop in one call (the fast path) or one epoch at a time (to
 print progress) with identical results; :func:`_finalize` then folds the scale
 into the weights.
 
+The kernel's arguments are grouped into named tuples (numba passes them as
+structs, at no cost), so that two arrays or two settings cannot be swapped by
+position: :class:`SGDData` (the samples, read only), :class:`SGDParams` (the
+fit's settings) and :class:`SGDState` (everything the loop writes). The loop
+unpacks them into locals once, at entry, and the helpers it calls per sample
+take plain arrays.
+
 The weights are stored as ``wscale * w`` (so that the L2 weight decay costs
 O(1) per sample) and the averaged weights as ``(aw + avg_a * w) / avg_b``
 (Bottou's trick, so that averaging costs O(nnz) per sample), both exactly as in
@@ -26,6 +33,7 @@ serves every input); the weights are float64.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from llvmlite import ir
@@ -74,13 +82,46 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 
 
-def new_state(seed, train_idx, w, *, intercept=0.0, average_intercept=0.0, t=1.0, eta0=0.01):
-    """Fresh loop state for one problem, starting from the weights ``w``.
+#: The samples (read only): dense C-ordered float64 ``X`` (empty when ``sparse``) or
+#: the CSR arrays ``data``/``indices``/``indptr`` (empty unless ``sparse``), the
+#: targets ``y`` ({-1, +1}, or {0, 1} for the log loss), the sample weights ``sw``
+#: and the validation samples ``val_idx`` (read when ``early_stopping``).
+SGDData = namedtuple("SGDData", ["X", "data", "indices", "indptr", "sparse", "y", "sw",
+                                 "val_idx"])
 
-    Returns ``(rng, order, q, fstate, istate)``: the generator state seeded
-    with ``seed``, the order in which the training samples are visited, the
-    accumulated L1 penalty actually applied to each weight, the float state
-    (see the ``F_*`` constants) and the integer state (patience, updates).
+#: The fit's settings: loss code and parameter (hinge threshold or epsilon),
+#: penalty code, ``alpha`` and ``l1_ratio`` (already 0 for L2, 1 for L1), the
+#: learning-rate code with ``eta0``, ``power_t`` and ``optimal_init`` (offset
+#: :math:`t_0` of the 'optimal' schedule), ``fit_intercept``, ``shuffle``, ``tol``
+#: (``-inf`` disables the stopping rule), ``early_stopping``, ``classification``
+#: (accuracy, else R^2, as validation score), ``n_iter_no_change``,
+#: ``intercept_decay``, the class weights ``weight_pos``/``weight_neg``,
+#: ``average`` and ``track_loss`` (sum the loss and objective: the stopping rule
+#: on the training objective and verbose output need them).
+SGDParams = namedtuple("SGDParams", [
+    "loss_type", "loss_param", "penalty_type", "alpha", "l1_ratio", "learning_rate",
+    "eta0", "power_t", "optimal_init", "fit_intercept", "shuffle", "tol", "early_stopping",
+    "classification", "n_iter_no_change", "intercept_decay", "weight_pos", "weight_neg",
+    "average", "track_loss"])
+
+#: Everything the loop writes, kept between calls: the stored weights ``w`` (the
+#: weights are ``wscale * w``) and averaged weights ``aw``, the visiting ``order``
+#: of the training samples, the generator state ``rng`` (uint64, length 1), the L1
+#: penalty ``q`` each weight received, the float state ``fstate`` (``F_*``
+#: columns), the integer state ``istate`` (``I_*``) and the statistics of the last
+#: epoch ``stats`` (``S_*``).
+SGDState = namedtuple("SGDState", ["w", "aw", "order", "rng", "q", "fstate", "istate",
+                                   "stats"])
+
+
+def new_state(seed, train_idx, w, aw, *, intercept=0.0, average_intercept=0.0, t=1.0, eta0=0.01):
+    """Fresh loop state for one problem, starting from the weights ``w`` (float64).
+
+    Returns an :class:`SGDState` holding ``w`` and ``aw`` themselves (updated in
+    place by the loop), the generator state seeded with ``seed``, the order in
+    which the training samples ``train_idx`` are visited, the accumulated L1
+    penalty actually applied to each weight, the float state (see the ``F_*``
+    constants), the integer state (patience, updates) and zeroed statistics.
     """
     rng = np.array([seed], dtype=np.uint64)
     order = np.array(train_idx, dtype=np.intp)
@@ -97,7 +138,7 @@ def new_state(seed, train_idx, w, *, intercept=0.0, average_intercept=0.0, t=1.0
     fstate[F_L1NORM] = float(np.abs(w).sum())
     fstate[F_AVG_INTERCEPT] = average_intercept
     istate = np.zeros(N_ISTATE, dtype=np.int64)
-    return rng, order, q, fstate, istate
+    return SGDState(w, aw, order, rng, q, fstate, istate, np.zeros(N_STATS))
 
 
 @intrinsic
@@ -405,9 +446,13 @@ def _finalize(w, aw, fstate, averaging):
 
 
 @njit(cache=True, nogil=True)
-def _validation_score(X, data, indices, indptr, sparse, y, sw, val_idx, w, wscale,
-                      intercept, classification):
-    """Weighted accuracy (classification) or coefficient of determination R^2."""
+def _validation_score(samples, w, wscale, intercept, classification):
+    """Weighted accuracy (classification) or coefficient of determination R^2.
+
+    Computed on the validation samples of ``samples`` (an :class:`SGDData`).
+    """
+    X, data, indices, indptr = samples.X, samples.data, samples.indices, samples.indptr
+    sparse, y, sw, val_idx = samples.sparse, samples.y, samples.sw, samples.val_idx
     if classification:
         hits = 0.0
         total = 0.0
@@ -446,61 +491,22 @@ def _validation_score(X, data, indices, indptr, sparse, y, sw, val_idx, w, wscal
 
 
 @njit(cache=True, nogil=True)
-def _plain_sgd(X, data, indices, indptr, sparse, y, sw, val_idx,
-               w, aw, order, rng, q, fstate, istate, stats,
-               n_epochs, loss_type, loss_param, penalty_type, alpha, l1_ratio,
-               learning_rate, eta0, power_t, optimal_init, fit_intercept, shuffle, tol,
-               early_stopping, classification, n_iter_no_change, intercept_decay,
-               weight_pos, weight_neg, average, track_loss):
+def _plain_sgd(samples, params, state, n_epochs):
     """Run up to ``n_epochs`` epochs of plain SGD on one problem.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-        Dense samples (C order); ignored (may be empty) when ``sparse``.
-    data, indices, indptr : ndarray
-        CSR arrays of the samples; ignored (may be empty) unless ``sparse``.
-    sparse : bool
-        Whether the samples are read from the CSR arrays.
-    y : ndarray of shape (n_samples,)
-        Targets: {-1, +1} for classification ({0, 1} for the log loss).
-    sw : ndarray of shape (n_samples,)
-        Sample weights.
-    val_idx : ndarray of int
-        Validation samples (used when ``early_stopping``).
-    w : ndarray of shape (n_features,), float64
-        Stored weights (the weights are ``wscale * w``), updated in place.
-    aw : ndarray of shape (n_features,), float64
-        Stored averaged weights (used when ``average > 0``), updated in place.
-    order : ndarray of int
-        Training samples, in the order of the last epoch (shuffled in place).
-    rng : ndarray of shape (1,), uint64
-        SplitMix64 state.
-    q : ndarray of shape (n_features,)
-        L1 penalty received by each weight (L1 and elastic net only).
-    fstate : ndarray of shape (N_FSTATE,)
-        Float state, see the ``F_*`` constants.
-    istate : ndarray of shape (N_ISTATE,), int64
-        Epochs without improvement so far, updates so far.
-    stats : ndarray of shape (N_STATS,)
-        Output: summed loss, summed objective and validation score of the
-        last epoch.
+    samples : SGDData
+        The samples, targets ({-1, +1} for classification, {0, 1} for the log
+        loss), sample weights and validation samples.
+    params : SGDParams
+        The fit's settings.
+    state : SGDState
+        The weights and the loop state, updated in place: the weights are
+        ``fstate[F_WSCALE] * w``; ``stats`` receives the summed loss, summed
+        objective and validation score of the last epoch.
     n_epochs : int
         Epochs to run at most.
-    loss_type, loss_param : int, float
-        Loss code and its parameter (hinge threshold or epsilon).
-    penalty_type, alpha, l1_ratio : int, float, float
-        Penalty; ``l1_ratio`` already set to 0 (L2) or 1 (L1).
-    learning_rate, eta0, power_t, optimal_init : int, float, float, float
-        Schedule code and its parameters; ``optimal_init`` is the offset
-        :math:`t_0` of the 'optimal' schedule.
-    fit_intercept, shuffle, tol, early_stopping, classification, \
-n_iter_no_change, intercept_decay, weight_pos, weight_neg, average
-        As in the estimators; ``tol=-inf`` disables the stopping rule,
-        ``classification`` selects accuracy (else R^2) as validation score.
-    track_loss : bool
-        Whether to sum the loss and objective (needed by the stopping rule on
-        the training objective and by verbose output).
 
     Returns
     -------
@@ -510,6 +516,20 @@ n_iter_no_change, intercept_decay, weight_pos, weight_neg, average
         ``RAN_ALL``, ``CONVERGED`` (the stopping rule fired) or ``NONFINITE``
         (the weights overflowed).
     """
+    # Unpacked once: the per-sample loop reads locals only.
+    X, data, indices, indptr = samples.X, samples.data, samples.indices, samples.indptr
+    sparse, y, sw = samples.sparse, samples.y, samples.sw
+    w, aw, order, rng, q = state.w, state.aw, state.order, state.rng, state.q
+    fstate, istate, stats = state.fstate, state.istate, state.stats
+    loss_type, loss_param = params.loss_type, params.loss_param
+    penalty_type, alpha, l1_ratio = params.penalty_type, params.alpha, params.l1_ratio
+    learning_rate, eta0, power_t = params.learning_rate, params.eta0, params.power_t
+    optimal_init, fit_intercept = params.optimal_init, params.fit_intercept
+    shuffle, tol, early_stopping = params.shuffle, params.tol, params.early_stopping
+    classification, n_iter_no_change = params.classification, params.n_iter_no_change
+    intercept_decay, average = params.intercept_decay, params.average
+    weight_pos, weight_neg = params.weight_pos, params.weight_neg
+    track_loss = params.track_loss
     n_features = w.shape[0]
     n_train = order.shape[0]
     intercept = fstate[F_INTERCEPT]
@@ -661,8 +681,7 @@ n_iter_no_change, intercept_decay, weight_pos, weight_neg, average
         stats[S_SUMLOSS] = sumloss
         stats[S_OBJECTIVE] = objective
         if early_stopping:
-            score = _validation_score(X, data, indices, indptr, sparse, y, sw, val_idx, w,
-                                      wscale, intercept, classification)
+            score = _validation_score(samples, w, wscale, intercept, classification)
             stats[S_SCORE] = score
             if score < fstate[F_BEST_SCORE] + tol:
                 istate[I_PATIENCE] += 1

@@ -25,7 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _sgd_fast
-from ._base import LinearClassifierMixin
+from ._base import LinearClassifierMixin, SparseCoefMixin
 from mlnotes.utils._random import check_random_state
 
 # Intercept updates are damped on sparse data, as in scikit-learn's SGD.
@@ -142,24 +142,26 @@ def _run_sgd(data, y, sample_weight, w, aw, *, config, seed, train_idx, val_idx,
     """
     X, values, indices, indptr, is_sparse = data
     c = config
-    rng, order, q, fstate, istate = _sgd_fast.new_state(
-        seed, train_idx, w, intercept=intercept, average_intercept=average_intercept,
+    samples = _sgd_fast.SGDData(X, values, indices, indptr, is_sparse, y, sample_weight,
+                                val_idx)
+    params = _sgd_fast.SGDParams(
+        loss_type=c.loss_type, loss_param=c.loss_param, penalty_type=c.penalty_type,
+        alpha=c.alpha, l1_ratio=c.l1_ratio, learning_rate=c.learning_rate, eta0=c.eta0,
+        power_t=c.power_t, optimal_init=c.optimal_init, fit_intercept=c.fit_intercept,
+        shuffle=c.shuffle, tol=c.tol, early_stopping=c.early_stopping,
+        classification=bool(classification), n_iter_no_change=c.n_iter_no_change,
+        intercept_decay=c.intercept_decay, weight_pos=float(weight_pos),
+        weight_neg=float(weight_neg), average=c.average,
+        track_loss=bool(c.verbose or not c.early_stopping),
+    )
+    state = _sgd_fast.new_state(
+        seed, train_idx, w, aw, intercept=intercept, average_intercept=average_intercept,
         t=t, eta0=c.eta0,
     )
-    stats = np.zeros(_sgd_fast.N_STATS)
-    args = (
-        c.loss_type, c.loss_param, c.penalty_type, c.alpha, c.l1_ratio, c.learning_rate,
-        c.eta0, c.power_t, c.optimal_init, c.fit_intercept, c.shuffle, c.tol,
-        c.early_stopping, bool(classification), c.n_iter_no_change, c.intercept_decay,
-        float(weight_pos), float(weight_neg), c.average,
-        bool(c.verbose or not c.early_stopping),
-    )
+    order, fstate, istate, stats = state.order, state.fstate, state.istate, state.stats
 
     def run(n_epochs):
-        return _sgd_fast._plain_sgd(
-            X, values, indices, indptr, is_sparse, y, sample_weight, val_idx,
-            w, aw, order, rng, q, fstate, istate, stats, int(n_epochs), *args,
-        )
+        return _sgd_fast._plain_sgd(samples, params, state, int(n_epochs))
 
     n_iter = 0
     if not c.verbose:
@@ -198,35 +200,6 @@ def _run_sgd(data, y, sample_weight, w, aw, *, config, seed, train_idx, val_idx,
             int(n_iter))
 
 
-class _SparseCoefMixin:
-    """``densify`` and ``sparsify`` of ``coef_`` (worth it for L1-penalised models)."""
-
-    def densify(self):
-        """Convert ``coef_`` back to a dense array (the default format).
-
-        Returns
-        -------
-        self : object
-            The estimator.
-        """
-        check_is_fitted(self)
-        if sp.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
-        return self
-
-    def sparsify(self):
-        """Convert ``coef_`` to a CSR sparse array (worth it when most weights are zero).
-
-        Returns
-        -------
-        self : object
-            The estimator.
-        """
-        check_is_fitted(self)
-        self.coef_ = sp.csr_array(np.atleast_2d(self.coef_))
-        return self
-
-
 class _SparseLinearClassifierMixin(LinearClassifierMixin):
     """``decision_function`` and ``predict`` of linear classifiers, for dense or CSR input."""
 
@@ -251,7 +224,7 @@ class _SparseLinearClassifierMixin(LinearClassifierMixin):
         return scores.ravel() if scores.shape[1] == 1 else scores
 
 
-class _BaseSGD(_SparseCoefMixin, BaseEstimator):
+class _BaseSGD(SparseCoefMixin, BaseEstimator):
     """Parameters, validation and the training state shared by the SGD estimators."""
 
     _parameter_constraints = {

@@ -21,10 +21,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from mlnotes.linear_model._stochastic_gradient import (
-    _SparseCoefMixin,
-    _SparseLinearClassifierMixin,
-)
+from mlnotes.linear_model._base import SparseCoefMixin
+from mlnotes.linear_model._stochastic_gradient import _SparseLinearClassifierMixin
 from mlnotes.utils._random import check_random_state
 
 from . import _liblinear_fast
@@ -253,7 +251,7 @@ def _fit_binary(X, y_pm, cost, bias, solver, tol, max_iter, seed):
     return w, n_iter
 
 
-class LinearSVC(_SparseLinearClassifierMixin, _SparseCoefMixin, BaseEstimator):
+class LinearSVC(_SparseLinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     r"""Linear support vector classifier, solved in the primal or in the dual.
 
     Fits a maximum-margin hyperplane with the hinge or the squared hinge loss

@@ -22,7 +22,17 @@ its variables physically as they are shrunk (rows of ``X``, cached columns), so
 that every loop runs over a contiguous prefix; for regression the cache holds
 rows of the :math:`m \\times m` kernel matrix in the original order and a row of
 :math:`Q` (length :math:`2m`) is gathered from it, which halves kernel work.
+
+The solver's state is grouped into named tuples (numba passes them as structs, at
+no cost), so that two arrays cannot be swapped by position: :class:`QMatrix` (the
+kernel, the points and the variables' signs: everything a row of :math:`Q` is
+computed from), :class:`KernelCache` (the cached rows and their bookkeeping) and
+:class:`Variables` (the dual variables, gradients, bounds and status). The main
+loop unpacks them into locals once; the helpers called per element take plain
+values.
 """
+
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -33,6 +43,32 @@ KERNELS = {"linear": LINEAR, "poly": POLY, "rbf": RBF, "sigmoid": SIGMOID,
 
 _LOWER, _UPPER, _FREE = 0, 1, 2
 _TAU = 1e-12
+
+#: What a row of :math:`Q` is computed from: ``svr`` (two variables per point),
+#: ``sparse`` (points read from ``csr``), the kernel code and its ``gamma``,
+#: ``coef0``, ``degree``; the points ``X`` (dense; permuted with the variables in
+#: classification), their squared norms ``sq``, the precomputed kernel ``K``, the
+#: CSR points ``csr = (data, indices, indptr, work)``, ``kidx`` (position -> row of
+#: ``K`` or of ``csr``), the variables' signs ``y``, ``ones`` (length ``m``) and
+#: ``bidx`` (variable -> point).
+QMatrix = namedtuple("QMatrix", ["svr", "sparse", "kernel", "gamma", "coef0", "degree",
+                                 "X", "sq", "K", "csr", "kidx", "y", "ones", "bidx"])
+
+#: The least-recently-used cache of kernel rows: float32 ``rows`` in fixed slots,
+#: ``slot_of`` (key -> slot, -1: not cached), ``owner`` (slot -> key), ``rlen``
+#: (entries filled per slot), the LRU list ``prev``/``nxt`` (a circular doubly
+#: linked list whose sentinel is slot ``n_slots``), the stack of ``free`` slots,
+#: ``st`` (``st[0]``: top of the free stack, ``st[1]``: next gather buffer) and the
+#: two gather buffers ``bufs`` of regression.
+KernelCache = namedtuple("KernelCache", ["rows", "slot_of", "owner", "rlen", "prev", "nxt",
+                                         "free", "st", "bufs"])
+
+#: The dual variables in the solver's (permuted) order: ``alpha``, the gradient
+#: ``G``, ``G_bar`` (gradient part of the variables at their upper bound), the
+#: linear term ``p``, the upper bounds ``C``, the diagonal ``QD`` of :math:`Q`,
+#: the bound ``status`` (int8) and ``act`` (position -> original variable).
+Variables = namedtuple("Variables", ["alpha", "G", "G_bar", "p", "C", "QD", "status",
+                                     "act"])
 
 
 @njit(cache=True)
@@ -90,24 +126,26 @@ def _exp_inplace(x, kbuf):
 
 
 @njit(cache=True)
-def _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, a, start, stop,
-                    sgn, out):
+def _kernel_segment(qm, a, start, stop, sgn, out):
     """``out[t] = sgn[a] * sgn[t] * k(a, t)`` for ``t`` in ``[start, stop)``.
 
-    Points are the rows of ``X`` (``sq`` their squared norms), or, when
-    ``csr = (data, indices, indptr, work)`` holds a CSR matrix, its rows
-    ``kidx[a]`` and ``kidx[t]`` (row ``kidx[a]`` is scattered into the dense
-    ``work`` vector, then each dot product runs over the non-zeros of row
-    ``kidx[t]``); for a precomputed kernel, ``k(a, t) = K[kidx[a], kidx[t]]``.
+    Points (of the :class:`QMatrix` ``qm``) are the rows of ``X`` (``sq`` their
+    squared norms), or, when ``csr = (data, indices, indptr, work)`` holds a CSR
+    matrix, its rows ``kidx[a]`` and ``kidx[t]`` (row ``kidx[a]`` is scattered
+    into the dense ``work`` vector, then each dot product runs over the
+    non-zeros of row ``kidx[t]``); for a precomputed kernel,
+    ``k(a, t) = K[kidx[a], kidx[t]]``.
     """
+    kernel, X, sq, K, kidx = qm.kernel, qm.X, qm.sq, qm.K, qm.kidx
+    gamma, coef0, degree = qm.gamma, qm.coef0, qm.degree
     sa = sgn[a]
     if kernel == PRECOMPUTED:
         ka = kidx[a]
         for t in range(start, stop):
             out[t] = sa * sgn[t] * K[ka, kidx[t]]
         return
-    data, indices, indptr, work = csr
-    if indptr.shape[0] > 1:  # sparse rows
+    data, indices, indptr, work = qm.csr
+    if qm.sparse:  # sparse rows
         dots = np.empty(stop - start)
         ka = kidx[a]
         for jj in range(indptr[ka], indptr[ka + 1]):
@@ -141,7 +179,10 @@ def _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, a, start,
 
 
 @njit(cache=True)
-def _kernel_diag(kernel, X, sq, K, gamma, coef0, degree):
+def _kernel_diag(qm):
+    """``k(x_a, x_a)`` for every point ``a`` of the :class:`QMatrix` ``qm``."""
+    kernel, sq, K = qm.kernel, qm.sq, qm.K
+    gamma, coef0, degree = qm.gamma, qm.coef0, qm.degree
     m = K.shape[0] if kernel == PRECOMPUTED else sq.shape[0]
     d = np.empty(m)
     for a in range(m):
@@ -159,10 +200,39 @@ def _kernel_diag(kernel, X, sq, K, gamma, coef0, degree):
 
 
 # --------------------------------------------------------------------------
-# Kernel-row cache: fixed slots of float32 rows, LRU order in a circular
-# doubly linked list whose sentinel is slot ``n_slots``. ``st[0]`` is the top
-# of the stack of free slots, ``st[1]`` the next gather buffer (regression).
+# Kernel-row cache (:class:`KernelCache`): fixed slots of float32 rows, LRU
+# order in a circular doubly linked list whose sentinel is slot ``n_slots``.
 # --------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def new_cache(n_keys, row_len, n_buf, cache_bytes):
+    """An empty :class:`KernelCache` of rows of ``row_len`` float32 entries.
+
+    As many slots as ``cache_bytes`` holds, at most ``n_keys`` (one per row that
+    can be asked for) and at least two; ``n_buf`` is the length of the two
+    gather buffers (1 when unused).
+    """
+    n_slots = cache_bytes // (4 * row_len)
+    if n_slots > n_keys:
+        n_slots = n_keys
+    if n_slots < 2:
+        n_slots = 2
+    prev = np.empty(n_slots + 1, dtype=np.int64)
+    nxt = np.empty(n_slots + 1, dtype=np.int64)
+    prev[n_slots] = n_slots
+    nxt[n_slots] = n_slots
+    st = np.zeros(2, dtype=np.int64)
+    st[0] = n_slots
+    free = np.empty(n_slots, dtype=np.int64)
+    for s in range(n_slots):
+        free[s] = n_slots - 1 - s
+    # fields in KernelCache's order: rows, slot_of, owner, rlen, prev, nxt, free, st, bufs
+    return KernelCache(np.empty((n_slots, row_len), dtype=np.float32),
+                       np.full(n_keys, -1, dtype=np.int64),
+                       np.full(n_slots, -1, dtype=np.int64),
+                       np.zeros(n_slots, dtype=np.int64), prev, nxt, free, st,
+                       np.empty((2, n_buf), dtype=np.float32))
 
 
 @njit(cache=True)
@@ -182,8 +252,10 @@ def _lru_push(s, prev, nxt):
 
 
 @njit(cache=True)
-def _cache_lookup(key, length, slot_of, owner, rlen, prev, nxt, free, st):
+def _cache_lookup(key, length, cache):
     """Slot holding row ``key`` (made most recent) and the first entry to fill."""
+    slot_of, owner, rlen = cache.slot_of, cache.owner, cache.rlen
+    prev, nxt, free, st = cache.prev, cache.nxt, cache.free, cache.st
     s = slot_of[key]
     if s >= 0:
         _lru_unlink(s, prev, nxt)
@@ -209,23 +281,23 @@ def _cache_lookup(key, length, slot_of, owner, rlen, prev, nxt, free, st):
 
 
 @njit(cache=True)
-def _get_q(i, length, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree, y, ones,
-           bidx, data, slot_of, owner, rlen, prev, nxt, free, st, bufs):
+def _get_q(i, length, qm, cache):
     """Row ``i`` of ``Q`` over the first ``length`` (current) variables."""
-    if not svr:
-        s, start = _cache_lookup(i, length, slot_of, owner, rlen, prev, nxt, free, st)
+    data = cache.rows
+    y = qm.y
+    if not qm.svr:
+        s, start = _cache_lookup(i, length, cache)
         if start < length:
-            _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, i, start,
-                            length, y, data[s])
+            _kernel_segment(qm, i, start, length, y, data[s])
         return data[s]
+    bidx, st = qm.bidx, cache.st
     m = data.shape[1]
     b = bidx[i]
-    s, start = _cache_lookup(b, m, slot_of, owner, rlen, prev, nxt, free, st)
+    s, start = _cache_lookup(b, m, cache)
     if start < m:
-        _kernel_segment(kernel, X, sq, K, csr, kidx, gamma, coef0, degree, b, 0, m, ones,
-                        data[s])
+        _kernel_segment(qm, b, 0, m, qm.ones, data[s])
     row = data[s]
-    buf = bufs[st[1]]
+    buf = cache.bufs[st[1]]
     st[1] = 1 - st[1]
     yi = y[i]
     for t in range(length):
@@ -234,10 +306,13 @@ def _get_q(i, length, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree, y,
 
 
 @njit(cache=True)
-def _swap_index(i, j, svr, sparse, kernel, X, sq, y, G, status, alpha, p, act, bidx, G_bar,
-                C, QD, data, slot_of, owner, rlen, prev, nxt, free, st):
+def _swap_index(i, j, qm, var, cache):
+    """Swap variables ``i`` and ``j`` (and, in classification, their points and rows)."""
     if i == j:
         return
+    y, bidx, X, sq = qm.y, qm.bidx, qm.X, qm.sq
+    G, status, alpha, p, act = var.G, var.status, var.alpha, var.p, var.act
+    G_bar, C, QD = var.G_bar, var.C, var.QD
     y[i], y[j] = y[j], y[i]
     G[i], G[j] = G[j], G[i]
     status[i], status[j] = status[j], status[i]
@@ -248,14 +323,16 @@ def _swap_index(i, j, svr, sparse, kernel, X, sq, y, G, status, alpha, p, act, b
     G_bar[i], G_bar[j] = G_bar[j], G_bar[i]
     C[i], C[j] = C[j], C[i]
     QD[i], QD[j] = QD[j], QD[i]
-    if svr:  # the cache is keyed by sample, in the original order
+    if qm.svr:  # the cache is keyed by sample, in the original order
         return
-    if kernel != PRECOMPUTED:
-        if not sparse:  # sparse rows are reached through ``kidx`` (``act``)
+    if qm.kernel != PRECOMPUTED:
+        if not qm.sparse:  # sparse rows are reached through ``kidx`` (``act``)
             for f in range(X.shape[1]):
                 X[i, f], X[j, f] = X[j, f], X[i, f]
         sq[i], sq[j] = sq[j], sq[i]
     # the cached rows follow their variables ...
+    data, slot_of, owner, rlen = cache.rows, cache.slot_of, cache.owner, cache.rlen
+    prev, nxt, free, st = cache.prev, cache.nxt, cache.free, cache.st
     si = slot_of[i]
     sj = slot_of[j]
     slot_of[i] = sj
@@ -372,42 +449,27 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
             for f in range(Xw.shape[1]):
                 s_ += Xw[a, f] * Xw[a, f]
             sq[a] = s_
-    diag = _kernel_diag(kernel, Xw, sq, K, gamma, coef0, degree)
-    QD = np.empty(n)
-    for t in range(n):
-        QD[t] = diag[bidx[t]]
     # kidx maps a position to a row of K: the variable itself when permuting
     # (classification), the identity on samples otherwise (regression)
     kidx = act if not svr else np.arange(m)
-
-    # cache
-    row_len = m if svr else n
-    n_keys = m if svr else n
-    n_slots = cache_bytes // (4 * row_len)
-    if n_slots > n_keys:
-        n_slots = n_keys
-    if n_slots < 2:
-        n_slots = 2
-    data = np.empty((n_slots, row_len), dtype=np.float32)
-    slot_of = np.full(n_keys, -1, dtype=np.int64)
-    owner = np.full(n_slots, -1, dtype=np.int64)
-    rlen = np.zeros(n_slots, dtype=np.int64)
-    prev = np.empty(n_slots + 1, dtype=np.int64)
-    nxt = np.empty(n_slots + 1, dtype=np.int64)
-    prev[n_slots] = n_slots
-    nxt[n_slots] = n_slots
-    free = np.empty(n_slots, dtype=np.int64)
-    for s in range(n_slots):
-        free[s] = n_slots - 1 - s
-    st = np.zeros(2, dtype=np.int64)
-    st[0] = n_slots
-    bufs = np.empty((2, n if svr else 1), dtype=np.float32)
+    # fields in QMatrix's order: svr, sparse, kernel, gamma, coef0, degree, X, sq, K,
+    # csr, kidx, y, ones, bidx
+    qm = QMatrix(svr, sparse, kernel, gamma, coef0, degree, Xw, sq, K, csr, kidx, y, ones,
+                 bidx)
+    diag = _kernel_diag(qm)
+    QD = np.empty(n)
+    for t in range(n):
+        QD[t] = diag[bidx[t]]
+    # rows of Q (classification) or of the kernel matrix (regression)
+    cache = new_cache(m if svr else n, m if svr else n, n if svr else 1, cache_bytes)
 
     status = np.empty(n, dtype=np.int8)
     for t in range(n):
         _update_status(t, alpha, C, status)
     G = p.copy()
     G_bar = np.zeros(n)
+    # fields in Variables' order: alpha, G, G_bar, p, C, QD, status, act
+    var = Variables(alpha, G, G_bar, p, C, QD, status, act)
     active_size = n
     unshrink = False
 
@@ -440,10 +502,7 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
                             gmax1 = G[t]
                 if not unshrink and gmax1 + gmax2 <= eps * 10:
                     unshrink = True
-                    _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, csr,
-                                          kidx, gamma, coef0, degree, y, ones, bidx,
-                                          data, slot_of, owner, rlen, prev, nxt, free,
-                                          st, bufs, G, G_bar, p, alpha, status)
+                    _reconstruct_gradient(active_size, n, qm, cache, var)
                     active_size = n
                 t = 0
                 while t < active_size:
@@ -451,27 +510,16 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
                         active_size -= 1
                         while active_size > t:
                             if not _be_shrunk(active_size, gmax1, gmax2, y, G, status):
-                                _swap_index(t, active_size, svr, sparse, kernel, Xw, sq, y, G,
-                                            status, alpha, p, act, bidx, G_bar, C, QD,
-                                            data, slot_of, owner, rlen, prev, nxt,
-                                            free, st)
+                                _swap_index(t, active_size, qm, var, cache)
                                 break
                             active_size -= 1
                     t += 1
 
-        i, j = _select_working_set(active_size, svr, kernel, Xw, sq, K, csr, kidx, gamma,
-                                   coef0, degree, y, ones, bidx, data, slot_of, owner,
-                                   rlen, prev, nxt, free, st, bufs, G, QD, status, eps)
+        i, j = _select_working_set(active_size, qm, cache, var, eps)
         if j == -1:
-            _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, csr, kidx, gamma,
-                                  coef0, degree, y, ones, bidx, data, slot_of, owner,
-                                  rlen, prev, nxt, free, st, bufs, G, G_bar, p, alpha,
-                                  status)
+            _reconstruct_gradient(active_size, n, qm, cache, var)
             active_size = n
-            i, j = _select_working_set(active_size, svr, kernel, Xw, sq, K, csr, kidx,
-                                       gamma, coef0, degree, y, ones, bidx, data,
-                                       slot_of, owner, rlen, prev, nxt, free, st, bufs,
-                                       G, QD, status, eps)
+            i, j = _select_working_set(active_size, qm, cache, var, eps)
             if j == -1:
                 break
             counter = 1  # shrink at the next iteration
@@ -479,12 +527,8 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
         n_iter += 1
 
         # ---- two-variable analytic update, clipped to the box
-        Q_i = _get_q(i, active_size, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0,
-                     degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
-                     free, st, bufs)
-        Q_j = _get_q(j, active_size, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0,
-                     degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
-                     free, st, bufs)
+        Q_i = _get_q(i, active_size, qm, cache)
+        Q_j = _get_q(j, active_size, qm, cache)
         C_i = C[i]
         C_j = C[j]
         old_ai = alpha[i]
@@ -550,9 +594,7 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
         _update_status(i, alpha, C, status)
         _update_status(j, alpha, C, status)
         if ui != (status[i] == _UPPER):
-            Q_i = _get_q(i, n, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0, degree, y,
-                         ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st,
-                         bufs)
+            Q_i = _get_q(i, n, qm, cache)
             if ui:
                 for k in range(n):
                     G_bar[k] -= C_i * Q_i[k]
@@ -560,9 +602,7 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
                 for k in range(n):
                     G_bar[k] += C_i * Q_i[k]
         if uj != (status[j] == _UPPER):
-            Q_j = _get_q(j, n, svr, kernel, Xw, sq, K, csr, kidx, gamma, coef0, degree, y,
-                         ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st,
-                         bufs)
+            Q_j = _get_q(j, n, qm, cache)
             if uj:
                 for k in range(n):
                     G_bar[k] -= C_j * Q_j[k]
@@ -571,9 +611,7 @@ def smo_solve(X, K, csr, kernel, gamma, coef0, degree, svr, y_in, p_in, C_in, ep
                     G_bar[k] += C_j * Q_j[k]
 
     if active_size < n:  # stopped by max_iter while shrunk: complete the gradient
-        _reconstruct_gradient(active_size, n, svr, kernel, Xw, sq, K, csr, kidx, gamma,
-                              coef0, degree, y, ones, bidx, data, slot_of, owner, rlen,
-                              prev, nxt, free, st, bufs, G, G_bar, p, alpha, status)
+        _reconstruct_gradient(active_size, n, qm, cache, var)
         active_size = n
 
     # ---- rho: mean of y_t G_t over free variables, else middle of the bounds
@@ -618,10 +656,9 @@ def _be_shrunk(t, gmax1, gmax2, y, G, status):
 
 
 @njit(cache=True)
-def _select_working_set(active_size, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree,
-                        y, ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st,
-                        bufs, G, QD, status, eps):
+def _select_working_set(active_size, qm, cache, var, eps):
     """Second-order working-set selection (WSS2); ``j == -1`` when optimal."""
+    y, G, QD, status = qm.y, var.G, var.QD, var.status
     inf = np.inf
     gmax = -inf
     gmax2 = -inf
@@ -640,8 +677,7 @@ def _select_working_set(active_size, svr, kernel, X, sq, K, csr, kidx, gamma, co
     i = gmax_idx
     if i == -1:
         return -1, -1
-    Q_i = _get_q(i, active_size, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree, y,
-                 ones, bidx, data, slot_of, owner, rlen, prev, nxt, free, st, bufs)
+    Q_i = _get_q(i, active_size, qm, cache)
     yi = y[i]
     QDi = QD[i]
     for t in range(active_size):
@@ -677,12 +713,11 @@ def _select_working_set(active_size, svr, kernel, X, sq, K, csr, kidx, gamma, co
 
 
 @njit(cache=True)
-def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, csr, kidx, gamma, coef0,
-                          degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
-                          free, st, bufs, G, G_bar, p, alpha, status):
+def _reconstruct_gradient(active_size, n, qm, cache, var):
     """Recompute ``G`` of the shrunk variables from ``G_bar`` and the free ones."""
     if active_size == n:
         return
+    G, G_bar, p, alpha, status = var.G, var.G_bar, var.p, var.alpha, var.status
     for t in range(active_size, n):
         G[t] = G_bar[t] + p[t]
     n_free = 0
@@ -691,9 +726,7 @@ def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, csr, kidx, gamm
             n_free += 1
     if n_free * n > 2 * active_size * (n - active_size):
         for i in range(active_size, n):
-            Q_i = _get_q(i, active_size, svr, kernel, X, sq, K, csr, kidx, gamma, coef0,
-                         degree, y, ones, bidx, data, slot_of, owner, rlen, prev, nxt,
-                         free, st, bufs)
+            Q_i = _get_q(i, active_size, qm, cache)
             acc = 0.0
             for t in range(active_size):
                 if status[t] == _FREE:
@@ -702,9 +735,7 @@ def _reconstruct_gradient(active_size, n, svr, kernel, X, sq, K, csr, kidx, gamm
     else:
         for i in range(active_size):
             if status[i] == _FREE:
-                Q_i = _get_q(i, n, svr, kernel, X, sq, K, csr, kidx, gamma, coef0, degree,
-                             y, ones, bidx, data, slot_of, owner, rlen, prev, nxt, free,
-                             st, bufs)
+                Q_i = _get_q(i, n, qm, cache)
                 a_i = alpha[i]
                 for t in range(active_size, n):
                     G[t] += a_i * Q_i[t]
