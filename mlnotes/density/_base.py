@@ -132,6 +132,19 @@ class DiscreteLevelsMixin:
         self.n_levels_ = n_levels
         return self._bin_index(X)
 
+    def _level_counts(self, X):
+        """Validate ``X``, learn its levels and count them per feature.
+
+        Returns ``(X, counts)``: the validated float ``X`` and ``counts`` of shape
+        (n_features, n_levels_), how many rows hold each level of each feature.
+        """
+        X = validate_data(self, X, dtype=np.float64)
+        idx = self._learn_levels(X)
+        counts = np.zeros((X.shape[1], self.n_levels_), dtype=np.float64)
+        for j in range(X.shape[1]):
+            counts[j] = np.bincount(idx[:, j], minlength=self.n_levels_)
+        return X, counts
+
     def _bin_index(self, X):
         """Bin of every value of quantised data (values outside clip to end bins)."""
         idx = np.empty(X.shape, dtype=np.intp)

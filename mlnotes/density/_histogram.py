@@ -5,7 +5,6 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import validate_data
 
 from mlnotes.base import DensityMixin
 from mlnotes.density._base import IndependentLevelsMixin
@@ -109,13 +108,8 @@ class Histogram(IndependentLevelsMixin, DensityMixin, BaseEstimator):
         self : Histogram
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=np.float64)
-        n_samples, n_features = X.shape
-        idx = self._learn_levels(X)
-        n_levels = self.n_levels_
-        counts = np.zeros((n_features, n_levels), dtype=np.float64)
-        for j in range(n_features):
-            counts[j] = np.bincount(idx[:, j], minlength=n_levels)
+        X, counts = self._level_counts(X)
+        n_samples, n_levels = X.shape[0], self.n_levels_
         probs = (counts + self.alpha) / (n_samples + self.alpha * n_levels)
         with np.errstate(divide="ignore"):
             self.log_probs_ = np.log(probs)

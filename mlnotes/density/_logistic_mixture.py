@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from mlnotes.base import DensityMixin, TorchEstimator
@@ -400,13 +399,9 @@ class DiscretizedLogisticMixture(IndependentLevelsMixin, DensityMixin, TorchEsti
         self : DiscretizedLogisticMixture
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=np.float64)
+        X, counts = self._level_counts(X)
         n_samples, n_features = X.shape
-        idx = self._learn_levels(X)
-        n_levels = self.n_levels_
-        freq = np.zeros((n_features, n_levels), dtype=np.float64)
-        for j in range(n_features):
-            freq[j] = np.bincount(idx[:, j], minlength=n_levels) / n_samples
+        freq = counts / n_samples
         self._init_values = _initial_parameters(freq, self.n_components)
         rows = np.column_stack([np.arange(n_features, dtype=np.float64), freq])
         dtype = np.float64 if self.solver == "lbfgs" else np.float32

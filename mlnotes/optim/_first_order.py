@@ -70,6 +70,8 @@ def _diverged(method, n_iter, what, value, knob):
 
 
 def _counted(fun, grad, args):
+    """``fun`` and ``grad`` bound to ``args``, counting their calls in ``counts``
+    (``n_fev``, ``n_gev``); shared by the first-order methods and Newton."""
     counts = {"n_fev": 0, "n_gev": 0}
 
     def f_(z):

@@ -1,8 +1,8 @@
 """Backtracking line search with the Armijo sufficient-decrease condition (chapter 3)."""
 
-from numbers import Integral, Real
-
 import numpy as np
+
+from ..utils._validation import check_int, check_real
 
 __all__ = ["backtracking_line_search"]
 
@@ -98,14 +98,10 @@ def backtracking_line_search(
     >>> alpha, f_new
     (0.5, 0.0)
     """
-    if not (isinstance(alpha0, Real) and np.isfinite(alpha0) and alpha0 > 0):
-        raise ValueError(f"alpha0 must be a positive number; got {alpha0!r}.")
-    if not (isinstance(c, Real) and 0 < c < 1):
-        raise ValueError(f"c must be in (0, 1); got {c!r}.")
-    if not (isinstance(rho, Real) and 0 < rho < 1):
-        raise ValueError(f"rho must be in (0, 1); got {rho!r}.")
-    if not (isinstance(max_iter, Integral) and max_iter >= 0):
-        raise ValueError(f"max_iter must be a non-negative integer; got {max_iter!r}.")
+    check_real(alpha0, "alpha0", 0, low_open=True)
+    check_real(c, "c", 0, 1, low_open=True, high_open=True)
+    check_real(rho, "rho", 0, 1, low_open=True, high_open=True)
+    check_int(max_iter, "max_iter", 0)
     x = np.asarray(x, dtype=np.float64)
     d = np.asarray(direction, dtype=np.float64)
     slope = float(np.asarray(grad_x, dtype=np.float64).ravel() @ d.ravel())

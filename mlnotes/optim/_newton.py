@@ -1,10 +1,10 @@
 """Damped Newton's method with a backtracking (Armijo) line search (chapter 10 of the notes)."""
 
-from numbers import Integral, Real
-
 import numpy as np
 from scipy import linalg
 
+from ..utils._validation import check_int, check_real
+from ._first_order import _counted
 from ._result import OptimResult
 
 __all__ = ["newton", "NewtonResult"]
@@ -234,32 +234,18 @@ def newton(
     >>> np.allclose(res.x, np.linalg.solve(A, b))
     True
     """
-    if not (isinstance(max_iter, Integral) and max_iter >= 0):
-        raise ValueError(f"max_iter must be a non-negative integer; got {max_iter!r}.")
-    if not (isinstance(tol, Real) and tol >= 0):
-        raise ValueError(f"tol must be a non-negative number; got {tol!r}.")
-    if not (isinstance(armijo, Real) and 0 < armijo < 1):
-        raise ValueError(f"armijo must be in (0, 1); got {armijo!r}.")
-    if not (isinstance(shrink, Real) and 0 < shrink < 1):
-        raise ValueError(f"shrink must be in (0, 1); got {shrink!r}.")
-    if not (isinstance(max_backtrack, Integral) and max_backtrack >= 0):
-        raise ValueError(
-            f"max_backtrack must be a non-negative integer; got {max_backtrack!r}."
-        )
+    check_int(max_iter, "max_iter", 0)
+    check_real(tol, "tol", 0)
+    check_real(armijo, "armijo", 0, 1, low_open=True, high_open=True)
+    check_real(shrink, "shrink", 0, 1, low_open=True, high_open=True)
+    check_int(max_backtrack, "max_backtrack", 0)
     x = np.array(x0, dtype=np.float64).ravel()
     if not np.all(np.isfinite(x)):
         raise ValueError("x0 must be finite.")
 
-    counts = {"n_fev": 0, "n_gev": 0, "n_hev": 0}
+    f_, g_, counts = _counted(fun, grad, args)
+    counts["n_hev"] = 0
     steps = {"cholesky": 0, "pinv": 0, "modified": 0, "gradient": 0}
-
-    def f_(z):
-        counts["n_fev"] += 1
-        return float(fun(z, *args))
-
-    def g_(z):
-        counts["n_gev"] += 1
-        return np.asarray(grad(z, *args), dtype=np.float64).ravel()
 
     f = f_(x)
     if not np.isfinite(f):

@@ -20,13 +20,13 @@ import numpy as np
 from gymnasium import spaces
 from sklearn.utils import check_scalar
 
-from ..tabular._model import make_env
+from ..tabular._model import ParamsByNameMixin, make_env
 from ._models import true_model
 
 __all__ = ["CEM", "MPPI", "RandomShooting"]
 
 
-class _ShootingPlanner:
+class _ShootingPlanner(ParamsByNameMixin):
     """Receding-horizon planning over a batched model; subclasses write ``_search``."""
 
     _param_names = ("env", "model", "horizon", "n_samples", "gamma", "seed")
@@ -42,41 +42,8 @@ class _ShootingPlanner:
 
     # ------------------------------------------------------------- parameters
 
-    def get_params(self, deep=False):
-        """Constructor arguments (scikit-learn protocol).
-
-        Parameters
-        ----------
-        deep : bool, default=False
-            Unused.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params):
-        """Set constructor arguments (the planner is rebuilt at its next use).
-
-        Parameters
-        ----------
-        **params : dict
-            New values.
-
-        Returns
-        -------
-        self : object
-            The planner.
-        """
-        for name, value in params.items():
-            if name not in self._param_names:
-                raise ValueError(f"Invalid parameter {name!r} for {type(self).__name__}; "
-                                 f"valid parameters are {list(self._param_names)}.")
-            setattr(self, name, value)
-        self._ready = False
-        return self
+    def _params_changed(self):
+        self._ready = False  # the planner is rebuilt at its next use
 
     def __repr__(self):
         shown = {k: v for k, v in self.get_params().items() if k not in ("env", "model")}

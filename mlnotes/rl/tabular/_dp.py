@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ._model import make_env, mdp_from_env
+from ._model import ParamsByNameMixin, make_env, mdp_from_env
 
 __all__ = ["ValueIteration", "PolicyIteration"]
 
@@ -25,45 +25,8 @@ def _check_solver_params(obj, iterations_name="max_iter"):
     check_scalar(getattr(obj, iterations_name), iterations_name, Integral, min_val=1)
 
 
-class _TabularSolver:
+class _TabularSolver(ParamsByNameMixin):
     """What both solvers share: parameters, ``predict``, fitted checks."""
-
-    _param_names = ()
-
-    def get_params(self, deep=False):
-        """Constructor arguments (scikit-learn protocol).
-
-        Parameters
-        ----------
-        deep : bool, default=False
-            Unused.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params):
-        """Set constructor arguments (takes effect at the next ``fit``).
-
-        Parameters
-        ----------
-        **params : dict
-            New values.
-
-        Returns
-        -------
-        self : object
-            The solver.
-        """
-        for name, value in params.items():
-            if name not in self._param_names:
-                raise ValueError(f"Invalid parameter {name!r} for {type(self).__name__}; "
-                                 f"valid parameters are {list(self._param_names)}.")
-            setattr(self, name, value)
-        return self
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k != "env")

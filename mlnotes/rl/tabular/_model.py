@@ -23,6 +23,56 @@ from gymnasium import spaces
 __all__ = []
 
 
+class ParamsByNameMixin:
+    """``get_params``/``set_params`` over the constructor arguments in ``_param_names``.
+
+    scikit-learn's parameter protocol (``clone``, grid searches) for the tabular
+    solvers and the shooting planners, which hold an environment and are not
+    ``BaseEstimator``s. ``_params_changed`` runs after ``set_params``.
+    """
+
+    _param_names = ()
+
+    def get_params(self, deep=False):
+        """Constructor arguments (scikit-learn protocol).
+
+        Parameters
+        ----------
+        deep : bool, default=False
+            Unused.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        return {name: getattr(self, name) for name in self._param_names}
+
+    def set_params(self, **params):
+        """Set constructor arguments (they take effect at the next ``fit`` or use).
+
+        Parameters
+        ----------
+        **params : dict
+            New values.
+
+        Returns
+        -------
+        self : object
+            The instance.
+        """
+        for name, value in params.items():
+            if name not in self._param_names:
+                raise ValueError(f"Invalid parameter {name!r} for {type(self).__name__}; "
+                                 f"valid parameters are {list(self._param_names)}.")
+            setattr(self, name, value)
+        self._params_changed()
+        return self
+
+    def _params_changed(self):
+        """Called after ``set_params``: drop what was built from the old values."""
+
+
 @dataclass(frozen=True)
 class TabularMDP:
     """Expected rewards and continuing transitions of a finite MDP.
