@@ -35,6 +35,22 @@ def test_sample_step_uses_member_i_mod_e_and_samples_its_gaussian():
     assert not terminated.any()
 
 
+def test_cyclic_members_fast_path_equals_explicit_indices():
+    # members=None reshapes rows into the (E, N / E) layout: same means and same noise
+    # as the general scatter through explicit indices i % E
+    policy = PETSPolicy(spaces.Box(-1, 1, (3,)), spaces.Box(-1, 1, (1,)), lambda _: 1e-3,
+                        n_members=5, net_arch=(16,))
+    model = policy.dynamics
+    rng = np.random.default_rng(1)
+    obs, actions = rng.normal(size=(40, 3)), rng.uniform(-1, 1, (40, 1))
+    for n in (40, 37):  # divisible by E (fast path) and not
+        fast = model.sample_step(obs[:n], actions[:n], None, torch.Generator().manual_seed(3))
+        slow = model.sample_step(obs[:n], actions[:n], torch.arange(n) % 5,
+                                 torch.Generator().manual_seed(3))
+        np.testing.assert_array_equal(fast[0], slow[0])
+        np.testing.assert_array_equal(fast[1], slow[1])
+
+
 class PointEnv(gym.Env):
     """x' = x + 0.5 a, reward -x^2; 30-step episodes from x = 2."""
 

@@ -197,8 +197,11 @@ class TransitionModel(nn.Module):
             Current observations.
         actions : numpy.ndarray of shape (N, act_dim)
             Actions.
-        members : torch.Tensor of shape (N,)
-            Member index of each row.
+        members : torch.Tensor of shape (N,) or None
+            Member index of each row; None: row ``i`` uses member ``i % E`` (trajectory
+            sampling's layout; when ``E`` divides ``N`` the rows are reshaped into the
+            batched network's ``(E, N / E)`` layout directly, with the same result and
+            noise as the explicit indices).
         generator : torch.Generator, default=None
             Source of the Gaussian noise.
 
@@ -210,6 +213,16 @@ class TransitionModel(nn.Module):
         E, n = self.model.n_members, len(obs)
         x = torch.as_tensor(np.hstack([obs, actions]), dtype=torch.float32)
         x = (x - self.x_mean) / self.x_scale
+        if members is None:
+            if n % E == 0:  # row i = j E + e -> member e, slot j
+                with torch.no_grad():
+                    mean, logvar = self.model(x.reshape(n // E, E, -1).transpose(0, 1))
+                    sample = mean + torch.exp(0.5 * logvar) * torch.randn(
+                        mean.shape, generator=generator)
+                out = sample.transpose(0, 1).reshape(n, -1)
+                out = (out * self.y_scale + self.y_mean).double().numpy()
+                return obs + out[:, :self.obs_dim], out[:, self.obs_dim]
+            members = torch.arange(n) % E
         # one batched forward: member e processes the rows assigned to it
         order = torch.argsort(members, stable=True)
         counts = torch.bincount(members, minlength=E)

@@ -125,8 +125,7 @@ class PETSPolicy(BasePolicy):
         terminated : numpy.ndarray of shape (N,)
             Always False (the model does not predict terminations).
         """
-        members = torch.arange(len(obs)) % self.dynamics.model.n_members
-        next_obs, rewards = self.dynamics.sample_step(obs, actions, members, self._generator)
+        next_obs, rewards = self.dynamics.sample_step(obs, actions, None, self._generator)
         return next_obs, rewards, np.zeros(len(obs), dtype=bool)
 
     def _predict(self, obs, deterministic=False):
