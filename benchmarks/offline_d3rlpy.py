@@ -1,6 +1,6 @@
 """Offline RL side by side with d3rlpy: same dataset, gradient steps, network and seeds.
 
-    python -m benchmarks.offline_d3rlpy --quality medium --algos IQL CQL TD3BC AWAC \\
+    python -m benchmarks.offline_d3rlpy --quality medium --algos IQL CQL TD3BC \\
         --seeds 0 1 2 3 4 --n-steps 20000 --out /tmp/offline
 
 d3rlpy pins an older gymnasium (1.0) than the project, so it runs in its own virtual
@@ -9,12 +9,18 @@ d3rlpy), driven through :mod:`benchmarks._d3rlpy_runner` with the dataset passed
 ``.npz`` file. Both sides: 256-256 networks, batch 256, learning rate 3e-4, gamma 0.99,
 tau 0.005, the algorithms' shared hyperparameters (IQL expectile 0.7 / temperature 3 /
 max weight 100; CQL weight 5 with 10 action samples and a fixed alpha; TD3+BC alpha 2.5;
-AWAC lambda 1), observations not normalised, and the same evaluation: 10 deterministic
-Pendulum episodes seeded 10,000 to 10,009. Fit time is the wall time of the gradient steps
-(one thread each). Writes ``offline-d3rlpy.md`` to ``--out``.
+AWAC lambda 1), observations not normalised (TD3+BC: ours standardises them, its
+default), and the same evaluation: 10 deterministic Pendulum episodes seeded 10,000 to
+10,009. Beside them: the return of the policy that made the data (its deterministic
+evaluation, ``behaviour``, and the mean return of the data's own noisy episodes) and
+:class:`mlnotes.rl.BC` with its defaults on the same data. Fit time is the wall and the
+process CPU time of the gradient steps (one thread each; CPU time is the comparison on a
+loaded machine). Datasets and finished runs are cached in ``--out`` (a stopped run
+resumes); ``offline-<quality>.md`` and ``offline-<quality>.png`` are written there.
 """
 
 import argparse
+import ast
 import json
 import subprocess
 import sys
@@ -62,56 +68,186 @@ def evaluate(agent, episodes=10):
     return float(np.mean(returns))
 
 
+def _timed(fit):
+    wall, cpu = time.perf_counter(), time.process_time()
+    fit()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def run_ours(algo, data, n_steps, seed):
     from mlnotes import rl
 
     torch.set_num_threads(1)
     agent = getattr(rl, algo)("MlpPolicy", "Pendulum-v1", seed=seed, **OURS[algo])
-    start = time.perf_counter()
-    agent.fit(data, n_steps=n_steps)
-    return evaluate(agent), time.perf_counter() - start
+    wall, cpu = _timed(lambda: agent.fit(data, n_steps=n_steps))
+    return {"return": evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+
+
+def run_bc(data, seed):
+    from mlnotes.rl import BC
+
+    torch.set_num_threads(1)
+    agent = BC("MlpPolicy", "Pendulum-v1", seed=seed)
+    wall, cpu = _timed(lambda: agent.fit(data["observations"], data["actions"]))
+    return {"return": evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
 
 
 def run_d3rlpy(python, algo, npz, n_steps, seed):
     out = subprocess.run([str(python), str(RUNNER), algo, str(npz), str(n_steps), str(seed)],
                          check=True, capture_output=True, text=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return result["return"], result["seconds"]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def load_dataset(out, quality, data_steps, seed):
+    """``make_dataset`` once per (quality, size, seed); cached as ``.npz`` in ``out``."""
+    from mlnotes.rl.offline import make_dataset
+
+    npz = out / f"pendulum-{quality}-{data_steps}-{seed}.npz"
+    if npz.exists():
+        with np.load(npz) as f:
+            data = {k: f[k] for k in f.files if k != "metadata"}
+            data["metadata"] = ast.literal_eval(str(f["metadata"]))
+        return data, npz
+    data = make_dataset("Pendulum-v1", quality, n_steps=data_steps, seed=seed)
+    np.savez(npz, **{k: v for k, v in data.items() if k != "metadata"},
+             metadata=np.array(repr(data["metadata"])))
+    return data, npz
+
+
+def cached(path, compute):
+    if path.exists():
+        return json.loads(path.read_text())
+    result = compute()
+    path.write_text(json.dumps(result))
+    return result
+
+
+def _mean_std(values):
+    return f"{np.mean(values):.0f} ± {np.std(values):.0f}" if values else "-"
+
+
+def report(args, rows):
+    """The Markdown table (per seed, then mean ± std over seeds) and the figure."""
+    lines = [f"# Offline RL vs d3rlpy on Pendulum-v1 ({args.quality} data)", "",
+             f"- command: `python -m benchmarks.offline_d3rlpy {' '.join(sys.argv[1:])}`",
+             f"- {args.n_steps:,} gradient steps; {args.data_steps:,} transitions per dataset; "
+             "returns: 10 deterministic episodes seeded 10,000+; times: one thread, "
+             "CPU seconds of the gradient steps (wall in brackets)",
+             "- behaviour: the data policy's deterministic evaluation (5 episodes when it "
+             "stopped training); data: mean return of the dataset's own (noisy) episodes; "
+             "BC: `mlnotes.rl.BC` with its defaults on the same data", "",
+             "| seed | behaviour | data | BC | algo | ours | d3rlpy | CPU s ours | "
+             "CPU s d3rlpy | CPU ratio |", "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['seed']} | {r['behaviour']:.0f} | {r['data']:.0f} | {r['bc']:.0f} | "
+            f"{r['algo']} | {r['ours']['return']:.0f} | {r['ref']['return']:.0f} | "
+            f"{r['ours']['cpu_seconds']:.0f} ({r['ours']['seconds']:.0f}) | "
+            f"{r['ref']['cpu_seconds']:.0f} ({r['ref']['seconds']:.0f}) | "
+            f"{r['ours']['cpu_seconds'] / r['ref']['cpu_seconds']:.2f} |")
+    lines += ["", "Mean ± std over the seeds that finished:", "",
+              "| algo | seeds | ours | d3rlpy | behaviour | BC | ours > behaviour and BC "
+              "(seeds) | ours >= d3rlpy (seeds) | CPU ratio (mean) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for algo in args.algos:
+        rs = [r for r in rows if r["algo"] == algo]
+        if not rs:
+            continue
+        beat = sum(r["ours"]["return"] > max(r["behaviour"], r["bc"]) for r in rs)
+        if args.quality == "expert":  # within 10% of the expert's return
+            beat = sum(r["ours"]["return"] >= r["behaviour"] - 0.1 * abs(r["behaviour"])
+                       for r in rs)
+        ge = sum(r["ours"]["return"] >= r["ref"]["return"] for r in rs)
+        ratio = np.mean([r["ours"]["cpu_seconds"] / r["ref"]["cpu_seconds"] for r in rs])
+        lines.append(
+            f"| {algo} | {len(rs)} | {_mean_std([r['ours']['return'] for r in rs])} | "
+            f"{_mean_std([r['ref']['return'] for r in rs])} | "
+            f"{_mean_std([r['behaviour'] for r in rs])} | "
+            f"{_mean_std([r['bc'] for r in rs])} | {beat}/{len(rs)} | {ge}/{len(rs)} | "
+            f"{ratio:.2f} |")
+    if args.quality == "expert":
+        lines.append("")
+        lines.append("(expert data: the 'ours > behaviour and BC' column counts the seeds "
+                     "within 10% of the expert's return instead)")
+    (args.out / f"offline-{args.quality}.md").write_text("\n".join(lines) + "\n")
+    figure(args, rows)
+    return lines
+
+
+def figure(args, rows):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    algos = [a for a in args.algos if any(r["algo"] == a for r in rows)]
+    if not algos:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    x = np.arange(len(algos))
+    for offset, key, label, colour in ((-0.2, "ours", "mlnotes", "tab:blue"),
+                                       (0.2, "ref", "d3rlpy 2.8.1", "tab:orange")):
+        vals = [[r[key]["return"] for r in rows if r["algo"] == a] for a in algos]
+        ax.bar(x + offset, [np.mean(v) for v in vals], 0.35, yerr=[np.std(v) for v in vals],
+               color=colour, label=label, capsize=3)
+        for i, v in enumerate(vals):
+            ax.plot([x[i] + offset] * len(v), v, "k.", ms=4)
+    seeds = sorted({r["seed"] for r in rows})
+    by_seed = {r["seed"]: r for r in rows}
+    for key, label, style in (("behaviour", "behaviour policy", "--"), ("bc", "BC", ":")):
+        ax.axhline(np.mean([by_seed[s][key] for s in seeds]), color="k", ls=style, lw=1,
+                   label=label)
+    ax.set_xticks(x, algos)
+    ax.set_ylabel("return (10 seeded episodes)")
+    ax.set_title(f"Pendulum-v1, {args.quality} data, {args.n_steps:,} gradient steps, "
+                 f"seeds {', '.join(map(str, seeds))}")
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out / f"offline-{args.quality}.png", dpi=110)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", default="medium",
                         choices=("random", "medium", "medium-replay", "expert"))
-    parser.add_argument("--algos", nargs="+", default=list(OURS), choices=list(OURS))
+    parser.add_argument("--algos", nargs="+", default=["IQL", "CQL", "TD3BC"],
+                        choices=list(OURS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--n-steps", type=int, default=20_000)
     parser.add_argument("--data-steps", type=int, default=20_000)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "local")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only tabulate the runs already cached in --out")
     args = parser.parse_args()
-    from mlnotes.rl.offline import make_dataset
-
     args.out.mkdir(parents=True, exist_ok=True)
     python = ensure_venv()
-    lines = [f"# Offline RL vs d3rlpy on Pendulum-v1 ({args.quality} data)", "",
-             f"- command: `python -m benchmarks.offline_d3rlpy {' '.join(sys.argv[1:])}`",
-             f"- {args.n_steps:,} gradient steps; {args.data_steps:,} transitions; "
-             "returns: 10 deterministic episodes", "",
-             "| algo | seed | behaviour return | ours | d3rlpy | fit s ours | fit s d3rlpy |"
-             " time ratio |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = []
     for seed in args.seeds:
-        data = make_dataset("Pendulum-v1", args.quality, n_steps=args.data_steps, seed=seed)
-        behaviour = data["metadata"]["behaviour_return"]
-        npz = args.out / f"pendulum-{args.quality}-{seed}.npz"
-        np.savez(npz, **{k: v for k, v in data.items() if k != "metadata"})
+        if args.report_only and not (
+                args.out / f"pendulum-{args.quality}-{args.data_steps}-{seed}.npz").exists():
+            continue
+        data, npz = load_dataset(args.out, args.quality, args.data_steps, seed)
+        meta = data["metadata"]
+        tag = f"{args.quality}-{args.data_steps}-{seed}"
+        if args.report_only and not (args.out / f"run-BC-{tag}.json").exists():
+            continue
+        bc = cached(args.out / f"run-BC-{tag}.json", lambda: run_bc(data, seed))
         for algo in args.algos:
-            ours, t_ours = run_ours(algo, data, args.n_steps, seed)
-            ref, t_ref = run_d3rlpy(python, algo, npz, args.n_steps, seed)
-            b = "-" if behaviour is None else f"{behaviour:.1f}"
-            lines.append(f"| {algo} | {seed} | {b} | {ours:.1f} | {ref:.1f} | {t_ours:.0f} |"
-                         f" {t_ref:.0f} | {t_ours / t_ref:.2f}x |")
-            print(lines[-1], flush=True)
-    (args.out / "offline-d3rlpy.md").write_text("\n".join(lines) + "\n")
+            stem = f"{algo}-{tag}-{args.n_steps}"
+            if args.report_only and not all(
+                    (args.out / f"run-{side}-{stem}.json").exists() for side in ("ours",
+                                                                              "d3rlpy")):
+                continue
+            ours = cached(args.out / f"run-ours-{stem}.json",
+                          lambda: run_ours(algo, data, args.n_steps, seed))
+            ref = cached(args.out / f"run-d3rlpy-{stem}.json",
+                         lambda: run_d3rlpy(python, algo, npz, args.n_steps, seed))
+            nan = float("nan")
+            rows.append({"seed": seed, "algo": algo, "ours": ours, "ref": ref,
+                         "behaviour": meta.get("behaviour_return") or nan,
+                         "data": meta.get("dataset_return") or nan, "bc": bc["return"]})
+            print(report(args, rows)[len(rows) + 7], flush=True)
+    print("\n".join(report(args, rows)))
 
 
 if __name__ == "__main__":

@@ -273,6 +273,15 @@ def test_make_dataset_recipes():
         make_dataset("MountainCarContinuous-v0", "medium")
 
 
+def test_dataset_return_is_the_mean_over_complete_episodes():
+    from mlnotes.rl.offline._dataset import _episode_return
+
+    data = {"rewards": np.array([1.0, 2, 3, 4, 5, 6]), "terminals": np.array([0, 0, 0, 1, 0, 0]),
+            "timeouts": np.array([0, 1, 0, 0, 0, 0])}
+    assert _episode_return(data) == pytest.approx((1 + 2 + 3 + 4) / 2)  # [1, 2] and [3, 4]
+    assert _episode_return(dict(data, terminals=np.zeros(6), timeouts=np.zeros(6))) is None
+
+
 class _CartPoleController:
     def predict(self, obs, state=None, episode_start=None, deterministic=True):
         return (np.asarray(obs) @ np.array([0.5, 1.5, 20.0, 3.0]) > 0).astype(np.int64), state

@@ -344,4 +344,4 @@ class RND(_BonusWrapper):
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-        return float(loss)
+        return float(loss.detach())

@@ -83,12 +83,14 @@ def collect_dataset(env, policy=None, n_steps=10_000, noise_std=0.0, random_frac
 
 #: The behaviour agents and return targets of :func:`make_dataset`: the agent (class
 #: name in :mod:`mlnotes.rl` and its arguments), the evaluation return at which training
-#: stops for ``"medium"`` and ``"expert"``, and the most training steps spent looking for it.
+#: stops for ``"medium"`` and ``"expert"``, the most training steps spent looking for it and
+#: the training steps between evaluations (SAC on Pendulum goes from -1,200 to -150 within
+#: about 1,000 steps, so a medium policy is only caught with short chunks).
 DATASET_RECIPES = {
     "Pendulum-v1": {"agent": ("SAC", {}), "medium": -700.0, "expert": -200.0,
-                    "max_train_steps": 30_000, "noise_std": 0.1},
+                    "max_train_steps": 30_000, "noise_std": 0.1, "chunk": 200},
     "CartPole-v1": {"agent": ("PPO", {}), "medium": 150.0, "expert": 475.0,
-                    "max_train_steps": 100_000, "noise_std": 0.0},
+                    "max_train_steps": 100_000, "noise_std": 0.0, "chunk": 1_000},
 }
 QUALITIES = ("random", "medium", "medium-replay", "expert")
 
@@ -121,8 +123,17 @@ def _stack(rows):
     return data
 
 
+def _episode_return(data):
+    """Mean return of the complete episodes of a dataset (None if there is none)."""
+    ends = np.flatnonzero((data["terminals"] > 0) | (data["timeouts"] > 0))
+    if len(ends) == 0:
+        return None
+    sums = np.add.reduceat(data["rewards"][:ends[-1] + 1], np.r_[0, ends[:-1] + 1])
+    return float(sums.mean())
+
+
 def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_return=None,
-                 max_train_steps=None, chunk=1_000, eval_episodes=5, noise_std=None):
+                 max_train_steps=None, chunk=None, eval_episodes=5, noise_std=None):
     """Make a ``random``, ``medium``, ``medium-replay`` or ``expert`` dataset, D4RL-style.
 
     ``random``: uniform actions. Otherwise a behaviour agent (the recipe's for the env in
@@ -151,8 +162,8 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         Evaluation return at which training stops (default: the recipe's).
     max_train_steps : int, default=None
         Most training steps (default: the recipe's).
-    chunk : int, default=1_000
-        Training steps between evaluations.
+    chunk : int, default=None
+        Training steps between evaluations (default: the recipe's, else 1,000).
     eval_episodes : int, default=5
         Episodes per evaluation.
     noise_std : float, default=None
@@ -162,8 +173,9 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
     -------
     dataset : dict
         The arrays of :func:`collect_dataset` and ``metadata``: a dict with ``quality``,
-        ``behaviour_return`` (the last evaluation, or None for ``random``) and
-        ``train_steps``.
+        ``behaviour_return`` (the last evaluation, or None for ``random``),
+        ``dataset_return`` (mean return of the complete episodes in the data, actions
+        noise included; None without one) and ``train_steps``.
 
     Examples
     --------
@@ -180,7 +192,8 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         raise ValueError(f"quality must be one of {QUALITIES}, got {quality!r}.")
     if quality == "random":
         data = collect_dataset(env, None, n_steps=n_steps, seed=seed)
-        data["metadata"] = {"quality": quality, "behaviour_return": None, "train_steps": 0}
+        data["metadata"] = {"quality": quality, "behaviour_return": None, "train_steps": 0,
+                            "dataset_return": _episode_return(data)}
         return data
     env_id = env if isinstance(env, str) else None
     recipe = DATASET_RECIPES.get(env_id)
@@ -193,6 +206,7 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
     budget = recipe.get("max_train_steps", 100_000) if max_train_steps is None else \
         int(max_train_steps)
     noise = recipe.get("noise_std", 0.0) if noise_std is None else float(noise_std)
+    chunk = recipe.get("chunk", 1_000) if chunk is None else int(chunk)
     recorder = _Recorder(make_env(env))
     if agent is None:
         name, kwargs = recipe["agent"]
@@ -216,6 +230,7 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         data = _stack(recorder.rows)
     else:
         data = collect_dataset(env, agent, n_steps=n_steps, noise_std=noise, seed=seed + 1)
+    meta["dataset_return"] = _episode_return(data)
     data["metadata"] = meta
     return data
 
