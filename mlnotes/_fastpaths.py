@@ -28,9 +28,11 @@ Fast paths (module that uses it: private API -- why -- fallback):
     overrides ``nn.Module._apply`` to refresh its cached list of layers when ``.to()``
     replaces the parameters -- indexing ``ParameterList`` on every mini-batch costs more
     than the small matrix products -- the list is rebuilt on every forward pass.
-``mlnotes.tree`` (kernels decorated with :func:`njit` and ``_nrt=False``)
+``mlnotes.tree``, ``mlnotes.svm._smo`` (kernels decorated with :func:`njit` and ``_nrt=False``)
     numba's private ``_nrt=False`` flag -- no reference counting on the array arguments
-    of the hot kernels (about a third of the time on small nodes) -- numba's default
+    of the hot kernels (about a third of the time on small tree nodes; in the SVM
+    solver, the kernel-row cache lookup that reads its arrays from a named tuple a few
+    times per iteration, about 5% of an SVC fit on digits) -- numba's default
     (reference counting on). numba caches compiled kernels without recording this flag,
     so with the fast paths off mlnotes points numba at a separate cache directory
     (``<cache>/mlnotes-fastpaths-off``) and never loads a kernel compiled the other way.

@@ -35,7 +35,8 @@ values.
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from mlnotes._fastpaths import njit  # numba.njit; _nrt=False is a fast path
 
 LINEAR, POLY, RBF, SIGMOID, PRECOMPUTED = 0, 1, 2, 3, 4
 KERNELS = {"linear": LINEAR, "poly": POLY, "rbf": RBF, "sigmoid": SIGMOID,
@@ -251,7 +252,9 @@ def _lru_push(s, prev, nxt):
     prev[head] = s
 
 
-@njit(cache=True)
+# No reference counting (a fast path): reading the cache's arrays from the named tuple
+# would otherwise incref and decref each of them at every lookup, a few per iteration.
+@njit(cache=True, _nrt=False)
 def _cache_lookup(key, length, cache):
     """Slot holding row ``key`` (made most recent) and the first entry to fill."""
     slot_of, owner, rlen = cache.slot_of, cache.owner, cache.rlen
