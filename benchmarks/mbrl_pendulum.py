@@ -108,6 +108,8 @@ def settings(agent, gradient_steps):
     if agent in ("PETS", "mbrl-PETS"):
         out["pets"] = {k: v for k, v in PETS_KWARGS.items() if k != "policy_kwargs"}
         out["pets"].update(PETS_POLICY_KWARGS)
+    if agent == "MBPO":
+        out["model_fit"] = "holdout early stopping"  # since MBPO's model_patience
     if gradient_steps is not None:
         out["gradient_steps"] = gradient_steps
     return out

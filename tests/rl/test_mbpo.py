@@ -75,6 +75,18 @@ def test_model_rollouts_follow_the_learned_dynamics():
     assert np.abs(rew - true_rew).mean() < 0.1 * np.abs(true_rew).mean()
 
 
+def test_model_refit_stops_early_on_the_holdout_and_fits_better_than_a_few_epochs():
+    # the paper's early stopping: each refit trains until the held-out MSE stalls
+    stopped = small_mbpo(DriftEnv(), model_n_epochs=300).learn(101)
+    fixed = small_mbpo(DriftEnv(), model_n_epochs=3, model_patience=None).learn(101)
+    assert fixed.model_epochs_ == [3]
+    assert 5 < stopped.model_epochs_[0] < 300  # stopped by patience, not by the cap
+    obs, actions, next_obs, rewards = stopped._real_transitions()
+    data = [a.astype(np.float64) for a in (obs, actions, next_obs, rewards)]
+    # both measured in their own standardised units of the same data (same statistics)
+    assert stopped.dynamics.holdout_mse(*data) < 0.5 * fixed.dynamics.holdout_mse(*data)
+
+
 def test_termination_fn_marks_model_transitions_done():
     calls = []
 
@@ -104,7 +116,8 @@ def test_save_load_keeps_the_model(tmp_path):
 
 
 @pytest.mark.parametrize("bad", [dict(real_ratio=1.5), dict(rollout_length=0),
-                                 dict(model_learning_rate=0.0), dict(termination_fn=3)])
+                                 dict(model_learning_rate=0.0), dict(termination_fn=3),
+                                 dict(model_patience=0), dict(model_holdout_ratio=1.0)])
 def test_bad_parameters_raise(bad):
     with pytest.raises((ValueError, TypeError)):
         small_mbpo(DriftEnv(), **bad)

@@ -188,6 +188,31 @@ class TransitionModel(nn.Module):
                 losses.append(loss.item())
         return float(np.mean(losses))
 
+    def holdout_mse(self, obs, actions, next_obs, rewards):
+        """Mean squared error of the members' means on held-out transitions.
+
+        In the standardised target units of the last :meth:`fit`, averaged over members,
+        rows and targets (the criterion of MBPO's early stopping).
+
+        Parameters
+        ----------
+        obs, actions, next_obs : numpy.ndarray of shape (n, dim)
+            Transitions.
+        rewards : numpy.ndarray of shape (n,)
+            Rewards.
+
+        Returns
+        -------
+        mse : float
+        """
+        X = np.hstack([obs, actions])
+        Y = np.hstack([next_obs - obs, np.reshape(rewards, (-1, 1))])
+        Xs = (torch.as_tensor(X, dtype=torch.float32) - self.x_mean) / self.x_scale
+        Ys = (torch.as_tensor(Y, dtype=torch.float32) - self.y_mean) / self.y_scale
+        with torch.no_grad():
+            mean, _ = self.model(Xs)
+        return float(((mean - Ys) ** 2).mean())
+
     def sample_step(self, obs, actions, members, generator=None):
         """Sample ``(s', r)`` for each row from the member ``members[i]``.
 

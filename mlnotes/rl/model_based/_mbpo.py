@@ -122,8 +122,15 @@ class MBPO(SAC):
         SAC's entropy target.
     model_train_freq : int, default=250
         Env steps between model refits (each followed by a batch of rollouts).
-    model_n_epochs : int, default=5
-        Epochs over the real data at each refit.
+    model_n_epochs : int, default=100
+        Most epochs over the real data at each refit (all of them when
+        ``model_patience`` is None).
+    model_holdout_ratio : float, default=0.2
+        Fraction of the real transitions (at most 5,000) held out at each refit to
+        decide when to stop training the model.
+    model_patience : int or None, default=5
+        Stop a refit when the held-out mean squared error has not improved by 1% for
+        this many epochs (the paper's early stopping); None: always ``model_n_epochs``.
     model_batch_size : int, default=256
         Minibatch size of the model fit.
     model_learning_rate : float, default=1e-3
@@ -164,12 +171,17 @@ class MBPO(SAC):
         The learned ensemble (saved with the agent).
     model_loss_ : list of float
         Mean training NLL after each refit.
+    model_epochs_ : list of int
+        Epochs run at each refit.
 
     Notes
     -----
     The defaults follow the MBPO paper's except ``rollout_batch_size`` (10,000 instead
-    of 100,000, for CPU budgets) and a fixed number of model epochs per refit instead
-    of early stopping on a hold-out set.
+    of 100,000, for CPU budgets) and a cap of 100 epochs per refit on the paper's early
+    stopping (hold-out MSE, 1% improvement, patience 5). An earlier version trained a
+    fixed 5 epochs per refit: about 15 Adam steps at the first refit on 1,000
+    transitions, a model far from fitted, and on Pendulum-v1 its SAC fell from -1058 at
+    1,500 steps to -1388 at 2,500 (seed 0, ``gradient_steps=10``).
 
     Cost: nearly all of it is SAC's ``gradient_steps`` updates per env step. Profiled
     on Pendulum-v1 at the defaults (one thread): SAC's updates are 97% of the time of a
@@ -201,7 +213,8 @@ class MBPO(SAC):
     def __init__(self, policy, env, learning_rate=3e-4, buffer_size=1_000_000,
                  learning_starts=1000, batch_size=256, tau=0.005, gamma=0.99, train_freq=1,
                  gradient_steps=20, ent_coef="auto", target_entropy="auto",
-                 model_train_freq=250, model_n_epochs=5, model_batch_size=256,
+                 model_train_freq=250, model_n_epochs=100, model_holdout_ratio=0.2,
+                 model_patience=5, model_batch_size=256,
                  model_learning_rate=1e-3, n_members=7, model_net_arch=(200, 200, 200, 200),
                  rollout_length=1, rollout_batch_size=10_000, model_retain_rollouts=5,
                  real_ratio=0.05, termination_fn=None, stats_window_size=100,
@@ -218,11 +231,17 @@ class MBPO(SAC):
         check_scalar(model_learning_rate, "model_learning_rate", Real, min_val=0,
                      include_boundaries="neither")
         check_scalar(real_ratio, "real_ratio", Real, min_val=0, max_val=1)
+        check_scalar(model_holdout_ratio, "model_holdout_ratio", Real, min_val=0,
+                     max_val=1, include_boundaries="left")
+        if model_patience is not None:
+            check_scalar(model_patience, "model_patience", Integral, min_val=1)
         if termination_fn is not None and not callable(termination_fn):
             raise TypeError(f"termination_fn must be callable or None, got "
                             f"{termination_fn!r}.")
         self.model_train_freq = int(model_train_freq)
         self.model_n_epochs = int(model_n_epochs)
+        self.model_holdout_ratio = float(model_holdout_ratio)
+        self.model_patience = None if model_patience is None else int(model_patience)
         self.model_batch_size = int(model_batch_size)
         self.model_learning_rate = float(model_learning_rate)
         self.n_members = int(n_members)
@@ -233,6 +252,7 @@ class MBPO(SAC):
         self.real_ratio = float(real_ratio)
         self.termination_fn = termination_fn
         self.model_loss_ = []
+        self.model_epochs_ = []
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
                          learning_starts=learning_starts, batch_size=batch_size, tau=tau,
                          gamma=gamma, train_freq=train_freq, gradient_steps=gradient_steps,
@@ -280,13 +300,34 @@ class MBPO(SAC):
     def train_model(self):
         """Refit the ensemble on the real buffer, then add a batch of model rollouts."""
         obs, actions, next_obs, rewards = self._real_transitions()
-        loss = self.dynamics.fit(
-            obs.astype(np.float64), actions.astype(np.float64),
-            next_obs.astype(np.float64), rewards.astype(np.float64), self.model_n_epochs,
-            self.model_batch_size, self._model_rng,
-            what=f"the MBPO model (after {self.num_timesteps} steps)")
+        data = [a.astype(np.float64) for a in (obs, actions, next_obs, rewards)]
+        what = f"the MBPO model (after {self.num_timesteps} steps)"
+        n_hold = (0 if self.model_patience is None else
+                  min(int(len(obs) * self.model_holdout_ratio), 5000))
+        if n_hold == 0:
+            loss = self.dynamics.fit(*data, self.model_n_epochs, self.model_batch_size,
+                                     self._model_rng, what=what)
+            epochs = self.model_n_epochs
+        else:
+            perm = self._model_rng.permutation(len(obs))
+            hold = [a[perm[:n_hold]] for a in data]
+            train = [a[perm[n_hold:]] for a in data]
+            best, since = np.inf, 0
+            for epochs in range(1, self.model_n_epochs + 1):
+                loss = self.dynamics.fit(*train, 1, self.model_batch_size, self._model_rng,
+                                         what=what)
+                mse = self.dynamics.holdout_mse(*hold)
+                if mse < best * 0.99:
+                    best, since = mse, 0
+                else:
+                    since += 1
+                    if since >= self.model_patience:
+                        break
+            self.logger.record("train/model_holdout_mse", best)
         self.model_loss_.append(loss)
+        self.model_epochs_.append(epochs)
         self.logger.record("train/model_nll", loss)
+        self.logger.record("train/model_epochs", epochs)
         self._last_model_fit = self.num_timesteps
         start = obs[self._model_rng.integers(0, len(obs), self.rollout_batch_size)]
         self._rollout(start.astype(np.float64))
