@@ -55,7 +55,8 @@ test: $(STAMP)
 # (--dist loadfile: the tree tests on one worker, so the tree kernels compile once).
 # Measured (default --dist load): 300 tests, 5.5 CPU-minutes with an empty cache
 NOFASTPATH_TESTS ?= tests/test_fastpaths.py tests/neural_network/test_mlp.py \
-	tests/rl/test_sac_fast_path.py tests/rl/test_agents_common.py tests/tree/test_decision_tree.py
+	tests/rl/test_sac_fast_path.py tests/rl/test_agents_common.py tests/tree/test_decision_tree.py \
+	tests/svm/test_smo_kernel_state.py
 NOFASTPATH_SELECT ?= not test_agents_common or A2C or SAC or TD3 or DQN
 test-no-fastpaths: $(STAMP)
 	MLNOTES_DISABLE_FASTPATHS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile -q \

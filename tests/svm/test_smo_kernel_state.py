@@ -64,3 +64,26 @@ def test_swapped_state_does_not_compile():
     cache = _smo.new_cache(4, 4, 1, 0)
     with pytest.raises(TypingError):
         _smo._get_q(0, 4, cache, qm)
+
+
+@pytest.mark.parametrize("kind", ["SVC", "SVR"])
+def test_tiny_cache_fit_equals_sklearn(kind):
+    # Two cached rows: every iteration goes through the cache lookup, evictions and
+    # (with shrinking) swaps. make test-no-fastpaths runs this file again with the
+    # lookup compiled with reference counting: both must give scikit-learn's model.
+    from sklearn import svm as sk_svm
+
+    from mlnotes import svm
+
+    rng = np.random.RandomState(3)
+    X = rng.randn(120, 4)
+    if kind == "SVC":
+        y = (X[:, 0] + 0.5 * X[:, 1] ** 2 > 0.3).astype(int)
+    else:
+        y = np.sin(X[:, 0]) + 0.1 * rng.randn(120)
+    params = dict(C=10.0, tol=1e-6, shrinking=True)
+    ours = getattr(svm, kind)(cache_size=1e-4, **params).fit(X, y)
+    ref = getattr(sk_svm, kind)(**params).fit(X, y)
+    np.testing.assert_array_equal(ours.support_, ref.support_)
+    np.testing.assert_allclose(ours.dual_coef_, ref.dual_coef_, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
