@@ -10,11 +10,7 @@ from torch import nn
 
 from mlnotes.rl import DDPG, SAC, TD3
 from mlnotes.rl.actor_critic import _critic_ops, _sac, _td3
-from mlnotes.rl.common.continuous_policies import (
-    ContinuousCritic,
-    DeterministicActor,
-    SquashedGaussianActor,
-)
+from mlnotes.rl.common.continuous_policies import ContinuousCritic
 from mlnotes.rl.common.replay_buffer import ReplayBufferSamples
 
 
@@ -69,76 +65,6 @@ def test_min_q_action_gradient_equals_autograd(n_critics):
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("net_arch", [[32, 24], [16], []])
-def test_squashed_actor_pass_equals_autograd(net_arch):
-    """SAC's one-node actor pass: the module's actions and log-densities (same noise
-    draws) and autograd's gradients, with the log-std clamp active on one dimension."""
-    obs_space = gym.spaces.Box(-1, 1, (3,), np.float32)
-    act_space = gym.spaces.Box(-1, 1, (2,), np.float32)
-    torch.manual_seed(0)
-    actor = SquashedGaussianActor(obs_space, act_space, net_arch)
-    with torch.no_grad():
-        actor.log_std.bias[0] = 5.0  # above LOG_STD_MAX: no gradient through the clamp
-    layers = _critic_ops.actor_layers(actor)
-    assert layers is not None
-    gen = torch.Generator().manual_seed(6)
-    obs = torch.randn(64, 3, generator=gen)
-    w_act, w_logp = torch.randn(64, 2, generator=gen), torch.randn(64, generator=gen)
-    params = list(actor.parameters())
-    torch.manual_seed(5)
-    act_plain, logp_plain = actor.action_log_prob(obs)
-    grads_plain = torch.autograd.grad((act_plain * w_act).sum() + (logp_plain * w_logp).sum(),
-                                      params)
-    torch.manual_seed(5)
-    act_lean, logp_lean = _critic_ops.squashed_action_log_prob(actor, obs, layers)
-    grads_lean = torch.autograd.grad((act_lean * w_act).sum() + (logp_lean * w_logp).sum(),
-                                     params)
-    torch.testing.assert_close(act_lean, act_plain, rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(logp_lean, logp_plain, rtol=1e-6, atol=1e-5)
-    for g_lean, g_plain in zip(grads_lean, grads_plain):
-        torch.testing.assert_close(g_lean, g_plain, rtol=1e-5, atol=1e-5)
-    assert torch.count_nonzero(grads_lean[-1]) == 1  # log_std bias: clamped dim gets 0
-    # either output alone (the other's gradient is None in the backward pass)
-    for which in (0, 1):
-        torch.manual_seed(5)
-        out = _critic_ops.squashed_action_log_prob(actor, obs, layers)[which]
-        torch.manual_seed(5)
-        ref = actor.action_log_prob(obs)[which]
-        weights = w_act if which == 0 else w_logp
-        for g_lean, g_plain in zip(torch.autograd.grad((out * weights).sum(), params),
-                                   torch.autograd.grad((ref * weights).sum(), params)):
-            torch.testing.assert_close(g_lean, g_plain, rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize("net_arch", [[40, 30], []])
-def test_deterministic_actor_pass_equals_autograd(net_arch):
-    obs_space = gym.spaces.Box(-1, 1, (3,), np.float32)
-    act_space = gym.spaces.Box(-1, 1, (2,), np.float32)
-    torch.manual_seed(0)
-    actor = DeterministicActor(obs_space, act_space, net_arch)
-    layers = _critic_ops.actor_layers(actor)
-    assert layers is not None
-    gen = torch.Generator().manual_seed(7)
-    obs, weights = torch.randn(64, 3, generator=gen), torch.randn(64, 2, generator=gen)
-    params = list(actor.parameters())
-    plain, lean = actor(obs), _critic_ops.deterministic_actions(actor, obs, layers)
-    torch.testing.assert_close(lean, plain, rtol=1e-6, atol=1e-6)
-    for g_lean, g_plain in zip(torch.autograd.grad((lean * weights).sum(), params),
-                               torch.autograd.grad((plain * weights).sum(), params)):
-        torch.testing.assert_close(g_lean, g_plain, rtol=1e-5, atol=1e-6)
-
-
-def test_other_actors_take_the_plain_path():
-    obs_space = gym.spaces.Box(-1, 1, (3,), np.float32)
-    act_space = gym.spaces.Box(-1, 1, (2,), np.float32)
-    assert _critic_ops.actor_layers(
-        SquashedGaussianActor(obs_space, act_space, [8], activation_fn=nn.Tanh)) is None
-    assert _critic_ops.actor_layers(
-        SquashedGaussianActor(obs_space, act_space, [8], use_sde=True)) is None
-    assert _critic_ops.actor_layers(
-        DeterministicActor(obs_space, act_space, [8], activation_fn=nn.ELU)) is None
-
-
 def test_other_critics_take_the_plain_path():
     critic = _critic(2, activation_fn=nn.Tanh)
     assert _critic_ops.critic_layers(critic) is None
@@ -177,7 +103,6 @@ def test_training_steps_equal_the_plain_computation(cls, monkeypatch):
     agent.train(gradient_steps=4, batch_size=64)
     module = _sac if cls is SAC else _td3
     monkeypatch.setattr(module, "critic_layers", lambda critic: None)
-    monkeypatch.setattr(module, "actor_layers", lambda actor: None)
     torch.manual_seed(4)
     plain.train(gradient_steps=4, batch_size=64)
     lean_state, plain_state = agent.policy.state_dict(), plain.policy.state_dict()

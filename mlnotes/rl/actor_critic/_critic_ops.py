@@ -7,21 +7,11 @@ the networks that are not the row's minimum; :func:`min_q_action_grad` runs each
 network's backward pass on its own rows only (half the work with two critics), with no
 weight gradients and no graph bookkeeping. The result equals autograd's up to the
 rounding of the matrix products.
-
-The actors' training passes (:func:`squashed_action_log_prob` for SAC,
-:func:`deterministic_actions` for TD3/DDPG) are likewise one autograd node each, with
-the backward pass written out: the squashed Gaussian's log-density has the closed-form
-derivatives :math:`\partial(-\log(1 - \tanh^2 u))/\partial u = 2\tanh u` and, for
-the reparameterised :math:`u = \mu + \sigma\epsilon`, a Gaussian term
-:math:`-\tfrac12\epsilon^2 - \log\sigma` whose only dependence on the parameters is
-:math:`-\log\sigma`.
 """
 
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-from ..common.continuous_policies import LOG_STD_MAX, LOG_STD_MIN, squashed_gaussian_log_prob
 
 
 def relu_mlp_layers(seq):
@@ -39,49 +29,6 @@ def relu_mlp_layers(seq):
         elif type(module) is not nn.ReLU:
             return None
     return layers
-
-
-def _hidden_relu_layers(seq):
-    """``[(weight, bias), ...]`` of an ``nn.Sequential`` of (Linear, ReLU) pairs (an
-    actor's hidden layers, ending with a ReLU; empty for no hidden layer), else ``None``."""
-    modules = list(seq._modules.values())
-    if len(modules) % 2:
-        return None
-    layers = []
-    for k in range(0, len(modules), 2):
-        linear, act = modules[k], modules[k + 1]
-        if type(linear) is not nn.Linear or linear.bias is None or type(act) is not nn.ReLU:
-            return None
-        layers.append((linear.weight, linear.bias))
-    return layers
-
-
-def actor_layers(actor):
-    """The layers of a plain ReLU MLP actor on flattened observations, else ``None``.
-
-    A squashed Gaussian actor without gSDE gives ``(hidden, mu, log_std)``, a
-    deterministic actor (``Linear``/``ReLU`` layers then ``Tanh``) ``(hidden, out)``;
-    each entry a ``(weight, bias)`` pair, ``hidden`` a list of them.
-    """
-    if getattr(actor, "features_extractor", None) is not None:
-        return None
-    if hasattr(actor, "latent_pi"):  # squashed Gaussian
-        if getattr(actor, "use_sde", False):
-            return None
-        hidden = _hidden_relu_layers(actor.latent_pi)
-        heads = (actor.mu, actor.log_std)
-        if hidden is None or any(type(h) is not nn.Linear or h.bias is None for h in heads):
-            return None
-        return hidden, (actor.mu.weight, actor.mu.bias), (actor.log_std.weight,
-                                                          actor.log_std.bias)
-    modules = list(getattr(actor, "mu", nn.Sequential())._modules.values())
-    if len(modules) < 2 or type(modules[-1]) is not nn.Tanh:
-        return None
-    hidden = _hidden_relu_layers(nn.Sequential(*modules[:-2]))
-    out = modules[-2]
-    if hidden is None or type(out) is not nn.Linear or out.bias is None:
-        return None
-    return hidden, (out.weight, out.bias)
 
 
 def critic_layers(critic):
@@ -104,145 +51,6 @@ def _weight_grad(d, inputs):
     if 4 * inputs.shape[1] <= d.shape[1]:
         return inputs.t().mm(d).t().contiguous()
     return d.t().mm(inputs)
-
-
-def _mlp_forward(x, hidden):
-    """Hidden ReLU layers; returns the list ``[x, h_1, ..., h_L]``."""
-    outs = [x]
-    for weight, bias in hidden:
-        outs.append(F.linear(outs[-1], weight, bias).relu_())
-    return outs
-
-
-def _mlp_backward(d, hidden, outs):
-    """Weight and bias gradients of the hidden ReLU layers, ``d`` the gradient at
-    ``outs[-1]``; returns them in parameter order (no gradient for the input)."""
-    grads = []
-    for k in range(len(hidden) - 1, -1, -1):
-        d = _relu_backward(d, outs[k + 1], 0)
-        grads.append(d.sum(0))
-        grads.append(_weight_grad(d, outs[k]))
-        if k > 0:
-            d = d.mm(hidden[k][0])
-    grads.reverse()
-    return grads
-
-
-class _SquashedActor(torch.autograd.Function):
-    """SAC's reparameterised pass: ``a = tanh(mu + sigma * noise)`` and
-    :math:`\log\pi(a \mid s)`, differentiable in the actor's parameters only."""
-
-    @staticmethod
-    def forward(ctx, noise, features, n_hidden, *params):
-        hidden = [(params[2 * k], params[2 * k + 1]) for k in range(n_hidden)]
-        w_mu, b_mu, w_ls, b_ls = params[2 * n_hidden:]
-        outs = _mlp_forward(features, hidden)
-        mean = F.linear(outs[-1], w_mu, b_mu)
-        raw = F.linear(outs[-1], w_ls, b_ls)
-        log_std = raw.clamp(LOG_STD_MIN, LOG_STD_MAX)
-        std = log_std.exp()
-        u = mean + noise * std
-        actions = torch.tanh(u)
-        log_prob = squashed_gaussian_log_prob(u, mean, log_std)
-        if any(ctx.needs_input_grad[3:]):
-            ctx.hidden, ctx.heads, ctx.outs = hidden, (w_mu, w_ls), outs
-            ctx.inside = (raw >= LOG_STD_MIN) & (raw <= LOG_STD_MAX)
-            ctx.noise_std, ctx.actions = noise * std, actions
-        return actions, log_prob
-
-    @staticmethod
-    def backward(ctx, grad_actions, grad_log_prob):
-        actions = ctx.actions
-        # d log pi / du = 2 tanh(u) (the squashing term); d log pi / d log sigma = -1
-        grad_u = actions.new_zeros(actions.shape) if grad_actions is None \
-            else grad_actions * (1.0 - actions.square())
-        if grad_log_prob is not None:
-            g = grad_log_prob.reshape(-1, 1)
-            grad_u = grad_u + 2.0 * g * actions
-            grad_ls = grad_u * ctx.noise_std - g
-        else:
-            grad_ls = grad_u * ctx.noise_std
-        grad_ls = grad_ls * ctx.inside
-        w_mu, w_ls = ctx.heads
-        last = ctx.outs[-1]
-        grads = [_weight_grad(grad_u, last), grad_u.sum(0),
-                 _weight_grad(grad_ls, last), grad_ls.sum(0)]
-        if ctx.hidden:
-            d = grad_u.mm(w_mu) + grad_ls.mm(w_ls)
-            grads = _mlp_backward(d, ctx.hidden, ctx.outs) + grads
-        return (None, None, None, *grads)
-
-
-def squashed_action_log_prob(actor, obs, layers):
-    """``actor.action_log_prob(obs)`` as one autograd node (``layers = actor_layers(actor)``).
-
-    Parameters
-    ----------
-    actor : SquashedGaussianActor
-        A ReLU MLP actor without gSDE.
-    obs : torch.Tensor
-        Observations.
-    layers : tuple
-        ``actor_layers(actor)``.
-
-    Returns
-    -------
-    actions : torch.Tensor of shape (n, action_dim)
-        Squashed actions (the noise drawn as ``torch.randn`` after the pass, as the
-        module's own pass draws it).
-    log_prob : torch.Tensor of shape (n,)
-        Their log-density.
-    """
-    hidden, mu, log_std = layers
-    features = actor.extract_features(obs)
-    noise = torch.randn((features.shape[0], mu[0].shape[0]), device=features.device,
-                        dtype=mu[0].dtype)
-    params = [t for layer in hidden for t in layer] + [*mu, *log_std]
-    return _SquashedActor.apply(noise, features, len(hidden), *params)
-
-
-class _DeterministicActor(torch.autograd.Function):
-    """TD3/DDPG's :math:`\mu(s) = \tanh(\mathrm{MLP}(s))` with a written-out backward."""
-
-    @staticmethod
-    def forward(ctx, features, n_hidden, *params):
-        hidden = [(params[2 * k], params[2 * k + 1]) for k in range(n_hidden)]
-        weight, bias = params[2 * n_hidden:]
-        outs = _mlp_forward(features, hidden)
-        actions = torch.tanh(F.linear(outs[-1], weight, bias))
-        ctx.hidden, ctx.weight, ctx.outs, ctx.actions = hidden, weight, outs, actions
-        return actions
-
-    @staticmethod
-    def backward(ctx, grad):
-        d = grad * (1.0 - ctx.actions.square())
-        last = ctx.outs[-1]
-        grads = [_weight_grad(d, last), d.sum(0)]
-        if ctx.hidden:
-            grads = _mlp_backward(d.mm(ctx.weight), ctx.hidden, ctx.outs) + grads
-        return (None, None, *grads)
-
-
-def deterministic_actions(actor, obs, layers):
-    """``actor(obs)`` as one autograd node (``layers = actor_layers(actor)``).
-
-    Parameters
-    ----------
-    actor : DeterministicActor
-        A ReLU MLP actor.
-    obs : torch.Tensor
-        Observations.
-    layers : tuple
-        ``actor_layers(actor)``.
-
-    Returns
-    -------
-    actions : torch.Tensor of shape (n, action_dim)
-        The actions, differentiable in the actor's parameters.
-    """
-    hidden, out = layers
-    params = [t for layer in hidden for t in layer] + list(out)
-    return _DeterministicActor.apply(actor.extract_features(obs), len(hidden), *params)
 
 
 class _MinQ(torch.autograd.Function):

@@ -13,13 +13,7 @@ from ..common.continuous_policies import (
     optimizer_step,
 )
 from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
-from ._critic_ops import (
-    actor_layers,
-    critic_layers,
-    min_q_action_grad,
-    q_values,
-    squashed_action_log_prob,
-)
+from ._critic_ops import critic_layers, min_q_action_grad, q_values
 
 
 class _TensorState:
@@ -359,19 +353,12 @@ class SAC(OffPolicyAlgorithm):
         self._update_learning_rate(optimizers)
         ent_coefs, ent_coef_losses, actor_losses, critic_losses = [], [], [], []
         critic_nets = critic_layers(critic)
-        lean_actor = actor_layers(actor)  # None with gSDE or a features extractor
-
-        def action_log_prob(obs):
-            if lean_actor is None:
-                return actor.action_log_prob(obs)
-            return squashed_action_log_prob(actor, obs, lean_actor)
-
         for _ in range(gradient_steps):
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
             discounts = self.gamma if data.discounts is None else data.discounts
             if self.use_sde:
                 actor.reset_noise()  # one gSDE matrix for the whole batch
-            actions_pi, log_prob = action_log_prob(data.observations)
+            actions_pi, log_prob = actor.action_log_prob(data.observations)
             log_prob = log_prob.reshape(-1, 1)
 
             # temperature: L_alpha = -E[log alpha (log pi + target entropy)]
@@ -387,7 +374,7 @@ class SAC(OffPolicyAlgorithm):
 
             # critics: soft Bellman target with the clipped double-Q minimum
             with torch.no_grad():
-                next_actions, next_log_prob = action_log_prob(data.next_observations)
+                next_actions, next_log_prob = actor.action_log_prob(data.next_observations)
                 next_q = critic_target.q_values(data.next_observations, next_actions)
                 next_v = next_q.min(dim=1, keepdim=True).values \
                     - ent_coef * next_log_prob.reshape(-1, 1)

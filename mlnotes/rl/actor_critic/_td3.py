@@ -12,13 +12,7 @@ from ..common.continuous_policies import (
     optimizer_step,
 )
 from ..common.off_policy_algorithm import OffPolicyAlgorithm, obs_as_tensor, polyak_update
-from ._critic_ops import (
-    actor_layers,
-    critic_layers,
-    deterministic_actions,
-    min_q_action_grad,
-    q_values,
-)
+from ._critic_ops import critic_layers, min_q_action_grad, q_values
 
 
 class TD3(OffPolicyAlgorithm):
@@ -221,12 +215,12 @@ class TD3(OffPolicyAlgorithm):
     def _actor_loss(self, data):
         """The deterministic policy gradient's loss: :math:`-Q_1(s, \\mu(s))`."""
         # Q_1 differentiated in the action only (no weight gradients, no graph)
-        nets, lean_actor = critic_layers(self.critic), actor_layers(self.actor)
-        actions = self.actor(data.observations) if lean_actor is None \
-            else deterministic_actions(self.actor, data.observations, lean_actor)
+        nets = critic_layers(self.critic)
         if nets is None:
-            return -self.critic.q1_forward(data.observations, actions).mean()
-        return -min_q_action_grad(self.critic, data.observations, actions, nets[:1]).mean()
+            return -self.critic.q1_forward(data.observations,
+                                           self.actor(data.observations)).mean()
+        return -min_q_action_grad(self.critic, data.observations,
+                                  self.actor(data.observations), nets[:1]).mean()
 
     def train(self, gradient_steps, batch_size=100):
         """``gradient_steps`` critic updates, with an actor update every ``policy_delay``.
