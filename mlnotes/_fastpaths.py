@@ -213,11 +213,20 @@ def _torch():
     return _TORCH
 
 
-def _hooks_registered(optimizer, optim_module):
-    """Whether any step hook (the optimiser's own or a global one) is registered."""
-    return bool(optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
-                or optim_module._global_optimizer_pre_hooks
-                or optim_module._global_optimizer_post_hooks)
+def _fusable(optimizer, name):
+    """``torch`` if a fused step may replace ``optimizer.step()``, else None.
+
+    It may when the fast paths are on, ``optimizer`` is exactly ``torch.optim.<name>``
+    (a subclass may change the update) and no step hook (the optimiser's own or a
+    global one) is registered: the fused step would skip them.
+    """
+    torch, optim_module = _TORCH or _torch()
+    if (not _enabled or type(optimizer) is not getattr(torch.optim, name)
+            or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
+            or optim_module._global_optimizer_pre_hooks
+            or optim_module._global_optimizer_post_hooks):
+        return None
+    return torch
 
 
 def _fused_adam_cache(optimizer):
@@ -264,9 +273,8 @@ def fused_adam_step(optimizer, drop_grads=False):
     done : bool
         Whether the step was taken.
     """
-    torch, optim_module = _TORCH or _torch()
-    if not _enabled or type(optimizer) is not torch.optim.Adam or _hooks_registered(
-            optimizer, optim_module):
+    torch = _fusable(optimizer, "Adam")
+    if torch is None:
         return False
     for group in optimizer.param_groups:
         if (not group.get("fused") or group["amsgrad"] or group["maximize"]
@@ -320,9 +328,8 @@ def rmsprop_step(optimizer):
     done : bool
         Whether the step was taken.
     """
-    torch, optim_module = _TORCH or _torch()
-    if not _enabled or type(optimizer) is not torch.optim.RMSprop or _hooks_registered(
-            optimizer, optim_module):
+    torch = _fusable(optimizer, "RMSprop")
+    if torch is None:
         return False
     work = []
     for group in optimizer.param_groups:
