@@ -90,12 +90,32 @@ def evaluate(agent, seed, episodes):
     return float(np.mean(returns)), float(np.std(returns))
 
 
+def speed(env, seed, n_actions, cfg, model, buffer, agent, trainer):
+    """Planned actions per second after 200 random steps and one model fit."""
+    obs, _ = env.reset(seed=seed)
+    for _ in range(200):
+        action = env.action_space.sample()
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        buffer.add(obs, action, next_obs, reward, terminated, truncated)
+        obs = next_obs
+    train_model(cfg, model, buffer, trainer)
+    obs, _ = env.reset(seed=10_000 + seed)
+    agent.reset()
+    start = time.perf_counter()
+    for _ in range(n_actions):
+        obs, *_ = env.step(agent.act(obs))
+    return n_actions / (time.perf_counter() - start)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoints", type=int, nargs="+", required=True)
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--stop-at", type=float, default=None)
+    parser.add_argument("--speed", type=int, default=0,
+                        help="only time this many planned actions after 200 random steps "
+                             "and one fit; prints {'actions_per_s'}")
     args = parser.parse_args()
     torch.set_num_threads(1)
     np.random.seed(args.seed)
@@ -103,6 +123,10 @@ def main():
     env = gym.make("Pendulum-v1", disable_env_checker=True)
     env.action_space.seed(args.seed)
     cfg, model, buffer, agent, trainer = build(env, args.seed)
+    if args.speed:
+        print(json.dumps({"actions_per_s": speed(env, args.seed, args.speed, cfg, model,
+                                                 buffer, agent, trainer)}), flush=True)
+        return
     train_seconds, steps = 0.0, 0
     obs, _ = env.reset(seed=args.seed)
     start = time.perf_counter()

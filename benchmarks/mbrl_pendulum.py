@@ -193,6 +193,39 @@ def run(agent_name, seed, checkpoints, episodes, cache, stop_at=None, gradient_s
     return record
 
 
+def speed(n_actions=100, repeats=2, seed=0, log=print):
+    """Planned actions per second, ours and mbrl-lib's PETS alternately (one thread).
+
+    Each side: 200 random steps, one model fit, then ``n_actions`` planned actions from
+    the evaluation start state; only the planning is timed. mbrl-lib runs in its own
+    process (its venv), ours in this one, one after the other, ``repeats`` times.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    out = {"ours": [], "mbrl-lib": []}
+    for _ in range(repeats):
+        agent = make("PETS", seed)
+        agent.learn(200)  # the first fit happens at step 200
+        env = agent.get_env()
+        env.seed(EVAL_SEED_OFFSET + seed)
+        obs = env.reset()
+        agent.policy.planner._plans = {}
+        start = time.perf_counter()
+        for _ in range(n_actions):
+            obs, *_ = env.step(agent.predict(obs, deterministic=True)[0])
+        out["ours"].append(n_actions / (time.perf_counter() - start))
+        cmd = [str(ensure_venv()), "-m", "benchmarks._mbrl_runner", "--seed", str(seed),
+               "--checkpoints", "1", "--speed", str(n_actions)]
+        env_vars = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+        line = subprocess.run(cmd, cwd=ROOT, env=env_vars, capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1]
+        out["mbrl-lib"].append(json.loads(line)["actions_per_s"])
+        log(f"planned actions/s: ours {out['ours'][-1]:.1f}, "
+            f"mbrl-lib {out['mbrl-lib'][-1]:.1f}")
+    return out
+
+
 # ------------------------------------------------------------------ report
 
 
@@ -259,31 +292,42 @@ def report(cache, out, commit=None, command=None):
             lines.append(f"| {agent} | {r['seed']} | {curve} |")
     (out / "mbrl-pendulum.md").write_text("\n".join(lines) + "\n")
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
     for agent, colour in zip(AGENTS, ("C0", "C4", "C1", "C2", "C3")):
         records = runs.get(agent, [])
         if not records:
             continue
-        for i, r in enumerate(records):
+        for r in records:
             xs = [p["steps"] for p in r["checkpoints"]]
+            ts = [p["train_seconds"] for p in r["checkpoints"]]
             ys = [p["mean"] for p in r["checkpoints"]]
-            ax.plot(xs, ys, color=colour, alpha=0.35, lw=1, marker=".",
-                    label=None)
+            ax.plot(xs, ys, color=colour, alpha=0.35, lw=1, marker=".")
+            ax_t.plot(ts, ys, color=colour, alpha=0.6, lw=1, marker=".",
+                      label=f"{agent}" if r is records[0] else None)
         grid = sorted({p["steps"] for r in records for p in r["checkpoints"]})
-        means = []
+        means, lows, highs = [], [], []
         for x in grid:
             # a run stopped at the threshold keeps its last value (it solved the task)
-            vals = [_value_at(r, x) for r in records]
-            vals = [v for v in vals if v is not None]
+            vals = [v for v in (_value_at(r, x) for r in records) if v is not None]
             means.append(np.mean(vals) if vals else np.nan)
+            lows.append(np.min(vals) if vals else np.nan)
+            highs.append(np.max(vals) if vals else np.nan)
         ax.plot(grid, means, color=colour, lw=2.2,
-                label=f"{agent} (mean of {len(records)} seeds)")
-    ax.axhline(THRESHOLD, color="k", ls="--", lw=0.8)
+                label=f"{agent} (mean of {len(records)} seed{'s' * (len(records) > 1)})")
+        ax.fill_between(grid, lows, highs, color=colour, alpha=0.12)
+    for a in (ax, ax_t):
+        a.axhline(THRESHOLD, color="k", ls="--", lw=0.8)
+    ax.set_xlim(0, 10_000)
     ax.set_xlabel("environment steps")
-    ax.set_ylabel("mean evaluation return")
-    ax.set_title("Pendulum-v1: return vs env steps (thin: seeds)")
+    ax.set_ylabel("mean return, 20 evaluation episodes")
+    ax.set_title("return vs env steps (band: min-max over seeds)", fontsize=10)
     ax.set_ylim(-1700, 0)
     ax.legend(loc="lower right", fontsize=8)
+    ax_t.set_xscale("log")
+    ax_t.set_xlabel("training wall seconds (one thread, loaded machine)")
+    ax_t.set_title("the same runs vs compute", fontsize=10)
+    ax_t.legend(loc="lower right", fontsize=8)
+    fig.suptitle("Pendulum-v1: model-based (PETS, MBPO) vs model-free (SAC)")
     fig.tight_layout()
     fig.savefig(out / "mbrl-pendulum.png", dpi=110)
     plt.close(fig)
@@ -312,12 +356,19 @@ def main():
     p.add_argument("--gradient-steps", type=int, default=None,
                    help="MBPO/SAC gradient steps per env step (default: the agent's)")
     p.add_argument("--cache", required=True)
+    sp = sub.add_parser("speed")
+    sp.add_argument("--actions", type=int, default=100)
+    sp.add_argument("--repeats", type=int, default=2)
     r = sub.add_parser("report")
     r.add_argument("--cache", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--commit", default=None)
     r.add_argument("--command", default=None)
     args = parser.parse_args()
+    if args.cmd == "speed":
+        out = speed(args.actions, args.repeats)
+        print(json.dumps(out))
+        return
     if args.cmd == "report":
         print(report(args.cache, args.out, args.commit, args.command))
         return
