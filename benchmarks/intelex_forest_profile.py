@@ -17,7 +17,10 @@ through its own splits):
   ``max_bins=256``) does instead for the same node and feature: one pass adding each
   sample's class (target) to its bin, then a scan over the bins the node's values
   fall in (at most 256); the binning of the data (quantile edges) is done once per
-  forest and timed separately.
+  forest and timed separately;
+* **hybrid**: the exact sort + scan for nodes under ``--small`` samples, the
+  histogram pass for the larger ones (a plain histogram pass loses on the many
+  small nodes of fully grown trees, where the node's bins outnumber its samples).
 
 ``max_features`` features are replayed per node (the splitter draws more when it meets
 constant ones, so the sort and scan shares are lower bounds). The rest of the fit
@@ -191,6 +194,15 @@ def _bin(X, max_bins=256):
     return B
 
 
+def _subset(ptr, samples, feats, keep):
+    """The CSR of the nodes flagged by ``keep``."""
+    sizes = np.diff(ptr)[keep]
+    parts = [samples[ptr[j]:ptr[j + 1]] for j in np.flatnonzero(keep)]
+    sub_p = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    sub_s = (np.concatenate(parts) if parts else np.zeros(0)).astype(np.int64)
+    return sub_p, sub_s, feats[keep]
+
+
 def _node_sets(tree, X_inbag, inbag):
     """CSR of the in-bag samples of every node that the builder searched."""
     path = tree.decision_path(X_inbag).tocsc()
@@ -210,6 +222,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trees", type=int, default=100)
     parser.add_argument("--regression", action="store_true")
+    parser.add_argument("--small", type=int, nargs="*", default=[256, 2048],
+                        help="node sizes below which the hybrid keeps the exact sort")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -263,6 +277,23 @@ def main(argv=None):
                       for p, s, f in jobs)
     t_hist = sum(run(lambda: _replay_hist(B, p, s, f, yv, n_classes)) for p, s, f in jobs)
     t_bin = run(lambda: _bin(X_tr))
+    # hybrid: nodes under `small` samples keep the exact sort + scan, larger ones bin
+    t_hybrid = {}
+    for small in args.small:
+        total = 0.0
+        for p, s, f in jobs:
+            sizes = np.diff(p)
+            for keep, hist in ((sizes < small, False), (sizes >= small, True)):
+                sub_p, sub_s, sub_f = _subset(p, s, f, keep)
+                if sub_f.shape[0] == 0:
+                    continue
+                if hist:
+                    total += run(lambda: _replay_hist(B, sub_p, sub_s, sub_f, yv,
+                                                      n_classes))
+                else:
+                    total += run(lambda: _replay_sort(X32, sub_p, sub_s, sub_f, True, yv,
+                                                      n_classes))
+        t_hybrid[small] = total
 
     kind = "RandomForestRegressor" if args.regression else "RandomForestClassifier"
     print(f"{kind}({args.trees} trees) on {X_tr.shape[0]:,} x {X_tr.shape[1]}, one "
@@ -277,12 +308,17 @@ def main(argv=None):
          t_fit - t_sort_scan),
         ("histogram splitter: per-node binned counts + bin scans", t_hist),
         ("histogram splitter: binning the data once per forest", t_bin),
-    ]
+    ] + [(f"hybrid: sort + scan below {small} samples, histogram above", t)
+         for small, t in t_hybrid.items()]
     for name, t in rows:
         print(f"| {name} | {t:.2f} s | {100 * t / t_fit:.0f}% |")
     est = t_fit - t_sort_scan + t_hist + t_bin
     print(f"estimated fit with a 256-bin histogram splitter: {est:.2f} s "
           f"({est / t_fit:.2f}x of the exact fit)")
+    for small, t in t_hybrid.items():
+        est = t_fit - t_sort_scan + t + t_bin
+        print(f"estimated fit with the hybrid at {small} samples: {est:.2f} s "
+              f"({est / t_fit:.2f}x of the exact fit)")
 
 
 if __name__ == "__main__":
