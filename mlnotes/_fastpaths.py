@@ -177,22 +177,13 @@ def separate_numba_cache():
     """
     if _NUMBA_NRT_OFF:
         return None
-    from mlnotes._numba_cache import _user_cache_dir, _writable
+    from mlnotes._numba_cache import _user_cache_dir, _writable, set_cache_dir, temp_cache_dir
 
     base = os.environ.get("NUMBA_CACHE_DIR") or _user_cache_dir()
     path = os.path.join(base, "mlnotes-fastpaths-off")
     if not _writable(path):
-        import tempfile
-
-        uid = os.getuid() if hasattr(os, "getuid") else "user"
-        path = os.path.join(tempfile.gettempdir(), f"mlnotes-fastpaths-off-{uid}")
-    os.environ["NUMBA_CACHE_DIR"] = path
-    import sys
-
-    config = sys.modules.get("numba.core.config")
-    if config is not None:  # numba already imported: its config read the variable
-        config.CACHE_DIR = path
-    return path
+        path = temp_cache_dir("mlnotes-fastpaths-off")
+    return set_cache_dir(path)
 
 
 # ----------------------------------------------------------------------------- torch

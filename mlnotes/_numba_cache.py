@@ -46,8 +46,17 @@ def ensure_cache_dir():
     if _writable(pycache if os.path.exists(pycache) else _ROOT) or _writable(
             _user_cache_dir()):
         return None
+    return set_cache_dir(temp_cache_dir("mlnotes-numba-cache"))
+
+
+def temp_cache_dir(name):
+    """A per-user directory ``<name>-<uid>`` under the system's temporary directory."""
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    path = os.path.join(tempfile.gettempdir(), f"mlnotes-numba-cache-{uid}")
+    return os.path.join(tempfile.gettempdir(), f"{name}-{uid}")
+
+
+def set_cache_dir(path):
+    """Point numba's cache at ``path``, also when numba is already imported; return it."""
     os.environ["NUMBA_CACHE_DIR"] = path
     import sys
 

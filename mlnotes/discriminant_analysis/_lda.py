@@ -4,7 +4,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg, sparse, special
+from scipy import linalg, sparse
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..linear_model._base import FLOAT_DTYPES, LinearClassifierMixin
+from ..linear_model._base import FLOAT_DTYPES, LinearClassifierMixin, proba_from_scores
 from ..utils._validation import check_finite_result
 
 # A Gram matrix X^T X gives the squared singular values of X with an absolute
@@ -582,10 +582,7 @@ class LinearDiscriminantAnalysis(
         proba : ndarray of shape (n_samples, n_classes)
             :math:`p(y = k \\mid x)`, columns in the order of ``classes_``.
         """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([special.expit(-scores), special.expit(scores)])
-        return special.softmax(scores, axis=1)
+        return proba_from_scores(self.decision_function(X))
 
     def predict_log_proba(self, X):
         """Log posterior class probabilities (computed stably, without exp/log).
@@ -600,10 +597,7 @@ class LinearDiscriminantAnalysis(
         log_proba : ndarray of shape (n_samples, n_classes)
             :math:`\\log p(y = k \\mid x)`.
         """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([-np.logaddexp(0, scores), -np.logaddexp(0, -scores)])
-        return special.log_softmax(scores, axis=1)
+        return proba_from_scores(self.decision_function(X), log=True)
 
     def decision_function(self, X):
         """Linear discriminant scores.

@@ -1,7 +1,7 @@
 """Machinery shared by the linear models: centring, prediction, classifier scores."""
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 from scipy.sparse import linalg as sp_linalg
 from sklearn.base import ClassifierMixin
 from sklearn.utils.extmath import safe_sparse_dot
@@ -182,6 +182,21 @@ class SparseCoefMixin:
         check_is_fitted(self)
         self.coef_ = sparse.csr_matrix(self.coef_)
         return self
+
+
+def proba_from_scores(scores, log=False):
+    """Class probabilities (or their logarithms) from linear decision scores.
+
+    One column of scores (two classes) is the log-odds of the second class: the
+    probabilities are ``expit(-s), expit(s)``; several columns are normalised by a
+    softmax. Shared by :class:`LogisticRegression` and
+    :class:`~mlnotes.discriminant_analysis.LinearDiscriminantAnalysis`.
+    """
+    if scores.ndim == 1:
+        if log:
+            return np.column_stack([special.log_expit(-scores), special.log_expit(scores)])
+        return np.column_stack([special.expit(-scores), special.expit(scores)])
+    return special.log_softmax(scores, axis=1) if log else special.softmax(scores, axis=1)
 
 
 class LinearClassifierMixin(ClassifierMixin):

@@ -21,6 +21,7 @@ from ._base import (
     SPARSE_PREDICT_FORMATS,
     LinearClassifierMixin,
     SparseCoefMixin,
+    proba_from_scores,
 )
 
 _SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
@@ -1160,10 +1161,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             function of the score for two classes, its softmax otherwise.
         """
         check_is_fitted(self)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([special.expit(-scores), special.expit(scores)])
-        return special.softmax(scores, axis=1)
+        return proba_from_scores(self.decision_function(X))
 
     def predict_log_proba(self, X):
         """Logarithm of the probability of each class, computed stably.
@@ -1179,10 +1177,7 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             Log-probabilities, columns ordered as ``classes_``.
         """
         check_is_fitted(self)
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([special.log_expit(-scores), special.log_expit(scores)])
-        return special.log_softmax(scores, axis=1)
+        return proba_from_scores(self.decision_function(X), log=True)
 
     _sparse_formats = SPARSE_PREDICT_FORMATS
 
