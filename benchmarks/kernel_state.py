@@ -1,0 +1,158 @@
+"""Before/after timing of a kernel refactor: an older mlnotes commit against the working tree.
+
+``python -m benchmarks.kernel_state --old REV [--only NAME] [--repeats 9] [--out DIR]``
+
+Issue 20 grouped the arguments of the SGD epoch loop and of the SVM solver's kernel
+cache into named tuples; behaviour and speed were to stay as they were. This script
+times the estimators on those kernels -- SGDClassifier (hinge and log loss),
+SGDRegressor, Perceptron, SVC (rbf and poly) and SVR -- on every dataset of their rows
+in ``benchmarks/suites/linear.py`` and ``svm.py`` (full sizes), the old code and the new
+one interleaved in one process: the commit ``REV`` is checked out with ``git worktree``
+and imported as a second package, ``mlnotes_old`` (its ``mlnotes`` imports renamed),
+beside the working tree's ``mlnotes``. After one excluded warm-up fit of each (numba
+compilation), every repeat times both, order swapped each repeat; a timing covers
+enough fits to last about 50 ms. Reported: medians of process CPU time (one thread,
+so the machine's load moves it less than wall time) and their ratio new/old, and
+whether both fitted exactly the same model. Writes ``kernel-state.md`` to ``--out``.
+"""
+
+import argparse
+import importlib
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parent.parent
+ESTIMATORS = ("SGDClassifier", "SGDRegressor", "Perceptron", "SVC", "SVR")
+
+
+def _old_package(rev, workdir):
+    """Check ``rev`` out under ``workdir`` and make it importable as ``mlnotes_old``."""
+    tree = Path(workdir) / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+                   check=True, capture_output=True)
+    pkg = Path(workdir) / "pkg" / "mlnotes_old"
+    pkg.parent.mkdir(parents=True)
+    subprocess.run(["cp", "-r", str(tree / "mlnotes"), str(pkg)], check=True)
+    pattern = re.compile(r"\b(from|import) mlnotes\b|(?<=[\"'])mlnotes\.")
+    for path in pkg.rglob("*.py"):
+        text = path.read_text()
+        new = pattern.sub(lambda m: (f"{m.group(1)} mlnotes_old" if m.group(1)
+                                     else "mlnotes_old."), text)
+        if new != text:
+            path.write_text(new)
+    sys.path.insert(0, str(pkg.parent))
+    return tree
+
+
+def _estimator(package, path, params):
+    module, name = path.split(":")
+    module = module.replace("mlnotes", package, 1)
+    return getattr(importlib.import_module(module), name)(**params)
+
+
+def _same_model(a, b):
+    for attr in ("coef_", "dual_coef_", "intercept_", "support_"):
+        if hasattr(a, attr) and not np.array_equal(np.asarray(getattr(a, attr)),
+                                                   np.asarray(getattr(b, attr))):
+            return False
+    return True
+
+
+def _rows(only):
+    from benchmarks.suites import linear, svm
+
+    for suite in (linear.SUITE, svm.SUITE):
+        for case in suite.cases:
+            if case.name.split("-")[0] not in ESTIMATORS:
+                continue
+            if only and not any(o.lower() in case.name.lower() for o in only):
+                continue
+            for dataset in case.datasets:
+                yield case, dataset
+
+
+def run(old_rev, only, repeats):
+    rows = []
+    for case, dataset in _rows(only):
+        split = dataset.split(quick=False)
+        X, y = split.X_train, split.y_train
+        new = _estimator("mlnotes", case.ours, case.params)
+        old = _estimator("mlnotes_old", case.ours, case.params)
+        new.fit(X, y)
+        old.fit(X, y)
+        start = time.process_time()
+        new.fit(X, y)
+        inner = max(1, int(0.05 / max(time.process_time() - start, 1e-4)))
+        t_new, t_old = [], []
+        for r in range(repeats):
+            pair = ((new, t_new), (old, t_old))
+            for est, times in (pair if r % 2 == 0 else pair[::-1]):
+                start = time.process_time()
+                for _ in range(inner):
+                    est.fit(X, y)
+                times.append((time.process_time() - start) / inner)
+        row = dict(case=case.name, dataset=dataset.name, n_train=X.shape[0],
+                   old=statistics.median(t_old), new=statistics.median(t_new),
+                   inner=inner, same=_same_model(new, old))
+        row["ratio"] = row["new"] / row["old"]
+        rows.append(row)
+        print(f"{row['case']:24s} {row['dataset']:28s} old {row['old'] * 1e3:9.2f} ms "
+              f"new {row['new'] * 1e3:9.2f} ms ratio {row['ratio']:.3f} "
+              f"same model: {row['same']}", flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old", required=True, help="the commit before the refactor")
+    parser.add_argument("--only", action="append", default=[],
+                        help="case names containing this text (repeatable)")
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "local"))
+    args = parser.parse_args(argv)
+    import warnings
+
+    warnings.simplefilter("ignore")
+    workdir = tempfile.mkdtemp(prefix="mlnotes-kernel-state-")
+    tree = _old_package(args.old, workdir)
+    try:
+        with threadpool_limits(1):
+            rows = run(args.old, args.only, args.repeats)
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                       capture_output=True)
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    lines = [
+        "# Named kernel state: before/after (issue 20)", "",
+        f"- command: `python -m benchmarks.kernel_state --old {args.old} "
+        f"--repeats {args.repeats}`",
+        f"- new: working tree at {head}; old: {args.old}",
+        f"- machine: {platform.processor() or platform.machine()}, Python "
+        f"{platform.python_version()}; one thread",
+        "- timing: process CPU time, median of the repeats, old and new interleaved "
+        "(order swapped each repeat) after one warm-up fit each", "",
+        "| estimator | dataset | rows | old ms | new ms | new/old | same model |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['case']} | {r['dataset']} | {r['n_train']:,} | "
+                     f"{r['old'] * 1e3:.2f} | {r['new'] * 1e3:.2f} | {r['ratio']:.3f} | "
+                     f"{'yes' if r['same'] else 'NO'} |")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "kernel-state.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out / 'kernel-state.md'}")
+
+
+if __name__ == "__main__":
+    main()
