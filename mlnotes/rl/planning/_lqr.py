@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_scalar
 
+from ..tabular._model import ParamsByNameMixin
+
 __all__ = ["LQR", "iLQR"]
 
 
@@ -82,7 +84,7 @@ def _dare_doubling(A, B, Q, R, tol=1e-14, max_iter=100):
     )
 
 
-class LQR:
+class LQR(ParamsByNameMixin):
     r"""Linear-quadratic regulator, finite or infinite horizon.
 
     For :math:`x_{t+1} = A x_t + B u_t` and the cost
@@ -135,26 +137,12 @@ class LQR:
     True
     """
 
+    _param_names = ("A", "B", "Q", "R", "horizon", "Qf")
+
     def __init__(self, A, B, Q, R, horizon=None, Qf=None):
         self.A, self.B, self.Q, self.R = A, B, Q, R
         self.horizon = horizon
         self.Qf = Qf
-
-    def get_params(self, deep=False):
-        """Constructor arguments (scikit-learn protocol).
-
-        Parameters
-        ----------
-        deep : bool, default=False
-            Unused.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {"A": self.A, "B": self.B, "Q": self.Q, "R": self.R,
-                "horizon": self.horizon, "Qf": self.Qf}
 
     def fit(self):
         """Compute the gains.

@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 from sklearn.utils import check_scalar
 
-from ..tabular._model import make_env
+from ..tabular._model import ParamsByNameMixin, make_env
 
 __all__ = ["MCTS"]
 
@@ -54,7 +54,7 @@ def _model_from_toy_text(env, rng):
     return model
 
 
-class MCTS:
+class MCTS(ParamsByNameMixin):
     r"""UCT Monte Carlo tree search for discrete actions.
 
     A planner with the agent surface that makes sense for it: ``predict(observation)``
@@ -99,6 +99,9 @@ class MCTS:
     2
     """
 
+    _param_names = ("env", "model", "n_simulations", "exploration_constant", "gamma",
+                    "max_depth", "seed")
+
     def __init__(self, env, model=None, n_simulations=500, exploration_constant=1.0,
                  gamma=0.99, max_depth=100, seed=None):
         self.env = env
@@ -110,22 +113,8 @@ class MCTS:
         self.seed = seed
         self._ready = False
 
-    def get_params(self, deep=False):
-        """Constructor arguments (scikit-learn protocol).
-
-        Parameters
-        ----------
-        deep : bool, default=False
-            Unused.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {k: getattr(self, k) for k in (
-            "env", "model", "n_simulations", "exploration_constant", "gamma", "max_depth",
-            "seed")}
+    def _params_changed(self):
+        self._ready = False  # the tree and model are rebuilt at the next use
 
     def _setup(self):
         if self._ready:

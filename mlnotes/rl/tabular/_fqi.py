@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ._dp import _check_solver_params
+from ._model import ParamsByNameMixin
 
 __all__ = ["FittedQIteration"]
 
@@ -29,7 +30,7 @@ def _features(obs, actions, n_actions):
     return np.hstack([obs, onehot])
 
 
-class FittedQIteration:
+class FittedQIteration(ParamsByNameMixin):
     r"""Fitted Q iteration over a dataset of transitions, with any regressor.
 
     The regressor models :math:`\hat Q(s, a)` on the features
@@ -83,6 +84,8 @@ class FittedQIteration:
     array([[0.81, 0.9 ]])
     """
 
+    _param_names = ("estimator", "gamma", "n_iterations", "n_actions", "random_state")
+
     def __init__(self, estimator=None, gamma=0.99, n_iterations=50, n_actions=None,
                  random_state=None):
         self.estimator = estimator
@@ -90,43 +93,6 @@ class FittedQIteration:
         self.n_iterations = n_iterations
         self.n_actions = n_actions
         self.random_state = random_state
-
-    def get_params(self, deep=False):
-        """Constructor arguments (scikit-learn protocol).
-
-        Parameters
-        ----------
-        deep : bool, default=False
-            Unused.
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        return {"estimator": self.estimator, "gamma": self.gamma,
-                "n_iterations": self.n_iterations, "n_actions": self.n_actions,
-                "random_state": self.random_state}
-
-    def set_params(self, **params):
-        """Set constructor arguments.
-
-        Parameters
-        ----------
-        **params : dict
-            New values.
-
-        Returns
-        -------
-        self : FittedQIteration
-            This object.
-        """
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"Invalid parameter {name!r} for FittedQIteration.")
-            setattr(self, name, value)
-        return self
 
     def _make_estimator(self, seed):
         if self.estimator is None:
