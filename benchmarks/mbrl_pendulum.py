@@ -275,7 +275,7 @@ def report(cache, out, commit=None, command=None):
             steps, point = steps_to_threshold(r)
             last = r["checkpoints"][-1]
             setting = (f"gradient_steps={r['gradient_steps']}" if r.get("gradient_steps")
-                       else "defaults")
+                       else "PETS_KWARGS" if "PETS" in agent else "defaults")
             there = (f"{steps:,} | {point['mean']:.1f} | {point['train_seconds']:.0f}"
                      if steps else "not reached | – | –")
             state = "" if r["finished"] else " (unfinished)"
