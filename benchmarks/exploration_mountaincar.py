@@ -109,7 +109,7 @@ def figure(results, path):
     ax.set_xlabel("environment steps")
     ax.set_ylabel("greedy return, 20 seeded episodes")
     ax.set_title("MountainCar-v0, DQN (RL-Zoo hyperparameters), one line per seed")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -143,7 +143,8 @@ def main():
     lines = ["# DQN on MountainCar-v0 with and without an exploration bonus", "",
              f"- command: `python -m benchmarks.exploration_mountaincar {' '.join(sys.argv[1:])}`",
              "- DQN with the RL-Zoo's MountainCar-v0 hyperparameters; bonuses "
-             + ", ".join(f"{k}: {v[0]}({v[1] or 'defaults'})" for k, v in BONUS.items() if v),
+             + ", ".join(f"{k}: {v[0]}({v[1] or 'defaults'})" for k, v in BONUS.items()
+                         if v and k in args.bonus),
              f"- greedy return over {args.episodes} episodes seeded 10,000+, every "
              f"{args.eval_freq:,} env steps; goal: mean >= {GOAL:.0f} within {args.steps:,}"
              " steps (runs stop at the goal)" if args.stop_at_goal else "", "",

@@ -139,12 +139,14 @@ def report(args, rows):
              "| seed | behaviour | data | BC | algo | ours | d3rlpy | CPU s ours | "
              "CPU s d3rlpy | CPU ratio |", "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
+        ref = r["ref"] or {}
+        ratio = r["ours"]["cpu_seconds"] / ref["cpu_seconds"] if ref else float("nan")
         lines.append(
             f"| {r['seed']} | {r['behaviour']:.0f} | {r['data']:.0f} | {r['bc']:.0f} | "
-            f"{r['algo']} | {r['ours']['return']:.0f} | {r['ref']['return']:.0f} | "
+            f"{r['algo']} | {r['ours']['return']:.0f} | {ref.get('return', float('nan')):.0f} | "
             f"{r['ours']['cpu_seconds']:.0f} ({r['ours']['seconds']:.0f}) | "
-            f"{r['ref']['cpu_seconds']:.0f} ({r['ref']['seconds']:.0f}) | "
-            f"{r['ours']['cpu_seconds'] / r['ref']['cpu_seconds']:.2f} |")
+            f"{ref.get('cpu_seconds', float('nan')):.0f} ({ref.get('seconds', float('nan')):.0f}) | "
+            f"{ratio:.2f} |")
     lines += ["", "Mean ± std over the seeds that finished:", "",
               "| algo | seeds | ours | d3rlpy | behaviour | BC | ours > behaviour and BC "
               "(seeds) | ours >= d3rlpy (seeds) | CPU ratio (mean) |",
@@ -157,13 +159,15 @@ def report(args, rows):
         if args.quality == "expert":  # within 10% of the expert's return
             beat = sum(r["ours"]["return"] >= r["behaviour"] - 0.1 * abs(r["behaviour"])
                        for r in rs)
-        ge = sum(r["ours"]["return"] >= r["ref"]["return"] for r in rs)
-        ratio = np.mean([r["ours"]["cpu_seconds"] / r["ref"]["cpu_seconds"] for r in rs])
+        both = [r for r in rs if r["ref"]]
+        ge = f"{sum(r['ours']['return'] >= r['ref']['return'] for r in both)}/{len(both)}"
+        ratio = np.mean([r["ours"]["cpu_seconds"] / r["ref"]["cpu_seconds"] for r in both]) \
+            if both else float("nan")
         lines.append(
             f"| {algo} | {len(rs)} | {_mean_std([r['ours']['return'] for r in rs])} | "
-            f"{_mean_std([r['ref']['return'] for r in rs])} | "
+            f"{_mean_std([r['ref']['return'] for r in both])} | "
             f"{_mean_std([r['behaviour'] for r in rs])} | "
-            f"{_mean_std([r['bc'] for r in rs])} | {beat}/{len(rs)} | {ge}/{len(rs)} | "
+            f"{_mean_std([r['bc'] for r in rs])} | {beat}/{len(rs)} | {ge} | "
             f"{ratio:.2f} |")
     if args.quality == "expert":
         lines.append("")
@@ -187,14 +191,16 @@ def figure(args, rows):
     x = np.arange(len(algos))
     for offset, key, label, colour in ((-0.2, "ours", "mlnotes", "tab:blue"),
                                        (0.2, "ref", "d3rlpy 2.8.1", "tab:orange")):
-        vals = [[r[key]["return"] for r in rows if r["algo"] == a] for a in algos]
-        ax.bar(x + offset, [np.mean(v) for v in vals], 0.35, yerr=[np.std(v) for v in vals],
-               color=colour, label=label, capsize=3)
+        vals = [[r[key]["return"] for r in rows if r["algo"] == a and r[key]] for a in algos]
+        ax.bar(x + offset, [np.mean(v) if v else 0 for v in vals], 0.35,
+               yerr=[np.std(v) if v else 0 for v in vals], color=colour, label=label,
+               capsize=3)
         for i, v in enumerate(vals):
             ax.plot([x[i] + offset] * len(v), v, "k.", ms=4)
     seeds = sorted({r["seed"] for r in rows})
     by_seed = {r["seed"]: r for r in rows}
-    for key, label, style in (("behaviour", "behaviour policy", "--"), ("bc", "BC", ":")):
+    for key, label, style in (("behaviour", "behaviour policy", "--"), ("bc", "BC", ":"),
+                              ("data", "data episodes", "-.")):
         ax.axhline(np.mean([by_seed[s][key] for s in seeds]), color="k", ls=style, lw=1,
                    label=label)
     ax.set_xticks(x, algos)
@@ -234,14 +240,14 @@ def main():
         bc = cached(args.out / f"run-BC-{tag}.json", lambda: run_bc(data, seed))
         for algo in args.algos:
             stem = f"{algo}-{tag}-{args.n_steps}"
-            if args.report_only and not all(
-                    (args.out / f"run-{side}-{stem}.json").exists() for side in ("ours",
-                                                                              "d3rlpy")):
+            if args.report_only and not (args.out / f"run-ours-{stem}.json").exists():
                 continue
             ours = cached(args.out / f"run-ours-{stem}.json",
                           lambda: run_ours(algo, data, args.n_steps, seed))
-            ref = cached(args.out / f"run-d3rlpy-{stem}.json",
-                         lambda: run_d3rlpy(python, algo, npz, args.n_steps, seed))
+            ref = None  # report-only: a run whose d3rlpy side did not finish shows "-"
+            if not args.report_only or (args.out / f"run-d3rlpy-{stem}.json").exists():
+                ref = cached(args.out / f"run-d3rlpy-{stem}.json",
+                             lambda: run_d3rlpy(python, algo, npz, args.n_steps, seed))
             nan = float("nan")
             rows.append({"seed": seed, "algo": algo, "ours": ours, "ref": ref,
                          "behaviour": meta.get("behaviour_return") or nan,
