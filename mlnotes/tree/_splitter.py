@@ -102,7 +102,7 @@ NodeSums = namedtuple("NodeSums", ["weight", "sq_sum"])
 # ------------------------------------------------------------- single-output scans
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _scan_classes(data, params, work, node, sums, cst, best_proxy):
     """Scan the thresholds of one sorted feature (single-output classification).
 
@@ -230,7 +230,7 @@ def _scan_classes(data, params, work, node, sums, cst, best_proxy):
     return best_proxy, best_pos, best_threshold, best_missing_left
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _scan_values(data, params, work, node, sums, cst, best_proxy):
     """Scan the thresholds of one sorted feature (single-output regression).
 

@@ -58,8 +58,8 @@ def test_each_concern_lives_in_its_own_module():
     # the builder module holds the builders only (no split search, no pruning)
     own = {n for n, f in vars(_builder).items()
            if callable(f) and getattr(f, "__module__", "") == "mlnotes.tree._builder"}
-    assert own == {"build_tree", "_build_depth_first", "_build_best_first",
-                   "_grow_node", "_child_bounds", "_push", "_pop"}
+    assert own == {"build_tree", "_build_depth_first", "_depth_first_steps",
+                   "_build_best_first", "_grow_node", "_child_bounds", "_push", "_pop"}
 
 
 def test_split_node_takes_named_state():
@@ -110,3 +110,20 @@ def test_stack_columns_round_trip_every_field():
     # every column written once: no two fields share a column
     assert not np.any(st_int[1] == -7) and not np.any(np.isnan(st_flt[1]))
     assert sorted({int(v) for v in st_int[1]}) == [1, 2, 3, 4, 5, 11]
+
+
+def test_depth_first_stack_and_tables_grow_as_scikit_learn_tree():
+    # y = 2**i: every best split peels off the largest target, so the tree is a
+    # chain 149 levels deep (the stack and the node tables start at 64 rows).
+    from sklearn.tree import DecisionTreeRegressor as SkTree
+
+    X = np.arange(150, dtype=np.float64).reshape(-1, 1)
+    y = 2.0 ** np.arange(150)
+    ours = mlnotes.tree.DecisionTreeRegressor(random_state=0).fit(X, y)
+    ref = SkTree(random_state=0).fit(X, y)
+    assert ref.tree_.max_depth > 64
+    assert ours.tree_.max_depth == ref.tree_.max_depth
+    assert ours.tree_.node_count == ref.tree_.node_count
+    np.testing.assert_array_equal(ours.tree_.children_left, ref.tree_.children_left)
+    np.testing.assert_array_equal(ours.tree_.threshold, ref.tree_.threshold)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
