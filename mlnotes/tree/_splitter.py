@@ -12,8 +12,11 @@ samples are partitioned on it. Its weighted impurity decrease is
 
     \\frac{N_m}{N} \\left(H(m) - \\frac{N_R}{N_m} H(R) - \\frac{N_L}{N_m} H(L)\\right).
 
-The state a split reads and writes is grouped into named tuples (numba passes them
-as structs, at no cost), so that two arrays cannot be swapped by position:
+The state a split reads and writes is grouped into named tuples, so that two
+arrays cannot be swapped by position. A numba call flattens them into some 250
+scalar arguments, so the scans called once per feature (:func:`_scan_classes`,
+:func:`_scan_values`) are inlined into :func:`_split_node` (``inline="always"``):
+called, they made fully grown regression trees 1.2x slower.
 
 * :class:`TrainingSet`: the training data, read only;
 * :class:`SplitParams`: the fit's settings;
