@@ -54,6 +54,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from mlnotes.utils._torch import (
+    DEFER,
     as_tensor,
     check_device,
     clip_gradients,
@@ -448,7 +449,7 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        wrap_torch_threads(cls, _THREADED_METHODS)
+        wrap_torch_threads(cls, _THREADED_METHODS, work=_method_work)
 
     # -- hooks (override in the model) ---------------------------------------------
 
@@ -968,6 +969,25 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
             module.eval()
             self.module_ = module
             self._after_fit()
+
+
+def _method_work(estimator):
+    """Thread-choice work estimate of a public method, before it runs.
+
+    Before the first fit there is no network to size: ``DEFER`` leaves the choice to
+    the training loop's block (``_fit_torch``), which knows the network and batch, so
+    a fit that ends up on the caller's thread count never switches away and back.
+    A fitted network is sized at the training batch (``batch_size``, 200 for
+    ``"auto"``): a refit or a predict then starts on the count its inner block will
+    choose for a batch of that size.
+    """
+    module = estimator.__dict__.get("module_")
+    n_features = getattr(estimator, "n_features_in_", None)
+    if module is None or n_features is None:
+        return DEFER
+    batch = estimator._hp("batch_size")
+    batch = batch if isinstance(batch, Integral) else 200
+    return _forward_work(module, batch, n_features)
 
 
 def _forward_work(module, batch, n_features):

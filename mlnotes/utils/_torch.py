@@ -382,6 +382,17 @@ def idle_cores():
 
 _thread_state = threading.local()
 
+#: work estimate meaning "this block sets nothing itself": it records the caller's
+#: count as the ceiling and restores it on exit, and the blocks nested inside it (a
+#: fit's training loop, a predict's batches, which know their network and batch)
+#: choose. Used where the outer method's work is not known yet (a first ``fit``
+#: builds its network inside): every ``torch.set_num_threads`` call costs more than
+#: the call, since torch's default state does not come back (a transformer fit on 2
+#: threads ran 2.8 s after ``torch.set_num_threads(2)`` on a machine whose default
+#: is 2 threads, 1.8-2.4 s without the call), so a block whose nested choice equals
+#: the caller's count must not switch away and back.
+DEFER = "defer"
+
 
 def _requested_threads():
     value = os.environ.get(THREADS_ENV, "").strip().lower()
@@ -455,8 +466,10 @@ def torch_threads(work=None):
 
     Parameters
     ----------
-    work : float or None, default=None
-        Estimated floating-point operations of one forward pass of a batch.
+    work : float, None or ``DEFER``, default=None
+        Estimated floating-point operations of one forward pass of a batch;
+        ``DEFER``: set nothing here and leave the choice to the blocks nested
+        inside (the caller's count still caps them and is restored on exit).
 
     Yields
     ------
@@ -467,7 +480,8 @@ def torch_threads(work=None):
     previous = torch.get_num_threads()
     if depth == 0:
         _thread_state.ceiling = previous
-    n = choose_torch_threads(work, ceiling=_thread_state.ceiling)
+    n = None if isinstance(work, str) and work == DEFER else choose_torch_threads(
+        work, ceiling=_thread_state.ceiling)
     changed = n is not None and n != previous
     if changed:
         torch.set_num_threads(n)
@@ -501,13 +515,13 @@ def module_flops(module, batch_size=1, spatial=1):
     """
     dense = conv = 0
     for sub in module.modules():
-        weight = getattr(sub, "weight", None)
-        if not isinstance(weight, torch.Tensor) or weight.dim() < 2:
-            continue
+        # every matrix parameter, wherever it is registered (a layer's ``weight`` or
+        # a ParameterList of weight matrices, as the multilayer perceptron keeps them)
+        size = sum(p.numel() for p in sub.parameters(recurse=False) if p.dim() >= 2)
         if isinstance(sub, torch.nn.modules.conv._ConvNd):
-            conv += weight.numel()
+            conv += size
         else:
-            dense += weight.numel()
+            dense += size
     return 2.0 * max(int(batch_size), 1) * (dense + max(int(spatial), 1) * conv)
 
 
@@ -529,7 +543,8 @@ def wrap_torch_threads(cls, names, work=None):
         packages (scikit-learn's ``score`` calls the wrapped ``predict`` anyway) and
         missing names are left alone.
     work : callable or None, default=None
-        ``work(self) -> float or None``: the estimated forward work of a batch.
+        ``work(self) -> float, None or DEFER``: the estimated forward work of a
+        batch (``DEFER`` where the method chooses inside, see :func:`torch_threads`).
     """
     for name in names:
         owner = next((k for k in cls.__mro__ if name in k.__dict__), None)

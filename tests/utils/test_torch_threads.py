@@ -11,6 +11,7 @@ import torch
 import mlnotes.utils._torch as torch_utils
 from mlnotes.utils._torch import (
     AUTO_THREAD_WORK,
+    DEFER,
     THREADS_ENV,
     agent_forward_work,
     choose_torch_threads,
@@ -154,6 +155,12 @@ def test_module_flops_counts_dense_and_conv():
     conv = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.Flatten(),
                                torch.nn.Linear(8, 2))
     assert module_flops(conv, batch_size=2, spatial=100) == 2 * 2 * (16 + 100 * 72)
+    # matrices registered outside a ``weight`` attribute (the MLP's ParameterList)
+    listed = torch.nn.Module()
+    listed.weights = torch.nn.ParameterList(
+        [torch.nn.Parameter(torch.zeros(10, 20)), torch.nn.Parameter(torch.zeros(20, 3))])
+    listed.bias = torch.nn.Parameter(torch.zeros(3))
+    assert module_flops(listed, batch_size=4) == 2 * 4 * (200 + 60)
 
 
 def _record_during_training(monkeypatch, cls, seen):
@@ -238,3 +245,34 @@ def test_transformer_work_counts_every_position():
                                 dropout=0.0)
     per_row = module_flops(module, batch_size=1)
     assert _forward_work(module, 4, 64) == pytest.approx(4 * 64 * per_row)
+
+
+def test_first_fit_on_the_callers_count_never_switches(user_threads, idle_machine,
+                                                       monkeypatch):
+    # A fit whose training block chooses the caller's count (large work, idle cores)
+    # must make no torch.set_num_threads call at all: a switch away and back leaves
+    # torch slower than its untouched default (see mlnotes.utils._torch.DEFER).
+    from mlnotes.neural_network import MLPRegressor
+
+    X = np.random.RandomState(0).normal(size=(300, 64))
+    reg = MLPRegressor(hidden_layer_sizes=(512, 512), max_iter=2, random_state=0)
+    seen = []
+    _record_during_training(monkeypatch, MLPRegressor, seen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg.fit(X, X[:, 0])
+        reg.predict(X)
+    assert seen == [3]
+    assert user_threads == []
+    assert torch.get_num_threads() == 3
+
+
+def test_defer_block_sets_nothing_and_caps_nested_blocks(user_threads, idle_machine):
+    with torch_threads(DEFER) as n:
+        assert n == 3 and user_threads == []
+        with torch_threads(None):
+            assert torch.get_num_threads() == 1
+        with torch_threads(50 * AUTO_THREAD_WORK) as inner:
+            assert inner == 3
+    assert user_threads == [1, 3]
+    assert torch.get_num_threads() == 3
