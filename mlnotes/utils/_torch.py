@@ -313,12 +313,13 @@ def clip_gradients(grads, max_norm):
 THREADS_ENV = "MLNOTES_TORCH_THREADS"
 #: estimated floating-point operations of one forward pass of a batch above which a
 #: second thread pays; one more thread per further multiple, up to the caller's count
-#: and the idle cores. Measured on an idle 2-core machine (benchmarks/threads.py):
-#: CNNClassifier on digits (4.8e8) and PixelCNN (2.8e8) run 20-35% faster on two
-#: threads; so does MLPClassifier on digits (3e6: its 200 x 64 x 100 products take
-#: 30 instead of 46 us on two threads, fit 0.12 vs 0.14 s); the agents' policies
+#: and the idle cores. Measured on an idle 2-core machine (benchmarks/threads.py,
+#: median of 5 fresh processes): CNNClassifier on digits (4.8e8 per batch), PixelCNN
+#: (2.8e8) and TransformerAR (1.5e8) fit 35-50% faster on two threads and MADE on
+#: digits (1.3e7) 7% faster, while MLPClassifier on digits (3e6: 200 x 64 x 100
+#: products) fits in 0.16 s on one thread and 0.21 s on two; the agents' policies
 #: (A2C on CartPole: 1e4) gain nothing.
-AUTO_THREAD_WORK = 2.5e6
+AUTO_THREAD_WORK = 1e7
 
 
 _instant_cache = []  # [(monotonic time, threads of others runnable)], at most one entry
@@ -435,7 +436,7 @@ def choose_torch_threads(work=None, ceiling=None):
     With the environment variable unset or ``"auto"``, the count is
     :math:`\min(c, i, 1 + \lfloor w / w_0 \rfloor)` for work :math:`w`, caller's
     count :math:`c`, idle cores :math:`i` (:func:`idle_cores`: the cores minus the
-    load of other processes) and :math:`w_0` = ``AUTO_THREAD_WORK`` (:math:`10^8`):
+    load of other processes) and :math:`w_0` = ``AUTO_THREAD_WORK`` (:math:`10^7`):
     one thread for every multilayer perceptron, policy network and small density
     model of the course, more for convolutions and attention when cores are idle,
     one on a busy machine. Because the choice follows the machine's load, a float32
