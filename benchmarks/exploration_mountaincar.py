@@ -23,11 +23,12 @@ import sys
 import time
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+
+from benchmarks.harness import episode_returns
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = -150.0
@@ -42,17 +43,7 @@ BONUS = {"none": None, "rnd": ("RND", {}), "count": ("CountBonus", {"beta": 0.1}
 
 def evaluate(agent, episodes=20):
     """Mean and std of the extrinsic return of greedy episodes seeded 10,000, ..."""
-    env = gym.make("MountainCar-v0")
-    returns = []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=10_000 + episode)
-        done, total = False, 0.0
-        while not done:
-            action = agent.predict(obs, deterministic=True)[0]
-            obs, reward, terminated, truncated, _ = env.step(int(action))
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
+    returns = episode_returns(agent, "MountainCar-v0", episodes)
     return float(np.mean(returns)), float(np.std(returns))
 
 

@@ -236,6 +236,48 @@ def geometric_mean(values) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def episode_returns(agent, env_id: str, episodes: int, seed: int = 10_000,
+                    reseed_each: bool = True):
+    """Returns of ``episodes`` deterministic episodes of ``agent`` on ``gym.make(env_id)``.
+
+    The seeded evaluation shared by the RL benchmark scripts. ``agent`` is anything with
+    Stable-Baselines3's ``predict(obs, state, episode_start, deterministic)`` (our agents,
+    SB3's, a planner); it gets one unbatched observation per call, ``episode_start`` true on
+    the first step of each episode (a planner drops its warm start there) and
+    ``deterministic=True``. Discrete actions are passed to the env as ``int``.
+
+    Seeding: with ``reseed_each`` episode ``i`` starts from ``env.reset(seed=seed + i)``;
+    without it only the first episode is seeded (``seed``) and the later ones continue the
+    env's random stream, which is what SB3's ``evaluate_policy`` does on a one-env
+    ``VecEnv`` seeded once (same start states and returns, up to the 1e-6 rounding of
+    SB3's ``Monitor``). Returns a float array of the ``episodes`` undiscounted returns.
+    """
+    import gymnasium as gym
+    import numpy as np
+
+    env = gym.make(env_id)
+    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+    returns = []
+    try:
+        for episode in range(episodes):
+            if reseed_each or episode == 0:
+                obs, _ = env.reset(seed=seed + episode)
+            else:
+                obs, _ = env.reset()
+            state, start, done, total = None, True, False, 0.0
+            while not done:
+                action, state = agent.predict(obs, state, episode_start=np.array([start]),
+                                              deterministic=True)
+                obs, reward, terminated, truncated, _ = env.step(
+                    int(action) if discrete else action)
+                total += float(reward)
+                start, done = False, terminated or truncated
+            returns.append(total)
+    finally:
+        env.close()
+    return np.asarray(returns, dtype=float)
+
+
 def _error_message(exc: BaseException, limit: int = 300) -> str:
     text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -134,16 +134,16 @@ def store(path, key, record):
 
 
 def evaluate(agent, seed, episodes):
-    """Mean and std of ``episodes`` deterministic returns, eval env seeded 10,000 + seed."""
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.evaluation import evaluate_policy
+    """Mean and std of ``episodes`` deterministic returns, eval env seeded 10,000 + seed.
 
-    env = make_vec_env("Pendulum-v1", n_envs=1)
-    env.seed(EVAL_SEED_OFFSET + seed)
-    mean, std = evaluate_policy(agent, env, n_eval_episodes=episodes, deterministic=True,
-                                warn=False)
-    env.close()
-    return float(mean), float(std)
+    Only the first episode is seeded; the later ones continue the env's random stream
+    (as SB3's ``evaluate_policy`` on a ``VecEnv`` seeded once, which this replaced).
+    """
+    from benchmarks.harness import episode_returns
+
+    returns = episode_returns(agent, "Pendulum-v1", episodes, seed=EVAL_SEED_OFFSET + seed,
+                              reseed_each=False)
+    return float(np.mean(returns)), float(np.std(returns))
 
 
 def run(agent_name, seed, checkpoints, episodes, cache, stop_at=None, gradient_steps=None,

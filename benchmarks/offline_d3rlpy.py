@@ -27,9 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import torch
+
+from benchmarks.harness import episode_returns
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-ref" / "d3rlpy"
@@ -54,18 +55,7 @@ def ensure_venv(log=print):
 
 def evaluate(agent, episodes=10):
     """Mean return of deterministic episodes seeded 10,000, 10,001, ... (as the runner)."""
-    env = gym.make("Pendulum-v1")
-    returns = []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=10_000 + episode)
-        done, total = False, 0.0
-        while not done:
-            action = agent.predict(obs, deterministic=True)[0]
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
+    return float(np.mean(episode_returns(agent, "Pendulum-v1", episodes)))
 
 
 def _timed(fit):

@@ -21,6 +21,15 @@ def _random_system(rng, n=4, m=2):
     return A, B, Q, R
 
 
+def _lqr_actions(lqr, A, B, x0):
+    """The finite-horizon LQR's closed-loop actions from ``x0`` (the optimal plan)."""
+    x, actions = np.array(x0, dtype=float), []
+    for K in lqr.K_:
+        actions.append(-K @ x)
+        x = A @ x + B @ actions[-1]
+    return np.array(actions)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_lqr_gain_equals_scipy_dare(seed):
     A, B, Q, R = _random_system(np.random.default_rng(seed))
@@ -77,12 +86,9 @@ def test_ilqr_solves_a_linear_quadratic_problem_in_one_iteration(derivatives):
                   derivatives=derivatives)
     x0 = rng.normal(size=3)
     X, U = solver.solve(x0)
-    x, expected = x0.copy(), []
-    for t in range(T):
-        expected.append(-lqr.K_[t] @ x)
-        x = A @ x + B @ expected[-1]
+    expected = _lqr_actions(lqr, A, B, x0)
     tol = 1e-8 if derivatives == "autograd" else 1e-5
-    np.testing.assert_allclose(U, np.array(expected), atol=tol)
+    np.testing.assert_allclose(U, expected, atol=tol)
     # the first iteration already reaches the optimal cost x0' P0 x0
     assert solver.cost_history_[1] == pytest.approx(x0 @ lqr.P_[0] @ x0, rel=tol)
 
@@ -108,11 +114,8 @@ def test_ilqr_closed_form_derivatives_solve_a_linear_quadratic_problem(m):
                   derivatives=derivatives)
     x0 = rng.normal(size=3)
     X, U = solver.solve(x0)
-    x, expected = x0.copy(), []
-    for t in range(T):
-        expected.append(-lqr.K_[t] @ x)
-        x = A @ x + B @ expected[-1]
-    np.testing.assert_allclose(U, np.array(expected), atol=1e-8)
+    expected = _lqr_actions(lqr, A, B, x0)
+    np.testing.assert_allclose(U, expected, atol=1e-8)
     assert solver.cost_history_[1] == pytest.approx(x0 @ lqr.P_[0] @ x0, rel=1e-8)
     bad = iLQR(solver.dynamics, solver.cost, horizon=T, n_action=m,
                derivatives=lambda X, U: derivatives(X, U)[:8])

@@ -132,6 +132,17 @@ class TransitionModel(nn.Module):
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=learning_rate,
                                           weight_decay=weight_decay)
 
+    @staticmethod
+    def _inputs_targets(obs, actions, next_obs, rewards):
+        """The model's inputs ``[s, a]`` and targets ``[s' - s, r]``, one row a transition."""
+        return (np.hstack([obs, actions]),
+                np.hstack([next_obs - obs, np.reshape(rewards, (-1, 1))]))
+
+    def _standardise(self, X, Y):
+        """``X`` and ``Y`` as float32 tensors standardised by the stored statistics."""
+        return ((torch.as_tensor(X, dtype=torch.float32) - self.x_mean) / self.x_scale,
+                (torch.as_tensor(Y, dtype=torch.float32) - self.y_mean) / self.y_scale)
+
     def fit(self, obs, actions, next_obs, rewards, n_epochs, batch_size, rng,
             learning_rate=None, what="the model"):
         """Refit on all transitions: ``n_epochs`` epochs of bootstrapped minibatches.
@@ -156,15 +167,13 @@ class TransitionModel(nn.Module):
         loss : float
             Mean training NLL (standardised targets, without the constant).
         """
-        X = np.hstack([obs, actions])
-        Y = np.hstack([next_obs - obs, np.reshape(rewards, (-1, 1))])
+        X, Y = self._inputs_targets(obs, actions, next_obs, rewards)
         for name, arr in (("x", X), ("y", Y)):
             mean, scale = arr.mean(axis=0), arr.std(axis=0)
             scale[scale < 1e-8] = 1.0
             getattr(self, f"{name}_mean").copy_(torch.as_tensor(mean))
             getattr(self, f"{name}_scale").copy_(torch.as_tensor(scale))
-        Xs = (torch.as_tensor(X, dtype=torch.float32) - self.x_mean) / self.x_scale
-        Ys = (torch.as_tensor(Y, dtype=torch.float32) - self.y_mean) / self.y_scale
+        Xs, Ys = self._standardise(X, Y)
         n, E = len(X), self.model.n_members
         batch = min(int(batch_size), n)
         if learning_rate is not None:
@@ -196,19 +205,14 @@ class TransitionModel(nn.Module):
 
         Parameters
         ----------
-        obs, actions, next_obs : numpy.ndarray of shape (n, dim)
-            Transitions.
-        rewards : numpy.ndarray of shape (n,)
-            Rewards.
+        obs, actions, next_obs, rewards : numpy.ndarray
+            Held-out transitions, shaped as in :meth:`fit`.
 
         Returns
         -------
         mse : float
         """
-        X = np.hstack([obs, actions])
-        Y = np.hstack([next_obs - obs, np.reshape(rewards, (-1, 1))])
-        Xs = (torch.as_tensor(X, dtype=torch.float32) - self.x_mean) / self.x_scale
-        Ys = (torch.as_tensor(Y, dtype=torch.float32) - self.y_mean) / self.y_scale
+        Xs, Ys = self._standardise(*self._inputs_targets(obs, actions, next_obs, rewards))
         with torch.no_grad():
             mean, _ = self.model(Xs)
         return float(((mean - Ys) ** 2).mean())
