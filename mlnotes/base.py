@@ -43,7 +43,6 @@ import numpy as np
 import scipy
 import scipy.optimize
 import scipy.sparse
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.base import DensityMixin as _SKDensityMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -53,6 +52,7 @@ from mlnotes.utils._random import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from mlnotes.utils._lazy import lazy_module
 from mlnotes.utils._torch import (
     DEFER,
     as_tensor,
@@ -72,13 +72,18 @@ from mlnotes.utils._torch import (
 
 __all__ = ["DensityMixin", "TorchEstimator"]
 
+# imported by the first fit, predict or unpickling, not by `import mlnotes.base`: the
+# torch estimators import without torch (mlnotes/utils/_lazy.py)
+torch = lazy_module("torch", globals())
+
 # Rows per forward pass at predict time (bounds the memory of large predictions; rows
 # are independent, so the chunking does not change the result).
 _PREDICT_CHUNK = 65536
 _SCIPY_HAS_IPRINT = tuple(int(v) for v in scipy.__version__.split(".")[:2]) < (1, 15)
-# torch's private fused optimiser kernels: a fast path (mlnotes/_fastpaths.py)
-_FUSED_ADAM = hasattr(torch, "_fused_adam_")
-_FUSED_SGD = hasattr(torch, "_fused_sgd_")
+# torch's private fused optimiser kernels: a fast path (mlnotes/_fastpaths.py); read
+# when an optimiser is built (module attributes _FUSED_ADAM / _FUSED_SGD, see
+# __getattr__ below, for the tests)
+_FUSED_NAMES = {"_FUSED_ADAM": "_fused_adam_", "_FUSED_SGD": "_fused_sgd_"}
 # Public methods that run torch: each chooses its intra-op thread count and restores
 # the caller's torch.get_num_threads() (mlnotes.utils._torch.torch_threads).
 _THREADED_METHODS = (
@@ -86,6 +91,32 @@ _THREADED_METHODS = (
     "decision_function", "score", "score_samples", "sample", "transform",
     "inverse_transform", "fit_transform", "fit_predict",
 )
+
+
+def __getattr__(name):
+    """``_FUSED_ADAM`` / ``_FUSED_SGD``: whether torch has the fused kernel (imports torch)."""
+    if name in _FUSED_NAMES:
+        return hasattr(torch, _FUSED_NAMES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _TorchDevices(Options):
+    """Parameter constraint: an instance of :class:`torch.device`, without importing torch.
+
+    A value can only be a ``torch.device`` once torch is imported, so the check looks
+    torch up in ``sys.modules``. (An ``Options`` subclass because scikit-learn's
+    ``make_constraint`` accepts only its own constraint classes.)
+    """
+
+    def __init__(self):
+        super().__init__(object, set())
+
+    def is_satisfied_by(self, val):
+        torch_module = sys.modules.get("torch")
+        return torch_module is not None and isinstance(val, torch_module.device)
+
+    def __str__(self):
+        return "an instance of 'torch.device'"
 
 
 class DensityMixin(_SKDensityMixin):
@@ -137,7 +168,7 @@ class _Adam:
         self.ms = [torch.zeros_like(p) for p in params]
         self.vs = [torch.zeros_like(p) for p in params]
         self._step = torch.zeros((), dtype=torch.float32, device=params[0].device)
-        self._fused = _FUSED_ADAM
+        self._fused = hasattr(torch, "_fused_adam_")
 
     def step(self, params, grads):
         self.t += 1
@@ -193,7 +224,7 @@ class _Adam:
         self.ms = [torch.from_numpy(np.array(m)) for m in self.ms]
         self.vs = [torch.from_numpy(np.array(v)) for v in self.vs]
         self._step = torch.zeros((), dtype=torch.float32)
-        self._fused = _FUSED_ADAM
+        self._fused = hasattr(torch, "_fused_adam_")
 
 
 class _SGD:
@@ -212,7 +243,7 @@ class _SGD:
         self.learning_rate = float(learning_rate)
         self.momentum, self.nesterov = momentum, nesterov
         self.bufs = [torch.zeros_like(p) for p in params] if momentum > 0 else []
-        self._fused = _FUSED_SGD
+        self._fused = hasattr(torch, "_fused_sgd_")
 
     def step(self, params, grads):
         lr, mu = self.learning_rate, self.momentum
@@ -267,7 +298,7 @@ class _SGD:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self.bufs = [torch.from_numpy(np.array(b)) for b in self.bufs]
-        self._fused = _FUSED_SGD
+        self._fused = hasattr(torch, "_fused_sgd_")
 
 
 class _Schedule:
@@ -431,7 +462,7 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "gradient_clipping": [Interval(Real, 0, None, closed="neither"), None],
-        "device": [str, torch.device],
+        "device": [str, _TorchDevices()],
     }
 
     # scikit-learn's MLP warns when batch_size exceeds the number of samples; models

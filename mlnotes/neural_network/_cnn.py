@@ -3,138 +3,28 @@ r"""Convolutional network classifier (chapter 17 of the notes).
 The input stays a scikit-learn matrix: each row is an image flattened in C-order
 (channels, then rows, then columns), and ``image_shape`` says how to fold it back. The
 training loop is :class:`mlnotes.base.TorchEstimator`'s; the loss, targets and
-predictions are those of the MLP classifier; this file holds the network.
+predictions are those of the MLP classifier; the network is in ``_networks.py``
+(imported when a network is built: importing this module does not import torch).
 """
 
-import math
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse
-import torch
-import torch.nn.functional as F
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from torch import nn
+
+from mlnotes.utils._lazy import lazy_module
 
 from ._mlp import (
-    _ACTIVATIONS,
     _MLP_CONSTRAINTS,
     _BaseMLP,
     _ClassifierHead,
     _init_dense,
-    _MLPModule,
 )
 
-
-def _kernel_fit(size, extent):
-    """Kernel size along an axis of ``extent`` pixels: no wider than the odd size
-    covering the axis (a ``1 x n`` image gets ``1 x k`` kernels)."""
-    return min(size, extent if extent % 2 else extent + 1)
-
-
-def _pool_fit(size, extent):
-    """Pooling window along an axis: 1 (no pooling) once the axis is that small."""
-    return size if extent > size else 1
-
-
-class _ConvBlock(nn.Module):
-    """Convolution ("same" padding), optional batch norm, activation, optional pooling.
-
-    Two equivalent forward paths: torch's convolution on ``(N, C, H, W)`` tensors
-    (fast in float32, through oneDNN), and for float64 an im2col product on
-    channels-last ``(N, H, W, C)`` tensors: the ``kh * kw`` shifted copies of the
-    zero-padded input are concatenated along the channels and multiplied by the
-    kernel in one matrix product, where torch's float64 convolution loops over the
-    images of the batch.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel, batch_norm, activation, pool,
-                 window):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel, padding="same",
-                              dtype=torch.float64)
-        self.norm = nn.BatchNorm2d(out_channels, dtype=torch.float64) \
-            if batch_norm else None
-        self.activation = activation
-        self.pool = pool if window != (1, 1) else None
-        self.window = window
-
-    def _pool(self, x):
-        if self.pool == "max":
-            return F.max_pool2d(x, self.window, ceil_mode=True)
-        return F.avg_pool2d(x, self.window, ceil_mode=True)
-
-    def forward(self, x):
-        x = self.conv(x)
-        if self.norm is not None:
-            x = self.norm(x)
-        x = _ACTIVATIONS[self.activation](x)
-        return self._pool(x) if self.pool is not None else x
-
-    def forward_nhwc(self, x):
-        n, h, w, c = x.shape
-        weight = self.conv.weight
-        out_c, _, kh, kw = weight.shape
-        ph, pw = (kh - 1) // 2, (kw - 1) // 2
-        if ph or pw:
-            x = F.pad(x, (0, 0, pw, pw, ph, ph))
-        if kh * kw > 1:
-            x = torch.cat([x[:, u:u + h, v:v + w, :]
-                           for u in range(kh) for v in range(kw)], dim=3)
-        kernel = weight.permute(2, 3, 1, 0).reshape(kh * kw * c, out_c)
-        x = torch.addmm(self.conv.bias, x.reshape(n * h * w, -1), kernel)
-        x = x.view(n, h, w, out_c)
-        if self.norm is not None:
-            x = self.norm(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-        x = _ACTIVATIONS[self.activation](x)
-        if self.pool is not None:
-            x = self._pool(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
-        return x
-
-
-class _CNNModule(nn.Module):
-    """Convolution blocks and a dense head, on images given as flat rows.
-
-    A ``k x k`` kernel is narrowed where the image is smaller (a ``1 x n`` image gets
-    ``1 x k`` kernels), with "same" zero padding, so the convolutions keep the spatial
-    size; pooling by ``p`` divides an axis longer than ``p`` by ``p`` (rounding up)
-    and leaves shorter axes alone.
-    """
-
-    def __init__(self, image_shape, conv_channels, kernel_size, pooling, pool_size,
-                 hidden_layer_sizes, n_outputs, activation, dropout, batch_norm):
-        super().__init__()
-        channels, height, width = image_shape
-        self.image_shape = tuple(image_shape)
-        blocks = []
-        for out_channels in conv_channels:
-            kernel = (_kernel_fit(kernel_size, height), _kernel_fit(kernel_size, width))
-            window = (1, 1)
-            if pooling is not None:
-                window = (_pool_fit(pool_size, height), _pool_fit(pool_size, width))
-                height = math.ceil(height / window[0])
-                width = math.ceil(width / window[1])
-            blocks.append(_ConvBlock(channels, out_channels, kernel, batch_norm,
-                                     activation, pooling, window))
-            channels = out_channels
-        self.blocks = nn.ModuleList(blocks)
-        self.head = _MLPModule([channels * height * width, *hidden_layer_sizes, n_outputs],
-                               activation=activation, dropout=dropout,
-                               batch_norm=batch_norm)
-
-    def forward(self, x):
-        x = x.reshape(x.shape[0], *self.image_shape)
-        if x.dtype == torch.float64:
-            x = x.permute(0, 2, 3, 1)
-            for block in self.blocks:
-                x = block.forward_nhwc(x)
-            x = x.permute(0, 3, 1, 2)
-        else:
-            for block in self.blocks:
-                x = block(x)
-        return self.head(x.flatten(1))
+torch = lazy_module("torch", globals())
 
 
 class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
@@ -448,6 +338,8 @@ class CNNClassifier(_ClassifierHead, ClassifierMixin, _BaseMLP):
                     batch_norm=bool(self.batch_norm))
 
     def _build_module(self, **spec):
+        from ._networks import _CNNModule
+
         return _CNNModule(**spec)
 
     def _init_module(self, module, random_state):

@@ -1,7 +1,9 @@
 r"""Multi-layer perceptrons (chapter 15 of the notes) and their training tricks (ch. 16).
 
 The training loop is :class:`mlnotes.base.TorchEstimator`'s; this file holds the
-network (:class:`_MLPModule`), its initialisation and the losses.
+estimators, the network's initialisation and the losses. The network
+(``_MLPModule``) is in ``_networks.py``, imported when a network is built: importing
+this module does not import torch (mlnotes/utils/_lazy.py).
 """
 
 from itertools import pairwise
@@ -9,8 +11,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse
-import torch
-import torch.nn.functional as F
 from scipy import special
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
@@ -28,17 +28,21 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from torch import nn
 
-from mlnotes import _fastpaths
 from mlnotes.base import TorchEstimator
+from mlnotes.utils._lazy import lazy_module
 
-_ACTIVATIONS = {
-    "identity": lambda x: x,
-    "logistic": torch.sigmoid_,
-    "tanh": torch.tanh_,
-    "relu": torch.relu_,
-}
+torch = lazy_module("torch", globals())
+F = lazy_module("torch.nn.functional", globals(), "F")
+
+
+def __getattr__(name):
+    """The network classes, importing torch (``_mlp._MLPModule`` for old imports)."""
+    if name in ("_MLPModule", "_ACTIVATIONS"):
+        from . import _networks
+
+        return getattr(_networks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _OptimizerPair(tuple):
@@ -54,58 +58,6 @@ class _OptimizerPair(tuple):
     def learning_rate(self):
         """The optimiser's current step size."""
         return self[0].learning_rate
-
-
-class _MLPModule(nn.Module):
-    """Fully connected network ``x -> act(x W_1 + b_1) -> ... -> x W_L + b_L``.
-
-    Weights are stored as scikit-learn stores ``coefs_``: ``(fan_in, fan_out)``.
-    Parameters are registered weights first, then biases, then batch-norm affine
-    parameters, so that flattening them gives scikit-learn's packing order.
-    """
-
-    def __init__(self, layer_units, activation="relu", dropout=0.0, batch_norm=False):
-        super().__init__()
-        self.weights = nn.ParameterList(
-            [nn.Parameter(torch.empty(a, b, dtype=torch.float64))
-             for a, b in pairwise(layer_units)])
-        self.biases = nn.ParameterList(
-            [nn.Parameter(torch.empty(b, dtype=torch.float64)) for b in layer_units[1:]])
-        self.norms = nn.ModuleList(
-            [nn.BatchNorm1d(b, dtype=torch.float64) for b in layer_units[1:-1]]
-        ) if batch_norm else None
-        self.activation = activation
-        self.dropout = float(dropout)
-        self.units = list(layer_units)
-        self._cache_layers()
-
-    def _cache_layers(self):
-        # Plain lists of the registered parameters: indexing a ParameterList costs
-        # more per mini-batch than the small matrix products of a typical MLP.
-        norms = [None] * len(self.biases) if self.norms is None else [*self.norms, None]
-        self._layers = list(zip(self.weights, self.biases, norms))
-
-    def _apply(self, fn, *args, **kwargs):
-        # nn.Module._apply is private (what .to()/.double() run): a fast path, see
-        # mlnotes/_fastpaths.py; with it off, forward rebuilds the list every call
-        out = super()._apply(fn, *args, **kwargs)
-        self._cache_layers()  # .to() may replace the Parameter objects
-        return out
-
-    def forward(self, x):
-        if not _fastpaths.enabled():
-            self._cache_layers()
-        act = _ACTIVATIONS[self.activation]
-        dropout = self.dropout if self.training else 0.0
-        *hidden, (w_out, b_out, _) = self._layers
-        for w, b, norm in hidden:
-            x = torch.addmm(b, x, w)
-            if norm is not None:
-                x = norm(x)
-            x = act(x)
-            if dropout > 0:
-                x = F.dropout(x, dropout, training=True)
-        return torch.addmm(b_out, x, w_out)
 
 
 def _init_dense(weight, bias, init, activation, rng):
@@ -277,6 +229,8 @@ class _BaseMLP(TorchEstimator):
                     dropout=float(self.dropout), batch_norm=bool(self.batch_norm))
 
     def _build_module(self, **spec):
+        from ._networks import _MLPModule
+
         return _MLPModule(**spec)
 
     def _init_module(self, module, random_state):
@@ -305,6 +259,8 @@ class _BaseMLP(TorchEstimator):
         return _OptimizerPair(super()._make_optimizer(params))
 
     def _lbfgs_objective(self, module, X, Y, sample_weight, weight_sum, alpha):
+        from ._networks import _MLPModule
+
         if type(module) is not _MLPModule or module.norms is not None:
             return None  # batch norm (or another network): autograd
         if scipy.sparse.issparse(X):

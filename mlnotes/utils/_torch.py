@@ -26,9 +26,13 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-import torch
 from mlnotes import _fastpaths
+from mlnotes.utils._lazy import lazy_module
 from mlnotes.utils._random import check_random_state
+
+# imported by the first function that uses it: `import mlnotes.neural_network` stays
+# torch-free (mlnotes/utils/_lazy.py)
+torch = lazy_module("torch", globals())
 
 __all__ = [
     "check_device",

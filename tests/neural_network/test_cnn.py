@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SKMLPClassifier
 
 from mlnotes.neural_network import CNNClassifier
-from mlnotes.neural_network._cnn import _CNNModule, _ConvBlock
+from mlnotes.neural_network._networks import _CNNModule, _ConvBlock
 
 
 def _quiet(fn, *args, **kwargs):
