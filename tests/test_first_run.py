@@ -127,6 +127,35 @@ def test_compile_covers_every_numba_estimator():
         assert (name in listed) != mc.is_torch_estimator(cls), name
 
 
+def test_compile_variants_are_valid_workloads():
+    from mlnotes import compile as mc
+    from mlnotes.utils.discovery import all_estimators
+
+    estimators = dict(all_estimators())
+    for variant, (name, extra) in mc._VARIANTS.items():
+        assert name in mc._FIRST_WAVE, variant  # its shared kernels come first
+        est = estimators[name](**extra)
+        assert {k: est.get_params()[k] for k in extra} == extra
+
+
+def test_default_tree_fit_loads_only_the_depth_first_builder():
+    # a fit compiles (or loads) only the builder it runs: the best-first entry
+    # point cost tens of seconds of compile time to every default tree's first fit
+    code = (
+        "import numpy as np\n"
+        "from mlnotes.tree import DecisionTreeClassifier\n"
+        "from mlnotes.tree import _builder as b\n"
+        "X = np.random.RandomState(0).normal(size=(40, 3))\n"
+        "DecisionTreeClassifier(random_state=0).fit(X, X[:, 0] > 0)\n"
+        "print(len(b._grow_depth_first.signatures), len(b._grow_best_first.signatures))\n"
+        "DecisionTreeClassifier(max_leaf_nodes=4, random_state=0).fit(X, X[:, 0] > 0)\n"
+        "print(len(b._grow_best_first.signatures))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["1", "0", "1"]
+
+
 # ----------------------------------------------------------------- benchmarks
 
 

@@ -83,7 +83,6 @@ _N_FR_INTS = 6
 _N_FR_FLOATS = 7
 
 
-@njit(cache=True, nogil=True)
 def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
                min_samples_split, min_samples_leaf, min_weight_leaf, max_depth,
                max_leaf_nodes, min_impurity_decrease, mono, seed, missing_mask):
@@ -95,12 +94,63 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
     initial state of the xorshift generator; ``missing_mask`` a uint8 array
     flagging the features with missing values (NaN) in ``X`` (length 0: none).
 
+    Each growth order is its own compiled entry point (:func:`_grow_depth_first`,
+    :func:`_grow_best_first`), chosen here in Python, so that a fit compiles only
+    the builder it runs: with one entry point calling both, the first fit of a
+    default tree compiled the best-first builder too (about a fifth of the
+    174 s an empty numba cache cost the first ``DecisionTreeClassifier`` fit).
+
     Returns ``(ints, floats, values, max_depth_seen)``: the node tables of
     :mod:`~mlnotes.tree._tree_store` (columns ``NODE_LEFT``, ``NODE_RIGHT``,
     ``NODE_FEATURE``, ``NODE_N_SAMPLES`` of ``ints``; ``NODE_THRESHOLD``,
     ``NODE_IMPURITY``, ``NODE_WEIGHT``, ``NODE_MISSING_LEFT`` of ``floats``) and
     the node values, cut to the number of nodes.
     """
+    grow = _grow_depth_first if max_leaf_nodes < 0 else _grow_best_first
+    return grow(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
+                min_samples_split, min_samples_leaf, min_weight_leaf, max_depth,
+                max_leaf_nodes, min_impurity_decrease, mono, seed, missing_mask)
+
+
+@njit(cache=True, nogil=True)
+def _grow_depth_first(X, y, w, n_classes, is_clf, criterion, splitter,
+                      max_features, min_samples_split, min_samples_leaf,
+                      min_weight_leaf, max_depth, max_leaf_nodes,
+                      min_impurity_decrease, mono, seed, missing_mask):
+    """:func:`build_tree` for ``max_leaf_nodes < 0`` (compiled entry point)."""
+    data, params, work, tables, n_samples = _prepare(
+        X, y, w, n_classes, is_clf, criterion, splitter, max_features,
+        min_samples_split, min_samples_leaf, min_weight_leaf, max_depth,
+        min_impurity_decrease, mono, seed, missing_mask)
+    tables, node_count, max_depth_seen = _build_depth_first(
+        data, params, work, tables, n_samples)
+    ints, floats, values = cut(tables, node_count)
+    return ints, floats, values, max_depth_seen
+
+
+@njit(cache=True, nogil=True)
+def _grow_best_first(X, y, w, n_classes, is_clf, criterion, splitter,
+                     max_features, min_samples_split, min_samples_leaf,
+                     min_weight_leaf, max_depth, max_leaf_nodes,
+                     min_impurity_decrease, mono, seed, missing_mask):
+    """:func:`build_tree` for ``max_leaf_nodes >= 0`` (compiled entry point)."""
+    data, params, work, tables, n_samples = _prepare(
+        X, y, w, n_classes, is_clf, criterion, splitter, max_features,
+        min_samples_split, min_samples_leaf, min_weight_leaf, max_depth,
+        min_impurity_decrease, mono, seed, missing_mask)
+    tables, node_count, max_depth_seen = _build_best_first(
+        data, params, work, tables, n_samples, max_leaf_nodes)
+    ints, floats, values = cut(tables, node_count)
+    return ints, floats, values, max_depth_seen
+
+
+@njit(cache=True, nogil=True)
+def _prepare(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
+             min_samples_split, min_samples_leaf, min_weight_leaf, max_depth,
+             min_impurity_decrease, mono, seed, missing_mask):
+    """The named state of a tree's growth (see :func:`build_tree`): the training set,
+    the split parameters, the workspace, empty node tables and the number of
+    samples with a positive weight."""
     n_total, n_features = X.shape
     n_outputs = y.shape[1]
     max_n_classes = 1
@@ -161,14 +211,7 @@ def build_tree(X, y, w, n_classes, is_clf, criterion, splitter, max_features,
         np.zeros(n_outputs, dtype=np.float64),  # node_med
     )
     tables = new_tables(64, n_outputs, max_n_classes)
-    if max_leaf_nodes < 0:
-        tables, node_count, max_depth_seen = _build_depth_first(
-            data, params, work, tables, n_samples)
-    else:
-        tables, node_count, max_depth_seen = _build_best_first(
-            data, params, work, tables, n_samples, max_leaf_nodes)
-    ints, floats, values = cut(tables, node_count)
-    return ints, floats, values, max_depth_seen
+    return data, params, work, tables, n_samples
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -58,7 +58,8 @@ def test_each_concern_lives_in_its_own_module():
     # the builder module holds the builders only (no split search, no pruning)
     own = {n for n, f in vars(_builder).items()
            if callable(f) and getattr(f, "__module__", "") == "mlnotes.tree._builder"}
-    assert own == {"build_tree", "_build_depth_first", "_depth_first_steps",
+    assert own == {"build_tree", "_grow_depth_first", "_grow_best_first", "_prepare",
+                   "_build_depth_first", "_depth_first_steps",
                    "_build_best_first", "_grow_node", "_child_bounds", "_push", "_pop"}
 
 
