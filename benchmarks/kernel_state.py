@@ -1,6 +1,7 @@
 """Before/after timing of a kernel refactor: an older mlnotes commit against the working tree.
 
-``python -m benchmarks.kernel_state --old REV [--only NAME] [--repeats 9] [--out DIR]``
+``python -m benchmarks.kernel_state --old REV [--rows sgd-svm|tree-missing] [--only NAME]
+[--repeats 9] [--out DIR]``
 
 Issue 20 grouped the arguments of the SGD epoch loop and of the SVM solver's kernel
 cache into named tuples; behaviour and speed were to stay as they were. This script
@@ -14,6 +15,10 @@ compilation), every repeat times both, order swapped each repeat; a timing cover
 enough fits to last about 50 ms. Reported: medians of process CPU time (one thread,
 so the machine's load moves it less than wall time) and their ratio new/old, and
 whether both fitted exactly the same model. Writes ``kernel-state.md`` to ``--out``.
+
+``--rows tree-missing`` times the trees of ``benchmarks/tree_missing.py`` instead
+(NaN in 10% of the entries, the tree module split of issue 20; the same model means
+the same predictions on the training set).
 """
 
 import argparse
@@ -59,15 +64,28 @@ def _estimator(package, path, params):
     return getattr(importlib.import_module(module), name)(**params)
 
 
-def _same_model(a, b):
+def _same_model(a, b, X):
     for attr in ("coef_", "dual_coef_", "intercept_", "support_"):
         if hasattr(a, attr) and not np.array_equal(np.asarray(getattr(a, attr)),
                                                    np.asarray(getattr(b, attr))):
             return False
+    if hasattr(a, "tree_") or hasattr(a, "estimators_"):
+        return np.array_equal(a.predict(X), b.predict(X))
     return True
 
 
-def _rows(only):
+def _rows(only, which="sgd-svm"):
+    """``(case name, dataset name, estimator path, params, X, y)`` of each row."""
+    if which == "tree-missing":
+        from benchmarks.tree_missing import _cases
+
+        for name, ours, _, params, X, y in _cases():
+            if only and not any(o.lower() in name.lower() for o in only):
+                continue
+            case, _, dataset = name.partition(", ")
+            yield (case, dataset, f"{ours.__module__}:{ours.__name__}",
+                   dict(params, random_state=0), X, y)
+        return
     from benchmarks.suites import linear, svm
 
     for suite in (linear.SUITE, svm.SUITE):
@@ -77,16 +95,16 @@ def _rows(only):
             if only and not any(o.lower() in case.name.lower() for o in only):
                 continue
             for dataset in case.datasets:
-                yield case, dataset
+                split = dataset.split(quick=False)
+                yield (case.name, dataset.name, case.ours, case.params,
+                       split.X_train, split.y_train)
 
 
-def run(old_rev, only, repeats):
+def run(old_rev, only, repeats, which="sgd-svm"):
     rows = []
-    for case, dataset in _rows(only):
-        split = dataset.split(quick=False)
-        X, y = split.X_train, split.y_train
-        new = _estimator("mlnotes", case.ours, case.params)
-        old = _estimator("mlnotes_old", case.ours, case.params)
+    for case_name, dataset_name, path, params, X, y in _rows(only, which):
+        new = _estimator("mlnotes", path, params)
+        old = _estimator("mlnotes_old", path, params)
         new.fit(X, y)
         old.fit(X, y)
         start = time.process_time()
@@ -100,9 +118,9 @@ def run(old_rev, only, repeats):
                 for _ in range(inner):
                     est.fit(X, y)
                 times.append((time.process_time() - start) / inner)
-        row = dict(case=case.name, dataset=dataset.name, n_train=X.shape[0],
+        row = dict(case=case_name, dataset=dataset_name, n_train=X.shape[0],
                    old=statistics.median(t_old), new=statistics.median(t_new),
-                   inner=inner, same=_same_model(new, old))
+                   inner=inner, same=_same_model(new, old, X))
         row["ratio"] = row["new"] / row["old"]
         rows.append(row)
         print(f"{row['case']:24s} {row['dataset']:28s} old {row['old'] * 1e3:9.2f} ms "
@@ -117,6 +135,8 @@ def main(argv=None):
     parser.add_argument("--only", action="append", default=[],
                         help="case names containing this text (repeatable)")
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--rows", choices=("sgd-svm", "tree-missing"), default="sgd-svm",
+                        help="the SGD/SVM rows (default) or the missing-value trees")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "local"))
     args = parser.parse_args(argv)
     import warnings
@@ -126,7 +146,7 @@ def main(argv=None):
     tree = _old_package(args.old, workdir)
     try:
         with threadpool_limits(1):
-            rows = run(args.old, args.only, args.repeats)
+            rows = run(args.old, args.only, args.repeats, args.rows)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                        capture_output=True)
@@ -135,7 +155,7 @@ def main(argv=None):
     lines = [
         "# Named kernel state: before/after (issue 20)", "",
         f"- command: `python -m benchmarks.kernel_state --old {args.old} "
-        f"--repeats {args.repeats}`",
+        f"--rows {args.rows} --repeats {args.repeats}`",
         f"- new: working tree at {head}; old: {args.old}",
         f"- machine: {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}; one thread",
