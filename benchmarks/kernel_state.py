@@ -19,6 +19,13 @@ whether both fitted exactly the same model. Writes ``kernel-state.md`` to ``--ou
 ``--rows tree-missing`` times the trees of ``benchmarks/tree_missing.py`` instead
 (NaN in 10% of the entries, the tree module split of issue 20; the same model means
 the same predictions on the training set).
+
+``--calls`` times one call of the SGD kernel alone instead (Perceptron on
+breast_cancer, or the ``--only`` dataset of the Perceptron rows): the arguments
+of a fit are captured, and each timing calls the kernel once on a fresh copy of
+its state, through numba's dispatcher (which types the arguments) and through the
+compiled entry point of the overload it picked (no typing); the difference is
+the per-call cost of the dispatch.
 """
 
 import argparse
@@ -129,6 +136,67 @@ def run(old_rev, only, repeats, which="sgd-svm"):
     return rows
 
 
+def _captured_call(package, X, y):
+    """The kernel, its compiled entry point and a function giving fresh arguments."""
+    sgd = importlib.import_module(f"{package}.linear_model._sgd_fast")
+    kernel = sgd._plain_sgd
+    state_type = getattr(sgd, "SGDState", None)
+    captured = []
+
+    def copy(a):
+        if isinstance(a, np.ndarray):
+            return np.copy(a)
+        if state_type is not None and isinstance(a, state_type):
+            return state_type(*[np.copy(v) for v in a])
+        return a
+
+    def spy(*args):
+        captured.append([copy(a) for a in args])  # before the call updates the state
+        return kernel(*args)
+
+    sgd._plain_sgd = spy
+    try:
+        _estimator(package, "mlnotes.linear_model:Perceptron", dict(random_state=0)).fit(X, y)
+    finally:
+        sgd._plain_sgd = kernel
+    args = captured[0]
+
+    def fresh():
+        return [copy(a) for a in args]
+
+    entry = kernel.overloads[kernel.signatures[0]].entry_point
+    return kernel, entry, fresh
+
+
+def run_calls(only, repeats):
+    """Per-call timing of the SGD kernel, old and new, dispatcher vs entry point."""
+    from benchmarks.suites import linear
+
+    name = only[0] if only else "breast_cancer"
+    dataset = next(d for c in linear.SUITE.cases if c.name == "Perceptron"
+                   for d in c.datasets if d.name == name)
+    split = dataset.split(quick=False)
+    X, y = split.X_train, split.y_train
+    calls = {}
+    for side, package in (("new", "mlnotes"), ("old", "mlnotes_old")):
+        kernel, entry, fresh = _captured_call(package, X, y)
+        calls[f"{side} dispatcher"] = (kernel, fresh)
+        calls[f"{side} entry point"] = (entry, fresh)
+    times = {key: [] for key in calls}
+    keys = list(calls)
+    for r in range(repeats * 25):
+        for key in (keys if r % 2 == 0 else keys[::-1]):
+            fn, fresh = calls[key]
+            args = fresh()
+            start = time.process_time()
+            fn(*args)
+            times[key].append(time.process_time() - start)
+    rows = [dict(call=key, us=statistics.median(t) * 1e6) for key, t in times.items()]
+    for row in rows:
+        print(f"{row['call']:20s} {row['us']:8.1f} us", flush=True)
+    return name, X.shape[0], rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", required=True, help="the commit before the refactor")
@@ -137,6 +205,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--rows", choices=("sgd-svm", "tree-missing"), default="sgd-svm",
                         help="the SGD/SVM rows (default) or the missing-value trees")
+    parser.add_argument("--calls", action="store_true",
+                        help="time one SGD kernel call: dispatcher vs compiled entry point")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "local"))
     args = parser.parse_args(argv)
     import warnings
@@ -146,12 +216,31 @@ def main(argv=None):
     tree = _old_package(args.old, workdir)
     try:
         with threadpool_limits(1):
-            rows = run(args.old, args.only, args.repeats, args.rows)
+            if args.calls:
+                dataset, n_train, calls = run_calls(args.only, args.repeats)
+            else:
+                rows = run(args.old, args.only, args.repeats, args.rows)
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                        capture_output=True)
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
+    if args.calls:
+        lines = [
+            "# One SGD kernel call: dispatcher vs compiled entry point", "",
+            f"- command: `python -m benchmarks.kernel_state --old {args.old} --calls "
+            f"--repeats {args.repeats}`",
+            f"- new: working tree at {head}; old: {args.old}; Perceptron's kernel call "
+            f"on {dataset} ({n_train:,} rows), fresh state each call",
+            f"- timing: process CPU time of one call, median of {args.repeats * 25}, "
+            "the four interleaved", "",
+            "| call | us |", "|---|---:|",
+        ] + [f"| {c['call']} | {c['us']:.1f} |" for c in calls]
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "kernel-calls.md").write_text("\n".join(lines) + "\n")
+        print(f"wrote {out / 'kernel-calls.md'}")
+        return
     lines = [
         "# Named kernel state: before/after (issue 20)", "",
         f"- command: `python -m benchmarks.kernel_state --old {args.old} "
