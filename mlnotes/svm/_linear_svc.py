@@ -4,8 +4,9 @@
 liblinear's penalised intercept, and liblinear's solvers: dual coordinate
 descent (:func:`mlnotes.svm._liblinear_fast._dual_cd`), the trust-region
 Newton method on the primal for the squared hinge loss with an L2 penalty
-(:func:`_primal_l2_tron`, this module), and coordinate descent for the L1
-penalty (:func:`mlnotes.svm._liblinear_fast._l1r_l2_svc`).
+(:func:`_primal_l2_tron`, this module; its conjugate gradient compiled in
+:mod:`mlnotes.svm._tron_fast` for small dense data), and coordinate descent for
+the L1 penalty (:func:`mlnotes.svm._liblinear_fast._l1r_l2_svc`).
 """
 
 import warnings
@@ -25,12 +26,17 @@ from mlnotes.linear_model._base import SparseCoefMixin
 from mlnotes.linear_model._stochastic_gradient import _SparseLinearClassifierMixin
 from mlnotes.utils._random import check_random_state
 
-from . import _liblinear_fast
+from . import _liblinear_fast, _tron_fast
 
 # dense problems with at most this many weights solve the Newton system exactly
 _DIRECT_MAX_WEIGHTS = 200
 _MAX_SEED = np.iinfo(np.int64).max
 _CS_MAX_ITER = 100_000  # liblinear's fixed limit for the Crammer-Singer solver
+_OVERFLOW_MESSAGE = (
+    "LinearSVC: the primal Newton step overflowed (non-finite values): the features are "
+    "too large in magnitude for the squared-hinge objective. Scale X first (e.g. "
+    "StandardScaler)."
+)
 
 # (penalty, loss) -> {dual: solver}, as liblinear offers them
 _SOLVERS = {
@@ -93,7 +99,11 @@ def _gradient(design, w, z, y, C):
 
 
 def _hessian_product(design, act, C):
-    """``v -> (I + 2 X_A^T diag(C_A) X_A) v`` for the active set ``A``."""
+    """``v -> (I + 2 X_A^T diag(C_A) X_A) v`` for the active set ``A``.
+
+    Small dense problems get the matrix itself (formed by NumPy, whose ``A.T @ A``
+    is a symmetric rank-k update) instead of the function.
+    """
     c2 = 2.0 * C[act]
     m = design.n_weights
     if not sp.issparse(design.X) and m <= _DIRECT_MAX_WEIGHTS:
@@ -104,7 +114,7 @@ def _hessian_product(design, act, C):
         H[:-1, -1] = H[-1, :-1] = design.bias * (Xa.T @ root)
         H[-1, -1] = design.bias * design.bias * c2.sum()
         H.flat[:: m + 1] += 1.0
-        return H.__matmul__
+        return H
     sub = design.rows(act)
     return lambda v: v + sub.tdot(c2 * sub.dot(v))
 
@@ -172,7 +182,10 @@ def _primal_l2_tron(design, y, C, eps, max_iter):
     first = True
     while accepted < max_iter and search:
         hv = _hessian_product(design, z < 1.0, C)
-        s, r = _trust_region_cg(hv, g, delta)
+        if isinstance(hv, np.ndarray):  # the explicit matrix: the compiled CG (issue 14)
+            s, r = _tron_fast._trust_region_cg(hv, g, delta)
+        else:
+            s, r = _trust_region_cg(hv, g, delta)
         w_new = w + s
         gs = g @ s
         prered = -0.5 * (gs - s @ r)
@@ -181,11 +194,7 @@ def _primal_l2_tron(design, y, C, eps, max_iter):
         snorm = np.linalg.norm(s)
         if not (np.isfinite(snorm) and np.isfinite(prered) and np.isfinite(f_new)):
             # a rejected non-finite step would be retried forever with the same radius
-            raise ValueError(
-                "LinearSVC: the primal Newton step overflowed (non-finite values): the "
-                "features are too large in magnitude for the squared-hinge objective. "
-                "Scale X first (e.g. StandardScaler)."
-            )
+            raise ValueError(_OVERFLOW_MESSAGE)
         if first:
             delta = min(delta, snorm)
             first = False
