@@ -79,13 +79,15 @@ class _Design:
         self.X = X
         self.bias = bias
         self.n_weights = X.shape[1] + 1
+        # dense: ``@`` directly (what safe_sparse_dot calls, without its per-call checks)
+        self._dot = safe_sparse_dot if sp.issparse(X) else np.matmul
 
     def dot(self, w):
-        return np.asarray(safe_sparse_dot(self.X, w[:-1])).ravel() + self.bias * w[-1]
+        return np.asarray(self._dot(self.X, w[:-1])).ravel() + self.bias * w[-1]
 
     def tdot(self, v):
         out = np.empty(self.n_weights)
-        out[:-1] = safe_sparse_dot(self.X.T, v)
+        out[:-1] = self._dot(self.X.T, v)
         out[-1] = self.bias * v.sum()
         return out
 
@@ -104,17 +106,19 @@ def _hessian_product(design, act, C):
     Small dense problems get the matrix itself (formed by NumPy, whose ``A.T @ A``
     is a symmetric rank-k update) instead of the function.
     """
-    c2 = 2.0 * C[act]
     m = design.n_weights
     if not sp.issparse(design.X) and m <= _DIRECT_MAX_WEIGHTS:
+        rows = np.flatnonzero(act)
+        c2 = 2.0 * C[rows]
         root = np.sqrt(c2)
-        Xa = design.X[act] * root[:, None]
+        Xa = _tron_fast._scaled_rows(design.X, rows, root)  # X[act] * root[:, None]
         H = np.empty((m, m))
         H[:-1, :-1] = Xa.T @ Xa
         H[:-1, -1] = H[-1, :-1] = design.bias * (Xa.T @ root)
         H[-1, -1] = design.bias * design.bias * c2.sum()
         H.flat[:: m + 1] += 1.0
         return H
+    c2 = 2.0 * C[act]
     sub = design.rows(act)
     return lambda v: v + sub.tdot(c2 * sub.dot(v))
 

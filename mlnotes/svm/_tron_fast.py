@@ -38,3 +38,15 @@ def _trust_region_cg(H, g, delta):
         d = r + (rr_new / rr) * d
         rr = rr_new
     return s, r
+
+
+@njit(cache=True, nogil=True)
+def _scaled_rows(X, rows, scale):
+    """``X[rows] * scale[:, None]`` in one pass (the same products as NumPy's)."""
+    n_features = X.shape[1]
+    out = np.empty((rows.shape[0], n_features))
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        for j in range(n_features):
+            out[k, j] = X[i, j] * scale[k]
+    return out
