@@ -172,14 +172,27 @@ def _primal_l2_tron(design, y, C, eps, max_iter):
     eta0, eta1, eta2 = 1e-4, 0.25, 0.75
     sigma1, sigma2, sigma3 = 0.25, 0.5, 4.0
 
-    def objective(w):
-        z = y * design.dot(w)
-        d = np.maximum(1.0 - z, 0.0)
-        return 0.5 * (w @ w) + C @ (d * d), z
+    if sp.issparse(design.X):
+        def objective(w):
+            z = y * design.dot(w)
+            d = np.maximum(1.0 - z, 0.0)
+            return 0.5 * (w @ w) + C @ (d * d), z
+
+        def gradient(w, z):
+            return _gradient(design, w, z, y, C)
+    else:  # the same arithmetic, compiled (issue 14)
+        X = np.ascontiguousarray(design.X)
+        y, C = np.ascontiguousarray(y), np.ascontiguousarray(C)
+
+        def objective(w):
+            return _tron_fast._objective(X, float(design.bias), y, C, w)
+
+        def gradient(w, z):
+            return _tron_fast._gradient(X, float(design.bias), y, C, w, z)
 
     w = np.zeros(design.n_weights)
     f, z = objective(w)
-    g = _gradient(design, w, z, y, C)
+    g = gradient(w, z)
     gnorm0 = delta = np.linalg.norm(g)
     accepted = 0
     search = gnorm0 > eps * gnorm0
@@ -215,7 +228,7 @@ def _primal_l2_tron(design, y, C, eps, max_iter):
         if actred > eta0 * prered:
             accepted += 1
             w, f, z = w_new, f_new, z_new
-            g = _gradient(design, w, z, y, C)
+            g = gradient(w, z)
             if np.linalg.norm(g) <= eps * gnorm0:
                 break
         if f < -1.0e32 or (abs(actred) <= 0 and prered <= 0):

@@ -103,3 +103,13 @@ def test_dense_fit_equals_the_sparse_python_path_on_small_data():
     # two paths (and scikit-learn) agree to the solver's tolerance, not bitwise
     np.testing.assert_allclose(dense.coef_, sparse.coef_, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dense.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+
+
+def test_compiled_sum_is_numpys_pairwise_sum_bit_for_bit():
+    # the compiled gradient's bias entry sums in NumPy's order (issue 14)
+    from mlnotes.svm._tron_fast import _pairwise_sum
+
+    rng = np.random.default_rng(3)
+    for n in [0, 1, 7, 8, 9, 127, 128, 129, 136, 255, 256, 1000, 1437, 4099, 20000]:
+        a = rng.normal(size=n) * 10.0 ** rng.uniform(-8, 8, size=n)
+        assert _pairwise_sum(a) == a.sum()
