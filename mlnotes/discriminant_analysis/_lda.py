@@ -478,8 +478,8 @@ class LinearDiscriminantAnalysis(
                 raise NotImplementedError("shrinkage not supported with 'svd' solver.")
             if self.covariance_estimator is not None:
                 raise ValueError(
-                    "covariance_estimator is not supported with the 'svd' solver; use "
-                    "solver='lsqr' or 'eigen'."
+                    "covariance estimator is not supported with svd solver (the "
+                    "covariance_estimator parameter); use solver='lsqr' or 'eigen'."
                 )
         elif self.covariance_estimator is not None and self.shrinkage not in (None, 0):
             raise ValueError(

@@ -1,5 +1,6 @@
 """Ordinary least squares (chapter 9 of the notes)."""
 
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -160,6 +161,30 @@ def _lstsq_sparse(X, y, X_offset, sqrt_sw, tol, n_jobs=None):
     return np.vstack(coefs).astype(X.dtype, copy=False)
 
 
+_REGISTERED_WITH_SKLEARN = False
+
+
+def _register_with_sklearn():
+    """Declare :class:`LinearRegression` a virtual subclass of scikit-learn's.
+
+    scikit-learn's ``RANSACRegressor`` picks its default ``min_samples``
+    (``n_features + 1``) only for an ``isinstance`` of its own
+    ``LinearRegression`` and raises otherwise, so the drop-in would need an
+    explicit ``min_samples`` there. scikit-learn's class is an ``ABCMeta``
+    class, so registering ours makes that check hold. This runs when
+    ``sklearn.linear_model`` is already imported (here at import time, and
+    from ``__init__``, which ``clone`` calls inside ``RANSACRegressor.fit``),
+    so importing mlnotes never imports ``sklearn.linear_model`` itself.
+    """
+    global _REGISTERED_WITH_SKLEARN
+    if _REGISTERED_WITH_SKLEARN:
+        return
+    reference = getattr(sys.modules.get("sklearn.linear_model"), "LinearRegression", None)
+    if reference is not None and hasattr(reference, "register"):
+        reference.register(LinearRegression)
+        _REGISTERED_WITH_SKLEARN = True
+
+
 class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimator):
     r"""Ordinary least squares linear regression.
 
@@ -267,6 +292,7 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
         self.tol = tol
         self.n_jobs = n_jobs
         self.positive = positive
+        _register_with_sklearn()
 
     def fit(self, X, y, sample_weight=None):
         """Fit the linear model.
@@ -338,3 +364,6 @@ class LinearRegression(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseE
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = not self.positive
         return tags
+
+
+_register_with_sklearn()

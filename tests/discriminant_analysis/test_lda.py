@@ -365,3 +365,13 @@ def test_overflowing_covariance_raises_a_clear_error():
     X, y = _data(n=60, p=3, n_classes=2)
     with pytest.raises(ValueError, match="(NaN|infinite) entries.*Rescale"):
         LinearDiscriminantAnalysis(solver="lsqr").fit(X * 1e300, y)
+
+
+def test_svd_with_covariance_estimator_message_as_sklearn():
+    # scikit-learn's test_lda_predict matches this phrase (issue 21)
+    X, y = _data()
+    match = "covariance estimator is not supported with svd"
+    with pytest.raises(ValueError, match=match):
+        skda.LinearDiscriminantAnalysis(covariance_estimator=OAS()).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        LinearDiscriminantAnalysis(covariance_estimator=OAS()).fit(X, y)

@@ -191,3 +191,37 @@ def test_tall_parity_with_sklearn(fit_intercept, n_targets):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
     assert ours.rank_ == ref.rank_
     np.testing.assert_allclose(ours.singular_, ref.singular_, rtol=1e-9)
+
+
+def test_sklearn_ransac_takes_it_as_its_default_learner():
+    # scikit-learn's RANSACRegressor sets min_samples = n_features + 1 only for
+    # an isinstance of its LinearRegression and refuses any other learner
+    # without min_samples (sklearn/linear_model/tests/test_ransac.py, issue 21).
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = X @ np.array([2.0, -1.0]) + 0.5
+    y[::7] += 20.0  # outliers
+    ours = sk_linear_model.RANSACRegressor(LinearRegression(), random_state=0).fit(X, y)
+    ref = sk_linear_model.RANSACRegressor(sk_linear_model.LinearRegression(),
+                                          random_state=0).fit(X, y)
+    assert isinstance(ours.estimator_, LinearRegression)
+    np.testing.assert_array_equal(ours.inlier_mask_, ref.inlier_mask_)
+    assert ours.n_trials_ == ref.n_trials_
+    np.testing.assert_allclose(ours.estimator_.coef_, ref.estimator_.coef_, rtol=1e-10)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-10, atol=1e-10)
+
+    class FirstCallValid:  # scikit-learn's test_ransac_warn_exceed_max_skips
+        def __init__(self):
+            self.calls = 0
+
+        def __call__(self, X, y):
+            self.calls += 1
+            return self.calls == 1
+
+    with pytest.warns(ConvergenceWarning, match="max_skips"):
+        ours = sk_linear_model.RANSACRegressor(
+            LinearRegression(), is_data_valid=FirstCallValid(), max_skips=3,
+            max_trials=5).fit(X, y)
+    assert ours.n_skips_invalid_data_ == 4
