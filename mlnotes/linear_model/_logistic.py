@@ -5,7 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from numba import njit
-from scipy import optimize, sparse, special
+from scipy import linalg, optimize, sparse, special
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
@@ -448,8 +448,39 @@ def _solve_lbfgs(loss, x0, *, tol, max_iter, verbose=0):
     return result.x, n_iter
 
 
+class _IllConditionedHessian(Exception):
+    """Raised from the Hessian callback to leave :func:`newton` at ``x``."""
+
+    def __init__(self, x, n_hessians, message):
+        super().__init__(message)
+        self.x = x
+        self.n_hessians = n_hessians
+
+
+def _hessian_trouble(H):
+    """scikit-learn's test for leaving Newton's method: the symmetric solve
+    (``scipy.linalg.solve(..., assume_a="sym")``) fails or warns that the
+    matrix is singular or ill-conditioned. Returns the message or ``None``."""
+    if not np.all(np.isfinite(H)):
+        return None  # newton() stops on a non-finite Hessian itself
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", linalg.LinAlgWarning)
+            linalg.solve(H, np.ones(H.shape[0]), assume_a="sym", check_finite=False)
+    except (np.linalg.LinAlgError, linalg.LinAlgWarning) as exc:
+        return str(exc)
+    return None
+
+
 def _solve_newton_cholesky(loss, x0, *, tol, max_iter, verbose=0):
-    """Minimise the loss with Newton's method (IRLS); returns ``(x, n_iter)``."""
+    """Minimise the loss with Newton's method (IRLS); returns ``(x, n_iter)``.
+
+    As scikit-learn's ``NewtonCholeskySolver``, a singular or ill-conditioned
+    Hessian at Newton iteration ``k`` (counted from 1) ends Newton's method:
+    a ``LinAlgWarning`` is emitted and L-BFGS continues from the current
+    point for the remaining ``max_iter - k`` iterations; ``n_iter`` is then
+    ``k - 1`` plus the L-BFGS iterations.
+    """
     x0 = x0.copy()
     objective, free = loss, None
     if not loss.binary:
@@ -466,8 +497,37 @@ def _solve_newton_cholesky(loss, x0, *, tol, max_iter, verbose=0):
             free = ~fixed.ravel()
             objective = _FixedEntries(loss, free)
             x0 = x0[free]
-    result = newton(objective.fun, x0, grad=objective.grad, hess=objective.hess,
-                    tol=tol, max_iter=max_iter, verbose=verbose)
+    n_hessians = 0
+
+    def hess(x):
+        nonlocal n_hessians
+        H = objective.hess(x)
+        n_hessians += 1
+        trouble = _hessian_trouble(H)
+        if trouble is not None:
+            raise _IllConditionedHessian(np.array(x, dtype=np.float64), n_hessians,
+                                         trouble)
+        return H
+
+    try:
+        result = newton(objective.fun, x0, grad=objective.grad, hess=hess,
+                        tol=tol, max_iter=max_iter, verbose=verbose)
+    except _IllConditionedHessian as exc:
+        x = exc.x if free is None else objective.expand(exc.x)
+        n_iter = exc.n_hessians - 1  # Newton steps completed
+        left = max_iter - exc.n_hessians
+        if left < 0:  # the Hessian of the final stopping test, max_iter steps done
+            return x, n_iter
+        warnings.warn(
+            "The inner solver of newton-cholesky stumbled upon a singular or very "
+            f"ill-conditioned Hessian matrix at iteration {exc.n_hessians}. It will "
+            f"now resort to lbfgs instead (as scikit-learn's). The linear algebra "
+            f"message was: {exc}",
+            linalg.LinAlgWarning,
+            stacklevel=4,
+        )
+        x, more = _solve_lbfgs(loss, x, tol=tol, max_iter=left, verbose=verbose)
+        return x, n_iter + more
     x = result.x if free is None else objective.expand(result.x)
     n_iter = result.n_iter
     if result.status == 2:
@@ -758,7 +818,10 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         :func:`mlnotes.optim.newton`, a Newton step from a Cholesky solve of the
         Hessian with a backtracking line search; its cost per iteration grows
         as ``n_samples * (n_features * n_classes)**2``, so it suits problems
-        with few features. ``"newton-cg"``: Newton steps from conjugate
+        with few features. As scikit-learn's, a singular or ill-conditioned
+        Hessian (e.g. collinear features without penalty) emits a
+        ``LinAlgWarning`` and hands the remaining iterations to ``"lbfgs"``.
+        ``"newton-cg"``: Newton steps from conjugate
         gradient with Hessian-vector products (no Hessian is formed), stopping
         at ``max|gradient| <= tol``. ``"sag"``/``"saga"``: stochastic average
         gradient (numba; ``"saga"`` also L1/elastic net), scikit-learn's step

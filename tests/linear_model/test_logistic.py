@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.linalg import LinAlgWarning
 from scipy.optimize import approx_fprime
 from sklearn import linear_model as sk_linear_model
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from mlnotes.linear_model import LogisticRegression
@@ -179,10 +181,13 @@ def test_newton_singular_hessian_falls_back():
     X_dup = np.column_stack([X, X[:, 0]])
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf = LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-8).fit(X_dup, y)
+        with pytest.warns(LinAlgWarning, match="resort to lbfgs"):
+            clf = LogisticRegression(solver="newton-cholesky", C=np.inf,
+                                     tol=1e-8).fit(X_dup, y)
     ref = sk_linear_model.LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(X, y)
-    # The predictions are identifiable even though the coefficients are not; the
-    # minimum-norm step splits the weight equally between the copies.
+    # The predictions are identifiable even though the coefficients are not; as
+    # scikit-learn's, the singular Hessian hands over to L-BFGS, whose iterates
+    # from zero keep the weight split equally between the copies.
     _assert_close(clf.predict_proba(X_dup), ref.predict_proba(X), tol=1e-6)
     _assert_close(clf.coef_[0, 0] + clf.coef_[0, 3], ref.coef_[0, 0])
     _assert_close(clf.coef_[0, 0], clf.coef_[0, 3])
@@ -390,3 +395,23 @@ def test_row_permutation_and_relabelling_invariance(seed, n_classes, data):
     np.testing.assert_allclose(moved.predict_proba(X), expected, atol=1e-7)
     np.testing.assert_array_equal(moved.predict(X), names[relabel[np.searchsorted(
         names, base.predict(X))]])
+
+
+def test_newton_cholesky_falls_back_to_lbfgs_as_sklearn():
+    # scikit-learn's test_newton_cholesky_fallback_to_lbfgs (issue 21): wide data,
+    # no effective penalty; the first Hessian is singular, so newton-cholesky is
+    # L-BFGS from the start: same n_iter_ and coefficients as scikit-learn's.
+    X, y = make_classification(n_samples=10, n_features=20, random_state=42)
+    for max_iter in (100, 12):
+        fits = []
+        for cls in (LogisticRegression, sk_linear_model.LogisticRegression):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fits.append(cls(solver="newton-cholesky", C=1e30,
+                                max_iter=max_iter).fit(X, y))
+            assert any(w.category is LinAlgWarning for w in caught)
+            assert any(w.category is ConvergenceWarning for w in caught) == (max_iter == 12)
+        ours, ref = fits
+        assert ours.n_iter_[0] == ref.n_iter_[0]
+        _assert_close(ours.coef_, ref.coef_, tol=1e-8)
+        _assert_close(ours.intercept_, ref.intercept_, tol=1e-8)
