@@ -401,3 +401,24 @@ def test_ridge_cholesky_sparse_equals_dense_property(seed, n, p, density, fit_in
     b = Ridge(solver="svd", **params).fit(X.toarray(), y, sample_weight=sw)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["liblinear", "sag", "saga"])
+def test_logistic_int64_indexed_csr_accepted(solver):
+    # scikit-learn's test_large_sparse_matrix: its liblinear/sag/saga refuse CSR with
+    # int64 indices ("Only sparse matrices with 32-bit integer indices"); ours fit
+    # them, with the result of the int32-indexed matrix (a deliberate difference,
+    # issue 21).
+    rng = np.random.RandomState(42)
+    X = sp.random(20, 10, density=0.3, random_state=42, format="csr")
+    y = rng.randint(2, size=20)
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    with pytest.raises(ValueError, match="32-bit integer indices"):
+        sk_linear_model.LogisticRegression(solver=solver).fit(X64, y)
+    a = LogisticRegression(solver=solver, random_state=0).fit(X, y)
+    b = LogisticRegression(solver=solver, random_state=0).fit(X64, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
