@@ -78,7 +78,8 @@ models = {
     "GAN, WGAN-GP (ch 51)": GAN(max_iter=60, random_state=0),
     "DDPM (ch 52)": DDPM(max_iter=250, learning_rate_init=0.005, **fast),
 }
-fig, axes = plt.subplots(1, 6, figsize=(16, 3), sharex=True, sharey=True)
+fig, axes = plt.subplots(2, 3, figsize=(10, 6.5), sharex=True, sharey=True)
+axes = axes.ravel()
 axes[0].scatter(X[:, 0], X[:, 1], s=2, c="k")
 axes[0].set_title("data")
 for ax, (name, model) in zip(axes[1:], models.items()):
