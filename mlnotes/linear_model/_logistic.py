@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 from scipy import linalg, optimize, sparse, special
 from sklearn.base import BaseEstimator
+from sklearn.callback import CallbackSupportMixin, with_callbacks
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
@@ -417,12 +418,18 @@ class _FixedEntries:
         return self.loss.hess(self.expand(x_free))[self._index]
 
 
-def _solve_lbfgs(loss, x0, *, tol, max_iter, verbose=0):
-    """Minimise the loss with L-BFGS-B, scikit-learn's options; returns ``(x, n_iter)``."""
+def _solve_lbfgs(loss, x0, *, tol, max_iter, verbose=0, on_iteration=None):
+    """Minimise the loss with L-BFGS-B, scikit-learn's options; returns ``(x, n_iter)``.
+
+    ``on_iteration(x)``, if given, is called after every iteration.
+    """
     callback = None
-    if verbose:
+    if verbose or on_iteration is not None:
         def callback(intermediate_result):
-            print(f"L-BFGS: loss={intermediate_result.fun:.10g}")
+            if verbose:
+                print(f"L-BFGS: loss={intermediate_result.fun:.10g}")
+            if on_iteration is not None:
+                on_iteration(intermediate_result.x)
     result = optimize.minimize(
         loss.loss_gradient,
         x0,
@@ -636,7 +643,7 @@ def _solve_newton_cg(loss, x0, *, tol, max_iter, verbose=0, name="newton-cg"):
 
 
 def _logistic_regression(X, y, n_classes, *, C, fit_intercept, sample_weight, solver,
-                         tol, max_iter, x0=None, verbose=0):
+                         tol, max_iter, x0=None, verbose=0, on_iteration=None):
     """Fit penalised logistic regression on validated data.
 
     ``y`` holds class indices ``0 .. n_classes - 1``. Returns the parameter
@@ -648,7 +655,8 @@ def _logistic_regression(X, y, n_classes, *, C, fit_intercept, sample_weight, so
                          l2_reg_strength=l2, fit_intercept=fit_intercept)
     x0 = np.zeros(loss.size) if x0 is None else np.asarray(x0, dtype=np.float64)
     if solver == "lbfgs":
-        return _solve_lbfgs(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
+        return _solve_lbfgs(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose,
+                            on_iteration=on_iteration)
     if solver == "newton-cg":
         return _solve_newton_cg(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
     return _solve_newton_cholesky(loss, x0, tol=tol, max_iter=max_iter, verbose=verbose)
@@ -763,7 +771,45 @@ def _fit_liblinear_logistic(X, y, *, C, penalty, fit_intercept, intercept_scalin
     return coef, intercept, n_iter
 
 
-class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class _LbfgsIterationTasks:
+    """scikit-learn's callback sub-tasks for the L-BFGS iterations.
+
+    The first iteration's task opens at the starting point; after each
+    iteration (scipy's ``callback``) the current task ends with the iterate's
+    ``coef_``/``intercept_`` and the next one opens. ``close`` ends the last
+    task opened, an iteration that never ran, with no estimator state.
+    """
+
+    def __init__(self, context, estimator, args, coef_intercept, x0):
+        self._context = context
+        self._estimator = estimator
+        self._args = args
+        self._coef_intercept = coef_intercept
+        self._task = self._begin(x0)
+
+    def _state(self, x):
+        # a copy: scipy updates its iterate in place
+        coef, intercept = self._coef_intercept(np.array(x, dtype=np.float64))
+        return {"coef_": coef, "intercept_": intercept}
+
+    def _begin(self, x):
+        task = self._context.subcontext(task_name="lbfgs-iter")
+        task.call_on_fit_task_begin(estimator=self._estimator,
+                                    reconstruction_attributes=self._state(x), **self._args)
+        return task
+
+    def __call__(self, x):
+        self._task.call_on_fit_task_end(estimator=self._estimator,
+                                        reconstruction_attributes=self._state(x),
+                                        **self._args)
+        self._task = self._begin(x)
+
+    def close(self):
+        self._task.call_on_fit_task_end(estimator=self._estimator)
+
+
+class LogisticRegression(CallbackSupportMixin, LinearClassifierMixin, SparseCoefMixin,
+                         BaseEstimator):
     r"""Logistic regression (logit, maximum entropy) classifier, L2, L1 or elastic-net.
 
     Two classes are modelled by the logistic function of a linear score, more
@@ -1082,6 +1128,37 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             )
         return penalty, C, (0.0 if l1_ratio is None else float(l1_ratio))
 
+    def set_callbacks(self, *callbacks):
+        """Set callbacks for the fit (scikit-learn's experimental callback API).
+
+        Parameters
+        ----------
+        *callbacks : callback instances
+            Objects following :class:`sklearn.callback.FitCallback` (e.g.
+            :class:`sklearn.callback.ProgressBar`); none removes the callbacks.
+
+        Returns
+        -------
+        self : object
+            The estimator itself.
+
+        Notes
+        -----
+        As in scikit-learn 1.9, the fit is one task and, with
+        ``solver="lbfgs"``, each L-BFGS iteration a sub-task whose
+        ``fitted_estimator`` has the coefficients of that iterate; the other
+        solvers only report the fit task (a ``UserWarning`` says so).
+        """
+        if self.solver != "lbfgs":
+            warnings.warn(
+                f"Callbacks are only supported in {type(self).__name__} for "
+                f"solver='lbfgs'. This estimator has solver='{self.solver}', callbacks "
+                "will be ignored during the solving of the regression.",
+                UserWarning,
+            )
+        return super().set_callbacks(*callbacks)
+
+    @with_callbacks
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the training data.
 
@@ -1108,6 +1185,12 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = self.classes_.shape[0]
+        # scikit-learn's callback tasks: the fit, and each L-BFGS iteration (at
+        # least one, plus the empty one opened after the last) as a sub-task
+        callback_ctx = self._init_callback_context(max_subtasks=max(self.max_iter, 1) + 1)
+        callback_args = dict(X=X, y=y, metadata=(None if sample_weight is None
+                                                 else {"sample_weight": sample_weight}))
+        callback_ctx.call_on_fit_task_begin(estimator=self, **callback_args)
         if solver == "liblinear" and n_classes > 2:
             raise ValueError(
                 "The 'liblinear' solver does not support multiclass classification "
@@ -1152,6 +1235,8 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             self.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
             self.intercept_ = np.asarray(intercept, dtype=np.float64)
             self.n_iter_ = np.array([n_iter], dtype=np.int32)
+            callback_ctx.call_on_fit_task_end(estimator=self, reconstruction_attributes={},
+                                              **callback_args)
             return self
 
         n_dof = n_features + int(self.fit_intercept)
@@ -1189,24 +1274,38 @@ class LogisticRegression(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             )
             coef, intercept = W.T, (b if self.fit_intercept else np.zeros(n_rows))
         else:
+            def coef_intercept(x):
+                W = x.reshape(n_dof, n_rows)
+                coef = W[:n_features].T
+                intercept = W[n_features] if self.fit_intercept else np.zeros(n_rows)
+                if n_classes > 2:
+                    # The softmax is unchanged by a common shift: report the solution
+                    # whose intercepts (and, without penalty, coefficients) sum to 0.
+                    intercept = intercept - intercept.mean()
+                    if np.isinf(C):
+                        coef = coef - coef.mean(axis=0)
+                return (np.ascontiguousarray(coef, dtype=X.dtype),
+                        np.asarray(intercept, dtype=X.dtype))
+
+            bridge = None
+            if solver == "lbfgs" and getattr(self, "_skl_callbacks", None):
+                bridge = _LbfgsIterationTasks(
+                    callback_ctx, self, callback_args, coef_intercept,
+                    np.zeros(n_dof * n_rows) if W0 is None else W0.ravel())
             x, n_iter = _logistic_regression(
                 X, y_index, n_classes, C=C, fit_intercept=self.fit_intercept,
                 sample_weight=sample_weight, solver=solver, tol=self.tol,
                 max_iter=self.max_iter, x0=None if W0 is None else W0.ravel(),
-                verbose=self.verbose,
+                verbose=self.verbose, on_iteration=bridge,
             )
-            W = x.reshape(n_dof, n_rows)
-            coef = W[:n_features].T
-            intercept = W[n_features] if self.fit_intercept else np.zeros(n_rows)
-            if n_classes > 2:
-                # The softmax is unchanged by a common shift: report the solution
-                # whose intercepts (and, without penalty, coefficients) sum to zero.
-                intercept = intercept - intercept.mean()
-                if np.isinf(C):
-                    coef = coef - coef.mean(axis=0)
+            if bridge is not None:
+                bridge.close()
+            coef, intercept = coef_intercept(x)
         self.coef_ = np.ascontiguousarray(coef, dtype=X.dtype)
         self.intercept_ = np.asarray(intercept, dtype=X.dtype)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        callback_ctx.call_on_fit_task_end(estimator=self, reconstruction_attributes={},
+                                          **callback_args)
         return self
 
     def predict_proba(self, X):

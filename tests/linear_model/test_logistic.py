@@ -415,3 +415,53 @@ def test_newton_cholesky_falls_back_to_lbfgs_as_sklearn():
         assert ours.n_iter_[0] == ref.n_iter_[0]
         _assert_close(ours.coef_, ref.coef_, tol=1e-8)
         _assert_close(ours.intercept_, ref.intercept_, tol=1e-8)
+
+
+class _Recorder:
+    """A minimal sklearn.callback.FitCallback that records its hooks."""
+
+    def __init__(self):
+        self.calls = []
+
+    def setup(self, estimator, context):
+        self.calls.append(("setup", None, None))
+
+    def on_fit_task_begin(self, estimator, context, *, X=None, y=None, metadata=None,
+                          fitted_estimator=None):
+        self.calls.append(("begin", context.task_name, fitted_estimator))
+
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None, metadata=None,
+                        fitted_estimator=None):
+        self.calls.append(("end", context.task_name, fitted_estimator))
+
+    def teardown(self, estimator, context):
+        self.calls.append(("teardown", None, None))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_callbacks_as_sklearn(n_classes):
+    # scikit-learn 1.9's experimental callback API (set_callbacks): the same hooks
+    # as scikit-learn's on the same fit, and each L-BFGS iteration's fitted_estimator
+    # is the fit stopped at that iteration (issue 21).
+    X, y = make_classification(n_features=4, n_informative=4, n_redundant=0,
+                               n_classes=n_classes, random_state=0)
+    records = []
+    for cls in (LogisticRegression, sk_linear_model.LogisticRegression):
+        rec = _Recorder()
+        fitted = cls(solver="lbfgs").set_callbacks(rec).fit(X, y)
+        records.append((rec.calls, fitted))
+    (ours, fitted), (ref, ref_fitted) = records
+    assert fitted.n_iter_[0] == ref_fitted.n_iter_[0]
+    assert [c[:2] for c in ours] == [c[:2] for c in ref]
+    assert [c[:2] for c in ours].count(("begin", "lbfgs-iter")) == fitted.n_iter_[0] + 1
+    iter_begins = [c[2] for c in ours if c[:2] == ("begin", "lbfgs-iter")]
+    for i in (1, 3):
+        stopped = LogisticRegression(solver="lbfgs", max_iter=i)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            stopped.fit(X, y)
+        np.testing.assert_allclose(iter_begins[i].coef_, stopped.coef_)
+        np.testing.assert_allclose(iter_begins[i].intercept_, stopped.intercept_)
+        np.testing.assert_array_equal(iter_begins[i].predict(X), stopped.predict(X))
+    with pytest.warns(UserWarning, match="only supported .* for solver='lbfgs'"):
+        LogisticRegression(solver="liblinear").set_callbacks(_Recorder())
