@@ -19,9 +19,12 @@ all, only samples. Training here is short (a few seconds per model): the flows a
 follow the moons, the VAE, GAN and diffusion model only roughly.
 """
 
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from mlnotes.datasets import make_two_moons
 from mlnotes.density import (
@@ -35,6 +38,10 @@ from mlnotes.density import (
 )
 
 torch.set_num_threads(1)
+# The budgets below are short on purpose (seconds per model): the VAE and DDPM stop
+# at max_iter before their loss has settled, which they report with a
+# ConvergenceWarning that this example does not print.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 # %%
 # One dimension, discrete values (chapter 48)
