@@ -487,3 +487,24 @@ def test_multi_output_path_like_sklearn(path):
     assert np.all(zero.all(axis=0) == zero.any(axis=0))
     with pytest.raises(ValueError, match="positive=True is not allowed"):
         enet_path(X, Y, positive=True)
+
+
+def test_check_input_false_any_memory_order():
+    # scikit-learn's test_check_input_false expects a ValueError for C-ordered X
+    # with check_input=False (its Cython solver needs Fortran order); ours solves
+    # either layout to scikit-learn's result on the Fortran-ordered copy (a
+    # deliberate difference, issue 21).
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 10)
+    y = X @ rng.randn(10) + 0.1 * rng.randn(20)
+    X_f, X_c = np.asfortranarray(X), np.ascontiguousarray(X)
+    ref = sk_linear_model.ElasticNet(selection="cyclic", tol=1e-6).fit(
+        X_f, y, check_input=False)
+    with pytest.raises(ValueError, match="Fortran"):
+        sk_linear_model.ElasticNet(selection="cyclic", tol=1e-6).fit(
+            X_c, y, check_input=False)
+    for X_ in (X_f, X_c):
+        ours = ElasticNet(selection="cyclic", tol=1e-6).fit(X_, y, check_input=False)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10,
+                                   atol=1e-12)
