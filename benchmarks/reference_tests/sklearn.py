@@ -13,7 +13,8 @@ mlnotes mirrors come from mlnotes:
   for every name both packages define and falls back to scikit-learn for the rest
   (PEP 562 ``__getattr__``);
 - imports from private modules (``sklearn.<module>._ridge``) are left alone: those
-  tests read scikit-learn's internals.
+  tests read scikit-learn's internals (as do those importing a private name from the
+  package, ``from sklearn.<module> import _sgd_fast``: redirected, but flagged).
 
 The mirrored names come from :func:`mlnotes.utils.discovery.all_estimators` (the
 classes) plus the public functions in the ``__all__`` of ``mlnotes.<module>``,
@@ -109,6 +110,10 @@ class _Rewriter(ast.NodeTransformer):
                 self.private_names.update(a.asname or a.name for a in node.names)
                 return node
             if len(parts) == 2 and parts[1] in self.modules:
+                # ``from sklearn.linear_model import _stochastic_gradient``: a
+                # private module reached through the package, read by the test
+                self.private_names.update(a.asname or a.name for a in node.names
+                                          if a.name.startswith("_"))
                 node.module = _shim_name(parts[1])
                 return node
         if node.level == 0 and mod == "sklearn":

@@ -137,8 +137,9 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     out, specs = argv[0], argv[1:]
     records, not_run = load(specs)
-    command = ("nice -n 5 .venv/bin/python -m benchmarks.reference_tests.sklearn "
-               "<module> --skip-unnamed --timeout 300 --json <module>.json")
+    command = ("OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python -m "
+               "benchmarks.reference_tests.sklearn <module> [--files test_<module>.py] "
+               "--skip-unnamed --timeout 300 --json <module>.json")
     totals = write(out, records, not_run, command)
     print(dict(totals))
     return 0

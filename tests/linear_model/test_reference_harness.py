@@ -50,3 +50,12 @@ def test_skip_unnamed_looks_for_whole_words():
 
     assert names_a_mirrored_name("from sklearn.svm import SVC\nSVC().fit(X, y)", ["SVC"])
     assert not names_a_mirrored_name("clf = NuSVC()  # LinearSVCish", ["SVC"])
+
+
+def test_private_name_imported_from_the_package_is_flagged():
+    # sklearn's test_sgd.py monkeypatches ``_stochastic_gradient._ValidationScoreCallback``
+    new, private = rewrite(
+        "from sklearn.linear_model import Ridge, _stochastic_gradient as sg\n",
+        ["linear_model"])
+    assert "from _mlnotes_shim_linear_model import Ridge, _stochastic_gradient as sg" in new
+    assert private == {"sg"}
