@@ -83,12 +83,17 @@ def collect_dataset(env, policy=None, n_steps=10_000, noise_std=0.0, random_frac
 
 #: The behaviour agents and return targets of :func:`make_dataset`: the agent (class
 #: name in :mod:`mlnotes.rl` and its arguments), the evaluation return at which training
-#: stops for ``"medium"`` and ``"expert"``, the most training steps spent looking for it and
-#: the training steps between evaluations (SAC on Pendulum goes from -1,200 to -150 within
-#: about 1,000 steps, so a medium policy is only caught with short chunks).
+#: stops for ``"medium"`` and ``"expert"``, the most training steps spent looking for it,
+#: the training steps between evaluations and the episodes per evaluation. SAC on
+#: Pendulum goes from -1,200 to -200 within about 1,000 steps, so a medium policy is
+#: only caught with short chunks: with 200-step chunks and a -700 target the first
+#: passing evaluation was already -259 (seed 0); with 100-step chunks, 10 episodes and
+#: a -800 target the behaviour policies of seeds 0-4 stopped at -663, -562, -746, -701
+#: and -768 (2,400-2,700 training steps), their noisy data at -648 to -779.
 DATASET_RECIPES = {
-    "Pendulum-v1": {"agent": ("SAC", {}), "medium": -700.0, "expert": -200.0,
-                    "max_train_steps": 30_000, "noise_std": 0.1, "chunk": 200},
+    "Pendulum-v1": {"agent": ("SAC", {}), "medium": -800.0, "expert": -200.0,
+                    "max_train_steps": 30_000, "noise_std": 0.1, "chunk": 100,
+                    "eval_episodes": 10},
     "CartPole-v1": {"agent": ("PPO", {}), "medium": 150.0, "expert": 475.0,
                     "max_train_steps": 100_000, "noise_std": 0.0, "chunk": 1_000},
 }
@@ -133,7 +138,7 @@ def _episode_return(data):
 
 
 def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_return=None,
-                 max_train_steps=None, chunk=None, eval_episodes=5, noise_std=None):
+                 max_train_steps=None, chunk=None, eval_episodes=None, noise_std=None):
     """Make a ``random``, ``medium``, ``medium-replay`` or ``expert`` dataset, D4RL-style.
 
     ``random``: uniform actions. Otherwise a behaviour agent (the recipe's for the env in
@@ -164,8 +169,8 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         Most training steps (default: the recipe's).
     chunk : int, default=None
         Training steps between evaluations (default: the recipe's, else 1,000).
-    eval_episodes : int, default=5
-        Episodes per evaluation.
+    eval_episodes : int, default=None
+        Episodes per evaluation (default: the recipe's, else 5).
     noise_std : float, default=None
         Collection noise of Box actions (default: the recipe's).
 
@@ -207,6 +212,8 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         int(max_train_steps)
     noise = recipe.get("noise_std", 0.0) if noise_std is None else float(noise_std)
     chunk = recipe.get("chunk", 1_000) if chunk is None else int(chunk)
+    eval_episodes = recipe.get("eval_episodes", 5) if eval_episodes is None else \
+        int(eval_episodes)
     recorder = _Recorder(make_env(env))
     if agent is None:
         name, kwargs = recipe["agent"]
