@@ -1,19 +1,12 @@
 """``benchmarks.harness.episode_returns``: the seeded evaluation of the RL benchmark scripts."""
 
-import sys
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.harness import episode_returns  # noqa: E402
+from benchmarks.harness import episode_returns
 
 
 class _Pump:

@@ -10,21 +10,19 @@ from pathlib import Path
 import pytest
 from sklearn.datasets import make_regression
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import cli  # noqa: E402
-from benchmarks.cli import main  # noqa: E402
-from benchmarks.datasets import Dataset  # noqa: E402
-from benchmarks.harness import (  # noqa: E402
+from benchmarks import cli
+from benchmarks.cli import main
+from benchmarks.datasets import Dataset
+from benchmarks.harness import (
     Case,
     EstimatorSuite,
     RunContext,
     SuiteResult,
     quick_case_names,
 )
-from benchmarks.report import run_summary, suite_headline  # noqa: E402
+from benchmarks.report import run_summary, suite_headline
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # ----------------------------------------------------------------- numba cache

@@ -4,8 +4,6 @@ Tiny suites built here, not the real ``benchmarks/suites/cluster.py`` (whose siz
 for ``python -m benchmarks``); the expected scores are recomputed independently.
 """
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,12 +12,8 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.datasets import Dataset  # noqa: E402
-from benchmarks.harness import Case, EstimatorSuite, RunContext  # noqa: E402
+from benchmarks.datasets import Dataset
+from benchmarks.harness import Case, EstimatorSuite, RunContext
 
 BLOBS = Dataset("tiny_blobs", "cluster", make_blobs, n_samples=300,
                 kwargs=dict(n_features=3, centers=4, random_state=0))

@@ -4,19 +4,13 @@
 estimator to the score, so that transformers can be scored; checked here on tiny data.
 """
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_low_rank_matrix
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `benchmarks` is a top-level package, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.datasets import Dataset  # noqa: E402
-from benchmarks.harness import Case, EstimatorSuite, RunContext  # noqa: E402
+from benchmarks.datasets import Dataset
+from benchmarks.harness import Case, EstimatorSuite, RunContext
 
 
 def _tiny(n_samples, random_state):
