@@ -1,7 +1,8 @@
 """PETS of mbrl-lib on Pendulum-v1, run inside ``.venv-ref/mbrl`` (issue 17).
 
 Called by :mod:`benchmarks.mbrl_pendulum` (agent ``mbrl-PETS``); prints one JSON line per
-checkpoint: ``{"steps", "mean", "std", "train_seconds", "eval_seconds"}``. The settings
+checkpoint: ``{"steps", "mean", "std", "train_seconds", "eval_seconds",
+"train_cpu_seconds", "eval_cpu_seconds"}`` (wall and process CPU seconds). The settings
 mirror ours (``PETS_KWARGS`` there): an ensemble of 5 Gaussian MLPs with two hidden
 layers of 64 (SiLU), learned rewards, targets as deltas, normalised inputs; 200 random
 steps; the model retrained every 200 steps for 20 epochs (batch 256, Adam 1e-3, weight
@@ -127,11 +128,10 @@ def main():
         print(json.dumps({"actions_per_s": speed(env, args.seed, args.speed, cfg, model,
                                                  buffer, agent, trainer)}), flush=True)
         return
-    train_seconds, steps = 0.0, 0
+    train_seconds, train_cpu, steps = 0.0, 0.0, 0
     obs, _ = env.reset(seed=args.seed)
-    start = time.perf_counter()
     for mark in sorted(args.checkpoints):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         while steps < mark:
             if steps >= 200 and steps % 200 == 0:
                 train_model(cfg, model, buffer, trainer)
@@ -149,11 +149,14 @@ def main():
                 obs, _ = env.reset()
                 agent.reset()
         train_seconds += time.perf_counter() - start
-        start = time.perf_counter()
+        train_cpu += time.process_time() - start_cpu
+        start, start_cpu = time.perf_counter(), time.process_time()
         mean, std = evaluate(agent, args.seed, args.episodes)
         print(json.dumps({"steps": mark, "mean": mean, "std": std,
                           "train_seconds": round(train_seconds, 1),
-                          "eval_seconds": round(time.perf_counter() - start, 1)}),
+                          "eval_seconds": round(time.perf_counter() - start, 1),
+                          "train_cpu_seconds": round(train_cpu, 1),
+                          "eval_cpu_seconds": round(time.process_time() - start_cpu, 1)}),
               flush=True)
         if args.stop_at is not None and mean >= args.stop_at:
             break

@@ -170,20 +170,25 @@ def run(agent_name, seed, checkpoints, episodes, cache, stop_at=None, gradient_s
             store(cache, key, record)
         return record
     agent = make(agent_name, seed, gradient_steps)
-    train_seconds, done = 0.0, 0
+    train_seconds, train_cpu, done = 0.0, 0.0, 0
     for mark in checkpoints:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         agent.learn(mark - done, reset_num_timesteps=done == 0)
         train_seconds += time.perf_counter() - start
+        train_cpu += time.process_time() - start_cpu
         done = mark
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         mean, std = evaluate(agent, seed, episodes)
         eval_seconds = time.perf_counter() - start
+        eval_cpu = time.process_time() - start_cpu
         record["checkpoints"].append({"steps": mark, "mean": mean, "std": std,
                                       "train_seconds": round(train_seconds, 1),
-                                      "eval_seconds": round(eval_seconds, 1)})
+                                      "eval_seconds": round(eval_seconds, 1),
+                                      "train_cpu_seconds": round(train_cpu, 1),
+                                      "eval_cpu_seconds": round(eval_cpu, 1)})
         log(f"{agent_name} seed {seed} steps {mark}: {mean:.1f} +- {std:.1f} "
-            f"(train {train_seconds:.0f} s, eval {eval_seconds:.0f} s)")
+            f"(train {train_seconds:.0f} s / {train_cpu:.0f} CPU s, "
+            f"eval {eval_seconds:.0f} s / {eval_cpu:.0f} CPU s)")
         stop = stop_at is not None and mean >= stop_at
         record["finished"] = stop or mark == checkpoints[-1]
         record["stopped_at_threshold"] = bool(stop)
@@ -266,18 +271,23 @@ def report(cache, out, commit=None, command=None):
               f"10,000 + seed); threshold {THRESHOLD:.0f}; a run stops at its first "
               f"checkpoint over the threshold when started with `--stop-at`",
               "- train s: wall time of `learn` up to that checkpoint (evaluations excluded), "
-              "one torch thread, on a shared 2-CPU machine (see the load note below)", ""]
+              "one torch thread, on a shared 2-CPU machine (see the load note below); "
+              "train CPU s: the process's CPU seconds over the same span "
+              "(`time.process_time`, about an idle core's wall time; recorded since "
+              "the seventh session, – for older runs)", ""]
+    lines += summary_lines(runs)
     lines += ["| agent | seed | settings | episodes | steps to >= -250 | return there | "
-              "train s there | last checkpoint | return | train s |",
-              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+              "train s there | train CPU s there | last checkpoint | return | train s |",
+              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for agent in AGENTS:
         for r in runs.get(agent, []):
             steps, point = steps_to_threshold(r)
             last = r["checkpoints"][-1]
             setting = (f"gradient_steps={r['gradient_steps']}" if r.get("gradient_steps")
                        else "PETS_KWARGS" if "PETS" in agent else "defaults")
-            there = (f"{steps:,} | {point['mean']:.1f} | {point['train_seconds']:.0f}"
-                     if steps else "not reached | – | –")
+            there = (f"{steps:,} | {point['mean']:.1f} | {point['train_seconds']:.0f} | "
+                     f"{_fmt(point.get('train_cpu_seconds'))}"
+                     if steps else "not reached | – | – | –")
             state = "" if r["finished"] else " (unfinished)"
             lines.append(f"| {agent} | {r['seed']} | {setting} | {r['episodes']} | {there} | "
                          f"{last['steps']:,}{state} | {last['mean']:.1f} | "
@@ -288,6 +298,8 @@ def report(cache, out, commit=None, command=None):
         for r in runs.get(agent, []):
             curve = ", ".join(f"{p['steps'] // 1000 if p['steps'] % 1000 == 0 else p['steps'] / 1000}k:"
                               f" {p['mean']:.0f} / {p['train_seconds']:.0f} s"
+                              + (f" ({p['train_cpu_seconds']:.0f} CPU s)"
+                                 if "train_cpu_seconds" in p else "")
                               for p in r["checkpoints"])
             lines.append(f"| {agent} | {r['seed']} | {curve} |")
     (out / "mbrl-pendulum.md").write_text("\n".join(lines) + "\n")
@@ -297,13 +309,18 @@ def report(cache, out, commit=None, command=None):
         records = runs.get(agent, [])
         if not records:
             continue
+        labelled = False
         for r in records:
             xs = [p["steps"] for p in r["checkpoints"]]
-            ts = [p["train_seconds"] for p in r["checkpoints"]]
             ys = [p["mean"] for p in r["checkpoints"]]
             ax.plot(xs, ys, color=colour, alpha=0.35, lw=1, marker=".")
-            ax_t.plot(ts, ys, color=colour, alpha=0.6, lw=1, marker=".",
-                      label=f"{agent}" if r is records[0] else None)
+            # CPU seconds only: the older runs' wall seconds were taken at a load of ~14
+            timed = [p for p in r["checkpoints"] if "train_cpu_seconds" in p]
+            if timed:
+                ax_t.plot([p["train_cpu_seconds"] for p in timed],
+                          [p["mean"] for p in timed], color=colour, alpha=0.6, lw=1,
+                          marker=".", label=None if labelled else agent)
+                labelled = True
         grid = sorted({p["steps"] for r in records for p in r["checkpoints"]})
         means, lows, highs = [], [], []
         for x in grid:
@@ -324,7 +341,7 @@ def report(cache, out, commit=None, command=None):
     ax.set_ylim(-1700, 0)
     ax.legend(loc="lower right", fontsize=8)
     ax_t.set_xscale("log")
-    ax_t.set_xlabel("training wall seconds (one thread, loaded machine)")
+    ax_t.set_xlabel("training CPU seconds (one thread; runs that recorded them)")
     ax_t.set_title("the same runs vs compute", fontsize=10)
     ax_t.legend(loc="lower right", fontsize=8)
     fig.suptitle("Pendulum-v1: model-based (PETS, MBPO) vs model-free (SAC)")
@@ -332,6 +349,48 @@ def report(cache, out, commit=None, command=None):
     fig.savefig(out / "mbrl-pendulum.png", dpi=110)
     plt.close(fig)
     return out / "mbrl-pendulum.md"
+
+
+def _fmt(value):
+    return "–" if value is None else f"{value:.0f}"
+
+
+def summary_lines(runs):
+    """Per agent: seeds over the threshold, steps there, training CPU per env step vs SAC.
+
+    CPU per env step is the mean over the seeds that reached the threshold and recorded
+    CPU seconds of (train CPU seconds there) / (steps there); evaluation CPU is the mean
+    per evaluation of 20 episodes (4,000 actions) over all checkpoints that recorded it.
+    """
+    per_step, stats = {}, {}
+    for agent in AGENTS:
+        records = runs.get(agent, [])
+        if not records:
+            continue
+        reached = [(r["seed"],) + steps_to_threshold(r) for r in records]
+        ok = [(seed, steps, point) for seed, steps, point in reached if steps]
+        cpu = [point["train_cpu_seconds"] / steps for _, steps, point in ok
+               if "train_cpu_seconds" in point]
+        evals = [p["eval_cpu_seconds"] for r in records for p in r["checkpoints"]
+                 if "eval_cpu_seconds" in p]
+        per_step[agent] = float(np.mean(cpu)) if cpu else None
+        stats[agent] = (records, ok, cpu, evals)
+    base = per_step.get("SAC")
+    lines = ["**Summary** (threshold -250; CPU: training CPU seconds up to the threshold "
+             "per env step, mean over the seeds that recorded it; eval CPU: one 20-episode "
+             "evaluation)", "",
+             "| agent | seeds run | reached -250 | steps to -250 (seed: steps) | "
+             "train CPU ms / env step | x SAC | eval CPU s |",
+             "|---|---:|---:|---|---:|---:|---:|"]
+    for agent, (records, ok, cpu, evals) in stats.items():
+        where = ", ".join(f"{seed}: {steps / 1000:g}k" for seed, steps, _ in ok) or "–"
+        ms = per_step[agent]
+        ratio = f"{ms / base:.1f}" if ms and base else "–"
+        lines.append(f"| {agent} | {len(records)} | {len(ok)} | {where} | "
+                     f"{'–' if ms is None else f'{1000 * ms:.0f}'} "
+                     f"(n={len(cpu)}) | {ratio} | "
+                     f"{f'{np.mean(evals):.0f}' if evals else '–'} |")
+    return lines + [""]
 
 
 def _value_at(record, steps):
