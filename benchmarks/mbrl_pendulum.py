@@ -329,7 +329,7 @@ def report(cache, out, commit=None, command=None):
             means.append(np.mean(vals) if vals else np.nan)
             lows.append(np.min(vals) if vals else np.nan)
             highs.append(np.max(vals) if vals else np.nan)
-        ax.plot(grid, means, color=colour, lw=2.2,
+        ax.plot(grid, means, color=colour, lw=2.2, marker="o", ms=4,
                 label=f"{agent} (mean of {len(records)} seed{'s' * (len(records) > 1)})")
         ax.fill_between(grid, lows, highs, color=colour, alpha=0.12)
     for a in (ax, ax_t):
