@@ -4,7 +4,9 @@ Called by :mod:`benchmarks.mbrl_pendulum` (agent ``mbrl-PETS``); prints one JSON
 checkpoint: ``{"steps", "mean", "std", "train_seconds", "eval_seconds",
 "train_cpu_seconds", "eval_cpu_seconds"}`` (wall and process CPU seconds). The settings
 mirror ours (``PETS_KWARGS`` there): an ensemble of 5 Gaussian MLPs with two hidden
-layers of 64 (SiLU), learned rewards, targets as deltas, normalised inputs; 200 random
+layers of 64 (SiLU; mbrl-lib's ``num_layers`` counts the hidden layers, so 2 — it was 3,
+one more than ours, until the seventh session, also in the planning-speed comparison),
+learned rewards, targets as deltas, normalised inputs; 200 random
 steps; the model retrained every 200 steps for 20 epochs (batch 256, Adam 1e-3, weight
 decay 5e-5, no validation split); CEM with horizon 20, 200 candidates, 20 elites
 (elite ratio 0.1), 3 iterations, smoothing 0.1, 5 particles with TS-infinity
@@ -36,7 +38,7 @@ def build(env, seed):
             # hydra 1.3 (see mbrl_pendulum.ensure_venv) would build the activation
             # before GaussianMLP sees its config: build it non-recursively, as 1.0 did
             "_target_": "mbrl.models.GaussianMLP", "_recursive_": False,
-            "device": "cpu", "num_layers": 3,
+            "device": "cpu", "num_layers": 2,  # hidden layers: 64-64 as ours
             "ensemble_size": 5, "hid_size": 64, "in_size": "???", "out_size": "???",
             "deterministic": False, "propagation_method": "fixed_model",
             "learn_logvar_bounds": False,
