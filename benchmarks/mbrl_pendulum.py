@@ -329,12 +329,14 @@ def report(cache, out, commit=None, command=None):
             means.append(np.mean(vals) if vals else np.nan)
             lows.append(np.min(vals) if vals else np.nan)
             highs.append(np.max(vals) if vals else np.nan)
-        ax.plot(grid, means, color=colour, lw=2.2, marker="o", ms=4,
-                label=f"{agent} (mean of {len(records)} seed{'s' * (len(records) > 1)})")
+        ax.plot(grid, means, color=colour, lw=2.2, marker="o", ms=6 if agent == "PETS" else 4,
+                zorder=4 if agent == "PETS" else 3, label=f"{agent} (mean of {len(records)} seed{'s' * (len(records) > 1)})")
         ax.fill_between(grid, lows, highs, color=colour, alpha=0.12)
     for a in (ax, ax_t):
         a.axhline(THRESHOLD, color="k", ls="--", lw=0.8)
-    ax.set_xlim(0, 10_000)
+    last = max((p["steps"] for rs in runs.values() for r in rs for p in r["checkpoints"]),
+               default=10_000)
+    ax.set_xlim(0, 1000 * (last // 1000 + 1))
     ax.set_xlabel("environment steps")
     ax.set_ylabel("mean return, 20 evaluation episodes")
     ax.set_title("return vs env steps (band: min-max over seeds)", fontsize=10)
@@ -387,7 +389,7 @@ def summary_lines(runs):
         ms = per_step[agent]
         ratio = f"{ms / base:.1f}" if ms and base else "–"
         lines.append(f"| {agent} | {len(records)} | {len(ok)} | {where} | "
-                     f"{'–' if ms is None else f'{1000 * ms:.0f}'} "
+                     f"{'–' if ms is None else f'{1000 * ms:.3g}'} "
                      f"(n={len(cpu)}) | {ratio} | "
                      f"{f'{np.mean(evals):.0f}' if evals else '–'} |")
     return lines + [""]
