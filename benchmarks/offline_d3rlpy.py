@@ -123,8 +123,9 @@ def report(args, rows):
              f"- {args.n_steps:,} gradient steps; {args.data_steps:,} transitions per dataset; "
              "returns: 10 deterministic episodes seeded 10,000+; times: one thread, "
              "CPU seconds of the gradient steps (wall in brackets)",
-             "- behaviour: the data policy's deterministic evaluation (5 episodes when it "
-             "stopped training); data: mean return of the dataset's own (noisy) episodes; "
+             "- behaviour: the data policy's deterministic evaluation when it stopped "
+             "training (the recipe's episodes: 10 for Pendulum-v1 since a781b05, 5 "
+             "before); data: mean return of the dataset's own (noisy) episodes; "
              "BC: `mlnotes.rl.BC` with its defaults on the same data", "",
              "| seed | behaviour | data | BC | algo | ours | d3rlpy | CPU s ours | "
              "CPU s d3rlpy | CPU ratio |", "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
