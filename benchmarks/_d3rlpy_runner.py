@@ -1,9 +1,10 @@
 """Run one d3rlpy algorithm on a dataset file (inside ``.venv-ref/d3rlpy``).
 
-    python _d3rlpy_runner.py ALGO DATASET.npz N_STEPS SEED
+    python _d3rlpy_runner.py ALGO DATASET.npz N_STEPS SEED [EPISODES]
 
-Prints one JSON line ``{"return": ..., "seconds": ..., "cpu_seconds": ...}``: the mean
-return of 10 deterministic Pendulum-v1 episodes seeded from 10,000, and the wall and
+Prints one JSON line ``{"return": ..., "returns": [...], "seconds": ..., "cpu_seconds": ...}``:
+the mean and per-episode returns of EPISODES (default 10) deterministic Pendulum-v1
+episodes seeded 10,000, 10,001, ..., and the wall and
 process CPU time of the gradient steps. Hyperparameters as documented in :mod:`benchmarks.offline_d3rlpy`.
 This file imports only d3rlpy, gymnasium, numpy and torch (not mlnotes).
 """
@@ -18,8 +19,12 @@ import numpy as np
 import torch
 
 
-def config(algo):
-    common = dict(batch_size=256, gamma=0.99, tau=0.005)
+def config(algo, low, high):
+    # d3rlpy's policies act in [-1, 1] (tanh) unless an action scaler maps the env's
+    # bounds there; without one its Pendulum policies could not exceed a torque of 1 of 2.
+    # mlnotes scales by the action space's bounds, so the same fixed bounds here.
+    scaler = d3rlpy.preprocessing.MinMaxActionScaler(minimum=low, maximum=high)
+    common = dict(batch_size=256, gamma=0.99, tau=0.005, action_scaler=scaler)
     lr = dict(actor_learning_rate=3e-4, critic_learning_rate=3e-4)
     if algo == "IQL":
         return d3rlpy.algos.IQLConfig(**common, **lr, expectile=0.7, weight_temp=3.0,
@@ -40,6 +45,7 @@ def config(algo):
 
 def main():
     algo, path, n_steps, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    episodes = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     torch.set_num_threads(1)
     d3rlpy.seed(seed)
     data = np.load(path)
@@ -49,14 +55,16 @@ def main():
         rewards=data["rewards"].astype(np.float32),
         terminals=data["terminals"].astype(np.float32),
         timeouts=data["timeouts"].astype(np.float32))
-    agent = config(algo).create(device="cpu:0")
+    space = gym.make("Pendulum-v1").action_space
+    agent = config(algo, space.low.astype(np.float32), space.high.astype(np.float32)).create(
+        device="cpu:0")
     start, cpu = time.perf_counter(), time.process_time()
     agent.fit(dataset, n_steps=n_steps, n_steps_per_epoch=n_steps, show_progress=False,
               save_interval=n_steps + 1, logger_adapter=d3rlpy.logging.NoopAdapterFactory())
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     env = gym.make("Pendulum-v1")
     returns = []
-    for episode in range(10):
+    for episode in range(episodes):
         obs, _ = env.reset(seed=10_000 + episode)
         done, total = False, 0.0
         while not done:
@@ -65,7 +73,8 @@ def main():
             total += reward
             done = terminated or truncated
         returns.append(total)
-    print(json.dumps({"return": float(np.mean(returns)), "seconds": seconds,
+    print(json.dumps({"return": float(np.mean(returns)), "returns": [float(r) for r in returns],
+                      "seconds": seconds,
                       "cpu_seconds": cpu}))
 
 

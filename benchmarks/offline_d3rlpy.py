@@ -10,10 +10,15 @@ d3rlpy), driven through :mod:`benchmarks._d3rlpy_runner` with the dataset passed
 tau 0.005, the algorithms' shared hyperparameters (IQL expectile 0.7 / temperature 3 /
 max weight 100; CQL weight 5 with 10 action samples and a fixed alpha; TD3+BC alpha 2.5;
 AWAC lambda 1), observations not normalised (TD3+BC: ours standardises them, its
-default), and the same evaluation: 10 deterministic Pendulum episodes seeded 10,000 to
-10,009. Beside them: the return of the policy that made the data (its deterministic
-evaluation, ``behaviour``, and the mean return of the data's own noisy episodes) and
-:class:`mlnotes.rl.BC` with its defaults on the same data. Fit time is the wall and the
+default), and the same evaluation: ``--episodes`` (20) deterministic Pendulum episodes
+seeded 10,000, 10,001, ... (every cache keeps the per-episode returns; the first 10 are
+the evaluation of earlier sessions). Beside them: the policy that made the data, remade
+from the recipe's seed (:func:`mlnotes.rl.offline.make_dataset` with
+``return_agent=True``; the remade data are checked equal to the cached ones) and
+evaluated on the same episodes (``behaviour``), the recipe's own evaluation when it
+stopped (``recipe``: selected upward by the stopping rule, on other episodes), the mean
+return of the data's own noisy episodes, and :class:`mlnotes.rl.BC` with its defaults
+on the same data. Fit time is the wall and the
 process CPU time of the gradient steps (one thread each; CPU time is the comparison on a
 loaded machine). Datasets and finished runs are cached in ``--out`` (a stopped run
 resumes); ``offline-<quality>.md`` and ``offline-<quality>.png`` are written there.
@@ -53,9 +58,13 @@ def ensure_venv(log=print):
     return python
 
 
-def evaluate(agent, episodes=10):
-    """Mean return of deterministic episodes seeded 10,000, 10,001, ... (as the runner)."""
-    return float(np.mean(episode_returns(agent, "Pendulum-v1", episodes)))
+EPISODES = 20
+
+
+def evaluate(agent, episodes=None):
+    """Mean and per-episode returns of deterministic episodes seeded 10,000, 10,001, ..."""
+    returns = episode_returns(agent, "Pendulum-v1", episodes or EPISODES)
+    return {"return": float(np.mean(returns)), "returns": [float(r) for r in returns]}
 
 
 def _timed(fit):
@@ -70,7 +79,7 @@ def run_ours(algo, data, n_steps, seed):
     torch.set_num_threads(1)
     agent = getattr(rl, algo)("MlpPolicy", "Pendulum-v1", seed=seed, **OURS[algo])
     wall, cpu = _timed(lambda: agent.fit(data, n_steps=n_steps))
-    return {"return": evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+    return {**evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
 
 
 def run_bc(data, seed):
@@ -79,17 +88,32 @@ def run_bc(data, seed):
     torch.set_num_threads(1)
     agent = BC("MlpPolicy", "Pendulum-v1", seed=seed)
     wall, cpu = _timed(lambda: agent.fit(data["observations"], data["actions"]))
-    return {"return": evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+    return {**evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+
+
+def run_behaviour(quality, data_steps, seed, data):
+    """Remake the data policy from the recipe's seed and evaluate it on our episodes."""
+    from mlnotes.rl.offline import make_dataset
+
+    torch.set_num_threads(1)
+    again, agent = make_dataset("Pendulum-v1", quality, n_steps=data_steps, seed=seed,
+                                return_agent=True)
+    same = all(np.array_equal(again[k], data[k]) for k in again if k != "metadata")
+    return {**evaluate(agent), "recipe": data["metadata"]["behaviour_return"],
+            "recipe_again": again["metadata"]["behaviour_return"], "reproduced": same}
 
 
 def run_d3rlpy(python, algo, npz, n_steps, seed):
-    out = subprocess.run([str(python), str(RUNNER), algo, str(npz), str(n_steps), str(seed)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run([str(python), str(RUNNER), algo, str(npz), str(n_steps), str(seed),
+                          str(EPISODES)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def load_dataset(out, quality, data_steps, seed):
-    """``make_dataset`` once per (quality, size, seed); cached as ``.npz`` in ``out``."""
+    """``make_dataset`` once per (quality, size, seed); cached as ``.npz`` in ``out``.
+
+    Returns the data, the ``.npz`` path and the behaviour agent when it was made here
+    (``None`` for cached data: :func:`run_behaviour` remakes it)."""
     from mlnotes.rl.offline import make_dataset
 
     npz = out / f"pendulum-{quality}-{data_steps}-{seed}.npz"
@@ -97,16 +121,22 @@ def load_dataset(out, quality, data_steps, seed):
         with np.load(npz) as f:
             data = {k: f[k] for k in f.files if k != "metadata"}
             data["metadata"] = ast.literal_eval(str(f["metadata"]))
-        return data, npz
-    data = make_dataset("Pendulum-v1", quality, n_steps=data_steps, seed=seed)
+        return data, npz, None
+    torch.set_num_threads(1)
+    data, agent = make_dataset("Pendulum-v1", quality, n_steps=data_steps, seed=seed,
+                               return_agent=True)
     np.savez(npz, **{k: v for k, v in data.items() if k != "metadata"},
              metadata=np.array(repr(data["metadata"])))
-    return data, npz
+    return data, npz, agent
 
 
 def cached(path, compute):
+    """The run cached in ``path``; computed (again) when missing or evaluated on fewer
+    than ``EPISODES`` episodes (caches of earlier sessions kept only a 10-episode mean)."""
     if path.exists():
-        return json.loads(path.read_text())
+        result = json.loads(path.read_text())
+        if len(result.get("returns", [])) >= EPISODES:
+            return result
     result = compute()
     path.write_text(json.dumps(result))
     return result
@@ -116,25 +146,38 @@ def _mean_std(values):
     return f"{np.mean(values):.0f} ± {np.std(values):.0f}" if values else "-"
 
 
+def _mean_se(run):
+    """``mean ± standard error`` over a run's episodes (``-`` for a missing run)."""
+    if not run:
+        return "-"
+    returns = run.get("returns") or [run["return"]]
+    se = np.std(returns, ddof=1) / np.sqrt(len(returns)) if len(returns) > 1 else np.nan
+    return f"{run['return']:.0f} ± {se:.0f}"
+
+
 def report(args, rows):
     """The Markdown table (per seed, then mean ± std over seeds) and the figure."""
     lines = [f"# Offline RL vs d3rlpy on Pendulum-v1 ({args.quality} data)", "",
              f"- command: `python -m benchmarks.offline_d3rlpy {' '.join(sys.argv[1:])}`",
              f"- {args.n_steps:,} gradient steps; {args.data_steps:,} transitions per dataset; "
-             "returns: 10 deterministic episodes seeded 10,000+; times: one thread, "
+             f"returns: mean ± standard error of {args.episodes} deterministic episodes "
+             "seeded 10,000+, the same episodes for every policy; times: one thread, "
              "CPU seconds of the gradient steps (wall in brackets)",
-             "- behaviour: the data policy's deterministic evaluation when it stopped "
-             "training (the recipe's episodes: 10 for Pendulum-v1 since a781b05, 5 "
-             "before); data: mean return of the dataset's own (noisy) episodes; "
+             "- behaviour: the policy that made the data, remade from the recipe's seed and "
+             "evaluated on those episodes; recipe: its own evaluation when the recipe "
+             "stopped (10 other episodes, the first to reach the target: selected upward); "
+             "data: mean return of the dataset's own (noisy) episodes; "
              "BC: `mlnotes.rl.BC` with its defaults on the same data", "",
-             "| seed | behaviour | data | BC | algo | ours | d3rlpy | CPU s ours | "
-             "CPU s d3rlpy | CPU ratio |", "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+             "| seed | recipe | behaviour | data | BC | algo | ours | d3rlpy | CPU s ours | "
+             "CPU s d3rlpy | CPU ratio |",
+             "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         ref = r["ref"] or {}
         ratio = r["ours"]["cpu_seconds"] / ref["cpu_seconds"] if ref else float("nan")
         lines.append(
-            f"| {r['seed']} | {r['behaviour']:.0f} | {r['data']:.0f} | {r['bc']:.0f} | "
-            f"{r['algo']} | {r['ours']['return']:.0f} | {ref.get('return', float('nan')):.0f} | "
+            f"| {r['seed']} | {r['recipe']:.0f} | {_mean_se(r['behaviour_run'])} | "
+            f"{r['data']:.0f} | {_mean_se(r['bc_run'])} | "
+            f"{r['algo']} | {_mean_se(r['ours'])} | {_mean_se(r['ref'])} | "
             f"{r['ours']['cpu_seconds']:.0f} ({r['ours']['seconds']:.0f}) | "
             f"{ref.get('cpu_seconds', float('nan')):.0f} ({ref.get('seconds', float('nan')):.0f}) | "
             f"{ratio:.2f} |")
@@ -195,7 +238,7 @@ def figure(args, rows):
         ax.axhline(np.mean([by_seed[s][key] for s in seeds]), color="k", ls=style, lw=1,
                    label=label)
     ax.set_xticks(x, algos)
-    ax.set_ylabel("return (10 seeded episodes)")
+    ax.set_ylabel(f"return ({args.episodes} seeded episodes)")
     ax.set_title(f"Pendulum-v1, {args.quality} data, {args.n_steps:,} gradient steps, "
                  f"seeds {', '.join(map(str, seeds))}")
     ax.legend(loc="lower left", fontsize=8)
@@ -204,6 +247,7 @@ def figure(args, rows):
 
 
 def main():
+    global EPISODES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", default="medium",
                         choices=("random", "medium", "medium-replay", "expert"))
@@ -212,10 +256,13 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--n-steps", type=int, default=20_000)
     parser.add_argument("--data-steps", type=int, default=20_000)
+    parser.add_argument("--episodes", type=int, default=EPISODES,
+                        help="evaluation episodes (seeded 10,000+) of every policy")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "local")
     parser.add_argument("--report-only", action="store_true",
                         help="only tabulate the runs already cached in --out")
     args = parser.parse_args()
+    EPISODES = args.episodes
     args.out.mkdir(parents=True, exist_ok=True)
     python = ensure_venv()
     rows = []
@@ -223,12 +270,19 @@ def main():
         if args.report_only and not (
                 args.out / f"pendulum-{args.quality}-{args.data_steps}-{seed}.npz").exists():
             continue
-        data, npz = load_dataset(args.out, args.quality, args.data_steps, seed)
+        data, npz, agent = load_dataset(args.out, args.quality, args.data_steps, seed)
         meta = data["metadata"]
         tag = f"{args.quality}-{args.data_steps}-{seed}"
         if args.report_only and not (args.out / f"run-BC-{tag}.json").exists():
             continue
         bc = cached(args.out / f"run-BC-{tag}.json", lambda: run_bc(data, seed))
+        behaviour = None
+        if meta.get("behaviour_return") is not None and (
+                not args.report_only or (args.out / f"run-behaviour-{tag}.json").exists()):
+            behaviour = cached(
+                args.out / f"run-behaviour-{tag}.json",
+                lambda: run_behaviour(args.quality, args.data_steps, seed, data) if agent is None
+                else {**evaluate(agent), "recipe": data["metadata"]["behaviour_return"]})
         for algo in args.algos:
             stem = f"{algo}-{tag}-{args.n_steps}"
             if args.report_only and not (args.out / f"run-ours-{stem}.json").exists():
@@ -241,8 +295,11 @@ def main():
                              lambda: run_d3rlpy(python, algo, npz, args.n_steps, seed))
             nan = float("nan")
             rows.append({"seed": seed, "algo": algo, "ours": ours, "ref": ref,
-                         "behaviour": meta.get("behaviour_return") or nan,
-                         "data": meta.get("dataset_return") or nan, "bc": bc["return"]})
+                         "behaviour": behaviour["return"] if behaviour else nan,
+                         "behaviour_run": behaviour,
+                         "recipe": meta.get("behaviour_return") or nan,
+                         "data": meta.get("dataset_return") or nan, "bc": bc["return"],
+                         "bc_run": bc})
             print(report(args, rows)[len(rows) + 7], flush=True)
     print("\n".join(report(args, rows)))
 

@@ -273,6 +273,29 @@ def test_make_dataset_recipes():
         make_dataset("MountainCarContinuous-v0", "medium")
 
 
+def test_make_dataset_returns_the_behaviour_agent_and_remakes_it():
+    from mlnotes.rl.offline import make_dataset
+
+    kwargs = dict(n_steps=120, seed=3, target_return=-1e9, max_train_steps=100, chunk=100,
+                  eval_episodes=1)
+    data, agent = make_dataset("Pendulum-v1", "medium", return_agent=True, **kwargs)
+    assert agent.num_timesteps == data["metadata"]["train_steps"] == 100
+    # the returned agent is the policy that made the data: collecting again with it, with
+    # the recipe's noise and collection seed (seed + 1), gives the same transitions
+    again = collect_dataset("Pendulum-v1", agent, n_steps=120, noise_std=0.1, seed=4)
+    np.testing.assert_array_equal(again["actions"], data["actions"])
+    # the same call remakes the same data and agent (what the benchmark's behaviour
+    # evaluation relies on)
+    data2, agent2 = make_dataset("Pendulum-v1", "medium", return_agent=True, **kwargs)
+    for key in ("observations", "actions", "rewards"):
+        np.testing.assert_array_equal(data2[key], data[key])
+    obs = data["observations"][:5]
+    np.testing.assert_array_equal(agent2.predict(obs, deterministic=True)[0],
+                                  agent.predict(obs, deterministic=True)[0])
+    rand, none = make_dataset("Pendulum-v1", "random", n_steps=50, return_agent=True)
+    assert none is None and len(rand["actions"]) == 50
+
+
 def test_dataset_return_is_the_mean_over_complete_episodes():
     from mlnotes.rl.offline._dataset import _episode_return
 

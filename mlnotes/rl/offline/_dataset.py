@@ -138,7 +138,8 @@ def _episode_return(data):
 
 
 def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_return=None,
-                 max_train_steps=None, chunk=None, eval_episodes=None, noise_std=None):
+                 max_train_steps=None, chunk=None, eval_episodes=None, noise_std=None,
+                 return_agent=False):
     """Make a ``random``, ``medium``, ``medium-replay`` or ``expert`` dataset, D4RL-style.
 
     ``random``: uniform actions. Otherwise a behaviour agent (the recipe's for the env in
@@ -173,6 +174,11 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         Episodes per evaluation (default: the recipe's, else 5).
     noise_std : float, default=None
         Collection noise of Box actions (default: the recipe's).
+    return_agent : bool, default=False
+        Also return the trained behaviour agent (``None`` for ``random``), e.g. to
+        evaluate the policy that made the data on other episodes than the recipe's.
+        Everything is seeded from ``seed``, so the same call (one torch thread) remakes
+        the same data and the same agent.
 
     Returns
     -------
@@ -181,6 +187,8 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         ``behaviour_return`` (the last evaluation, or None for ``random``),
         ``dataset_return`` (mean return of the complete episodes in the data, actions
         noise included; None without one) and ``train_steps``.
+    agent : BaseAlgorithm or None
+        The behaviour agent; only with ``return_agent=True``.
 
     Examples
     --------
@@ -199,7 +207,7 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         data = collect_dataset(env, None, n_steps=n_steps, seed=seed)
         data["metadata"] = {"quality": quality, "behaviour_return": None, "train_steps": 0,
                             "dataset_return": _episode_return(data)}
-        return data
+        return (data, None) if return_agent else data
     env_id = env if isinstance(env, str) else None
     recipe = DATASET_RECIPES.get(env_id)
     if recipe is None and (agent is None or target_return is None):
@@ -239,7 +247,7 @@ def make_dataset(env, quality, n_steps=100_000, seed=0, agent=None, target_retur
         data = collect_dataset(env, agent, n_steps=n_steps, noise_std=noise, seed=seed + 1)
     meta["dataset_return"] = _episode_return(data)
     data["metadata"] = meta
-    return data
+    return (data, agent) if return_agent else data
 
 
 def check_dataset(dataset, observation_space, action_space):
