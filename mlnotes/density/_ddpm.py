@@ -20,6 +20,7 @@ from ._vae import (
     _TRAINING_KEYS,
     _check_hidden,
     _finite_standardization,
+    _FourierFeatures,
     _mlp,
     _noise_seed,
     _predict_with_noise,
@@ -41,19 +42,25 @@ def _betas(schedule, n_steps):
 
 
 class _EpsNet(nn.Module):
-    """Noise predictor :math:`\\epsilon_\\theta(x_t, t)`: an MLP on ``x_t`` and a
-    sinusoidal embedding of ``t / T``."""
+    """Noise predictor :math:`\\epsilon_\\theta(x_t, t)`: an MLP on ``x_t`` (or its
+    Fourier features) and a sinusoidal embedding of ``t / T``."""
 
-    def __init__(self, n_features, hidden, activation, n_steps, n_frequencies=16):
+    def __init__(self, n_features, hidden, activation, n_steps, n_frequencies=16,
+                 fourier_features=0):
         super().__init__()
         self.n_steps = n_steps
         self.register_buffer("freqs", torch.exp(torch.linspace(0.0, math.log(1000.0),
                                                                n_frequencies)))
-        self.net = _mlp(n_features + 2 * n_frequencies, hidden, n_features, activation)
+        self.features = _FourierFeatures(fourier_features) if fourier_features \
+            else None
+        n_in = self.features.n_out(n_features) if fourier_features else n_features
+        self.net = _mlp(n_in + 2 * n_frequencies, hidden, n_features, activation)
 
     def forward(self, x, t):
         """``x`` (..., d), ``t`` (...,) integer steps 1..T."""
         angle = (t.to(x.dtype) / self.n_steps).unsqueeze(-1) * self.freqs.to(x.dtype)
+        if self.features is not None:
+            x = self.features(x)
         return self.net(torch.cat([x, torch.sin(angle), torch.cos(angle)], dim=-1))
 
 
@@ -69,8 +76,12 @@ class DDPM(DensityMixin, TorchEstimator):
 
     Parameters
     ----------
-    n_steps : int, default=200
-        Number :math:`T` of diffusion steps.
+    n_steps : int, default=400
+        Number :math:`T` of diffusion steps. More steps tighten the bound of
+        :meth:`score_samples` (for a perfect noise predictor on the checkerboard
+        density the bound is 0.32, 0.25 and 0.06 nats below the log-likelihood at
+        :math:`T` = 100, 200 and 1000) and make :meth:`score_samples` and the
+        ancestral :meth:`sample` proportionally slower; training costs the same.
     schedule : {"linear", "cosine"}, default="linear"
         Noise schedule: ``"linear"`` has :math:`\beta_t` evenly spaced from
         :math:`10^{-4} \cdot 1000/T` to :math:`0.02 \cdot 1000/T` (Ho et al.'s
@@ -79,6 +90,13 @@ class DDPM(DensityMixin, TorchEstimator):
         s}{1 + s}\frac\pi2\big)`, :math:`s = 0.008` (Nichol and Dhariwal).
     hidden_layer_sizes : tuple of int, default=(128, 128, 128)
         Hidden layers of the noise-prediction network.
+    fourier_features : int, default=6
+        Number :math:`L` of octaves of sinusoidal features of the noisy input: each
+        coordinate :math:`u` of :math:`x_t` enters the network as :math:`(u, \sin
+        2^k u, \cos 2^k u)_{k < L}`, which lets it represent the sharp changes of
+        the noise prediction at small :math:`t` near edges and thin structures of
+        the data (measured in :ref:`density-latent`). 0 feeds :math:`x_t` as it
+        is.
     activation : {"relu", "tanh", "elu", "silu"}, default="silu"
         Hidden activation.
     variance : {"beta", "posterior"}, default="beta"
@@ -109,7 +127,7 @@ class DDPM(DensityMixin, TorchEstimator):
         Learning-rate schedule of Adam.
     learning_rate_init : float, default=0.002
         Initial step size of Adam.
-    max_iter : int, default=300
+    max_iter : int, default=1200
         Number of epochs.
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
@@ -174,8 +192,13 @@ class DDPM(DensityMixin, TorchEstimator):
     so that :math:`x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1 - \bar\alpha_t}\,
     \epsilon` with :math:`\alpha_t = 1 - \beta_t`, :math:`\bar\alpha_t = \prod_{s\le
     t} \alpha_s`. The network is trained on the simplified objective of Ho et al.,
-    :math:`\mathbb E_{t, x_0, \epsilon} \|\epsilon - \epsilon_\theta(x_t, t)\|^2`
-    with :math:`t` uniform on :math:`1..T`. The reverse chain is
+    :math:`\mathbb E_{t, x_0, \epsilon} \|\epsilon - \epsilon_\theta(x_t, t)\|^2`,
+    with the step drawn from :math:`\pi(t) = \frac{1}{2T} + \frac12\, w_t /
+    \sum_s w_s`, half uniform and half proportional to the weight :math:`w_t` of
+    step :math:`t`'s noise-prediction error in the bound below (:math:`w_t \approx
+    1/(2t)` at small :math:`t`): the minimiser at every step is the same as with
+    uniform steps, but the network spends more of its capacity on the small
+    :math:`t` that dominate the bound. The reverse chain is
     :math:`p_\theta(x_{t-1} \mid x_t) = \mathcal N(\mu_\theta(x_t, t), \sigma_t^2
     I)` with
 
@@ -246,6 +269,7 @@ class DDPM(DensityMixin, TorchEstimator):
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "schedule": [StrOptions({"linear", "cosine"})],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "fourier_features": [Interval(Integral, 0, None, closed="left")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "variance": [StrOptions({"beta", "posterior"})],
         "sampler": [StrOptions({"ancestral", "ddim"})],
@@ -260,10 +284,11 @@ class DDPM(DensityMixin, TorchEstimator):
 
     def __init__(
         self,
-        n_steps=200,
+        n_steps=400,
         *,
         schedule="linear",
         hidden_layer_sizes=(128, 128, 128),
+        fourier_features=6,
         activation="silu",
         variance="beta",
         sampler="ancestral",
@@ -274,7 +299,7 @@ class DDPM(DensityMixin, TorchEstimator):
         batch_size=256,
         learning_rate="cosine",
         learning_rate_init=0.002,
-        max_iter=300,
+        max_iter=1200,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -288,6 +313,7 @@ class DDPM(DensityMixin, TorchEstimator):
         self.n_steps = n_steps
         self.schedule = schedule
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.fourier_features = fourier_features
         self.activation = activation
         self.variance = variance
         self.sampler = sampler
@@ -313,15 +339,16 @@ class DDPM(DensityMixin, TorchEstimator):
 
     def _module_spec(self, X, Y):
         return dict(n_features=X.shape[1], hidden=_check_hidden(self.hidden_layer_sizes),
-                    activation=self.activation, n_steps=int(self.n_steps))
+                    activation=self.activation, n_steps=int(self.n_steps),
+                    fourier_features=int(self.fourier_features))
 
     def _build_module(self, **spec):
         return _EpsNet(**spec)
 
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
         gen = self._generator
-        t = torch.randint(1, self.n_steps + 1, (X.shape[0],), generator=gen,
-                          device=X.device)
+        t = torch.multinomial(self._step_probs(X.device), X.shape[0], replacement=True,
+                              generator=gen) + 1
         eps = torch.randn(X.shape, generator=gen, device=X.device, dtype=X.dtype)
         ab = torch.as_tensor(self.alphas_cumprod_, dtype=X.dtype, device=X.device)[t - 1]
         xt = torch.sqrt(ab)[:, None] * X + torch.sqrt(1.0 - ab)[:, None] * eps
@@ -329,6 +356,27 @@ class DDPM(DensityMixin, TorchEstimator):
         if sample_weight is None:
             return loss.sum() / weight_sum
         return (sample_weight * loss).sum() / weight_sum
+
+    def _bound_weights(self):
+        """Weight :math:`w_t` of the noise-prediction error of every step in the bound."""
+        betas, ab = self.betas_, self.alphas_cumprod_
+        alphas = 1.0 - betas
+        if self.variance == "beta":
+            w = betas / (2.0 * alphas * (1.0 - ab))
+        else:
+            ab_prev = np.concatenate([[1.0], ab[:-1]])
+            w = betas / (2.0 * alphas * np.maximum(1.0 - ab_prev, 1e-300))
+        w[0] = 1.0 / (2.0 * alphas[0])
+        return w
+
+    def _step_probs(self, device):
+        """Sampling distribution of the training step: half uniform, half ``w_t``."""
+        probs = getattr(self, "_step_probs_", None)
+        if probs is None or probs.device != torch.device(device):
+            w = self._bound_weights()
+            p = 0.5 / w.size + 0.5 * w / w.sum()
+            probs = self._step_probs_ = torch.as_tensor(p, device=device)
+        return probs
 
     # -- public API -------------------------------------------------------------------
 
@@ -352,6 +400,7 @@ class DDPM(DensityMixin, TorchEstimator):
         _check_hidden(self.hidden_layer_sizes)
         self.betas_ = _betas(self.schedule, int(self.n_steps))
         self.alphas_cumprod_ = np.cumprod(1.0 - self.betas_)
+        self._step_probs_ = None
         self._noise_seed_ = _noise_seed(self.random_state)
         mean, scale = _finite_standardization(self, X)
         self._fit_torch(((X - mean) / scale).astype(np.float32), None)

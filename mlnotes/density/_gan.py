@@ -27,11 +27,13 @@ def _no_likelihood(estimator):
 
 
 class _GANModule(nn.Module):
-    def __init__(self, n_features, n_components, hidden, activation):
+    def __init__(self, n_features, n_components, hidden, activation,
+                 fourier_features=0):
         super().__init__()
         self.n_components = n_components
-        self.generator = _mlp(n_components, hidden, n_features, activation)
-        self.critic = _mlp(n_features, hidden, 1, activation)
+        self.generator = _mlp(n_components, hidden, n_features, activation,
+                              fourier_features)
+        self.critic = _mlp(n_features, hidden, 1, activation, fourier_features)
 
     def forward(self, z):
         return self.generator(z)
@@ -54,6 +56,14 @@ class GAN(DensityMixin, TorchEstimator):
         Dimension of the latent noise.
     hidden_layer_sizes : tuple of int, default=(128, 128)
         Hidden layers of the generator and of the critic.
+    fourier_features : int, default=6
+        Number :math:`L` of octaves of sinusoidal input features of both networks:
+        every input coordinate :math:`u` (of the latent noise for the generator, of
+        the standardised row for the critic) enters as :math:`(u, \sin 2^k u, \cos
+        2^k u)_{k < L}`, which lets the generator fold the Gaussian noise onto
+        densities with sharp edges and the critic see them (measured in
+        :ref:`density-latent`: the MMD ratio on the checkerboard falls from 0.63 to
+        about 0.27). 0 feeds the inputs as they are.
     loss : {"wgan-gp", "non-saturating"}, default="wgan-gp"
         The adversarial objective (see Notes).
     gp_weight : float, default=0.1
@@ -141,7 +151,9 @@ class GAN(DensityMixin, TorchEstimator):
 
     Each mini-batch makes one critic step; every ``n_critic``-th critic step is
     followed by one generator step; both use Adam. The fitted generator is the
-    moving average of its weights (``ema_decay``). The quality of a GAN cannot be
+    moving average of its weights (``ema_decay``). Both networks see Fourier
+    features of their input, :math:`\gamma(u) = (u, \sin 2^k u, \cos 2^k u)_{k <
+    L}` with :math:`L` = ``fourier_features``. The quality of a GAN cannot be
     read off a likelihood: the benchmarks measure the kernel MMD between its samples
     and held-out data.
 
@@ -167,6 +179,7 @@ class GAN(DensityMixin, TorchEstimator):
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "fourier_features": [Interval(Integral, 0, None, closed="left")],
         "loss": [StrOptions({"wgan-gp", "non-saturating"})],
         "gp_weight": [Interval(Real, 0, None, closed="left")],
         "n_critic": [Interval(Integral, 1, None, closed="left")],
@@ -185,6 +198,7 @@ class GAN(DensityMixin, TorchEstimator):
         n_components=2,
         *,
         hidden_layer_sizes=(128, 128),
+        fourier_features=6,
         loss="wgan-gp",
         gp_weight=0.1,
         n_critic=5,
@@ -201,6 +215,7 @@ class GAN(DensityMixin, TorchEstimator):
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.fourier_features = fourier_features
         self.loss = loss
         self.gp_weight = gp_weight
         self.n_critic = n_critic
@@ -224,7 +239,8 @@ class GAN(DensityMixin, TorchEstimator):
     def _module_spec(self, X, Y):
         return dict(n_features=X.shape[1], n_components=int(self.n_components),
                     hidden=_check_hidden(self.hidden_layer_sizes),
-                    activation=self.activation)
+                    activation=self.activation,
+                    fourier_features=int(self.fourier_features))
 
     def _build_module(self, **spec):
         return _GANModule(**spec)

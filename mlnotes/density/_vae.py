@@ -34,9 +34,39 @@ _TRAINING_KEYS = ("alpha", "batch_size", "learning_rate", "learning_rate_init",
                   "gradient_clipping")
 
 
-def _mlp(n_in, hidden, n_out, activation):
-    """``Linear -> act -> ... -> Linear`` with the given hidden sizes."""
+class _FourierFeatures(nn.Module):
+    """``x -> [x, sin(2^k x), cos(2^k x)]`` for ``k = 0..n_frequencies-1``, per feature.
+
+    Sinusoidal features of the (standardised) input let a small multilayer
+    perceptron represent functions that change on a scale much finer than the
+    spread of its input (sharp edges, thin rings), which a plain MLP learns only
+    slowly (Tancik et al., "Fourier Features Let Networks Learn High Frequency
+    Functions in Low Dimensional Domains", NeurIPS 2020).
+    """
+
+    def __init__(self, n_frequencies):
+        super().__init__()
+        self.register_buffer("freqs", 2.0 ** torch.arange(int(n_frequencies),
+                                                          dtype=torch.float64))
+
+    def n_out(self, n_in):
+        return n_in * (1 + 2 * self.freqs.numel())
+
+    def forward(self, x):
+        angle = (x.unsqueeze(-1) * self.freqs.to(x.dtype)).flatten(-2)
+        return torch.cat([x, torch.sin(angle), torch.cos(angle)], dim=-1)
+
+
+def _mlp(n_in, hidden, n_out, activation, fourier_features=0):
+    """``Linear -> act -> ... -> Linear`` with the given hidden sizes.
+
+    With ``fourier_features > 0`` the input first goes through
+    :class:`_FourierFeatures` of that many frequencies.
+    """
     layers, width = [], n_in
+    if fourier_features:
+        features = _FourierFeatures(fourier_features)
+        layers, width = [features], features.n_out(n_in)
     for h in hidden:
         layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
         width = h
@@ -140,13 +170,16 @@ class _VAEModule(nn.Module):
     """Encoder ``x -> (mu, log var)`` of q(z|x); decoder ``z -> `` mean and log var
     (Gaussian) or logits (Bernoulli) of p(x|z)."""
 
-    def __init__(self, n_features, n_components, hidden, activation, likelihood):
+    def __init__(self, n_features, n_components, hidden, activation, likelihood,
+                 fourier_features=0):
         super().__init__()
         self.likelihood = likelihood
         self.n_features = n_features
-        self.encoder = _mlp(n_features, hidden, 2 * n_components, activation)
+        self.encoder = _mlp(n_features, hidden, 2 * n_components, activation,
+                            fourier_features)
         n_out = 2 * n_features if likelihood == "gaussian" else n_features
-        self.decoder = _mlp(n_components, hidden[::-1], n_out, activation)
+        self.decoder = _mlp(n_components, hidden[::-1], n_out, activation,
+                            fourier_features)
 
     def encode(self, x):
         mu, log_var = self.encoder(x).chunk(2, dim=-1)
@@ -190,8 +223,9 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
     A latent :math:`z \sim \mathcal N(0, I)` of dimension ``n_components`` is decoded
     into a distribution over rows: a diagonal Gaussian for continuous data, independent
     Bernoullis for binary data. An encoder network :math:`q_\phi(z \mid x)` amortises
-    inference; both networks are trained together on the evidence lower bound with
-    the reparameterisation trick. :meth:`score_samples` returns the
+    inference; both networks are trained together on the evidence lower bound, or
+    by default on its importance-weighted version with
+    ``n_train_importance_samples`` samples, with the reparameterisation trick. :meth:`score_samples` returns the
     **importance-weighted bound** (IWAE) with ``n_importance_samples`` samples, a
     lower bound on :math:`\log p(x)` that tightens as the number of samples grows.
 
@@ -209,14 +243,28 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         scaling, so it is a log-density of the original data).
     n_importance_samples : int, default=100
         Number :math:`K` of importance samples of the bound in :meth:`score_samples`.
+    n_train_importance_samples : int, default=8
+        Number :math:`K'` of importance samples of the training objective: 1 trains
+        on the ELBO, :math:`K' > 1` on the importance-weighted bound
+        :math:`\mathcal L_{K'}` (IWAE training, see Notes), which lets the decoder
+        become sharper than a Gaussian encoder could invert exactly (on the 2-D
+        densities of :ref:`density-latent` the held-out bound of the checkerboard
+        improves by about 0.3 nats). Each training step costs about :math:`K'`
+        decoder passes.
+    fourier_features : int, default=6
+        Number :math:`L` of octaves of sinusoidal input features of both networks
+        (Gaussian decoder only): every input coordinate :math:`u` is expanded to
+        :math:`(u, \sin 2^k u, \cos 2^k u)_{k < L}` before the first layer, so that
+        the networks can represent densities with sharp edges or thin structures
+        (measured in :ref:`density-latent`). 0 feeds the inputs as they are.
     kl_warmup : float, default=0.3
         Fraction of ``max_iter`` over which the weight of the KL term rises linearly
         from 0 to 1 (KL annealing, which keeps the decoder from settling on a large
         variance early; measured in :ref:`density-latent`). While it is positive
         the training loss of the early epochs is not a bound, so training stops
         only at ``max_iter`` (or by
-        ``early_stopping``, which monitors the full ELBO). 0 trains on the ELBO from
-        the start.
+        ``early_stopping``, which monitors the full bound). 0 trains on the full
+        bound from the start.
     activation : {"relu", "tanh", "elu", "silu"}, default="relu"
         Hidden activation.
     alpha : float, default=0.0
@@ -227,7 +275,7 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         Learning-rate schedule of Adam (``"cosine"`` anneals to 0 over ``max_iter``).
     learning_rate_init : float, default=0.002
         Initial step size of Adam.
-    max_iter : int, default=200
+    max_iter : int, default=300
         Number of epochs.
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
@@ -266,15 +314,17 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
     t_ : int
         Number of training rows seen.
     loss_ : float
-        Negative ELBO per row (nats, of the standardised data) at the last epoch.
+        Minus the training bound per row (the ELBO, or the importance-weighted
+        bound with ``n_train_importance_samples`` > 1; nats, of the standardised
+        data, annealed during the KL warm-up) at the last epoch.
     loss_curve_ : list of float
         ``loss_`` at every epoch.
     best_loss_ : float or None
         Smallest ``loss_`` (None with early stopping).
     validation_scores_ : list of float or None
-        Held-out ELBO at every epoch (early stopping only).
+        Held-out training bound at every epoch (early stopping only).
     best_validation_score_ : float or None
-        Best held-out ELBO (early stopping only).
+        Best held-out training bound (early stopping only).
 
     See Also
     --------
@@ -303,6 +353,16 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
     :math:`\log p(x \mid z) = \sum_j x_j a_j - \log(1 + e^{a_j})` with logits
     :math:`a = a_\theta(z)`. During the first ``kl_warmup * max_iter`` epochs the KL
     term is weighted by :math:`\beta` rising linearly from 0 to 1 (KL annealing).
+
+    With ``n_train_importance_samples`` :math:`K' > 1` training maximises the
+    importance-weighted bound :math:`\mathcal L_{K'}` below instead (Burda et al.),
+    with the annealed log-weights :math:`\log p_\theta(x \mid z_k) + \beta\,
+    (\log p(z_k) - \log q_\phi(z_k \mid x))`; :math:`\mathcal L_{K'}` is a
+    tighter lower bound than the ELBO, and maximising it no longer forces the
+    decoder's posterior to be close to the Gaussian :math:`q_\phi`, so the model
+    itself can be sharper. For continuous data both networks see Fourier features
+    of their input, :math:`\gamma(u) = (u, \sin 2^k u, \cos 2^k u)_{k <
+    L}` with :math:`L` = ``fourier_features``.
 
     :meth:`score_samples` returns the importance-weighted bound of Burda et al.,
 
@@ -350,6 +410,8 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "likelihood": [StrOptions({"auto", "gaussian", "bernoulli"})],
         "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_train_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "fourier_features": [Interval(Integral, 0, None, closed="left")],
         "kl_warmup": [Interval(Real, 0, 1, closed="both")],
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "device": [str, torch.device],
@@ -365,13 +427,15 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         hidden_layer_sizes=(64, 64),
         likelihood="auto",
         n_importance_samples=100,
+        n_train_importance_samples=8,
+        fourier_features=6,
         kl_warmup=0.3,
         activation="relu",
         alpha=0.0,
         batch_size=128,
         learning_rate="cosine",
         learning_rate_init=0.002,
-        max_iter=200,
+        max_iter=300,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -386,6 +450,8 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.likelihood = likelihood
         self.n_importance_samples = n_importance_samples
+        self.n_train_importance_samples = n_train_importance_samples
+        self.fourier_features = fourier_features
         self.kl_warmup = kl_warmup
         self.activation = activation
         self.alpha = alpha
@@ -408,7 +474,9 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
     def _module_spec(self, X, Y):
         return dict(n_features=X.shape[1], n_components=int(self.n_components),
                     hidden=_check_hidden(self.hidden_layer_sizes),
-                    activation=self.activation, likelihood=self.likelihood_)
+                    activation=self.activation, likelihood=self.likelihood_,
+                    fourier_features=int(self.fourier_features)
+                    if self.likelihood_ == "gaussian" else 0)
 
     def _build_module(self, **spec):
         return _VAEModule(**spec)
@@ -433,12 +501,23 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
         return super()._hp(name)
 
     def _neg_elbo(self, module, X, sample_weight, weight_sum, beta):
+        """Minus the (annealed) training bound: the ELBO, or the IWAE bound."""
         mu, log_var = module.encode(X)
-        eps = torch.randn(mu.shape, generator=self._generator, device=mu.device,
-                          dtype=mu.dtype)
-        z = mu + torch.exp(0.5 * log_var) * eps
-        kl = 0.5 * (mu**2 + torch.exp(log_var) - 1.0 - log_var).sum(-1)
-        elbo = module.log_px_given_z(X, z) - beta * kl
+        K = int(self.n_train_importance_samples)
+        if K > 1:  # importance-weighted bound with annealed log-weights
+            eps = torch.randn((X.shape[0], K, mu.shape[1]), generator=self._generator,
+                              device=mu.device, dtype=mu.dtype)
+            z = mu.unsqueeze(1) + torch.exp(0.5 * log_var).unsqueeze(1) * eps
+            log_q = -0.5 * (_LOG_2PI + log_var.unsqueeze(1) + eps**2).sum(-1)
+            log_prior = -0.5 * (_LOG_2PI + z**2).sum(-1)
+            lw = module.log_px_given_z(X.unsqueeze(1), z) + beta * (log_prior - log_q)
+            elbo = torch.logsumexp(lw, dim=1) - math.log(K)
+        else:  # ELBO with one reparameterised sample and the KL in closed form
+            eps = torch.randn(mu.shape, generator=self._generator, device=mu.device,
+                              dtype=mu.dtype)
+            z = mu + torch.exp(0.5 * log_var) * eps
+            kl = 0.5 * (mu**2 + torch.exp(log_var) - 1.0 - log_var).sum(-1)
+            elbo = module.log_px_given_z(X, z) - beta * kl
         if sample_weight is None:
             return -elbo.sum() / weight_sum
         return -(sample_weight * elbo).sum() / weight_sum
@@ -447,7 +526,7 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Train the encoder and the decoder on the ELBO.
+        """Train the encoder and the decoder on the ELBO or the IWAE bound.
 
         Parameters
         ----------
