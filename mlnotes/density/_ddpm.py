@@ -79,9 +79,10 @@ class DDPM(DensityMixin, TorchEstimator):
     n_steps : int, default=400
         Number :math:`T` of diffusion steps. More steps tighten the bound of
         :meth:`score_samples` (for a perfect noise predictor on the checkerboard
-        density the bound is 0.32, 0.25 and 0.06 nats below the log-likelihood at
-        :math:`T` = 100, 200 and 1000) and make :meth:`score_samples` and the
-        ancestral :meth:`sample` proportionally slower; training costs the same.
+        density the bound is about 0.32, 0.25 and 0.06 nats below the
+        log-likelihood at :math:`T` = 100, 200 and 1000) and make
+        :meth:`score_samples` and the ancestral :meth:`sample` proportionally
+        slower; training costs the same.
     schedule : {"linear", "cosine"}, default="linear"
         Noise schedule: ``"linear"`` has :math:`\beta_t` evenly spaced from
         :math:`10^{-4} \cdot 1000/T` to :math:`0.02 \cdot 1000/T` (Ho et al.'s

@@ -225,9 +225,10 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
     Bernoullis for binary data. An encoder network :math:`q_\phi(z \mid x)` amortises
     inference; both networks are trained together on the evidence lower bound, or
     by default on its importance-weighted version with
-    ``n_train_importance_samples`` samples, with the reparameterisation trick. :meth:`score_samples` returns the
-    **importance-weighted bound** (IWAE) with ``n_importance_samples`` samples, a
-    lower bound on :math:`\log p(x)` that tightens as the number of samples grows.
+    ``n_train_importance_samples`` samples, with the reparameterisation trick.
+    :meth:`score_samples` returns the **importance-weighted bound** (IWAE) with
+    ``n_importance_samples`` samples, a lower bound on :math:`\log p(x)` that
+    tightens as the number of samples grows.
 
     Parameters
     ----------
