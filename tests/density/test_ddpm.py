@@ -109,3 +109,34 @@ def test_gpu_pickle_samples_on_cpu(moons_ddpm):
     gpu.__setstate__(pickle.loads(pickle.dumps(state)))
     np.testing.assert_array_equal(gpu.sample(5, random_state=0),
                                   moons_ddpm.sample(5, random_state=0))
+
+
+def test_training_steps_are_drawn_half_uniformly_half_by_bound_weight():
+    """pi(t) = 1/(2T) + w_t / (2 sum w), w_t the weight of step t's noise-prediction
+    error in the bound (beta_t / (2 alpha_t (1 - alphabar_t)), 1 / (2 alpha_1) at t=1)."""
+    model = DDPM(n_steps=50, max_iter=1, random_state=0).fit(
+        make_two_moons(64, random_state=0))
+    beta = np.linspace(20 * 1e-4, 20 * 0.02, 50)
+    ab = np.cumprod(1 - beta)
+    w = beta / (2 * (1 - beta) * (1 - ab))
+    w[0] = 1 / (2 * (1 - beta[0]))
+    p = model._step_probs("cpu").numpy()
+    np.testing.assert_allclose(p, 0.5 / 50 + 0.5 * w / w.sum(), rtol=1e-12)
+    assert abs(p.sum() - 1) < 1e-12 and p[0] > p[1] > p[2] > p[10]
+
+
+def test_fourier_features_of_the_noisy_input():
+    from mlnotes.density._vae import _FourierFeatures
+
+    x = torch.tensor([[0.5, -2.0]], dtype=torch.float64)
+    out = _FourierFeatures(3)(x)
+    k = np.array([1.0, 2.0, 4.0])
+    expected = np.concatenate([[0.5, -2.0], np.sin(0.5 * k), np.sin(-2.0 * k),
+                               np.cos(0.5 * k), np.cos(-2.0 * k)])
+    np.testing.assert_allclose(out.numpy()[0], expected, rtol=1e-12)
+    net = DDPM(n_steps=20, max_iter=1, fourier_features=3, random_state=0).fit(
+        make_two_moons(64, random_state=0)).module_
+    assert net.net[0].in_features == 2 * 7 + 32
+    plain = DDPM(n_steps=20, max_iter=1, fourier_features=0, random_state=0).fit(
+        make_two_moons(64, random_state=0)).module_
+    assert plain.features is None and plain.net[0].in_features == 2 + 32

@@ -141,3 +141,23 @@ def test_gpu_pickle_samples_on_cpu(moons_vae):
     np.testing.assert_array_equal(gpu.sample(5, random_state=0),
                                   moons_vae.sample(5, random_state=0))
     np.testing.assert_array_equal(gpu.score_samples(X), moons_vae.score_samples(X))
+
+
+def test_iwae_training_bound_is_above_the_elbo(moons_vae):
+    """The training objective with K' = 8 importance samples is a tighter bound than
+    the ELBO (K' = 1) of the same model, averaged over the training noise."""
+    X = torch.as_tensor((make_two_moons(400, random_state=6) - moons_vae._input_mean_)
+                        / moons_vae._input_scale_)
+    vae = pickle.loads(pickle.dumps(moons_vae))
+
+    def bound(k):
+        vae.set_params(n_train_importance_samples=k)
+        vae._generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            return np.mean([-float(vae._neg_elbo(vae.module_, X, None, 400.0, 1.0))
+                            for _ in range(20)])
+
+    elbo, iwae = bound(1), bound(8)
+    assert iwae > elbo + 0.005, (elbo, iwae)
+    assert iwae <= moons_vae.set_params(n_importance_samples=100).score(
+        make_two_moons(400, random_state=6)) + np.log(moons_vae._input_scale_).sum() + 0.05
