@@ -359,7 +359,8 @@ class DDPM(DensityMixin, TorchEstimator):
         return (sample_weight * loss).sum() / weight_sum
 
     def _bound_weights(self):
-        """Weight :math:`w_t` of the noise-prediction error of every step in the bound."""
+        """Weight :math:`w_t` of the noise-prediction error of every step in the bound
+        (used by :meth:`_bound_terms` and by the training steps' distribution)."""
         betas, ab = self.betas_, self.alphas_cumprod_
         alphas = 1.0 - betas
         if self.variance == "beta":
@@ -417,17 +418,14 @@ class DDPM(DensityMixin, TorchEstimator):
         dev, dt = x0.device, x0.dtype
         betas = torch.as_tensor(self.betas_, dtype=dt, device=dev)
         ab = torch.as_tensor(self.alphas_cumprod_, dtype=dt, device=dev)
-        alphas = 1.0 - betas
         ab_prev = torch.cat([torch.ones(1, dtype=dt, device=dev), ab[:-1]])
         post_var = (1.0 - ab_prev) / (1.0 - ab) * betas  # beta tilde (0 at t=1)
+        weights = torch.as_tensor(self._bound_weights(), dtype=dt, device=dev)
         if self.variance == "beta":  # sigma_t^2 = beta_t, plus the variance mismatch
-            weights = betas / (2.0 * alphas * (1.0 - ab))
             ratio = (post_var / betas)[1:]
             var_terms = 0.5 * d * (ratio - 1.0 - torch.log(ratio))
         else:  # sigma_t^2 = beta tilde_t: equal variances, the mean term only
-            weights = betas / (2.0 * alphas * (1.0 - ab_prev).clamp_min(1e-300))
             var_terms = None
-        weights[0] = 1.0 / (2.0 * alphas[0])
         t = torch.arange(1, T + 1, device=dev).expand(x0.shape[0], T)
         sq = torch.zeros((x0.shape[0], T), dtype=dt, device=dev)
         for s in range(S):

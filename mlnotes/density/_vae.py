@@ -201,11 +201,12 @@ class _VAEModule(nn.Module):
         # Bernoulli with logits a: x a - softplus(a)
         return (x * a - nn.functional.softplus(a)).sum(-1)
 
-    def log_weights(self, x, eps):
+    def log_weights(self, x, eps, beta=1.0):
         """``log p(x, z_k) - log q(z_k | x)`` for ``z_k = mu + sigma eps_k``.
 
         ``x`` is ``(n, d)``, ``eps`` ``(K, n_components)`` (the same noise for every
-        row) or ``(n, K, n_components)``; the result is ``(n, K)``.
+        row) or ``(n, K, n_components)``; the result is ``(n, K)``. ``beta`` scales
+        ``log p(z_k) - log q(z_k | x)`` (the KL warm-up of training).
         """
         mu, log_var = self.encode(x)
         std = torch.exp(0.5 * log_var)
@@ -214,7 +215,10 @@ class _VAEModule(nn.Module):
         z = mu.unsqueeze(1) + std.unsqueeze(1) * eps  # (n, K, m)
         log_q = -0.5 * (_LOG_2PI + log_var.unsqueeze(1) + eps**2).sum(-1)
         log_prior = -0.5 * (_LOG_2PI + z**2).sum(-1)
-        return self.log_px_given_z(x.unsqueeze(1), z) + log_prior - log_q
+        log_px = self.log_px_given_z(x.unsqueeze(1), z)
+        if beta == 1.0:
+            return log_px + log_prior - log_q
+        return log_px + beta * (log_prior - log_q)
 
 
 class VAE(DensityMixin, TransformerMixin, TorchEstimator):
@@ -503,17 +507,14 @@ class VAE(DensityMixin, TransformerMixin, TorchEstimator):
 
     def _neg_elbo(self, module, X, sample_weight, weight_sum, beta):
         """Minus the (annealed) training bound: the ELBO, or the IWAE bound."""
-        mu, log_var = module.encode(X)
         K = int(self.n_train_importance_samples)
         if K > 1:  # importance-weighted bound with annealed log-weights
-            eps = torch.randn((X.shape[0], K, mu.shape[1]), generator=self._generator,
-                              device=mu.device, dtype=mu.dtype)
-            z = mu.unsqueeze(1) + torch.exp(0.5 * log_var).unsqueeze(1) * eps
-            log_q = -0.5 * (_LOG_2PI + log_var.unsqueeze(1) + eps**2).sum(-1)
-            log_prior = -0.5 * (_LOG_2PI + z**2).sum(-1)
-            lw = module.log_px_given_z(X.unsqueeze(1), z) + beta * (log_prior - log_q)
+            eps = torch.randn((X.shape[0], K, int(self.n_components)),
+                              generator=self._generator, device=X.device, dtype=X.dtype)
+            lw = module.log_weights(X, eps, beta)
             elbo = torch.logsumexp(lw, dim=1) - math.log(K)
         else:  # ELBO with one reparameterised sample and the KL in closed form
+            mu, log_var = module.encode(X)
             eps = torch.randn(mu.shape, generator=self._generator, device=mu.device,
                               dtype=mu.dtype)
             z = mu + torch.exp(0.5 * log_var) * eps
