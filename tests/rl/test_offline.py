@@ -353,3 +353,39 @@ def test_discrete_cql_follows_the_data_more_than_plain_offline_dqn():
         return float((taken - q.gather(1, 1 - batch.actions.long())[:, 0]).mean())
 
     assert gap(cql) > gap(plain)  # conservative: the data's actions are preferred more
+
+
+def test_iql_actor_loss_by_hand():
+    # the paper's / d3rlpy's actor: N(tanh mu(s), sigma^2), one state-independent
+    # log sigma = -5 + 7 sigmoid(theta); the log-density of the raw (scaled) dataset action
+    from mlnotes.rl import IQL
+
+    agent = IQL("MlpPolicy", "Pendulum-v1", seed=0, beta=2.0, max_weight=3.0,
+                policy_kwargs={"net_arch": [8]})
+    data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
+    data["actions"][:4] = [[2.0], [-2.0], [2.0], [-2.0]]  # at the bounds: finite loss
+    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
+                                       device="cpu")
+    fill_replay_buffer(agent.replay_buffer, check_dataset(
+        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    batch = agent.replay_buffer._get_samples(np.arange(20), np.zeros(20, dtype=int))
+    actor = agent.actor
+    with torch.no_grad():
+        actor.log_std.fill_(0.3)
+        q1, q2 = (net(torch.cat([batch.observations, batch.actions], 1))
+                  for net in agent.critic_target.q_networks)
+        v = agent.value_net(batch.observations)
+        weight = torch.exp(2.0 * (torch.minimum(q1, q2) - v)).clamp(max=3.0).ravel()
+        h = torch.relu(batch.observations @ actor.latent_pi[0].weight.T
+                       + actor.latent_pi[0].bias)
+        mean = torch.tanh(h @ actor.mu.weight.T + actor.mu.bias).ravel()
+        log_std = -5.0 + 7.0 / (1.0 + np.exp(-0.3))
+        a = batch.actions.ravel()
+        log_prob = -0.5 * ((a - mean) / np.exp(log_std)) ** 2 - log_std \
+            - 0.5 * np.log(2 * np.pi)
+        expected = -(weight * log_prob).mean()
+        assert agent.losses(batch)[2].item() == pytest.approx(expected.item(), rel=1e-5)
+        np.testing.assert_allclose(agent.predict(batch.observations.numpy(),
+                                                 deterministic=True)[0].ravel(),
+                                   2.0 * mean.numpy(), rtol=1e-5, atol=1e-6)
+    assert torch.isfinite(agent.losses(batch)[2])

@@ -16,16 +16,32 @@ advantage-weighted regression on the dataset's actions,
 
     L_\pi = -\mathbb{E}_{(s,a)}\big[\min(e^{\beta (\min_i \bar Q_i(s,a) - V(s))},
     w_{\max})\, \log \pi(a \mid s)\big].
+
+The policy is the paper's (and d3rlpy's): a diagonal Gaussian
+:math:`\pi(a \mid s) = \mathcal N\big(a;\ \tanh \mu(s),\ \operatorname{diag}\sigma^2\big)`
+in the actions scaled to :math:`[-1, 1]`, with one learned, state-independent
+:math:`\log\sigma \in [-5, 2]`; its log-density is taken at the raw dataset action (no
+change of variables, so actions at the bounds cost nothing extra), and the
+deterministic action is :math:`\tanh \mu(s)`.
 """
 
+import math
 from numbers import Real
 
 import torch
 from sklearn.utils import check_scalar
 from torch import nn
+from torch.nn import functional as F
 
 from ..actor_critic._sac import SAC
-from ..common.continuous_policies import squashed_gaussian_log_prob
+from ..common.continuous_policies import (
+    SACCnnPolicy,
+    SACMultiInputPolicy,
+    SACPolicy,
+    SquashedGaussianActor,
+    _make_optimizer,
+)
+from ..common.policies import _run_sequential
 from ._base import LossListMixin, OfflineMixin, offline_doc
 
 __all__ = ["IQL", "expectile_loss"]
@@ -50,6 +66,91 @@ def expectile_loss(diff, expectile):
     return weight * diff.square()
 
 
+class TanhMeanGaussianActor(SquashedGaussianActor):
+    r"""IQL's actor: :math:`\mathcal N(\tanh\mu(s), \operatorname{diag}\sigma^2)`, one
+    state-independent :math:`\log\sigma`.
+
+    The hidden layers and the mean head are SAC's; ``log_std`` is a parameter of shape
+    ``(1, action_dim)`` mapped into ``[log_std_min, log_std_max]`` by
+    :math:`\log\sigma = l_{\min} + (l_{\max} - l_{\min})\,\mathrm{sigmoid}(\theta)`
+    (d3rlpy's map; :math:`\theta = 0` at the start, :math:`\log\sigma = -1.5`). Samples are
+    clipped to :math:`[-1, 1]`; the deterministic action is :math:`\tanh\mu(s)`.
+    """
+
+    def __init__(self, observation_space, action_space, net_arch, activation_fn=nn.ReLU,
+                 log_std_min=-5.0, log_std_max=2.0, features_extractor=None,
+                 normalize_images=True, features_extractor_class=None,
+                 features_extractor_kwargs=None):
+        super().__init__(observation_space, action_space, net_arch, activation_fn,
+                         features_extractor=features_extractor,
+                         normalize_images=normalize_images,
+                         features_extractor_class=features_extractor_class,
+                         features_extractor_kwargs=features_extractor_kwargs)
+        self.log_std_min, self.log_std_max = float(log_std_min), float(log_std_max)
+        self.log_std = nn.Parameter(torch.zeros(1, self.action_dim))
+
+    def _params(self, obs):
+        latent = _run_sequential(self.latent_pi, self.extract_features(obs))
+        mean = torch.tanh(F.linear(latent, self.mu.weight, self.mu.bias))
+        log_std = self.log_std_min + (self.log_std_max - self.log_std_min) * \
+            torch.sigmoid(self.log_std)
+        return mean, log_std.expand_as(mean), None
+
+    def forward(self, obs, deterministic=False):
+        mean, log_std, _ = self._params(obs)
+        if deterministic:
+            return mean
+        return (mean + torch.randn_like(mean) * log_std.exp()).clamp(-1.0, 1.0)
+
+    def log_prob(self, obs, actions):
+        """:math:`\\log\\pi(a \\mid s)`, summed over the action dimensions."""
+        mean, log_std, _ = self._params(obs)
+        return gaussian_log_prob(actions, mean, log_std)
+
+    def action_log_prob(self, obs):
+        mean, log_std, _ = self._params(obs)
+        actions = (mean + torch.randn_like(mean) * log_std.exp()).clamp(-1.0, 1.0)
+        return actions, gaussian_log_prob(actions, mean, log_std)
+
+
+def gaussian_log_prob(actions, mean, log_std):
+    """Diagonal Gaussian log-density, summed over the last axis."""
+    z = (actions - mean) * torch.exp(-log_std)
+    return -(0.5 * z.square() + log_std + 0.5 * math.log(2.0 * math.pi)).sum(dim=-1)
+
+
+class _IQLPolicyMixin:
+    """SAC's policy with IQL's actor (:class:`TanhMeanGaussianActor`) in place of SAC's."""
+
+    def __init__(self, observation_space, action_space, lr_schedule, *args, **kwargs):
+        super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
+        if self.use_sde:
+            raise ValueError("IQL's actor has a state-independent standard deviation; "
+                             "use_sde is not supported.")
+        old = self.actor
+        self.actor = TanhMeanGaussianActor(
+            observation_space, action_space, old.net_arch, old.activation_fn,
+            features_extractor=old.features_extractor,  # shared with the critic if asked
+            normalize_images=old.normalize_images, **self._extractor_spec())
+        self.actor.optimizer = _make_optimizer(self.optimizer_class, self.actor.parameters(),
+                                               lr_schedule(1), self.optimizer_kwargs)
+
+
+class IQLPolicy(_IQLPolicyMixin, SACPolicy):
+    """:class:`~mlnotes.rl.common.continuous_policies.SACPolicy` (same arguments) with
+    IQL's actor, :class:`TanhMeanGaussianActor`."""
+
+
+class IQLCnnPolicy(_IQLPolicyMixin, SACCnnPolicy):
+    """:class:`~mlnotes.rl.common.continuous_policies.SACCnnPolicy` (same arguments) with
+    IQL's actor, :class:`TanhMeanGaussianActor`."""
+
+
+class IQLMultiInputPolicy(_IQLPolicyMixin, SACMultiInputPolicy):
+    """:class:`~mlnotes.rl.common.continuous_policies.SACMultiInputPolicy` (same arguments) with
+    IQL's actor, :class:`TanhMeanGaussianActor`."""
+
+
 @offline_doc
 class IQL(LossListMixin, OfflineMixin, SAC):
     r"""Implicit Q-learning: offline RL without querying out-of-dataset actions.
@@ -57,19 +158,22 @@ class IQL(LossListMixin, OfflineMixin, SAC):
     Constructed like the other agents (``IQL("MlpPolicy", env)``: the env gives the
     spaces), it learns with ``fit(dataset, n_steps)``; each gradient step updates the
     value network by the expectile loss, the twin critics towards
-    :math:`r + \gamma (1 - d) V(s')`, and the squashed-Gaussian actor by
-    advantage-weighted log-likelihood of the dataset's actions (see the module
-    docstring). ``predict(deterministic=True)`` returns :math:`\tanh` of the mean.
+    :math:`r + \gamma (1 - d) V(s')`, and the actor, a Gaussian around
+    :math:`\tanh\mu(s)` with one state-independent :math:`\log\sigma \in [-5, 2]` (the
+    paper's and d3rlpy's), by advantage-weighted log-likelihood of the dataset's actions
+    (see the module docstring). ``predict(deterministic=True)`` returns
+    :math:`\tanh\mu(s)`.
     Chapters 38-39 of the notes; see the user guide, "Offline RL".
 
     Parameters
     ----------
     policy : str or type
-        ``"MlpPolicy"`` (SAC's actor and critics).
+        ``"MlpPolicy"`` (SAC's critics, the Gaussian actor above).
     env : gymnasium.Env, VecEnv or str
         An environment with the dataset's spaces (Box actions).
     learning_rate : float or callable, default=3e-4
-        Learning rate of the actor, critics and value network.
+        Learning rate of the actor, critics and value network (constant, as d3rlpy's
+        default; the paper decays the actor's by a cosine schedule).
     buffer_size : int, default=1_000_000
         Replay buffer size of online ``learn``.
     batch_size : int, default=256
@@ -107,6 +211,9 @@ class IQL(LossListMixin, OfflineMixin, SAC):
     >>> agent.predict(data["observations"][:3], deterministic=True)[0].shape
     (3, 1)
     """
+
+    policy_aliases = {"MlpPolicy": IQLPolicy, "CnnPolicy": IQLCnnPolicy,
+                      "MultiInputPolicy": IQLMultiInputPolicy}
 
     def __init__(self, policy, env, learning_rate=3e-4, buffer_size=1_000_000, batch_size=256,
                  tau=0.005, gamma=0.99, expectile=0.7, beta=3.0, max_weight=100.0,
@@ -169,9 +276,7 @@ class IQL(LossListMixin, OfflineMixin, SAC):
         critic_loss = (q - target).square().mean(dim=0).sum()
         advantage = (q_target - v).detach()
         weight = torch.exp(self.beta * advantage).clamp(max=self.max_weight).squeeze(1)
-        mean, log_std = self.actor.get_action_dist_params(data.observations)
-        a = data.actions.clamp(-1 + 1e-6, 1 - 1e-6)
-        log_prob = squashed_gaussian_log_prob(torch.atanh(a), mean, log_std)
+        log_prob = self.actor.log_prob(data.observations, data.actions)
         actor_loss = -(weight * log_prob).mean()
         return value_loss, critic_loss, actor_loss
 
