@@ -43,6 +43,12 @@ TRANSFORMS = {
     "affine_coupling_nothing_to_condition_on": lambda: AffineCoupling(
         np.zeros(D, dtype=bool), (8,)),
     "maf": lambda: MaskedAffineAutoregressive(D, (16, 16)),
+    "affine_coupling_fourier": lambda: AffineCoupling(
+        np.array([True, False, True]), (8, 8), fourier_features=3),
+    "maf_fourier": lambda: MaskedAffineAutoregressive(
+        D, (16, 16), ordering=[2, 0, 1], fourier_features=3),
+    "spline_coupling_fourier": lambda: RationalQuadraticCoupling(
+        np.array([False, True, False]), (8, 8), n_bins=5, bound=2.0, fourier_features=2),
     "spline_coupling": lambda: RationalQuadraticCoupling(
         np.array([False, True, False]), (8, 8), n_bins=5, bound=2.0),
 }
@@ -206,3 +212,42 @@ def test_made_layer_follows_its_ordering():
     torch.testing.assert_close(t.inverse(t(x)), x, rtol=1e-9, atol=1e-9)
     with pytest.raises(ValueError, match="ordering"):
         MaskedAffineAutoregressive(D, (4,), ordering=[0, 0, 1])
+
+
+def test_made_fourier_features_keep_the_autoregressive_masks():
+    # ordering [2, 0, 1]: x_2 has degree 1, x_0 degree 2, x_1 degree 3 (last)
+    t = MaskedAffineAutoregressive(D, (6,), activation="tanh", ordering=[2, 0, 1],
+                                   fourier_features=2).double()
+    first = t.net[1]
+    # columns: x_0..x_2, sin(x_0), sin(2 x_0), sin(x_1), ..., cos(x_0), ..., cos(2 x_2);
+    # every column carries the degree of the input it is computed from
+    column_degree = np.array([2, 3, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3, 1, 1])
+    hidden_degree = np.array([1, 2, 1, 2, 1, 2])  # 1 + (k mod (d - 1))
+    expected = hidden_degree[:, None] >= column_degree[None, :]
+    np.testing.assert_array_equal(first.mask.numpy().astype(bool), expected)
+    # the last feature of the ordering (x_1) and its Fourier features reach nothing
+    assert not first.mask[:, [1, 5, 6, 11, 12]].any()
+    x = torch.tensor([[0.3, -0.7, 1.1]], dtype=torch.float64)
+    u = torch.tensor([0.3, 0.6, -0.7, -1.4, 1.1, 2.2], dtype=torch.float64)
+    torch.testing.assert_close(t.net[0](x)[0],
+                               torch.cat([x[0], torch.sin(u), torch.cos(u)]))
+    # through the network: z_j depends on x_j and on the features before j only (tanh:
+    # no unit is switched off, so every allowed dependence is there)
+    t = _randomised(t, seed=5)
+    jac = torch.autograd.functional.jacobian(lambda r: t(r[None])[0], x[0])
+    order = [2, 0, 1]
+    jac_ordered = jac[order][:, order]
+    assert torch.all(torch.triu(jac_ordered, 1) == 0)
+    below = torch.tril_indices(D, D, -1)
+    assert torch.all(jac_ordered[below[0], below[1]] != 0)
+
+
+@pytest.mark.parametrize("cls", FLOWS)
+def test_fourier_features_parameter(cls, moons):
+    X, _ = moons
+    with pytest.raises(ValueError, match="fourier_features"):
+        cls(fourier_features=-1).fit(X)
+    flow = cls(n_transforms=2, hidden_layer_sizes=(8,), fourier_features=3, max_iter=1,
+               random_state=0).fit(X)
+    nets = [m for m in flow.module_.modules() if hasattr(m, "fourier_features")]
+    assert nets and all(m.fourier_features == 3 for m in nets)

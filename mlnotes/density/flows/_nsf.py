@@ -34,6 +34,12 @@ class NeuralSplineFlow(FlowDensity):
     tail_bound : float, default=3.0
         The splines act on :math:`[-B, B]` of the standardised features and are the
         identity outside.
+    fourier_features : int, default=0
+        Number :math:`L` of Fourier-feature frequencies of the inputs of each
+        coupling's conditioner network: :math:`u` becomes
+        :math:`(u, \sin 2^k u, \cos 2^k u)_{k < L}`; 0 (the default) feeds
+        :math:`u` as is: the splines already bend sharply, and the affine flows
+        need the features far more (see the user guide).
     {training_parameters}
 
     Attributes
@@ -89,6 +95,7 @@ class NeuralSplineFlow(FlowDensity):
     """
 
     _parameter_constraints = flow_constraints(
+        fourier_features=[Interval(Integral, 0, None, closed="left")],
         n_bins=[Interval(Integral, 2, None, closed="left")],
         tail_bound=[Interval(Real, 0, None, closed="neither")],
     )
@@ -99,6 +106,7 @@ class NeuralSplineFlow(FlowDensity):
         *,
         hidden_layer_sizes=(64, 64),
         activation="relu",
+        fourier_features=0,
         n_bins=16,
         tail_bound=3.0,
         solver="adam",
@@ -127,6 +135,7 @@ class NeuralSplineFlow(FlowDensity):
         self.n_transforms = n_transforms
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.fourier_features = fourier_features
         self.n_bins = n_bins
         self.tail_bound = tail_bound
         self.solver = solver
@@ -153,13 +162,14 @@ class NeuralSplineFlow(FlowDensity):
         self.device = device
 
     def _extra_spec(self):
-        return dict(n_bins=int(self.n_bins), tail_bound=float(self.tail_bound))
+        return dict(n_bins=int(self.n_bins), tail_bound=float(self.tail_bound),
+                    fourier_features=int(self.fourier_features))
 
     def _transforms(self, n_features, n_transforms, hidden, activation, n_bins,
-                    tail_bound):
+                    tail_bound, fourier_features):
         parts = []
         for k in range(n_transforms):
             mask = np.arange(n_features) % 2 == k % 2
             parts.append(RationalQuadraticCoupling(mask, hidden, n_bins, tail_bound,
-                                                   activation))
+                                                   activation, fourier_features))
         return parts

@@ -128,9 +128,43 @@ def _soft_clamp(s, bound):
     return bound * torch.tanh(s / bound)
 
 
-def _mlp(n_in, n_out, hidden, activation):
-    """A conditioner: Linear/activation stack whose last layer starts at zero."""
+class _FourierFeatures(nn.Module):
+    r"""``u -> [u, sin(2^k u_j), cos(2^k u_j)]``, ``k < n_frequencies``, per feature.
+
+    The layout of :class:`mlnotes.density._vae._FourierFeatures` (all the sines,
+    feature by feature, then all the cosines), computed as one affine map and one
+    sine, :math:`\sin(u F + \phi)` with :math:`\phi = \pi/2` on the cosine
+    columns: three operations per call instead of five, which matters for the
+    small, many-layered conditioners of a flow (their cost is mostly per-operation
+    overhead).
+    """
+
+    def __init__(self, n_in, n_frequencies):
+        super().__init__()
+        L, d = int(n_frequencies), int(n_in)
+        F = torch.zeros(d, 2 * d * L)
+        for j in range(d):
+            for k in range(L):
+                F[j, j * L + k] = F[j, d * L + j * L + k] = 2.0 ** k
+        phase = torch.cat([torch.zeros(d * L), torch.full((d * L,), math.pi / 2)])
+        self.register_buffer("freqs", F)
+        self.register_buffer("phase", phase)
+        self.n_out = d * (1 + 2 * L)
+
+    def forward(self, u):
+        return torch.cat([u, torch.sin(torch.addmm(self.phase, u, self.freqs))], dim=-1)
+
+
+def _mlp(n_in, n_out, hidden, activation, fourier_features=0):
+    """A conditioner: Linear/activation stack whose last layer starts at zero.
+
+    With ``fourier_features > 0`` the input first goes through
+    :class:`_FourierFeatures` of that many frequencies.
+    """
     layers, width = [], n_in
+    if fourier_features:
+        features = _FourierFeatures(n_in, fourier_features)
+        layers, width = [features], features.n_out
     for h in hidden:
         layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
         width = h
@@ -264,19 +298,25 @@ class InvertibleLinearLU(Transform):
 class _Coupling(Transform):
     """Coupling: the features with ``mask`` True condition the others' transform."""
 
-    def __init__(self, mask, n_params, hidden, activation):
+    def __init__(self, mask, n_params, hidden, activation, fourier_features=0):
         super().__init__()
         mask = torch.as_tensor(np.asarray(mask, dtype=bool))
         d = mask.numel()
         self.register_buffer("cond", mask.float())
+        self.register_buffer("cond_idx", torch.nonzero(mask).flatten())
         self.register_buffer("trans_idx", torch.nonzero(~mask).flatten())
         self.n_params = n_params
+        self.fourier_features = int(fourier_features)
         # nothing to transform (a one-feature coupling with this mask): the identity
         n_out = n_params * int((~mask).sum())
-        self.net = _mlp(d, n_out, hidden, activation) if n_out else None
+        # with Fourier features the network sees the conditioning features only (the
+        # masked ones would add constant sin 0 / cos 0 inputs); without, the masked x
+        n_in = int(mask.sum()) if self.fourier_features else d
+        self.net = _mlp(n_in, n_out, hidden, activation, self.fourier_features) \
+            if n_out else None
 
     def _params(self, x):
-        out = self.net(x * self.cond)
+        out = self.net(x[:, self.cond_idx] if self.fourier_features else x * self.cond)
         return out.view(x.shape[0], self.trans_idx.numel(), self.n_params)
 
     def _forward(self, x):
@@ -314,10 +354,15 @@ class AffineCoupling(_Coupling):
         Conditioner activation.
     scale_bound : float, default=3.0
         Bound of the log-scale.
+    fourier_features : int, default=0
+        Number :math:`L` of frequencies of the conditioner's Fourier features: with
+        :math:`L > 0` the network sees :math:`(x_b, \sin 2^k x_b, \cos 2^k x_b)`,
+        :math:`k < L`, instead of :math:`x_b`.
     """
 
-    def __init__(self, mask, hidden, activation="relu", scale_bound=3.0):
-        super().__init__(mask, 2, hidden, activation)
+    def __init__(self, mask, hidden, activation="relu", scale_bound=3.0,
+                 fourier_features=0):
+        super().__init__(mask, 2, hidden, activation, fourier_features)
         self.scale_bound = float(scale_bound)
 
     def _elementwise(self, xa, params):
@@ -420,10 +465,14 @@ class RationalQuadraticCoupling(_Coupling):
         Half-width :math:`B` of the spline's interval.
     activation : str, default="relu"
         Conditioner activation.
+    fourier_features : int, default=0
+        Number :math:`L` of frequencies of the conditioner's Fourier features (as in
+        :class:`AffineCoupling`).
     """
 
-    def __init__(self, mask, hidden, n_bins=8, bound=4.0, activation="relu"):
-        super().__init__(mask, 3 * int(n_bins) - 1, hidden, activation)
+    def __init__(self, mask, hidden, n_bins=8, bound=4.0, activation="relu",
+                 fourier_features=0):
+        super().__init__(mask, 3 * int(n_bins) - 1, hidden, activation, fourier_features)
         self.bound = float(bound)
 
     def _elementwise(self, xa, params):
@@ -475,10 +524,15 @@ class MaskedAffineAutoregressive(Transform):
         The autoregressive order of the features (a permutation of
         ``range(n_features)``); None is the natural order. A flow alternates orders
         this way instead of permuting the features between layers.
+    fourier_features : int, default=0
+        Number :math:`L` of frequencies of Fourier features of the inputs,
+        :math:`(x_j, \sin 2^k x_j, \cos 2^k x_j)`, :math:`k < L`. Each feature of
+        :math:`x_j` gets the degree of :math:`x_j` in the first mask, so it reaches
+        only the outputs after :math:`j` in ``ordering``.
     """
 
     def __init__(self, n_features, hidden, activation="relu", scale_bound=3.0,
-                 ordering=None):
+                 ordering=None, fourier_features=0):
         super().__init__()
         d = int(n_features)
         hidden = [int(h) for h in hidden]
@@ -487,8 +541,19 @@ class MaskedAffineAutoregressive(Transform):
             raise ValueError(f"ordering must be a permutation of range({d}); got "
                              f"{ordering.tolist()!r}.")
         degrees = _hidden_degrees(hidden, d, "deterministic", None)
-        masks = _made_masks(_input_degrees(ordering), degrees)
+        in_degrees = _input_degrees(ordering)
+        masks = _made_masks(in_degrees, degrees)
         layers, width = [], d
+        self.fourier_features = int(fourier_features)
+        if self.fourier_features:
+            features = _FourierFeatures(d, self.fourier_features)
+            # the features are laid out [x, sin(x_0 2^k) for k, ..., cos(...)]: every
+            # column inherits the degree of the input it is computed from
+            feature_degrees = np.concatenate(
+                [in_degrees, np.repeat(in_degrees, self.fourier_features),
+                 np.repeat(in_degrees, self.fourier_features)])
+            masks[0] = degrees[0][:, None] >= feature_degrees[None, :]
+            layers, width = [features], features.n_out
         for h, m in zip(hidden, masks[:-1]):
             layers += [_MaskedLinear(width, h, m), _ACTIVATIONS[activation]()]
             width = h
