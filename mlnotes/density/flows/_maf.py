@@ -25,8 +25,10 @@ class MAF(FlowDensity):
     ----------
     n_transforms : int, default=5
         Number of autoregressive layers.
-    hidden_layer_sizes : tuple of int, default=(64, 64)
-        Hidden units of each layer's MADE.
+    hidden_layer_sizes : tuple of int, default=(48, 48)
+        Hidden units of each layer's MADE (48, not the other flows' 64: with the
+        Fourier features of the default ``fourier_features`` the fit costs as much
+        as without them at 64 units, and as much as zuko's MAF per epoch or less).
     activation : {"relu", "tanh", "elu"}, default="relu"
         Activation of the MADE networks.
     fourier_features : int, default=2
@@ -108,7 +110,7 @@ class MAF(FlowDensity):
         self,
         n_transforms=5,
         *,
-        hidden_layer_sizes=(64, 64),
+        hidden_layer_sizes=(48, 48),
         activation="relu",
         fourier_features=2,
         solver="adam",

@@ -571,8 +571,11 @@ class MaskedAffineAutoregressive(Transform):
         return mu, _soft_clamp(alpha, self.scale_bound)
 
     def _forward(self, x):
-        mu, alpha = self._params(x)
-        return (x - mu) * torch.exp(-alpha), -alpha.sum(dim=1)
+        out = self.net(x)
+        mu, raw = out[:, :self.n_features], out[:, self.n_features:]
+        # -alpha = -B tanh(raw / B) in three operations (the density's hot path)
+        neg_alpha = torch.tanh(raw * (1.0 / self.scale_bound)) * -self.scale_bound
+        return (x - mu) * torch.exp(neg_alpha), neg_alpha.sum(dim=1)
 
     def _inverse(self, z):
         x = torch.zeros_like(z)
