@@ -412,12 +412,15 @@ def _summary(rows, quick=False):
         if r["model"] in FLOWS and r["gap"] is not None:
             verdict = ("goal" if r["gap"] <= GAP_GOAL else "ok" if r["gap"] <= GAP_MAX
                        else "FAILS")
-            base = [x["nll"] for x in rows if x["dataset"] == r["dataset"]
-                    and x["model"] in BASELINES and x["nll"] is not None]
-            beats = all(r["nll"] < b for b in base) if base else None
+            beats = []
+            for b in BASELINES:
+                ref = next((x["nll"] for x in rows if x["dataset"] == r["dataset"]
+                            and x["model"] == b and x["nll"] is not None), None)
+                beats.append(f"{b}: " + ("–" if ref is None else
+                                         "yes" if r["nll"] < ref else "no"))
             lines.append(f"- {r['dataset']} / {r['model']}: NLL - H = {r['gap']:+.4f} "
-                         f"({verdict}; bound {GAP_MAX}, goal {GAP_GOAL}); better than KDE "
-                         f"and GMM: {beats}")
+                         f"({verdict}; bound {GAP_MAX}, goal {GAP_GOAL}); better than "
+                         + ", ".join(beats))
         if r["model"] in ZUKO_OF and r.get("vs_zuko_nll") is not None:
             speed = r.get("speed_ratio")
             speed = speed if speed is not None else r.get("fit_cpu_ratio")
