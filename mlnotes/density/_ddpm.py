@@ -14,13 +14,13 @@ from mlnotes.base import DensityMixin, TorchEstimator
 from mlnotes.utils._torch import inference_device
 
 from ._base import _check_n_samples, _sampling_rng
+from ._fourier import _FourierFeatures
 from ._vae import (
     _ACTIVATIONS,
     _LOG_2PI,
     _TRAINING_KEYS,
     _check_hidden,
     _finite_standardization,
-    _FourierFeatures,
     _mlp,
     _noise_seed,
     _predict_with_noise,
@@ -51,9 +51,9 @@ class _EpsNet(nn.Module):
         self.n_steps = n_steps
         self.register_buffer("freqs", torch.exp(torch.linspace(0.0, math.log(1000.0),
                                                                n_frequencies)))
-        self.features = _FourierFeatures(fourier_features) if fourier_features \
-            else None
-        n_in = self.features.n_out(n_features) if fourier_features else n_features
+        self.features = _FourierFeatures(n_features, fourier_features) \
+            if fourier_features else None
+        n_in = self.features.n_out if fourier_features else n_features
         self.net = _mlp(n_in + 2 * n_frequencies, hidden, n_features, activation)
 
     def forward(self, x, t):

@@ -21,6 +21,7 @@ from mlnotes.utils._random import check_random_state
 from mlnotes.utils._torch import inference_device
 
 from ._base import _check_n_samples, _sampling_rng
+from ._fourier import _FourierFeatures
 
 __all__ = ["VAE"]
 
@@ -34,29 +35,6 @@ _TRAINING_KEYS = ("alpha", "batch_size", "learning_rate", "learning_rate_init",
                   "gradient_clipping")
 
 
-class _FourierFeatures(nn.Module):
-    """``x -> [x, sin(2^k x), cos(2^k x)]`` for ``k = 0..n_frequencies-1``, per feature.
-
-    Sinusoidal features of the (standardised) input let a small multilayer
-    perceptron represent functions that change on a scale much finer than the
-    spread of its input (sharp edges, thin rings), which a plain MLP learns only
-    slowly (Tancik et al., "Fourier Features Let Networks Learn High Frequency
-    Functions in Low Dimensional Domains", NeurIPS 2020).
-    """
-
-    def __init__(self, n_frequencies):
-        super().__init__()
-        self.register_buffer("freqs", 2.0 ** torch.arange(int(n_frequencies),
-                                                          dtype=torch.float64))
-
-    def n_out(self, n_in):
-        return n_in * (1 + 2 * self.freqs.numel())
-
-    def forward(self, x):
-        angle = (x.unsqueeze(-1) * self.freqs.to(x.dtype)).flatten(-2)
-        return torch.cat([x, torch.sin(angle), torch.cos(angle)], dim=-1)
-
-
 def _mlp(n_in, hidden, n_out, activation, fourier_features=0):
     """``Linear -> act -> ... -> Linear`` with the given hidden sizes.
 
@@ -65,8 +43,8 @@ def _mlp(n_in, hidden, n_out, activation, fourier_features=0):
     """
     layers, width = [], n_in
     if fourier_features:
-        features = _FourierFeatures(fourier_features)
-        layers, width = [features], features.n_out(n_in)
+        features = _FourierFeatures(n_in, fourier_features)
+        layers, width = [features], features.n_out
     for h in hidden:
         layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
         width = h

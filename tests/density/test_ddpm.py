@@ -126,10 +126,10 @@ def test_training_steps_are_drawn_half_uniformly_half_by_bound_weight():
 
 
 def test_fourier_features_of_the_noisy_input():
-    from mlnotes.density._vae import _FourierFeatures
+    from mlnotes.density._fourier import _FourierFeatures
 
     x = torch.tensor([[0.5, -2.0]], dtype=torch.float64)
-    out = _FourierFeatures(3)(x)
+    out = _FourierFeatures(2, 3, dtype=torch.float64)(x)
     k = np.array([1.0, 2.0, 4.0])
     expected = np.concatenate([[0.5, -2.0], np.sin(0.5 * k), np.sin(-2.0 * k),
                                np.cos(0.5 * k), np.cos(-2.0 * k)])

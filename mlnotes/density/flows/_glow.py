@@ -68,14 +68,7 @@ class Glow(FlowDensity):
     from the first batch. The standardisation done in ``fit`` adds
     :math:`-\sum_j \log s_j` to the log-density.
 
-    With ``fourier_features`` :math:`= L > 0` the conditioner sees
-    :math:`\gamma(u) = (u, \sin 2^k u, \cos 2^k u)_{k < L}` of its inputs
-    :math:`u` instead of :math:`u`: in two dimensions every conditioner sees one
-    scalar, and sharp structure (the edges of a checkerboard, thin rings) needs
-    outputs that change on a scale of :math:`2^{-L}` of a standardised feature,
-    which a ReLU network of a raw scalar learns only slowly (Tancik et al., 2020).
-    The transform stays affine in the transformed features, so the Jacobian and
-    its log-determinant are unchanged.
+    {coupling_fourier_notes}
 
     References
     ----------

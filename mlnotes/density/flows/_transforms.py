@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._fourier import _FourierFeatures
 from .._made import _hidden_degrees, _input_degrees, _made_masks
 
 __all__ = [
@@ -126,33 +127,6 @@ class Transform(nn.Module):
 def _soft_clamp(s, bound):
     """``bound * tanh(s / bound)``: the identity near 0, bounded by ``bound``."""
     return bound * torch.tanh(s / bound)
-
-
-class _FourierFeatures(nn.Module):
-    r"""``u -> [u, sin(2^k u_j), cos(2^k u_j)]``, ``k < n_frequencies``, per feature.
-
-    The layout of :class:`mlnotes.density._vae._FourierFeatures` (all the sines,
-    feature by feature, then all the cosines), computed as one affine map and one
-    sine, :math:`\sin(u F + \phi)` with :math:`\phi = \pi/2` on the cosine
-    columns: three operations per call instead of five, which matters for the
-    small, many-layered conditioners of a flow (their cost is mostly per-operation
-    overhead).
-    """
-
-    def __init__(self, n_in, n_frequencies):
-        super().__init__()
-        L, d = int(n_frequencies), int(n_in)
-        F = torch.zeros(d, 2 * d * L)
-        for j in range(d):
-            for k in range(L):
-                F[j, j * L + k] = F[j, d * L + j * L + k] = 2.0 ** k
-        phase = torch.cat([torch.zeros(d * L), torch.full((d * L,), math.pi / 2)])
-        self.register_buffer("freqs", F)
-        self.register_buffer("phase", phase)
-        self.n_out = d * (1 + 2 * L)
-
-    def forward(self, u):
-        return torch.cat([u, torch.sin(torch.addmm(self.phase, u, self.freqs))], dim=-1)
 
 
 def _mlp(n_in, n_out, hidden, activation, fourier_features=0):
