@@ -95,6 +95,7 @@ class FlowDensity(DensityMixin, TorchEstimator):
     _flow_constraints = {
         **{k: TorchEstimator._training_constraints[k] for k in _TRAINING},
         "n_transforms": [Interval(Integral, 1, None, closed="left")],
+        "fourier_features": [Interval(Integral, 0, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions({"relu", "tanh", "elu"})],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -110,8 +111,9 @@ class FlowDensity(DensityMixin, TorchEstimator):
         raise NotImplementedError
 
     def _extra_spec(self):
-        """Model-specific constructor arguments of the transforms."""
-        return {}
+        """Model-specific constructor arguments of the transforms (every flow has
+        ``fourier_features``; a subclass adds its own to this dict)."""
+        return dict(fourier_features=int(self.fourier_features))
 
     # -- TorchEstimator hooks -----------------------------------------------------------
 

@@ -1,9 +1,6 @@
 r"""MAF: masked autoregressive flow (chapter 49)."""
 
-from numbers import Integral
-
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from ._base import FlowDensity, flow_constraints
 from ._common import document
@@ -100,11 +97,7 @@ class MAF(FlowDensity):
     (5, 2)
     """
 
-    _parameter_constraints = flow_constraints(
-        fourier_features=[Interval(Integral, 0, None, closed="left")])
-
-    def _extra_spec(self):
-        return dict(fourier_features=int(self.fourier_features))
+    _parameter_constraints = flow_constraints()
 
     def __init__(
         self,

@@ -95,7 +95,6 @@ class NeuralSplineFlow(FlowDensity):
     """
 
     _parameter_constraints = flow_constraints(
-        fourier_features=[Interval(Integral, 0, None, closed="left")],
         n_bins=[Interval(Integral, 2, None, closed="left")],
         tail_bound=[Interval(Real, 0, None, closed="neither")],
     )
@@ -162,8 +161,8 @@ class NeuralSplineFlow(FlowDensity):
         self.device = device
 
     def _extra_spec(self):
-        return dict(n_bins=int(self.n_bins), tail_bound=float(self.tail_bound),
-                    fourier_features=int(self.fourier_features))
+        return dict(super()._extra_spec(), n_bins=int(self.n_bins),
+                    tail_bound=float(self.tail_bound))
 
     def _transforms(self, n_features, n_transforms, hidden, activation, n_bins,
                     tail_bound, fourier_features):
