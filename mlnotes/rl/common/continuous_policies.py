@@ -122,6 +122,13 @@ def squashed_gaussian_log_prob(gaussian_actions, mean, log_std):
     return (gaussian - log_det).sum(-1)
 
 
+def gaussian_log_prob(actions, mean, log_std):
+    """Diagonal Gaussian log-density of ``actions`` (no squashing), summed over the
+    last axis: the unsquashed sibling of :func:`squashed_gaussian_log_prob`."""
+    z = (actions - mean) * torch.exp(-log_std)
+    return -(0.5 * z.square() + log_std + _HALF_LOG_2PI).sum(dim=-1)
+
+
 class _ContinuousBase(BasePolicy):
     """Box-action base: checks the space and maps actions between [-1, 1] and the env's
     bounds (``scale_action`` / ``unscale_action``, as SB3's).

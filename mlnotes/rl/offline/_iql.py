@@ -25,7 +25,6 @@ change of variables, so actions at the bounds cost nothing extra), and the
 deterministic action is :math:`\tanh \mu(s)`.
 """
 
-import math
 from numbers import Real
 
 import torch
@@ -40,6 +39,7 @@ from ..common.continuous_policies import (
     SACPolicy,
     SquashedGaussianActor,
     _make_optimizer,
+    gaussian_log_prob,
 )
 from ..common.policies import _run_sequential
 from ._base import LossListMixin, OfflineMixin, offline_doc
@@ -111,12 +111,6 @@ class TanhMeanGaussianActor(SquashedGaussianActor):
         mean, log_std, _ = self._params(obs)
         actions = (mean + torch.randn_like(mean) * log_std.exp()).clamp(-1.0, 1.0)
         return actions, gaussian_log_prob(actions, mean, log_std)
-
-
-def gaussian_log_prob(actions, mean, log_std):
-    """Diagonal Gaussian log-density, summed over the last axis."""
-    z = (actions - mean) * torch.exp(-log_std)
-    return -(0.5 * z.square() + log_std + 0.5 * math.log(2.0 * math.pi)).sum(dim=-1)
 
 
 class _IQLPolicyMixin:
