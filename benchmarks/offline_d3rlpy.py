@@ -109,24 +109,35 @@ def run_d3rlpy(python, algo, npz, n_steps, seed):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def load_dataset(out, quality, data_steps, seed):
+def load_dataset(out, quality, data_steps, seed, metadata_only=False):
     """``make_dataset`` once per (quality, size, seed); cached as ``.npz`` in ``out``.
 
-    Returns the data, the ``.npz`` path and the behaviour agent when it was made here
-    (``None`` for cached data: :func:`run_behaviour` remakes it)."""
+    The dataset's metadata (the recipe's return, the data's mean episode return) is also
+    kept in a small ``dataset-<quality>-<size>-<seed>.json`` beside the run caches, so
+    that ``--report-only`` can tabulate committed caches without the (uncommitted)
+    ``.npz``; with ``metadata_only`` that file is enough, and the data are remade only
+    when neither exists. Returns the data (``{"metadata": ...}`` alone when read from
+    that file), the ``.npz`` path and the behaviour agent when it was made here (``None``
+    otherwise: :func:`run_behaviour` remakes it)."""
     from mlnotes.rl.offline import make_dataset
 
     npz = out / f"pendulum-{quality}-{data_steps}-{seed}.npz"
+    meta_file = out / f"dataset-{quality}-{data_steps}-{seed}.json"
+    if metadata_only and meta_file.exists() and not npz.exists():
+        return {"metadata": json.loads(meta_file.read_text())}, npz, None
+    agent = None
     if npz.exists():
         with np.load(npz) as f:
             data = {k: f[k] for k in f.files if k != "metadata"}
             data["metadata"] = ast.literal_eval(str(f["metadata"]))
-        return data, npz, None
-    torch.set_num_threads(1)
-    data, agent = make_dataset("Pendulum-v1", quality, n_steps=data_steps, seed=seed,
-                               return_agent=True)
-    np.savez(npz, **{k: v for k, v in data.items() if k != "metadata"},
-             metadata=np.array(repr(data["metadata"])))
+    else:
+        torch.set_num_threads(1)
+        data, agent = make_dataset("Pendulum-v1", quality, n_steps=data_steps, seed=seed,
+                                   return_agent=True)
+        np.savez(npz, **{k: v for k, v in data.items() if k != "metadata"},
+                 metadata=np.array(repr(data["metadata"])))
+    if not meta_file.exists():
+        meta_file.write_text(json.dumps(data["metadata"], default=repr, indent=1) + "\n")
     return data, npz, agent
 
 
@@ -260,21 +271,20 @@ def main():
                         help="evaluation episodes (seeded 10,000+) of every policy")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "local")
     parser.add_argument("--report-only", action="store_true",
-                        help="only tabulate the runs already cached in --out")
+                        help="only tabulate the runs already cached in --out (a dataset "
+                             "whose metadata file is missing there is remade)")
     args = parser.parse_args()
     EPISODES = args.episodes
     args.out.mkdir(parents=True, exist_ok=True)
     python = ensure_venv()
     rows = []
     for seed in args.seeds:
-        if args.report_only and not (
-                args.out / f"pendulum-{args.quality}-{args.data_steps}-{seed}.npz").exists():
-            continue
-        data, npz, agent = load_dataset(args.out, args.quality, args.data_steps, seed)
-        meta = data["metadata"]
         tag = f"{args.quality}-{args.data_steps}-{seed}"
         if args.report_only and not (args.out / f"run-BC-{tag}.json").exists():
             continue
+        data, npz, agent = load_dataset(args.out, args.quality, args.data_steps, seed,
+                                        metadata_only=args.report_only)
+        meta = data["metadata"]
         bc = cached(args.out / f"run-BC-{tag}.json", lambda: run_bc(data, seed))
         behaviour = None
         if meta.get("behaviour_return") is not None and (
