@@ -22,6 +22,11 @@ on the same data. Fit time is the wall and the
 process CPU time of the gradient steps (one thread each; CPU time is the comparison on a
 loaded machine). Datasets and finished runs are cached in ``--out`` (a stopped run
 resumes); ``offline-<quality>.md`` and ``offline-<quality>.png`` are written there.
+
+One training run per dataset cannot tell the libraries apart (on one dataset the returns of
+three training seeds spread by 190-380, as much as any gap between the libraries), so
+``--init-seeds K`` trains each side K times per dataset, with seeds s, s + 10, ... (the
+first is the single-run cache), and tabulates the mean over those runs.
 """
 
 import argparse
@@ -153,6 +158,25 @@ def cached(path, compute):
     return result
 
 
+def init_seeds(seed, k):
+    """The training seeds of dataset ``seed``: ``seed, seed + 10, ...`` (``k`` of them;
+    the first is the seed of the single-run tables)."""
+    return [seed + 10 * j for j in range(k)]
+
+
+def aggregate(runs):
+    """One row from the runs of several training seeds on one dataset: the mean return
+    and CPU time over the runs, and each run's return (``run_returns``); ``None`` when
+    there is no run, the run itself when there is one."""
+    if len(runs) <= 1:
+        return runs[0] if runs else None
+    return {"return": float(np.mean([r["return"] for r in runs])),
+            "returns": [x for r in runs for x in r["returns"]],
+            "run_returns": [r["return"] for r in runs],
+            "seconds": float(np.mean([r["seconds"] for r in runs])),
+            "cpu_seconds": float(np.mean([r["cpu_seconds"] for r in runs]))}
+
+
 def _mean_std(values):
     return f"{np.mean(values):.0f} ± {np.std(values):.0f}" if values else "-"
 
@@ -161,6 +185,8 @@ def _mean_se(run):
     """``mean ± standard error`` over a run's episodes (``-`` for a missing run)."""
     if not run:
         return "-"
+    if "run_returns" in run:  # several training seeds: the mean, then each run
+        return f"{run['return']:.0f} ({' / '.join(f'{r:.0f}' for r in run['run_returns'])})"
     returns = run.get("returns") or [run["return"]]
     se = np.std(returns, ddof=1) / np.sqrt(len(returns)) if len(returns) > 1 else np.nan
     return f"{run['return']:.0f} ± {se:.0f}"
@@ -178,7 +204,11 @@ def report(args, rows):
              "evaluated on those episodes; recipe: its own evaluation when the recipe "
              "stopped (10 other episodes, the first to reach the target: selected upward); "
              "data: mean return of the dataset's own (noisy) episodes; "
-             "BC: `mlnotes.rl.BC` with its defaults on the same data", "",
+             "BC: `mlnotes.rl.BC` with its defaults on the same data"
+             + ("" if args.init_seeds == 1 else
+                f"; ours and d3rlpy: {args.init_seeds} training seeds per dataset (s, s + 10, "
+                "...), the mean return over them with each run's return in brackets, "
+                "CPU the mean per run"), "",
              "| seed | recipe | behaviour | data | BC | algo | ours | d3rlpy | CPU s ours | "
              "CPU s d3rlpy | CPU ratio |",
              "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
@@ -267,6 +297,9 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--n-steps", type=int, default=20_000)
     parser.add_argument("--data-steps", type=int, default=20_000)
+    parser.add_argument("--init-seeds", type=int, default=1,
+                        help="training seeds per dataset (s, s + 10, ...): one seed's run "
+                             "spread is as large as the gaps between libraries")
     parser.add_argument("--episodes", type=int, default=EPISODES,
                         help="evaluation episodes (seeded 10,000+) of every policy")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "local")
@@ -295,14 +328,23 @@ def main():
                 else {**evaluate(agent), "recipe": data["metadata"]["behaviour_return"]})
         for algo in args.algos:
             stem = f"{algo}-{tag}-{args.n_steps}"
-            if args.report_only and not (args.out / f"run-ours-{stem}.json").exists():
+            ours_runs, ref_runs = [], []
+            for run_seed in init_seeds(seed, args.init_seeds):
+                suffix = "" if run_seed == seed else f"-i{run_seed}"
+                ours_file = args.out / f"run-ours-{stem}{suffix}.json"
+                ref_file = args.out / f"run-d3rlpy-{stem}{suffix}.json"
+                if args.report_only and not ours_file.exists():
+                    continue
+                ours_runs.append(cached(
+                    ours_file, lambda: run_ours(algo, data, args.n_steps, run_seed)))
+                # report-only: a run whose d3rlpy side did not finish is left out ("-")
+                if not args.report_only or ref_file.exists():
+                    ref_runs.append(cached(
+                        ref_file, lambda: run_d3rlpy(python, algo, npz, args.n_steps,
+                                                     run_seed)))
+            if not ours_runs:
                 continue
-            ours = cached(args.out / f"run-ours-{stem}.json",
-                          lambda: run_ours(algo, data, args.n_steps, seed))
-            ref = None  # report-only: a run whose d3rlpy side did not finish shows "-"
-            if not args.report_only or (args.out / f"run-d3rlpy-{stem}.json").exists():
-                ref = cached(args.out / f"run-d3rlpy-{stem}.json",
-                             lambda: run_d3rlpy(python, algo, npz, args.n_steps, seed))
+            ours, ref = aggregate(ours_runs), aggregate(ref_runs)
             nan = float("nan")
             rows.append({"seed": seed, "algo": algo, "ours": ours, "ref": ref,
                          "behaviour": behaviour["return"] if behaviour else nan,
