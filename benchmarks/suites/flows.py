@@ -5,7 +5,7 @@ row, lower is better) next to the true entropy of the dataset (the floor), the g
 ``NLL - H``, the fit time and the time to draw 10,000 samples.
 
 Datasets: the 2-D densities of :mod:`mlnotes.datasets` (two moons, checkerboard, eight
-Gaussians, rings), ``N_TRAIN`` training rows (``random_state=0``) and ``N_TEST`` held-out
+Gaussians, rings, pinwheel), ``N_TRAIN`` training rows (``random_state=0``) and ``N_TEST`` held-out
 rows (``random_state=1``); quick mode uses two moons only, with fewer rows and epochs.
 
 Models:

@@ -7,7 +7,7 @@ the kernel MMD between 2,000 samples of the model and 2,000 held-out rows, the f
 and the time to draw 10,000 samples (1,000 in quick mode).
 
 Datasets: the 2-D densities of :mod:`mlnotes.datasets` (two moons, checkerboard, eight
-Gaussians, rings), ``N_TRAIN`` training rows (``random_state=0``) and ``N_TEST``
+Gaussians, rings, pinwheel), ``N_TRAIN`` training rows (``random_state=0``) and ``N_TEST``
 held-out rows (``random_state=1``); quick mode uses two moons only, with fewer rows and
 epochs (a smoke run, not the acceptance).
 

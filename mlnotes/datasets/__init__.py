@@ -4,7 +4,7 @@ Benchmarks and tests of the continuous density models (flows, VAE, GAN, diffusio
 draw from these: each generator has an exact :func:`log_density` and an
 :func:`entropy`, the floor of any model's held-out negative log-likelihood.
 ``DENSITIES`` (importable from here) is the tuple of their names:
-``("two_moons", "checkerboard", "eight_gaussians", "rings")``.
+``("two_moons", "checkerboard", "eight_gaussians", "rings", "pinwheel")``.
 """
 
 from ._densities import (
@@ -14,6 +14,7 @@ from ._densities import (
     make_checkerboard,
     make_density,
     make_eight_gaussians,
+    make_pinwheel,
     make_rings,
     make_two_moons,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "make_checkerboard",
     "make_density",
     "make_eight_gaussians",
+    "make_pinwheel",
     "make_rings",
     "make_two_moons",
 ]

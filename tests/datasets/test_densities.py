@@ -57,6 +57,23 @@ def test_known_values():
     sep = math.log(8) + 1 + math.log(2 * math.pi * 0.125)
     assert sep - 0.02 < entropy("eight_gaussians") < sep
     assert entropy("two_moons") == pytest.approx(1.007, abs=2e-3)
+    # the twist preserves area, so the pinwheel has the entropy of its untwisted
+    # mixture of five well-separated Gaussians (std 0.5 x 0.12), minus a small overlap
+    sep = math.log(5) + 1 + math.log(2 * math.pi * 0.5 * 0.12)
+    assert sep - 0.005 < entropy("pinwheel") < sep
+
+
+def test_pinwheel_twist_keeps_the_radius_and_inverts():
+    # points of one untwisted arm: the log-density of the twisted points equals the
+    # mixture's log-density of the untwisted ones (area-preserving warp)
+    from mlnotes.datasets._densities import _rotate
+
+    rng = np.random.RandomState(0)
+    u = rng.standard_normal((50, 2)) * 2
+    r = np.sqrt((u**2).sum(axis=1))
+    x = _rotate(u, 0.6 * r)
+    np.testing.assert_allclose(np.sqrt((x**2).sum(axis=1)), r, rtol=1e-12)
+    np.testing.assert_allclose(_rotate(x, -0.6 * r), u, atol=1e-12)
 
 
 def test_two_moons_is_sklearn_make_moons():
