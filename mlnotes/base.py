@@ -664,9 +664,14 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                              self._hp("max_iter"))
         return opt, schedule
 
-    def _diverged(self, loss):
+    def _loss_exploded(self, loss):
+        """Whether a finite epoch loss means the fit has diverged all the same (a hook:
+        never, here; the flows say so when their likelihood collapses)."""
+        return False
+
+    def _diverged(self, loss, detail=""):
         raise ValueError(
-            f"The fit diverged: the training loss became {loss} at epoch "
+            f"The fit diverged: the training loss became {loss}{detail} at epoch "
             f"{self.n_iter_ + 1}. Use a smaller learning_rate_init (now "
             f"{self._hp('learning_rate_init')!r}), standardise the input, or clip the "
             "gradients (gradient_clipping)."
@@ -799,7 +804,7 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                 if reg_acc:
                     total = total + torch.stack(reg_acc).sum()
                 loss_value = float(total) / n_samples
-                if not math.isfinite(loss_value):
+                if not math.isfinite(loss_value) or self._loss_exploded(loss_value):
                     self._diverged(loss_value)
 
                 self.n_iter_ += 1

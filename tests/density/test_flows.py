@@ -17,7 +17,7 @@ from mlnotes.density.flows import (
     Permutation,
     RationalQuadraticCoupling,
 )
-from mlnotes.density.flows._base import NonFiniteLogDetError
+from mlnotes.density.flows._base import FlowDensity, NonFiniteLogDetError
 
 FLOWS = [RealNVP, MAF, Glow, NeuralSplineFlow]
 D = 3
@@ -168,6 +168,23 @@ def test_non_finite_log_det_stops_fit(monkeypatch, moons):
     with pytest.raises(NonFiniteLogDetError, match="log-determinant of transform 0"):
         RealNVP(n_transforms=1, max_iter=2, random_state=0).fit(X)
     assert issubclass(NonFiniteLogDetError, ValueError)
+
+
+def test_collapsing_likelihood_stops_fit(monkeypatch, moons):
+    # a finite but exploding loss (seen: MAF(n_transforms=6) on the rings, 2.3 -> 2.5e4
+    # nats) is a divergence: the fit stops at that epoch and names the best epoch's loss
+    X, _ = moons
+    batch_loss = FlowDensity._batch_loss
+
+    def exploding(self, module, X, Y, sample_weight, weight_sum):
+        loss = batch_loss(self, module, X, Y, sample_weight, weight_sum)
+        return loss + (1e3 if self.n_iter_ >= 3 else 0.0)  # no gradient: training unchanged
+
+    monkeypatch.setattr(FlowDensity, "_batch_loss", exploding)
+    flow = MAF(n_transforms=1, hidden_layer_sizes=(8,), max_iter=6, random_state=0)
+    with pytest.raises(ValueError, match=r"diverged.*best epoch reached.*at epoch 4"):
+        flow.fit(X)
+    assert len(flow.loss_curve_) == 3 and max(flow.loss_curve_) < 10
 
 
 def test_fitted_on_gpu_samples_on_cpu(moons):
