@@ -164,7 +164,35 @@ def test_cql_penalty_by_hand():
                     agent.critic.q_values(obs[rows], a_cur[rows])[:, c] - lp_cur[rows],
                     agent.critic.q_values(obs[rows], a_nxt[rows])[:, c] - lp_nxt[rows]])
                 total += (torch.log(torch.exp(vals).sum()) - current[i, c]).item() / 4
-    assert penalty == pytest.approx(2.0 * total, rel=1e-5)
+    # cql_alpha times the mean excess, halved as SAC's squared error (the critics' loss is
+    # (sum of squared errors + cql_alpha * penalty) / 2, d3rlpy's loss up to Adam's scale)
+    assert penalty == pytest.approx(0.5 * 2.0 * total, rel=1e-5)
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_cql_backup_by_hand(soft):
+    # default (d3rlpy's): min_j Q'_j(s', tanh mu(s')), no entropy term; soft: SAC's target
+    from mlnotes.rl import CQL
+
+    agent = CQL("MlpPolicy", "Pendulum-v1", seed=0, soft_q_backup=soft,
+                policy_kwargs={"net_arch": [8]})
+    obs = torch.as_tensor(collect_dataset("Pendulum-v1", n_steps=5, seed=1)["observations"])
+    ent_coef = torch.tensor(0.3)
+    with torch.no_grad():
+        torch.manual_seed(2)
+        value = agent._next_value(obs, ent_coef)
+        torch.manual_seed(2)
+        if soft:
+            actions, log_prob = agent.actor.action_log_prob(obs)
+            expected = (agent.critic_target.q_values(obs, actions).min(1).values
+                        - 0.3 * log_prob.reshape(-1))
+        else:
+            mean = agent.actor(obs, deterministic=True)
+            assert float(mean.abs().max()) <= 1.0
+            q = [net(torch.cat([obs, mean], dim=1)) for net in agent.critic_target.q_networks]
+            expected = torch.minimum(q[0], q[1]).reshape(-1)
+    assert value.shape == (5, 1)
+    np.testing.assert_allclose(value.reshape(-1).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_cql_lowers_q_on_actions_outside_the_data():

@@ -335,6 +335,15 @@ class SAC(OffPolicyAlgorithm):
         """A term added to the critics' loss (none in SAC; CQL's conservative penalty)."""
         return None
 
+    def _next_value(self, next_observations, ent_coef):
+        r"""The soft value of the next states in the critics' target,
+        :math:`\min_j \bar Q_j(s', a') - \alpha \log \pi(a' \mid s')` with
+        :math:`a' \sim \pi(\cdot \mid s')`, of shape ``(batch, 1)`` (CQL's default backup
+        drops the entropy term)."""
+        next_actions, next_log_prob = self.actor.action_log_prob(next_observations)
+        next_q = self.critic_target.q_values(next_observations, next_actions)
+        return next_q.min(dim=1, keepdim=True).values - ent_coef * next_log_prob.reshape(-1, 1)
+
     def train(self, gradient_steps, batch_size=64):
         """``gradient_steps`` updates of the temperature, the critics and the actor.
 
@@ -345,7 +354,7 @@ class SAC(OffPolicyAlgorithm):
         batch_size : int, default=64
             Minibatch size.
         """
-        actor, critic, critic_target = self.actor, self.critic, self.critic_target
+        actor, critic = self.actor, self.critic
         self.policy.set_training_mode(True)
         optimizers = [actor.optimizer, critic.optimizer]
         if self.ent_coef_optimizer is not None:
@@ -374,10 +383,7 @@ class SAC(OffPolicyAlgorithm):
 
             # critics: soft Bellman target with the clipped double-Q minimum
             with torch.no_grad():
-                next_actions, next_log_prob = actor.action_log_prob(data.next_observations)
-                next_q = critic_target.q_values(data.next_observations, next_actions)
-                next_v = next_q.min(dim=1, keepdim=True).values \
-                    - ent_coef * next_log_prob.reshape(-1, 1)
+                next_v = self._next_value(data.next_observations, ent_coef)
                 target_q = data.rewards + (1.0 - data.dones) * discounts * next_v
             current_q = q_values(critic, data.observations, data.actions, critic_nets)
             critic_loss = 0.5 * (current_q - target_q).square().mean(dim=0).sum()

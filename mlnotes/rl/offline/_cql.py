@@ -12,6 +12,14 @@ estimates :math:`\log \int \exp Q(s, a)\, da` by importance sampling with
 ``n_action_samples`` uniform actions and as many policy actions at :math:`s` and at
 :math:`s'`; the learned Q is then a lower bound of the policy's value on the data's
 support, which keeps the actor away from actions the data do not cover.
+
+The critics' loss is the paper's and d3rlpy's, :math:`\sum_i \mathbb{E}(Q_i(s, a) -
+y)^2` plus the penalties, halved as SB3's SAC halves its squared error (Adam does not
+see the factor), so that ``cql_alpha`` weighs the penalty against the squared error as
+in those implementations. The target is, by default (``soft_q_backup=False``, d3rlpy's
+default; the paper's code also drops the entropy term),
+:math:`y = r + \gamma (1 - d) \min_j \bar Q_j(s', \tanh \mu(s'))` at the policy's
+deterministic action, without SAC's entropy term.
 """
 
 import math
@@ -58,6 +66,9 @@ class CQL(OfflineMixin, SAC):
         Weight of the conservative penalty.
     n_action_samples : int, default=10
         Actions sampled per proposal (uniform, policy at s, policy at s').
+    soft_q_backup : bool, default=False
+        Use SAC's soft target (a sampled next action and the entropy term) instead of
+        the deterministic backup of the module docstring (d3rlpy's parameter).
     normalize_observations : bool, default=False
         Standardise observations by the dataset's statistics.
     action_noise : stable_baselines3.common.noise.ActionNoise, default=None
@@ -82,12 +93,14 @@ class CQL(OfflineMixin, SAC):
 
     def __init__(self, policy, env, learning_rate=3e-4, buffer_size=1_000_000, batch_size=256,
                  tau=0.005, gamma=0.99, ent_coef="auto", cql_alpha=5.0, n_action_samples=10,
-                 normalize_observations=False, action_noise=None, policy_kwargs=None,
-                 verbose=0, seed=None, device="auto", _init_setup_model=True):
+                 soft_q_backup=False, normalize_observations=False, action_noise=None,
+                 policy_kwargs=None, verbose=0, seed=None, device="auto",
+                 _init_setup_model=True):
         check_scalar(cql_alpha, "cql_alpha", Real, min_val=0)
         check_scalar(n_action_samples, "n_action_samples", Integral, min_val=1)
         self.cql_alpha = float(cql_alpha)
         self.n_action_samples = int(n_action_samples)
+        self.soft_q_backup = bool(soft_q_backup)
         self.normalize_observations = bool(normalize_observations)
         self.eval_history_ = []
         super().__init__(policy, env, learning_rate=learning_rate, buffer_size=buffer_size,
@@ -96,8 +109,17 @@ class CQL(OfflineMixin, SAC):
                          policy_kwargs=policy_kwargs, verbose=verbose, seed=seed,
                          device=device, _init_setup_model=_init_setup_model)
 
+    def _next_value(self, next_observations, ent_coef):
+        r""":math:`\min_j \bar Q_j(s', \tanh \mu(s'))` (SAC's soft value with
+        ``soft_q_backup=True``)."""
+        if self.soft_q_backup:
+            return super()._next_value(next_observations, ent_coef)
+        actions = self.actor(next_observations, deterministic=True)
+        return self.critic_target.q_values(next_observations, actions).min(
+            dim=1, keepdim=True).values
+
     def _critic_penalty(self, data, current_q):
-        """The CQL(H) penalty summed over the critics.
+        """The CQL(H) penalty summed over the critics, halved as SAC's squared error.
 
         Parameters
         ----------
@@ -109,7 +131,8 @@ class CQL(OfflineMixin, SAC):
         Returns
         -------
         penalty : torch.Tensor
-            A scalar.
+            A scalar: ``cql_alpha / 2`` times the sum over the critics of the
+            batch mean of log-sum-exp minus :math:`Q_i(s, a)`.
         """
         n, batch = self.n_action_samples, data.observations.shape[0]
         act_dim = data.actions.shape[1]
@@ -129,4 +152,4 @@ class CQL(OfflineMixin, SAC):
         stacked = torch.cat([q.reshape(batch, n, -1) for q in (q_uniform, q_cur, q_next)],
                             dim=1)
         logsumexp = torch.logsumexp(stacked, dim=1)
-        return self.cql_alpha * (logsumexp - current_q).mean(dim=0).sum()
+        return 0.5 * self.cql_alpha * (logsumexp - current_q).mean(dim=0).sum()
