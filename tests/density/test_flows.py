@@ -140,7 +140,7 @@ def test_neural_spline_flow_learns_two_moons(moons):
     """
     X, X_test = moons
     # CI size (2,000 rows, 320 steps): the coarser spline of zuko's default (8 bins)
-    # overfits less than our default 16 on so few rows
+    # overfits less than our default 32 on so few rows
     flow = NeuralSplineFlow(n_bins=8, tail_bound=4.0, max_iter=40, random_state=0).fit(X)
     kl = float(np.mean(log_density("two_moons", X_test) - flow.score_samples(X_test)))
     assert 0.0 < kl < 0.05, kl
