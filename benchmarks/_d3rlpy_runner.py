@@ -39,7 +39,9 @@ def config(algo, low, high):
             **common, **lr, alpha=2.5,
             observation_scaler=d3rlpy.preprocessing.StandardObservationScaler())
     if algo == "AWAC":
-        return d3rlpy.algos.AWACConfig(**common, **lr, lam=1.0)
+        # d3rlpy's (and the paper's) AWAC default batch of 1,024; ours has the same default
+        return d3rlpy.algos.AWACConfig(**dict(common, batch_size=1024), **lr, lam=1.0,
+                                       n_action_samples=1)
     raise ValueError(algo)
 
 

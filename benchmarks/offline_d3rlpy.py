@@ -6,7 +6,8 @@
 d3rlpy pins an older gymnasium (1.0) than the project, so it runs in its own virtual
 environment, ``.venv-ref/d3rlpy`` (made on first use: torch's CPU build first, then
 d3rlpy), driven through :mod:`benchmarks._d3rlpy_runner` with the dataset passed as an
-``.npz`` file. Both sides: 256-256 networks, batch 256, learning rate 3e-4, gamma 0.99,
+``.npz`` file. Both sides: 256-256 networks, batch 256 (AWAC: 1,024, both libraries'
+default and the paper's), learning rate 3e-4, gamma 0.99,
 tau 0.005, the algorithms' shared hyperparameters (IQL expectile 0.7 / temperature 3 /
 max weight 100; CQL weight 5 with 10 action samples and a fixed alpha; TD3+BC alpha 2.5;
 AWAC lambda 1), observations not normalised (TD3+BC: ours standardises them, its

@@ -213,39 +213,57 @@ def test_cql_lowers_q_on_actions_outside_the_data():
     assert gap_cql > gap_plain
 
 
-def test_awac_losses_by_hand():
+@pytest.mark.parametrize("n_action_samples", [1, 3])
+def test_awac_losses_by_hand(n_action_samples):
+    # the paper's / d3rlpy's AWAC: a Gaussian actor around tanh mu(s) with one
+    # state-independent log sigma = -6 + 6 sigmoid(theta), the advantage against the mean
+    # critic value of N policy samples, weights B softmax(A / lambda), plain target
     from mlnotes.rl import AWAC
-    from mlnotes.rl.common.continuous_policies import squashed_gaussian_log_prob
 
-    agent = AWAC("MlpPolicy", "Pendulum-v1", seed=0, lam=0.5, policy_kwargs={"net_arch": [8]})
+    agent = AWAC("MlpPolicy", "Pendulum-v1", seed=0, lam=0.5,
+                 n_action_samples=n_action_samples, policy_kwargs={"net_arch": [8]})
+    assert agent.batch_size == 1024  # d3rlpy's and the paper's default
     data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
+    data["actions"][:2] = [[2.0], [-2.0]]  # at the bounds: finite loss
     agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
                                        device="cpu")
     fill_replay_buffer(agent.replay_buffer, check_dataset(
         data, agent.observation_space, agent.action_space), agent.policy.scale_action)
-    batch = agent.replay_buffer.sample(8)
+    batch = agent.replay_buffer._get_samples(np.arange(8), np.zeros(8, dtype=int))
+    actor = agent.actor
+    with torch.no_grad():
+        actor.log_std.fill_(-0.4)
     torch.manual_seed(3)
     critic_loss, actor_loss = agent.losses(batch)
     torch.manual_seed(3)  # the same policy samples, in the same order
     with torch.no_grad():
-        a_next, _ = agent.actor.action_log_prob(batch.next_observations)
+        a_next, _ = actor.action_log_prob(batch.next_observations)
+        assert float(a_next.abs().max()) <= 1.0
         q1n, q2n = (agent.critic_target.q_values(batch.next_observations, a_next)[:, i]
                     for i in (0, 1))
         y = batch.rewards[:, 0] + (1 - batch.dones[:, 0]) * 0.99 * torch.minimum(q1n, q2n)
         q = agent.critic.q_values(batch.observations, batch.actions)
         expected_critic = ((q[:, 0] - y) ** 2).mean() + ((q[:, 1] - y) ** 2).mean()
-        a_pi, _ = agent.actor.action_log_prob(batch.observations)
-        q_pi = agent.critic.q_values(batch.observations, a_pi).min(1).values
-        adv = q.min(1).values - q_pi
+        obs_rep = batch.observations.repeat_interleave(n_action_samples, 0)
+        a_pi, _ = actor.action_log_prob(obs_rep)
+        q_pi = agent.critic.q_values(obs_rep, a_pi).min(1).values
+        baseline = torch.stack([q_pi[i * n_action_samples:(i + 1) * n_action_samples].mean()
+                                for i in range(8)])
+        adv = q.min(1).values - baseline
         w = torch.exp(adv / 0.5)
         w = 8 * w / w.sum()
-        mean, log_std = agent.actor.get_action_dist_params(batch.observations)
-        logp = squashed_gaussian_log_prob(
-            torch.atanh(batch.actions.clamp(-1 + 1e-6, 1 - 1e-6)), mean, log_std)
+        h = torch.relu(batch.observations @ actor.latent_pi[0].weight.T
+                       + actor.latent_pi[0].bias)
+        mean = torch.tanh(h @ actor.mu.weight.T + actor.mu.bias).ravel()
+        log_std = -6.0 + 6.0 / (1.0 + np.exp(0.4))
+        a = batch.actions.ravel()
+        logp = -0.5 * ((a - mean) / np.exp(log_std)) ** 2 - log_std - 0.5 * np.log(2 * np.pi)
         expected_actor = -(w * logp).mean()
     assert critic_loss.item() == pytest.approx(expected_critic.item(), rel=1e-5)
     assert actor_loss.item() == pytest.approx(expected_actor.item(), rel=1e-5)
     assert w.sum().item() == pytest.approx(8.0)
+    np.testing.assert_allclose(agent.predict(batch.observations.numpy(), deterministic=True)[0],
+                               2.0 * mean.numpy()[:, None], rtol=1e-5)
 
 
 def test_awac_follows_good_data_then_fine_tunes_online(tmp_path):

@@ -114,16 +114,22 @@ class TanhMeanGaussianActor(SquashedGaussianActor):
 
 
 class _IQLPolicyMixin:
-    """SAC's policy with IQL's actor (:class:`TanhMeanGaussianActor`) in place of SAC's."""
+    r"""SAC's policy with IQL's actor (:class:`TanhMeanGaussianActor`) in place of SAC's.
+
+    ``log_std_bounds`` is the range of the actor's :math:`\log\sigma` (IQL's; AWAC's
+    policies subclass with the paper's ``(-6, 0)``)."""
+
+    log_std_bounds = (-5.0, 2.0)
 
     def __init__(self, observation_space, action_space, lr_schedule, *args, **kwargs):
         super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
         if self.use_sde:
-            raise ValueError("IQL's actor has a state-independent standard deviation; "
+            raise ValueError("This actor has a state-independent standard deviation; "
                              "use_sde is not supported.")
         old = self.actor
         self.actor = TanhMeanGaussianActor(
             observation_space, action_space, old.net_arch, old.activation_fn,
+            log_std_min=self.log_std_bounds[0], log_std_max=self.log_std_bounds[1],
             features_extractor=old.features_extractor,  # shared with the critic if asked
             normalize_images=old.normalize_images, **self._extractor_spec())
         self.actor.optimizer = _make_optimizer(self.optimizer_class, self.actor.parameters(),
