@@ -147,32 +147,34 @@ class FlowDensity(DensityMixin, TorchEstimator):
             )
         return loss
 
+    def _exploded_run(self, loss):
+        """Epochs in a row, ending with ``loss``, whose mean NLL is more than
+        ``_DIVERGENCE_NATS`` per feature above the best epoch's (0: not exploded)."""
+        limit = min(self.loss_curve_, default=math.inf) + \
+            _DIVERGENCE_NATS * self.n_features_in_
+        run = 0
+        for value in (loss, *reversed(self.loss_curve_)):
+            if not value > limit:
+                break
+            run += 1
+        return run
+
     def _loss_exploded(self, loss):
         # A likelihood that collapses while staying finite is a divergence too (seen:
         # MAF(n_transforms=6) on the rings, 2.28 nats at epoch 16, 2.5e4 at epoch 21,
         # some rows near -1e9 at the end). A spike that recovers is not (seen:
         # RealNVP(max_iter=150) on the rings, 74 and 606 nats at epochs 15-16 after a
-        # best of 2.31, 3.1 at epoch 17, 1.93 at the end, a better held-out fit than at 50 epochs). So an epoch
-        # whose mean NLL is more than 10 nats per feature above the best epoch's is
-        # "exploded", and the fit stops when such epochs run 5 in a row (fewer if
+        # best of 2.31, 3.1 at epoch 17, 1.93 at the end, a better held-out fit than at
+        # 50 epochs). So the fit stops when exploded epochs run 5 in a row (fewer if
         # n_iter_no_change would stop it sooner) or the last epoch is one.
-        limit = min(self.loss_curve_, default=math.inf) + \
-            _DIVERGENCE_NATS * self.n_features_in_
-        if not loss > limit:
-            return False
-        run = 1
-        for previous in reversed(self.loss_curve_):
-            if not previous > limit:
-                break
-            run += 1
-        self._exploded_epochs = run
+        run = self._exploded_run(loss)
         patience = min(_DIVERGENCE_EPOCHS, max(int(self.n_iter_no_change), 1))
-        return run >= patience or self.n_iter_ + 1 >= self._hp("max_iter")
+        return run > 0 and (run >= patience or self.n_iter_ + 1 >= self._hp("max_iter"))
 
     def _diverged(self, loss, detail=""):
         best = min(self.loss_curve_, default=math.inf)
         if math.isfinite(loss) and math.isfinite(best):
-            run = getattr(self, "_exploded_epochs", 1)
+            run = max(self._exploded_run(loss), 1)
             detail = (f" (mean negative log-likelihood; its best epoch reached {best:.4g}; "
                       f"more than {_DIVERGENCE_NATS:g} nats per feature above it for "
                       f"{run} epoch{'s' if run > 1 else ''} in a row)")

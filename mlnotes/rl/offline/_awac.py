@@ -40,24 +40,26 @@ from ._iql import IQLCnnPolicy, IQLMultiInputPolicy, IQLPolicy
 
 __all__ = ["AWAC"]
 
+_LOG_STD_BOUNDS = (-6.0, 0.0)  # the paper's (rlkit's GaussianPolicy) and d3rlpy's
+
 
 class AWACPolicy(IQLPolicy):
     r"""IQL's policy (SAC's critics, a Gaussian actor around :math:`\tanh\mu(s)`) with
     the AWAC paper's bounds :math:`\log\sigma \in [-6, 0]`."""
 
-    log_std_bounds = (-6.0, 0.0)
+    log_std_bounds = _LOG_STD_BOUNDS
 
 
 class AWACCnnPolicy(IQLCnnPolicy):
     """:class:`AWACPolicy` for image observations."""
 
-    log_std_bounds = (-6.0, 0.0)
+    log_std_bounds = _LOG_STD_BOUNDS
 
 
 class AWACMultiInputPolicy(IQLMultiInputPolicy):
     """:class:`AWACPolicy` for dict observations."""
 
-    log_std_bounds = (-6.0, 0.0)
+    log_std_bounds = _LOG_STD_BOUNDS
 
 
 @offline_doc
@@ -180,8 +182,7 @@ class AWAC(LossListMixin, OfflineMixin, SAC):
         with torch.no_grad():
             q_data = self.critic.q_values(data.observations, data.actions).min(dim=1).values
             n = self.n_action_samples
-            obs = data.observations.repeat_interleave(n, dim=0) if n > 1 else \
-                data.observations
+            obs = data.observations.repeat_interleave(n, dim=0)
             actions_pi, _ = self.actor.action_log_prob(obs)
             q_pi = self.critic.q_values(obs, actions_pi).min(dim=1).values
             advantage = q_data - q_pi.reshape(len(q_data), n).mean(dim=1)
