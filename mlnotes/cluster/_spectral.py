@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, lobpcg
+from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh, lobpcg
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics.pairwise import KERNEL_PARAMS
@@ -222,11 +222,14 @@ def _top_eigenvectors(M, dd, k, solver, random_state, eigen_tol):
         return V[:, order]
     # dense affinity: plain Lanczos on the normalised adjacency (matrix-vector
     # products only); when the top eigenvalues are too close together for it to
-    # converge in a few restarts, shift-invert Lanczos on the Laplacian (dense LU)
+    # converge in a few restarts, or when ARPACK breaks down on a degenerate spectrum
+    # (info 3, "no shifts could be applied": e.g. every affinity equal, so M = 11'/n
+    # has one eigenvalue 1 and n - 1 zeros; it depends on the random start v0),
+    # shift-invert Lanczos on the Laplacian (dense LU)
     try:
         w, V = eigsh(M, k=k, which="LA", tol=tol, v0=v0, maxiter=_LANCZOS_MAXITER)
         order = np.argsort(w)[::-1]
-    except ArpackNoConvergence:
+    except ArpackError:  # ArpackNoConvergence is one
         # L + 1e-5 I is positive definite: a Cholesky factorisation (half the cost of
         # the LU that eigsh would use) applies the shift-inverted operator
         sigma = -1e-5
