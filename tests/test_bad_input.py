@@ -50,6 +50,11 @@ FAST_PARAMS = {
     "n_estimators": 3,
     "n_init": 1,
     "n_steps": 5,
+    # a fixed seed keeps each drawn case reproducible: with random_state=None a
+    # randomised solver could fail on one run and pass on the next (Hypothesis then
+    # reports a FlakyFailure that no rerun reproduces, as ARPACK's start vector in
+    # SpectralClustering did once)
+    "random_state": 0,
 }
 # scikit-learn's own test-time parameters (its INIT_PARAMS) where the defaults cannot
 # fit the 30 x 3 clean data (n_components="auto" asks for thousands of components)
