@@ -1,5 +1,5 @@
-"""Test-wide settings: one torch/BLAS thread per xdist worker, quiet numba, and
-reproducible Hypothesis examples."""
+"""Test-wide settings: one torch/BLAS thread per xdist worker and reproducible
+Hypothesis examples."""
 
 import os
 

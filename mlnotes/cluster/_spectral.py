@@ -225,7 +225,7 @@ def _top_eigenvectors(M, dd, k, solver, random_state, eigen_tol):
     # converge in a few restarts, or when ARPACK breaks down on a degenerate spectrum
     # (info 3, "no shifts could be applied": e.g. every affinity equal, so M = 11'/n
     # has one eigenvalue 1 and n - 1 zeros; it depends on the random start v0),
-    # shift-invert Lanczos on the Laplacian (dense LU)
+    # shift-invert Lanczos on the Laplacian (dense Cholesky)
     try:
         w, V = eigsh(M, k=k, which="LA", tol=tol, v0=v0, maxiter=_LANCZOS_MAXITER)
         order = np.argsort(w)[::-1]
