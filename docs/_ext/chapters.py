@@ -305,7 +305,7 @@ EXAMPLES = {
     ("32", "advanced policy gradients"): ["rl/plot_agents_vs_sb3"],
     ("33", "optimal control, planning"): ["rl/plot_lqr_planning"],
     ("34-35", "model-based RL"): ["rl/plot_model_based"],
-    ("36-37", "exploration"): ["rl/plot_bandits"],
+    ("36-37", "exploration"): ["rl/plot_bandits", "rl/plot_exploration_bonuses"],
     ("38-39", "offline RL"): ["rl/plot_offline_rl"],
     ("41-42", "variational inference, control as inference"): ["rl/plot_sac_temperature"],
     ("48", "1-D distributions"): ["density/plot_density_samples"],
