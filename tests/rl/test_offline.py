@@ -435,3 +435,29 @@ def test_iql_actor_loss_by_hand():
                                                  deterministic=True)[0].ravel(),
                                    2.0 * mean.numpy(), rtol=1e-5, atol=1e-6)
     assert torch.isfinite(agent.losses(batch)[2])
+
+
+@pytest.mark.parametrize("name", ["TD3BC", "IQL", "CQL", "AWAC", "DiscreteCQL"])
+def test_progress_bar_trains_the_same_steps(name):
+    # the bar splits fit into pieces of train(); the agent must come out the same
+    import gymnasium as gym
+
+    from mlnotes import rl
+
+    env_id = "CartPole-v1" if name == "DiscreteCQL" else "Pendulum-v1"
+    data = collect_dataset(env_id, n_steps=200, seed=0)
+    agents = []
+    for bar in (False, True):
+        agent = getattr(rl, name)("MlpPolicy", env_id, seed=0, batch_size=32,
+                                  policy_kwargs={"net_arch": [8]})
+        eval_env = gym.make(env_id)
+        eval_env.reset(seed=0)  # the same evaluation episodes for both
+        agent.fit(data, n_steps=23, eval_env=eval_env, eval_freq=10, n_eval_episodes=1,
+                  progress_bar=bar)
+        agents.append(agent)
+    plain, with_bar = agents
+    assert [h[0] for h in with_bar.eval_history_] == [10, 20, 23]
+    assert with_bar.eval_history_ == plain.eval_history_
+    assert with_bar._n_updates == plain._n_updates == 23
+    for key, value in plain.policy.state_dict().items():
+        torch.testing.assert_close(with_bar.policy.state_dict()[key], value, rtol=0, atol=0)

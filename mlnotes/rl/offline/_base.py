@@ -7,6 +7,7 @@ chunks and evaluates between chunks. The statistics are a module saved with the 
 and applied in ``predict``.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -55,6 +56,19 @@ class ObservationStats(torch.nn.Module):
 
     def normalize(self, obs):
         return (obs - self.mean.cpu().numpy()) / self.std.cpu().numpy()
+
+
+def _progress_bar(total):
+    """SB3's progress bar (tqdm's rich bar) over ``total`` gradient steps."""
+    try:
+        from tqdm import TqdmExperimentalWarning
+        from tqdm.rich import tqdm
+    except ImportError as error:  # pragma: no cover - tqdm and rich are in the rl extra
+        raise ImportError("fit(progress_bar=True) needs tqdm and rich: "
+                          "pip install 'mlnotes[rl]'.") from error
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TqdmExperimentalWarning)
+        return tqdm(total=total, unit="step", desc="gradient steps")
 
 
 class OfflineMixin:
@@ -143,7 +157,8 @@ class OfflineMixin:
         keeps room for its new transitions)."""
         return n_transitions
 
-    def fit(self, dataset, n_steps, eval_env=None, eval_freq=5_000, n_eval_episodes=10):
+    def fit(self, dataset, n_steps, eval_env=None, eval_freq=5_000, n_eval_episodes=10,
+            progress_bar=False):
         """Learn from a fixed dataset, without interacting.
 
         Parameters
@@ -161,6 +176,9 @@ class OfflineMixin:
             Gradient steps between evaluations.
         n_eval_episodes : int, default=10
             Episodes per evaluation.
+        progress_bar : bool, default=False
+            Show a progress bar over the gradient steps (the one ``learn`` shows: tqdm
+            and rich, in the ``rl`` extra). The steps are the same with or without it.
 
         Returns
         -------
@@ -185,15 +203,29 @@ class OfflineMixin:
                            self.policy.scale_action if box else None)
         self._fitted_offline = True
         self.eval_history_ = []
-        done = 0
-        while done < n_steps:
-            chunk = min(int(eval_freq), int(n_steps) - done)
-            self.train(chunk, self.batch_size)
-            done += chunk
-            if eval_env is not None:
-                mean, std = evaluate_policy(self, eval_env, n_eval_episodes=n_eval_episodes,
-                                            deterministic=True, warn=False)
-                self.eval_history_.append((done, float(mean), float(std)))
+        n_steps, eval_freq = int(n_steps), int(eval_freq)
+        # with a bar, train in about a hundred pieces; ``train`` keeps its state (update
+        # counter, optimisers) between calls, so the steps are the same either way
+        piece = max(1, n_steps // 100) if progress_bar else n_steps
+        bar = _progress_bar(n_steps) if progress_bar else None
+        done, next_eval = 0, eval_freq
+        try:
+            while done < n_steps:
+                chunk = min(piece, n_steps - done, next_eval - done)
+                self.train(chunk, self.batch_size)
+                done += chunk
+                if bar is not None:
+                    bar.update(chunk)
+                if done == next_eval or done == n_steps:
+                    next_eval += eval_freq
+                    if eval_env is not None:
+                        mean, std = evaluate_policy(self, eval_env,
+                                                    n_eval_episodes=n_eval_episodes,
+                                                    deterministic=True, warn=False)
+                        self.eval_history_.append((done, float(mean), float(std)))
+        finally:
+            if bar is not None:
+                bar.close()
         return self
 
 
