@@ -1,11 +1,14 @@
 """Run one d3rlpy algorithm on a dataset file (inside ``.venv-ref/d3rlpy``).
 
-    python _d3rlpy_runner.py ALGO DATASET.npz N_STEPS SEED [EPISODES]
+    python _d3rlpy_runner.py ALGO DATASET.npz N_STEPS SEED [EPISODES [EVAL_EVERY]]
 
 Prints one JSON line ``{"return": ..., "returns": [...], "seconds": ..., "cpu_seconds": ...}``:
 the mean and per-episode returns of EPISODES (default 10) deterministic Pendulum-v1
 episodes seeded 10,000, 10,001, ..., and the wall and
-process CPU time of the gradient steps. Hyperparameters as documented in :mod:`benchmarks.offline_d3rlpy`.
+process CPU time of the gradient steps. With EVAL_EVERY the policy is also evaluated
+every EVAL_EVERY gradient steps (d3rlpy's epochs; the evaluations' time is not counted):
+``"checkpoints"`` lists ``{"steps", "return", "returns", "seconds", "cpu_seconds"}``
+with the cumulative times. Hyperparameters as documented in :mod:`benchmarks.offline_d3rlpy`.
 This file imports only d3rlpy, gymnasium, numpy and torch (not mlnotes).
 """
 
@@ -45,9 +48,25 @@ def config(algo, low, high):
     raise ValueError(algo)
 
 
+def evaluate(agent, episodes):
+    env = gym.make("Pendulum-v1")
+    returns = []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=10_000 + episode)
+        done, total = False, 0.0
+        while not done:
+            action = agent.predict(np.asarray(obs, dtype=np.float32)[None])[0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+    return {"return": float(np.mean(returns)), "returns": [float(r) for r in returns]}
+
+
 def main():
     algo, path, n_steps, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     episodes = int(sys.argv[5]) if len(sys.argv) > 5 else 10
+    every = int(sys.argv[6]) if len(sys.argv) > 6 else n_steps
     torch.set_num_threads(1)
     d3rlpy.seed(seed)
     data = np.load(path)
@@ -60,24 +79,31 @@ def main():
     space = gym.make("Pendulum-v1").action_space
     agent = config(algo, space.low.astype(np.float32), space.high.astype(np.float32)).create(
         device="cpu:0")
-    start, cpu = time.perf_counter(), time.process_time()
-    agent.fit(dataset, n_steps=n_steps, n_steps_per_epoch=n_steps, show_progress=False,
-              save_interval=n_steps + 1, logger_adapter=d3rlpy.logging.NoopAdapterFactory())
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    env = gym.make("Pendulum-v1")
-    returns = []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=10_000 + episode)
-        done, total = False, 0.0
-        while not done:
-            action = agent.predict(np.asarray(obs, dtype=np.float32)[None])[0]
-            obs, reward, terminated, truncated, _ = env.step(action)
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    print(json.dumps({"return": float(np.mean(returns)), "returns": [float(r) for r in returns],
-                      "seconds": seconds,
-                      "cpu_seconds": cpu}))
+    checkpoints = []
+    paused = {"seconds": 0.0, "cpu": 0.0}  # evaluation time, left out of the fit's time
+
+    def at_epoch(algo_, epoch, total_step):
+        if every == n_steps:
+            return
+        wall, cpu = time.perf_counter(), time.process_time()
+        checkpoints.append({"steps": total_step, **evaluate(agent, episodes),
+                            "seconds": wall - start - paused["seconds"],
+                            "cpu_seconds": cpu - cpu0 - paused["cpu"]})
+        paused["seconds"] += time.perf_counter() - wall
+        paused["cpu"] += time.process_time() - cpu
+
+    start, cpu0 = time.perf_counter(), time.process_time()
+    agent.fit(dataset, n_steps=n_steps, n_steps_per_epoch=every, show_progress=False,
+              save_interval=n_steps + 1, logger_adapter=d3rlpy.logging.NoopAdapterFactory(),
+              epoch_callback=at_epoch)
+    seconds = time.perf_counter() - start - paused["seconds"]
+    cpu = time.process_time() - cpu0 - paused["cpu"]
+    result = checkpoints[-1] if checkpoints else evaluate(agent, episodes)
+    result = {"return": result["return"], "returns": result["returns"], "seconds": seconds,
+              "cpu_seconds": cpu}
+    if checkpoints:
+        result["checkpoints"] = checkpoints
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,14 @@ One training run per dataset cannot tell the libraries apart (on one dataset the
 three training seeds spread by 190-380, as much as any gap between the libraries), so
 ``--init-seeds K`` trains each side K times per dataset, with seeds s, s + 10, ... (the
 first is the single-run cache), and tabulates the mean over those runs.
+
+``--eval-every E`` (a divisor of ``--n-steps``) also evaluates both sides after every
+``E`` gradient steps of the same run (ours: ``fit`` called in pieces, which trains the
+same steps as one call; d3rlpy: its epochs, with ``epoch_callback``), so one run gives
+the returns of every smaller budget; the evaluations' time is left out of the fit
+times. The report then adds the return after each budget and, per budget, how many
+datasets meet the acceptance's bar (within 10% of the expert on expert data, above the
+behaviour policy and BC otherwise).
 """
 
 import argparse
@@ -79,13 +87,26 @@ def _timed(fit):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def run_ours(algo, data, n_steps, seed):
+def run_ours(algo, data, n_steps, seed, every=None):
+    """Train and evaluate; with ``every``, also evaluate after every ``every`` steps
+    (``checkpoints``, with the cumulative times of the gradient steps). Fitting in pieces
+    trains the same steps as one ``fit``: the agent keeps its state between calls."""
     from mlnotes import rl
 
     torch.set_num_threads(1)
     agent = getattr(rl, algo)("MlpPolicy", "Pendulum-v1", seed=seed, **OURS[algo])
-    wall, cpu = _timed(lambda: agent.fit(data, n_steps=n_steps))
-    return {**evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+    if every is None or every >= n_steps:
+        wall, cpu = _timed(lambda: agent.fit(data, n_steps=n_steps))
+        return {**evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+    checkpoints, wall, cpu = [], 0.0, 0.0
+    for done in range(every, n_steps + 1, every):
+        piece_wall, piece_cpu = _timed(lambda: agent.fit(data, n_steps=every))
+        wall, cpu = wall + piece_wall, cpu + piece_cpu
+        checkpoints.append({"steps": done, **evaluate(agent), "seconds": wall,
+                            "cpu_seconds": cpu})
+    last = checkpoints[-1]
+    return {"return": last["return"], "returns": last["returns"], "seconds": wall,
+            "cpu_seconds": cpu, "checkpoints": checkpoints}
 
 
 def run_bc(data, seed):
@@ -109,9 +130,10 @@ def run_behaviour(quality, data_steps, seed, data):
             "recipe_again": again["metadata"]["behaviour_return"], "reproduced": same}
 
 
-def run_d3rlpy(python, algo, npz, n_steps, seed):
+def run_d3rlpy(python, algo, npz, n_steps, seed, every=None):
     out = subprocess.run([str(python), str(RUNNER), algo, str(npz), str(n_steps), str(seed),
-                          str(EPISODES)], check=True, capture_output=True, text=True)
+                          str(EPISODES), str(every or n_steps)], check=True,
+                         capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -171,11 +193,31 @@ def aggregate(runs):
     there is no run, the run itself when there is one."""
     if len(runs) <= 1:
         return runs[0] if runs else None
-    return {"return": float(np.mean([r["return"] for r in runs])),
-            "returns": [x for r in runs for x in r["returns"]],
-            "run_returns": [r["return"] for r in runs],
-            "seconds": float(np.mean([r["seconds"] for r in runs])),
-            "cpu_seconds": float(np.mean([r["cpu_seconds"] for r in runs]))}
+    row = {"return": float(np.mean([r["return"] for r in runs])),
+           "returns": [x for r in runs for x in r["returns"]],
+           "run_returns": [r["return"] for r in runs],
+           "seconds": float(np.mean([r["seconds"] for r in runs])),
+           "cpu_seconds": float(np.mean([r["cpu_seconds"] for r in runs]))}
+    if all("checkpoints" in r for r in runs):
+        row["checkpoints"] = [
+            {"steps": points[0]["steps"],
+             "return": float(np.mean([c["return"] for c in points])),
+             "cpu_seconds": float(np.mean([c["cpu_seconds"] for c in points]))}
+            for points in zip(*(r["checkpoints"] for r in runs))]
+    return row
+
+
+def meets_target(quality, row, value):
+    """The acceptance's bar for one return: within 10% of the expert's (the behaviour
+    policy's) return on expert data, above both the behaviour policy and BC otherwise."""
+    if quality == "expert":
+        return value >= row["behaviour"] - 0.1 * abs(row["behaviour"])
+    return value > max(row["behaviour"], row["bc"])
+
+
+def _secs(value):
+    """Seconds to the unit, ``-`` where a run did not record them."""
+    return "-" if value is None or not np.isfinite(value) else f"{value:.0f}"
 
 
 def _mean_std(values):
@@ -220,8 +262,8 @@ def report(args, rows):
             f"| {r['seed']} | {r['recipe']:.0f} | {_mean_se(r['behaviour_run'])} | "
             f"{r['data']:.0f} | {_mean_se(r['bc_run'])} | "
             f"{r['algo']} | {_mean_se(r['ours'])} | {_mean_se(r['ref'])} | "
-            f"{r['ours']['cpu_seconds']:.0f} ({r['ours']['seconds']:.0f}) | "
-            f"{ref.get('cpu_seconds', float('nan')):.0f} ({ref.get('seconds', float('nan')):.0f}) | "
+            f"{_secs(r['ours'].get('cpu_seconds'))} ({_secs(r['ours'].get('seconds'))}) | "
+            f"{_secs(ref.get('cpu_seconds'))} ({_secs(ref.get('seconds'))}) | "
             f"{ratio:.2f} |")
     lines += ["", "Mean ± std over the seeds that finished:", "",
               "| algo | seeds | ours | d3rlpy | behaviour | BC | ours > behaviour and BC "
@@ -231,10 +273,7 @@ def report(args, rows):
         rs = [r for r in rows if r["algo"] == algo]
         if not rs:
             continue
-        beat = sum(r["ours"]["return"] > max(r["behaviour"], r["bc"]) for r in rs)
-        if args.quality == "expert":  # within 10% of the expert's return
-            beat = sum(r["ours"]["return"] >= r["behaviour"] - 0.1 * abs(r["behaviour"])
-                       for r in rs)
+        beat = sum(meets_target(args.quality, r, r["ours"]["return"]) for r in rs)
         both = [r for r in rs if r["ref"]]
         ge = f"{sum(r['ours']['return'] >= r['ref']['return'] for r in both)}/{len(both)}"
         ratio = np.mean([r["ours"]["cpu_seconds"] / r["ref"]["cpu_seconds"] for r in both]) \
@@ -249,8 +288,48 @@ def report(args, rows):
         lines.append("")
         lines.append("(expert data: the 'ours > behaviour and BC' column counts the seeds "
                      "within 10% of the expert's return instead)")
+    lines += budget_table(args, rows)
     (args.out / f"offline-{args.quality}.md").write_text("\n".join(lines) + "\n")
     figure(args, rows)
+    return lines
+
+
+def budget_table(args, rows):
+    """With ``--eval-every``: the return of both sides after each budget, and per budget
+    how many datasets meet the acceptance's bar (:func:`meets_target`)."""
+    rows = [r for r in rows if "checkpoints" in r["ours"]]
+    if not rows:
+        return []
+    steps = [c["steps"] for c in rows[0]["ours"]["checkpoints"]]
+    bar = ("within 10% of the expert" if args.quality == "expert"
+           else "above the behaviour policy and BC")
+    lines = ["", f"Return after each budget (ours / d3rlpy; one run to {args.n_steps:,} "
+             f"steps evaluated every {args.eval_every:,}, on the same episodes):", "",
+             "| seed | algo | " + " | ".join(f"{n:,}" for n in steps) + " |",
+             "|---:|---|" + "---:|" * len(steps)]
+    for r in rows:
+        ours, ref = r["ours"]["checkpoints"], (r["ref"] or {}).get("checkpoints")
+        cells = [f"{o['return']:.0f} / " + (f"{d['return']:.0f}" if ref else "-")
+                 for o, d in zip(ours, ref or ours)]
+        lines.append(f"| {r['seed']} | {r['algo']} | " + " | ".join(cells) + " |")
+    lines += ["", f"Datasets {bar} after each budget (ours, d3rlpy) and ours >= d3rlpy:", "",
+              "| algo | " + " | ".join(f"{n:,}" for n in steps) + " |",
+              "|---|" + "---:|" * len(steps)]
+    for algo in args.algos:
+        rs = [r for r in rows if r["algo"] == algo]
+        if not rs:
+            continue
+        cells = []
+        for i in range(len(steps)):
+            ours = sum(meets_target(args.quality, r, r["ours"]["checkpoints"][i]["return"])
+                       for r in rs)
+            both = [r for r in rs if (r["ref"] or {}).get("checkpoints")]
+            ref = sum(meets_target(args.quality, r, r["ref"]["checkpoints"][i]["return"])
+                      for r in both)
+            ge = sum(r["ours"]["checkpoints"][i]["return"]
+                     >= r["ref"]["checkpoints"][i]["return"] for r in both)
+            cells.append(f"{ours}/{len(rs)}, {ref}/{len(both)}; {ge}/{len(both)}")
+        lines.append(f"| {algo} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -301,6 +380,10 @@ def main():
     parser.add_argument("--init-seeds", type=int, default=1,
                         help="training seeds per dataset (s, s + 10, ...): one seed's run "
                              "spread is as large as the gaps between libraries")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="also evaluate both sides every this many gradient steps (a "
+                             "divisor of --n-steps): one run gives the returns of every "
+                             "smaller budget")
     parser.add_argument("--episodes", type=int, default=EPISODES,
                         help="evaluation episodes (seeded 10,000+) of every policy")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "local")
@@ -308,6 +391,11 @@ def main():
                         help="only tabulate the runs already cached in --out (a dataset "
                              "whose metadata file is missing there is remade)")
     args = parser.parse_args()
+    if args.eval_every is not None and (args.eval_every < 1
+                                        or args.n_steps % args.eval_every):
+        parser.error("--eval-every must divide --n-steps")
+    if args.eval_every == args.n_steps:
+        args.eval_every = None
     EPISODES = args.episodes
     args.out.mkdir(parents=True, exist_ok=True)
     python = ensure_venv()
@@ -328,7 +416,8 @@ def main():
                 lambda: run_behaviour(args.quality, args.data_steps, seed, data) if agent is None
                 else {**evaluate(agent), "recipe": data["metadata"]["behaviour_return"]})
         for algo in args.algos:
-            stem = f"{algo}-{tag}-{args.n_steps}"
+            stem = f"{algo}-{tag}-{args.n_steps}" + (
+                f"-every{args.eval_every}" if args.eval_every else "")
             ours_runs, ref_runs = [], []
             for run_seed in init_seeds(seed, args.init_seeds):
                 suffix = "" if run_seed == seed else f"-i{run_seed}"
@@ -337,12 +426,13 @@ def main():
                 if args.report_only and not ours_file.exists():
                     continue
                 ours_runs.append(cached(
-                    ours_file, lambda: run_ours(algo, data, args.n_steps, run_seed)))
+                    ours_file, lambda: run_ours(algo, data, args.n_steps, run_seed,
+                                                args.eval_every)))
                 # report-only: a run whose d3rlpy side did not finish is left out ("-")
                 if not args.report_only or ref_file.exists():
                     ref_runs.append(cached(
                         ref_file, lambda: run_d3rlpy(python, algo, npz, args.n_steps,
-                                                     run_seed)))
+                                                     run_seed, args.eval_every)))
             if not ours_runs:
                 continue
             ours, ref = aggregate(ours_runs), aggregate(ref_runs)
