@@ -461,3 +461,20 @@ def test_progress_bar_trains_the_same_steps(name):
     assert with_bar._n_updates == plain._n_updates == 23
     for key, value in plain.policy.state_dict().items():
         torch.testing.assert_close(with_bar.policy.state_dict()[key], value, rtol=0, atol=0)
+
+
+def test_fit_logs_a_table_every_eval_freq_steps_when_verbose(capsys):
+    # as learn(): SB3's logger prints the losses (and the evaluation) with verbose=1
+    import gymnasium as gym
+
+    data = collect_dataset("Pendulum-v1", n_steps=200, seed=0)
+    kwargs = dict(seed=0, batch_size=32, policy_kwargs={"net_arch": [8]})
+    TD3BC("MlpPolicy", "Pendulum-v1", verbose=1, **kwargs).fit(
+        data, n_steps=20, eval_env=gym.make("Pendulum-v1"), eval_freq=10,
+        n_eval_episodes=1)
+    out = capsys.readouterr().out
+    assert out.count("mean_reward") == 2 and out.count("gradient_steps") == 2
+    assert "critic_loss" in out and "actor_loss" in out
+    TD3BC("MlpPolicy", "Pendulum-v1", verbose=0, **kwargs).fit(data, n_steps=20,
+                                                                  eval_freq=10)
+    assert capsys.readouterr().out == ""

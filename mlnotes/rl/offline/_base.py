@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_scalar
 from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.utils import configure_logger
 
 from ..common.continuous_policies import optimizer_step
 from ..common.off_policy_algorithm import polyak_update
@@ -173,7 +174,9 @@ class OfflineMixin:
             Evaluated every ``eval_freq`` gradient steps (``evaluate_policy``,
             deterministic); results in ``eval_history_``.
         eval_freq : int, default=5_000
-            Gradient steps between evaluations.
+            Gradient steps between evaluations; with ``verbose=1`` the logger prints
+            its table (the last losses, the evaluation) as often, and writes it to
+            ``tensorboard_log`` if set.
         n_eval_episodes : int, default=10
             Episodes per evaluation.
         progress_bar : bool, default=False
@@ -202,6 +205,9 @@ class OfflineMixin:
         fill_replay_buffer(self.replay_buffer, data,
                            self.policy.scale_action if box else None)
         self._fitted_offline = True
+        if not self._custom_logger:  # as learn(): a table every eval_freq steps if verbose
+            self._logger = configure_logger(self.verbose, self.tensorboard_log,
+                                            type(self).__name__, True)
         self.eval_history_ = []
         n_steps, eval_freq = int(n_steps), int(eval_freq)
         # with a bar, train in about a hundred pieces; ``train`` keeps its state (update
@@ -223,6 +229,10 @@ class OfflineMixin:
                                                     n_eval_episodes=n_eval_episodes,
                                                     deterministic=True, warn=False)
                         self.eval_history_.append((done, float(mean), float(std)))
+                        self.logger.record("eval/mean_reward", float(mean))
+                        self.logger.record("eval/std_reward", float(std))
+                    self.logger.record("time/gradient_steps", done)
+                    self.logger.dump(step=done)
         finally:
             if bar is not None:
                 bar.close()
