@@ -83,8 +83,6 @@ def main():
     paused = {"seconds": 0.0, "cpu": 0.0}  # evaluation time, left out of the fit's time
 
     def at_epoch(algo_, epoch, total_step):
-        if every == n_steps:
-            return
         wall, cpu = time.perf_counter(), time.process_time()
         checkpoints.append({"steps": total_step, **evaluate(agent, episodes),
                             "seconds": wall - start - paused["seconds"],
@@ -98,10 +96,10 @@ def main():
               epoch_callback=at_epoch)
     seconds = time.perf_counter() - start - paused["seconds"]
     cpu = time.process_time() - cpu0 - paused["cpu"]
-    result = checkpoints[-1] if checkpoints else evaluate(agent, episodes)
-    result = {"return": result["return"], "returns": result["returns"], "seconds": seconds,
+    last = checkpoints[-1]
+    result = {"return": last["return"], "returns": last["returns"], "seconds": seconds,
               "cpu_seconds": cpu}
-    if checkpoints:
+    if len(checkpoints) > 1:
         result["checkpoints"] = checkpoints
     print(json.dumps(result))
 

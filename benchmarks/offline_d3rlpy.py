@@ -95,9 +95,7 @@ def run_ours(algo, data, n_steps, seed, every=None):
 
     torch.set_num_threads(1)
     agent = getattr(rl, algo)("MlpPolicy", "Pendulum-v1", seed=seed, **OURS[algo])
-    if every is None or every >= n_steps:
-        wall, cpu = _timed(lambda: agent.fit(data, n_steps=n_steps))
-        return {**evaluate(agent), "seconds": wall, "cpu_seconds": cpu}
+    every = every or n_steps
     checkpoints, wall, cpu = [], 0.0, 0.0
     for done in range(every, n_steps + 1, every):
         piece_wall, piece_cpu = _timed(lambda: agent.fit(data, n_steps=every))
@@ -105,8 +103,9 @@ def run_ours(algo, data, n_steps, seed, every=None):
         checkpoints.append({"steps": done, **evaluate(agent), "seconds": wall,
                             "cpu_seconds": cpu})
     last = checkpoints[-1]
-    return {"return": last["return"], "returns": last["returns"], "seconds": wall,
-            "cpu_seconds": cpu, "checkpoints": checkpoints}
+    run = {"return": last["return"], "returns": last["returns"], "seconds": wall,
+           "cpu_seconds": cpu}
+    return {**run, "checkpoints": checkpoints} if len(checkpoints) > 1 else run
 
 
 def run_bc(data, seed):
@@ -319,11 +318,11 @@ def budget_table(args, rows):
         rs = [r for r in rows if r["algo"] == algo]
         if not rs:
             continue
+        both = [r for r in rs if (r["ref"] or {}).get("checkpoints")]
         cells = []
         for i in range(len(steps)):
             ours = sum(meets_target(args.quality, r, r["ours"]["checkpoints"][i]["return"])
                        for r in rs)
-            both = [r for r in rs if (r["ref"] or {}).get("checkpoints")]
             ref = sum(meets_target(args.quality, r, r["ref"]["checkpoints"][i]["return"])
                       for r in both)
             ge = sum(r["ours"]["checkpoints"][i]["return"]

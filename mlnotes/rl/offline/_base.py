@@ -224,19 +224,22 @@ class OfflineMixin:
                     bar.update(chunk)
                 if done == next_eval or done == n_steps:
                     next_eval += eval_freq
-                    if eval_env is not None:
-                        mean, std = evaluate_policy(self, eval_env,
-                                                    n_eval_episodes=n_eval_episodes,
-                                                    deterministic=True, warn=False)
-                        self.eval_history_.append((done, float(mean), float(std)))
-                        self.logger.record("eval/mean_reward", float(mean))
-                        self.logger.record("eval/std_reward", float(std))
-                    self.logger.record("time/gradient_steps", done)
-                    self.logger.dump(step=done)
+                    self._checkpoint(done, eval_env, n_eval_episodes)
         finally:
             if bar is not None:
                 bar.close()
         return self
+
+    def _checkpoint(self, done, eval_env, n_eval_episodes):
+        """Every ``eval_freq`` steps of ``fit``: evaluate (if asked) and dump the logger."""
+        if eval_env is not None:
+            mean, std = evaluate_policy(self, eval_env, n_eval_episodes=n_eval_episodes,
+                                        deterministic=True, warn=False)
+            self.eval_history_.append((done, float(mean), float(std)))
+            self.logger.record("eval/mean_reward", float(mean))
+            self.logger.record("eval/std_reward", float(std))
+        self.logger.record("time/gradient_steps", done)
+        self.logger.dump(step=done)
 
 
 class LossListMixin:
