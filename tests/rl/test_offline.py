@@ -430,11 +430,46 @@ def test_iql_actor_loss_by_hand():
         log_prob = -0.5 * ((a - mean) / np.exp(log_std)) ** 2 - log_std \
             - 0.5 * np.log(2 * np.pi)
         expected = -(weight * log_prob).mean()
-        assert agent.losses(batch)[2].item() == pytest.approx(expected.item(), rel=1e-5)
+        assert list(agent.losses(batch))[2].item() == pytest.approx(expected.item(), rel=1e-5)
         np.testing.assert_allclose(agent.predict(batch.observations.numpy(),
                                                  deterministic=True)[0].ravel(),
                                    2.0 * mean.numpy(), rtol=1e-5, atol=1e-6)
-    assert torch.isfinite(agent.losses(batch)[2])
+    assert torch.isfinite(list(agent.losses(batch))[2])
+
+
+def test_iql_critic_and_actor_use_the_stepped_value_network():
+    # the paper's order: V is stepped first; the critics' target r + g (1 - d) V(s') and
+    # the actor's advantage min Q_target(s, a) - V(s) then use the new V
+    from mlnotes.rl import IQL
+
+    agent = IQL("MlpPolicy", "Pendulum-v1", seed=0, learning_rate=0.05,
+                policy_kwargs={"net_arch": [8]})
+    data = collect_dataset("Pendulum-v1", n_steps=32, seed=2)
+    agent.replay_buffer = ReplayBuffer(32, agent.observation_space, agent.action_space,
+                                       device="cpu")
+    fill_replay_buffer(agent.replay_buffer, check_dataset(
+        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    batch = agent.replay_buffer._get_samples(np.arange(32), np.zeros(32, dtype=int))
+    old_v = agent.value_net(batch.observations).detach()
+    steps = agent.losses(batch)
+    value_loss = next(steps)
+    agent.value_net.optimizer.zero_grad()
+    value_loss.backward()
+    agent.value_net.optimizer.step()
+    critic_loss, actor_loss = next(steps), next(steps)
+    with torch.no_grad():
+        new_v = agent.value_net(batch.observations)
+        assert float((new_v - old_v).abs().max()) > 1e-3  # the step moved V
+        y = batch.rewards + (1 - batch.dones) * 0.99 * agent.value_net(
+            batch.next_observations)
+        q = agent.critic.q_values(batch.observations, batch.actions)
+        expected_critic = ((q - y) ** 2).mean(dim=0).sum()
+        q_t = agent.critic_target.q_values(batch.observations, batch.actions).min(dim=1)
+        weight = torch.exp(3.0 * (q_t.values - new_v[:, 0])).clamp(max=100.0)
+        expected_actor = -(weight * agent.actor.log_prob(batch.observations,
+                                                          batch.actions)).mean()
+    assert critic_loss.item() == pytest.approx(expected_critic.item(), rel=1e-6)
+    assert actor_loss.item() == pytest.approx(expected_actor.item(), rel=1e-6)
 
 
 @pytest.mark.parametrize("name", ["TD3BC", "IQL", "CQL", "AWAC", "DiscreteCQL"])

@@ -245,11 +245,14 @@ class OfflineMixin:
 class LossListMixin:
     """``train`` for an agent whose gradient step is a list of (loss, optimiser) pairs.
 
-    A subclass defines ``losses(data)`` returning its losses in update order and
-    ``_loss_names`` / ``_loss_optimizers()`` naming them and the optimiser each one
-    steps (IQL: value, critics, actor; AWAC: critics, actor). Each step computes every
-    loss on one minibatch, steps each optimiser on its own loss, then moves the target
-    critics by Polyak averaging.
+    A subclass defines ``losses(data)`` returning or yielding its losses in update order
+    and ``_loss_names`` / ``_loss_optimizers()`` naming them and the optimiser each one
+    steps (IQL: value, critics, actor; AWAC: critics, actor). Each gradient step takes
+    one minibatch and steps each optimiser on its loss as soon as the loss is produced,
+    then moves the target critics by Polyak averaging. So a ``losses`` that yields lets a
+    later loss see the networks an earlier step changed (IQL's critics and actor use the
+    stepped value network, as in the paper's code); one that returns a tuple computes
+    every loss before any step (AWAC).
     """
 
     _loss_names = ()
@@ -276,14 +279,15 @@ class LossListMixin:
         for _ in range(gradient_steps):
             self._n_updates += 1
             data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)
-            losses = self.losses(data)
-            for name, loss, opt in zip(self._loss_names, losses, optimizers):
+            losses = []
+            for name, loss, opt in zip(self._loss_names, self.losses(data), optimizers):
                 self._check_finite_loss(loss, name)
                 opt.zero_grad()
                 loss.backward()
                 optimizer_step(opt)
+                losses.append(loss.detach())
             polyak_update(critic_params, target_params, self.tau)
-            logs.append(torch.stack([loss.detach() for loss in losses]))
+            logs.append(torch.stack(losses))
         if logs:
             means = torch.stack(logs).mean(dim=0).tolist()
             for key, value in zip(self._loss_names, means):

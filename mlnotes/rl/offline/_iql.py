@@ -252,7 +252,14 @@ class IQL(LossListMixin, OfflineMixin, SAC):
         return self.value_net(self.policy.actor.preprocess_obs(obs))
 
     def losses(self, data):
-        """The three IQL losses on one minibatch (value, critic, actor).
+        """The three IQL losses on one minibatch, yielded in update order.
+
+        As in the paper's code: the value network is stepped first, and the critics'
+        target :math:`r + \\gamma (1 - d) V(s')` and the actor's advantage
+        :math:`\\min_i \\bar Q_i(s, a) - V(s)` use the value network after that step
+        (:class:`~mlnotes.rl.offline._base.LossListMixin` steps each optimiser as soon as
+        its loss is yielded). ``list(agent.losses(data))`` computes all three with the
+        present networks.
 
         Parameters
         ----------
@@ -260,25 +267,24 @@ class IQL(LossListMixin, OfflineMixin, SAC):
             Observations, actions (scaled to [-1, 1]), next observations, dones,
             rewards.
 
-        Returns
-        -------
+        Yields
+        ------
         value_loss, critic_loss, actor_loss : torch.Tensor
             Scalars.
         """
         with torch.no_grad():
             q_target = self.critic_target.q_values(data.observations, data.actions)
             q_target = q_target.min(dim=1, keepdim=True).values
-            next_v = self._value(data.next_observations)
+        yield expectile_loss(q_target - self._value(data.observations),
+                             self.expectile).mean()
+        with torch.no_grad():  # the value network after its step
+            v, next_v = self._value(data.observations), self._value(data.next_observations)
             target = data.rewards + (1.0 - data.dones) * self.gamma * next_v
-        v = self._value(data.observations)
-        value_loss = expectile_loss(q_target - v, self.expectile).mean()
         q = self.critic.q_values(data.observations, data.actions)
-        critic_loss = (q - target).square().mean(dim=0).sum()
-        advantage = (q_target - v).detach()
-        weight = torch.exp(self.beta * advantage).clamp(max=self.max_weight).squeeze(1)
+        yield (q - target).square().mean(dim=0).sum()
+        weight = torch.exp(self.beta * (q_target - v)).clamp(max=self.max_weight).squeeze(1)
         log_prob = self.actor.log_prob(data.observations, data.actions)
-        actor_loss = -(weight * log_prob).mean()
-        return value_loss, critic_loss, actor_loss
+        yield -(weight * log_prob).mean()
 
     _loss_names = ("value_loss", "critic_loss", "actor_loss")
 
