@@ -2,10 +2,15 @@
 Hypothesis examples."""
 
 import os
+import tempfile
 
 from hypothesis import settings
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# SB3's logger makes a new empty folder in the temp directory at every learn() (and our
+# offline fit()) unless SB3_LOGDIR names one: one folder per test process instead of
+# thousands per run
+os.environ.setdefault("SB3_LOGDIR", tempfile.mkdtemp(prefix="mlnotes-tests-sb3-"))
 
 try:  # torch is a runtime dependency; keep one thread per worker
     import torch
