@@ -161,8 +161,9 @@ class IQL(LossListMixin, OfflineMixin, SAC):
     :math:`r + \gamma (1 - d) V(s')`, and the actor, a Gaussian around
     :math:`\tanh\mu(s)` with one state-independent :math:`\log\sigma \in [-5, 2]` (the
     paper's and d3rlpy's), by advantage-weighted log-likelihood of the dataset's actions
-    (see the module docstring). ``predict(deterministic=True)`` returns
-    :math:`\tanh\mu(s)`.
+    (see the module docstring), in this order, as in the paper's code: the critics'
+    target and the actor's advantage use the value network just stepped.
+    ``predict(deterministic=True)`` returns :math:`\tanh\mu(s)`.
     Chapters 38-39 of the notes; see the user guide, "Offline RL".
 
     Parameters
