@@ -20,6 +20,15 @@ class LinearController:
             np.float32), state
 
 
+def _load_dataset(agent, data):
+    """Put ``data`` into ``agent.replay_buffer`` (a buffer of exactly its size) as
+    ``fit`` does, so that a test can take batches by index."""
+    agent.replay_buffer = ReplayBuffer(len(data["rewards"]), agent.observation_space,
+                                       agent.action_space, device="cpu")
+    fill_replay_buffer(agent.replay_buffer, check_dataset(
+        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+
+
 def test_collect_dataset_records_terminals_and_timeouts():
     data = collect_dataset("Pendulum-v1", LinearController(), n_steps=450, noise_std=0.1,
                            seed=0)
@@ -65,10 +74,7 @@ def test_check_dataset_rejects_bad_data():
 def test_td3bc_actor_loss_by_hand():
     agent = TD3BC("MlpPolicy", "Pendulum-v1", seed=0, policy_kwargs={"net_arch": [8]})
     data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
-    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
-                                       device="cpu")
-    fill_replay_buffer(agent.replay_buffer, check_dataset(
-        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    _load_dataset(agent, data)
     batch = agent.replay_buffer.sample(8)
     with torch.no_grad():
         pi = agent.actor(batch.observations)
@@ -139,10 +145,7 @@ def test_cql_penalty_by_hand():
     agent = CQL("MlpPolicy", "Pendulum-v1", seed=0, n_action_samples=3, cql_alpha=2.0,
                 policy_kwargs={"net_arch": [8]})
     data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
-    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
-                                       device="cpu")
-    fill_replay_buffer(agent.replay_buffer, check_dataset(
-        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    _load_dataset(agent, data)
     batch = agent.replay_buffer.sample(4)
     with torch.no_grad():
         current = agent.critic.q_values(batch.observations, batch.actions)
@@ -225,10 +228,7 @@ def test_awac_losses_by_hand(n_action_samples):
     assert agent.batch_size == 1024  # d3rlpy's and the paper's default
     data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
     data["actions"][:2] = [[2.0], [-2.0]]  # at the bounds: finite loss
-    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
-                                       device="cpu")
-    fill_replay_buffer(agent.replay_buffer, check_dataset(
-        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    _load_dataset(agent, data)
     batch = agent.replay_buffer._get_samples(np.arange(8), np.zeros(8, dtype=int))
     actor = agent.actor
     with torch.no_grad():
@@ -410,10 +410,7 @@ def test_iql_actor_loss_by_hand():
                 policy_kwargs={"net_arch": [8]})
     data = collect_dataset("Pendulum-v1", n_steps=20, seed=1)
     data["actions"][:4] = [[2.0], [-2.0], [2.0], [-2.0]]  # at the bounds: finite loss
-    agent.replay_buffer = ReplayBuffer(20, agent.observation_space, agent.action_space,
-                                       device="cpu")
-    fill_replay_buffer(agent.replay_buffer, check_dataset(
-        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    _load_dataset(agent, data)
     batch = agent.replay_buffer._get_samples(np.arange(20), np.zeros(20, dtype=int))
     actor = agent.actor
     with torch.no_grad():
@@ -445,10 +442,7 @@ def test_iql_critic_and_actor_use_the_stepped_value_network():
     agent = IQL("MlpPolicy", "Pendulum-v1", seed=0, learning_rate=0.05,
                 policy_kwargs={"net_arch": [8]})
     data = collect_dataset("Pendulum-v1", n_steps=32, seed=2)
-    agent.replay_buffer = ReplayBuffer(32, agent.observation_space, agent.action_space,
-                                       device="cpu")
-    fill_replay_buffer(agent.replay_buffer, check_dataset(
-        data, agent.observation_space, agent.action_space), agent.policy.scale_action)
+    _load_dataset(agent, data)
     batch = agent.replay_buffer._get_samples(np.arange(32), np.zeros(32, dtype=int))
     old_v = agent.value_net(batch.observations).detach()
     steps = agent.losses(batch)
