@@ -734,9 +734,7 @@ class SVC(ClassifierMixin, _BaseSVM):
             The fitted estimator.
         """
         self._validate_params()
-        # None: fresh entropy, leaving numpy's global generator as it was
-        rng = (np.random.RandomState() if self.random_state is None
-               else check_random_state(self.random_state))
+        rng = check_random_state(self.random_state)  # never numpy's global generator
         probability = self.probability
         if probability == "deprecated":
             probability = False
