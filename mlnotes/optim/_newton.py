@@ -58,10 +58,22 @@ class NewtonResult(OptimResult):
     """
 
 
-def _newton_direction(hessian, gradient):
+def _cholesky(hessian):
+    """``scipy.linalg.cho_factor(hessian)``, or ``None`` when it fails."""
+    try:
+        return linalg.cho_factor(hessian, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+
+
+_UNSET = object()
+
+
+def _newton_direction(hessian, gradient, factor=_UNSET):
     """Solve ``H d = -g`` for a descent direction ``d``.
 
-    A Cholesky factorisation is tried first. When it fails, or the Hessian is
+    A Cholesky factorisation is tried first (``factor``: one already computed by
+    :func:`_cholesky`, ``None`` if it failed). When it fails, or the Hessian is
     numerically singular, an eigendecomposition is used: on a positive
     semi-definite Hessian the pseudo-inverse gives the minimum-norm (least
     squares) Newton step; negative eigenvalues are replaced by their absolute
@@ -73,8 +85,9 @@ def _newton_direction(hessian, gradient):
     """
     n = gradient.shape[0]
     eps = np.finfo(np.float64).eps
-    try:
-        factor = linalg.cho_factor(hessian, check_finite=False)
+    if factor is _UNSET:
+        factor = _cholesky(hessian)
+    if factor is not None:
         diag = np.abs(np.diag(factor[0]))
         # (min/max diagonal of the Cholesky factor)^2 is a cheap lower bound
         # on the inverse condition number: near-singular Hessians go below.
@@ -82,8 +95,6 @@ def _newton_direction(hessian, gradient):
             direction = linalg.cho_solve(factor, -gradient, check_finite=False)
             if np.all(np.isfinite(direction)) and gradient @ direction < 0:
                 return direction, "cholesky"
-    except linalg.LinAlgError:
-        pass
     try:
         eigval, eigvec = linalg.eigh(hessian, check_finite=False)
     except linalg.LinAlgError:
@@ -118,6 +129,7 @@ def newton(
     max_backtrack=30,
     final_step=True,
     callback=None,
+    hessian_check=None,
     verbose=0,
 ):
     r"""Minimise a smooth function with the damped Newton method.
@@ -164,6 +176,14 @@ def newton(
         the decrement of the step it has just taken).
     callback : callable, default=None
         Called as ``callback(x)`` after every accepted step.
+    hessian_check : callable, default=None
+        Called as ``hessian_check(H, factor)`` with every finite Hessian and its
+        Cholesky factorisation (the ``(c, lower)`` pair of
+        :func:`scipy.linalg.cho_factor`, ``None`` when it fails), before the step
+        is computed from that same factorisation. It may raise to stop the
+        iterations: :class:`~mlnotes.linear_model.LogisticRegression`'s
+        ``newton-cholesky`` solver hands over to L-BFGS this way on a singular or
+        ill-conditioned Hessian, as scikit-learn's does.
     verbose : int, default=0
         Print one line per iteration if positive.
 
@@ -267,7 +287,10 @@ def newton(
         if not np.all(np.isfinite(H)):
             status = 3
             break
-        d, kind = _newton_direction(H, g)
+        factor = _cholesky(H)
+        if hessian_check is not None:
+            hessian_check(H, factor)
+        d, kind = _newton_direction(H, g, factor)
         slope = float(g @ d)  # -lambda^2 for a Newton step
         dec2 = -slope
         if verbose:

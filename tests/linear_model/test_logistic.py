@@ -193,6 +193,51 @@ def test_newton_singular_hessian_falls_back():
     _assert_close(clf.coef_[0, 0], clf.coef_[0, 3])
 
 
+def test_hessian_trouble_matches_the_symmetric_solve():
+    """The LAPACK steps of ``_hessian_trouble`` decide as scikit-learn's test,
+    ``scipy.linalg.solve(H, ..., assume_a="sym")`` raising or warning, on
+    well-posed, singular and ill-conditioned Gram matrices (rcond around eps),
+    with and without the Cholesky shortcut."""
+    from scipy import linalg
+
+    from mlnotes.linear_model._logistic import _hessian_trouble
+    from mlnotes.optim._newton import _cholesky
+
+    def by_solve(H):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", LinAlgWarning)
+                linalg.solve(H, np.ones(len(H)), assume_a="sym", check_finite=False)
+        except (np.linalg.LinAlgError, LinAlgWarning) as exc:
+            return str(exc)
+        return None
+
+    rng = np.random.RandomState(0)
+    kinds = {"fine": 0, "singular": 0, "ill": 0}
+    for trial in range(600):
+        n = rng.randint(2, 10)
+        A = rng.randn(n + 3, n)
+        if trial % 4 == 1:  # duplicate column: singular or ill-conditioned by rounding
+            A[:, -1] = A[:, 0]
+        elif trial % 4 == 2:  # zero column: an exact zero pivot
+            A[:, rng.randint(n)] = 0.0
+        elif trial % 4 == 3:  # near-duplicate column: rcond from 1e-24 to 1e-10
+            A[:, -1] = A[:, 0] + 10.0 ** rng.uniform(-12, -5) * rng.randn(n + 3)
+        H = A.T @ A
+        ref = by_solve(H)
+        ours = _hessian_trouble(H)
+        # with the Cholesky factor Newton's method passes (None when it fails)
+        assert _hessian_trouble(H, _cholesky(H)) == ours
+        assert (ours is None) == (ref is None), (ours, ref)
+        if ref is not None:
+            kind = "singular" if "singular" in ref else "ill"
+            assert kind in ours
+            kinds[kind] += 1
+        else:
+            kinds["fine"] += 1
+    assert min(kinds.values()) > 20, kinds
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_class_weight_is_sample_weight(solver):
     X, y, sw = _data(n_classes=3, seed=8)
