@@ -32,6 +32,22 @@ def test_parity_with_sklearn(params, n_features):
     )
 
 
+@pytest.mark.parametrize("params", PARAMS + [dict(degree=3, order="F", interaction_only=True)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_output_bit_identical_to_sklearn(params, dtype):
+    """The row-wise kernel (C order) and the column-wise products (F order) make
+    the same products as scikit-learn in the same order: the same bits, in the
+    requested memory order, for F- and C-ordered input."""
+    X = np.random.default_rng(1).normal(size=(57, 5)).astype(dtype)
+    ref = sk_preprocessing.PolynomialFeatures(**params).fit(X).transform(X)
+    for X_in in (X, np.asfortranarray(X)):
+        out = PolynomialFeatures(**params).fit(X_in).transform(X_in)
+        assert out.dtype == ref.dtype
+        np.testing.assert_array_equal(out, ref)
+        order = params.get("order", "C")
+        assert out.flags["C_CONTIGUOUS" if order == "C" else "F_CONTIGUOUS"]
+
+
 def test_output_is_the_monomials_of_powers():
     """Known answer: column i equals prod_j x_j ** powers_[i, j]."""
     X = np.random.default_rng(1).uniform(0.5, 2, size=(6, 3))
