@@ -66,14 +66,11 @@ def _cholesky(hessian):
         return None
 
 
-_UNSET = object()
-
-
-def _newton_direction(hessian, gradient, factor=_UNSET):
+def _newton_direction(hessian, gradient, factor):
     """Solve ``H d = -g`` for a descent direction ``d``.
 
-    A Cholesky factorisation is tried first (``factor``: one already computed by
-    :func:`_cholesky`, ``None`` if it failed). When it fails, or the Hessian is
+    The Cholesky factorisation ``factor`` (from :func:`_cholesky`, ``None`` if it
+    failed) is tried first. When it fails, or the Hessian is
     numerically singular, an eigendecomposition is used: on a positive
     semi-definite Hessian the pseudo-inverse gives the minimum-norm (least
     squares) Newton step; negative eigenvalues are replaced by their absolute
@@ -85,8 +82,6 @@ def _newton_direction(hessian, gradient, factor=_UNSET):
     """
     n = gradient.shape[0]
     eps = np.finfo(np.float64).eps
-    if factor is _UNSET:
-        factor = _cholesky(hessian)
     if factor is not None:
         diag = np.abs(np.diag(factor[0]))
         # (min/max diagonal of the Cholesky factor)^2 is a cheap lower bound
