@@ -37,6 +37,7 @@ import math
 import sys
 import warnings
 from abc import ABCMeta, abstractmethod
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -56,6 +57,7 @@ from mlnotes.utils._lazy import lazy_module
 from mlnotes.utils._torch import (
     DEFER,
     as_tensor,
+    blas_threads,
     check_device,
     clip_gradients,
     inference_device,
@@ -499,6 +501,17 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
         """Data term of the objective on a batch: a weighted mean over its rows."""
 
+    def _loss_and_gradients(self, module):
+        """Mini-batch loss and gradients written by hand for ``module``, or ``None``.
+
+        ``None`` (the default): the stochastic solvers differentiate
+        :meth:`_batch_loss` with autograd. Otherwise a function
+        ``f(X, Y, sample_weight, weight_sum) -> (loss, gradients)`` returning what
+        :meth:`_batch_loss` and autograd would, the gradients in the order of the
+        module's trainable parameters.
+        """
+        return None
+
     def _loss_report_scale(self):
         """Factor from the optimised data term to the reported ``loss_`` (default 1)."""
         return 1.0
@@ -619,7 +632,8 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
             batch = X.shape[0] if solver == "lbfgs" else min(
                 X.shape[0], 200 if batch == "auto" else batch)
             try:
-                with torch_threads(_forward_work(module, batch, X.shape[1])):
+                with torch_threads(_forward_work(module, batch, X.shape[1])) as n, \
+                        (blas_threads(n) if device.type == "cpu" else nullcontext()):
                     if solver == "lbfgs":
                         self._fit_lbfgs(module, X, Y, sample_weight, dtype, device)
                     else:
@@ -742,6 +756,7 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
         n_iter_no_change = self._hp("n_iter_no_change")
         report_scale = float(self._loss_report_scale())
         batch_loss = self._batch_loss
+        by_hand = self._loss_and_gradients(module)
         autograd_grad = torch.autograd.grad
         foreach_add_ = torch._foreach_add_
         # mlnotes.parallel.fit_distributed: this process computes the gradient of its
@@ -781,10 +796,13 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
                         start, stop = sync.shard(start, stop)
                     xb = _dense_tensor(Xe[start:stop], dtype, device) if sparse \
                         else Xe[start:stop]
-                    loss = batch_loss(module, xb,
-                                      None if Ye is None else Ye[start:stop],
-                                      None if swe is None else swe[start:stop], wsum)
-                    grads = list(autograd_grad(loss, params))
+                    yb = None if Ye is None else Ye[start:stop]
+                    swb = None if swe is None else swe[start:stop]
+                    if by_hand is not None:
+                        loss, grads = by_hand(xb, yb, swb, wsum)
+                    else:
+                        loss = batch_loss(module, xb, yb, swb, wsum)
+                        grads = list(autograd_grad(loss, params))
                     if sync is not None:  # sums of the shards' gradients and losses
                         loss = sync.all_reduce(loss, grads)
                     if alpha > 0:

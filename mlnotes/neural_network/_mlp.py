@@ -198,6 +198,13 @@ def _full_batch_objective(X, Y, sample_weight, weight_sum, units, activation,
     return objective
 
 
+def _scaled_rows(delta, sample_weight, weight_sum):
+    """``delta`` with row i times ``sample_weight[i] / weight_sum`` (in place)."""
+    if sample_weight is None:
+        return delta.div_(weight_sum)
+    return delta.mul_((sample_weight / weight_sum)[:, None])
+
+
 _MLP_CONSTRAINTS = {
     **TorchEstimator._training_constraints,
     "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -268,6 +275,30 @@ class _BaseMLP(TorchEstimator):
         return _full_batch_objective(
             X, Y, sample_weight, weight_sum, module.units, self.activation,
             self.out_activation_, alpha, self._loss_report_scale())
+
+    def _loss_and_gradients(self, module):
+        """Back-propagation by hand (:meth:`_MLPModule.loss_and_gradients`) for the
+        plain network; batch norm and dropout keep autograd.
+
+        Each output/loss pair is canonical (softmax and cross-entropy, sigmoid and
+        binary cross-entropy, identity and squared error, exp and Poisson deviance),
+        so :math:`\\partial J / \\partial z` is the mean prediction minus the target,
+        row by row, times the row's weight over the batch's weight sum: the heads'
+        ``_output_error`` returns it with :meth:`_batch_loss`'s loss.
+        """
+        from ._networks import _MLPModule
+
+        if (type(module) is not _MLPModule or module.norms is not None
+                or module.dropout > 0
+                or not all(p.requires_grad for p in module.parameters())):
+            return None
+        output_error = self._output_error
+
+        def loss_and_gradients(X, Y, sample_weight, weight_sum):
+            return module.loss_and_gradients(
+                X, lambda z: output_error(z, Y, sample_weight, weight_sum))
+
+        return loss_and_gradients
 
     def _after_fit(self):
         module = self.module_
@@ -442,7 +473,9 @@ class _ClassifierHead:
         return torch.as_tensor(Y).to(device=device, dtype=dtype)
 
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
-        z = module(X)
+        return self._output_loss(module(X), Y, sample_weight, weight_sum)
+
+    def _output_loss(self, z, Y, sample_weight, weight_sum):
         if Y.ndim == 1:  # softmax over classes
             if sample_weight is None:  # over weight_sum (the whole batch's size) and
                 # not the rows given: the mean of a data-parallel shard is a part of it
@@ -451,6 +484,21 @@ class _ClassifierHead:
         weight = None if sample_weight is None else sample_weight[:, None]
         return F.binary_cross_entropy_with_logits(z, Y, weight=weight,
                                                   reduction="sum") / weight_sum
+
+    def _output_error(self, z, Y, sample_weight, weight_sum):
+        if Y.ndim != 1:  # sigmoid minus the labels
+            return (self._output_loss(z, Y, sample_weight, weight_sum),
+                    _scaled_rows(torch.sigmoid(z).sub_(Y), sample_weight, weight_sum))
+        # softmax minus the one-hot labels. The log-softmax runs on the transposed
+        # view: over a few classes torch's kernel along the outer dimension took 8 us
+        # and along the rows 29 us (200 x 10, float64, one thread)
+        log_p = torch.log_softmax(z.t(), 0).t()
+        log_p_true = log_p.gather(1, Y[:, None])[:, 0]
+        loss = -(log_p_true.sum() if sample_weight is None
+                 else log_p_true.dot(sample_weight)) / weight_sum
+        delta = log_p.exp()
+        delta.scatter_add_(1, Y[:, None], delta.new_full((len(Y), 1), -1.0))
+        return loss, _scaled_rows(delta, sample_weight, weight_sum)
 
     def _validation_score(self, module, X, Y, sample_weight):
         z = module(X)
@@ -1108,7 +1156,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return 1.0 / self.n_outputs_ if self.loss == "squared_error" else 1.0
 
     def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
-        z = module(X)
+        return self._output_loss(module(X), Y, sample_weight, weight_sum)
+
+    def _output_loss(self, z, Y, sample_weight, weight_sum):
         if self.loss == "poisson":
             per_sample = (torch.exp(z) - Y * z + torch.special.xlogy(Y, Y) - Y).sum(1)
         elif sample_weight is None:
@@ -1118,6 +1168,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if sample_weight is None:
             return per_sample.sum() / weight_sum
         return per_sample.dot(sample_weight) / weight_sum
+
+    def _output_error(self, z, Y, sample_weight, weight_sum):
+        residual = (torch.exp(z) if self.loss == "poisson" else z) - Y
+        return (self._output_loss(z, Y, sample_weight, weight_sum),
+                _scaled_rows(residual, sample_weight, weight_sum))
 
     def _validation_score(self, module, X, Y, sample_weight):
         pred = self._output_forward(module, X).cpu().numpy()

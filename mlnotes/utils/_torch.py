@@ -35,6 +35,7 @@ from mlnotes.utils._random import check_random_state
 torch = lazy_module("torch", globals())
 
 __all__ = [
+    "blas_threads",
     "check_device",
     "inference_device",
     "torch_seed",
@@ -497,6 +498,41 @@ def torch_threads(work=None):
         _thread_state.depth = depth
         if changed:
             torch.set_num_threads(previous)
+
+
+_blas_controller = []  # numpy's BLAS libraries (threadpoolctl), found on first use
+
+
+@contextlib.contextmanager
+def blas_threads(n_threads):
+    """Cap numpy's BLAS at ``n_threads`` threads in a block (never raise it).
+
+    For torch estimators that also multiply with numpy (the multilayer perceptron's
+    hand-written back-propagation and L-BFGS objective): their products follow the
+    thread count :func:`torch_threads` chose for the same work, instead of BLAS's
+    default of every core, which on a small network only adds synchronisation. A
+    lower cap the caller set (``threadpoolctl``, ``OPENBLAS_NUM_THREADS``) is kept.
+
+    Parameters
+    ----------
+    n_threads : int
+        The cap.
+
+    Yields
+    ------
+    None
+    """
+    if not _blas_controller:
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller.append(ThreadpoolController().select(user_api="blas"))
+    controller = _blas_controller[0]
+    current = [lib["num_threads"] for lib in controller.info()]
+    if not current or max(current) <= n_threads:
+        yield
+        return
+    with controller.limit(limits=max(1, int(n_threads))):
+        yield
 
 
 def module_flops(module, batch_size=1, spatial=1):

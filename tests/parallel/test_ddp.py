@@ -11,11 +11,13 @@ from mlnotes.parallel import fit_distributed
 
 class _CountingMLPRegressor(MLPRegressor):
     """Records the number of rows of every batch loss it computes (unpickled by
-    reference in the spawned processes: this module is importable there)."""
+    reference in the spawned processes: this module is importable there). The loss
+    of the network's output: what autograd's ``_batch_loss`` and the hand-written
+    back-propagation both call."""
 
-    def _batch_loss(self, module, X, Y, sample_weight, weight_sum):
-        self.__dict__.setdefault("rows_seen", []).append(X.shape[0])
-        return super()._batch_loss(module, X, Y, sample_weight, weight_sum)
+    def _output_loss(self, z, Y, sample_weight, weight_sum):
+        self.__dict__.setdefault("rows_seen", []).append(z.shape[0])
+        return super()._output_loss(z, Y, sample_weight, weight_sum)
 
 
 def _weights(est):
