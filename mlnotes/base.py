@@ -995,7 +995,8 @@ class TorchEstimator(BaseEstimator, metaclass=ABCMeta):
         forward = forward if forward is not None else (lambda m, x: m(x))
         outs = []
         work = _forward_work(module, min(chunk, max(X.shape[0], 1)), X.shape[1])
-        with torch_threads(work), torch.inference_mode():
+        with torch_threads(work) as n, torch.inference_mode(), \
+                (blas_threads(n) if device.type == "cpu" else nullcontext()):
             for start in range(0, max(X.shape[0], 1), chunk):
                 xb = _dense_tensor(X[start:start + chunk], torch.float64, device)
                 outs.append(forward(module, xb).to("cpu").numpy())

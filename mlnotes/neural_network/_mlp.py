@@ -513,8 +513,8 @@ class _ClassifierHead:
 
     def _proba_forward(self, module, X):
         z = module(X)
-        if self.out_activation_ == "softmax":
-            return torch.softmax(z, 1)
+        if self.out_activation_ == "softmax":  # on the transposed view: see _output_error
+            return torch.softmax(z.t(), 0).t().contiguous()
         return torch.sigmoid(z)
 
     def _proba_raw(self, X):

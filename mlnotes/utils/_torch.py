@@ -554,6 +554,15 @@ def module_flops(module, batch_size=1, spatial=1):
         :math:`2 b \left(\sum_{\text{dense}} |W| + s \sum_{\text{conv}} |K|\right)`
         for batch size :math:`b` and :math:`s` positions.
     """
+    counts = module.__dict__.get("_mlnotes_weight_counts")
+    if counts is None:  # parameter shapes never change after construction: count once
+        counts = module.__dict__["_mlnotes_weight_counts"] = _weight_counts(module)
+    dense, conv = counts
+    return 2.0 * max(int(batch_size), 1) * (dense + max(int(spatial), 1) * conv)
+
+
+def _weight_counts(module):
+    """``(dense, conv)``: the weights of ``module``'s matrices and of its kernels."""
     dense = conv = 0
     for sub in module.modules():
         # every matrix parameter, wherever it is registered (a layer's ``weight`` or
@@ -563,7 +572,7 @@ def module_flops(module, batch_size=1, spatial=1):
             conv += size
         else:
             dense += size
-    return 2.0 * max(int(batch_size), 1) * (dense + max(int(spatial), 1) * conv)
+    return dense, conv
 
 
 def wrap_torch_threads(cls, names, work=None):
