@@ -26,6 +26,10 @@ network is and what it minimises, through a few hooks:
     the mean loss).
 ``_target_tensor(Y, dtype, device)``
     Optional: the tensor the loss compares against (default: ``Y`` as a float tensor).
+``_loss_and_gradients(module)``
+    Optional: a function returning a mini-batch's loss and gradients computed by hand,
+    used by the stochastic solvers instead of autograd on ``_batch_loss`` (default
+    ``None``: autograd). The multilayer perceptron's plain network uses it.
 
 The model's public ``fit`` validates its input, encodes targets, then calls
 :meth:`TorchEstimator._fit_torch`; predict-time methods call
