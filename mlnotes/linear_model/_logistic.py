@@ -730,7 +730,7 @@ def _l1_proximal_newton(X, y, sample_weight, *, C, tol, max_iter):
             return w, n_iter - 1
         h = C * sw * p * (1.0 - p)
         H = Xd.T @ (h[:, None] * Xd)
-        H[np.diag_indices_from(H)] += 1e-12
+        H.flat[:: n_dof + 1] += 1e-12  # the diagonal
         u = w.copy()
         l1_quadratic_cd(H, H @ w - g, u, 1000, 1e-10 * max(1.0, np.max(np.abs(w))))
         d = u - w

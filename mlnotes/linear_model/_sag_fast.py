@@ -349,9 +349,16 @@ def l1_quadratic_cd(Q, q, u, max_sweeps, tol):
     semi-definite). Each coordinate is set to its exact minimiser
     ``soft(q_j - (Q u)_j + Q_jj u_j, 1) / Q_jj``; stops when a sweep moves no
     coordinate by more than ``tol``. Returns the number of sweeps.
+
+    The update of ``Q u`` after a coordinate move reads column ``j`` of ``Q``;
+    it reads it as row ``j`` of a C-ordered copy of ``Q^T`` (contiguous, so the
+    loop vectorises). The copy holds the same numbers, so the result is the one
+    of reading ``Q[k, j]`` (``Q`` from a matrix product need not be exactly
+    symmetric, so ``Q[j, k]`` would not do).
     """
     p = u.shape[0]
     Qu = Q @ u
+    QT = np.ascontiguousarray(Q.T)
     sweeps = 0
     for sweeps in range(1, max_sweeps + 1):
         d_max = 0.0
@@ -364,8 +371,9 @@ def l1_quadratic_cd(Q, q, u, max_sweeps, tol):
             d = new - u[j]
             if d != 0.0:
                 u[j] = new
+                column = QT[j]
                 for k in range(p):
-                    Qu[k] += d * Q[k, j]
+                    Qu[k] += d * column[k]
                 d_max = max(d_max, abs(d))
         if d_max <= tol:
             break
