@@ -27,7 +27,10 @@ step sizes): a step costs O(nnz of the sample), so sparse data are cheap.
 Every epoch ends by bringing all features up to date; the run stops when the
 largest change of a weight over the epoch is at most ``tol`` times the largest
 weight (scikit-learn's rule). Dense ``X`` is read as a CSR matrix whose rows
-are all full (``dense=True``), without a copy.
+are all full (``dense=True``), without a copy. Sparse ``X`` with one output and
+no L1 term (binary logistic, squared loss) runs a specialised copy of the
+kernel (:func:`_sag_sparse_single`) with the same arithmetic, so the same
+iterates.
 """
 
 import warnings
@@ -268,6 +271,142 @@ def _sag_kernel(data, indices, indptr, dense, y, sw, W, b, sum_grad, grad_mem, s
     return max_iter, num_seen, 1
 
 
+@njit(cache=True, nogil=True)
+def _flush_pairs(ws, cum, last, t, wscale):
+    """:func:`_flush` for :func:`_sag_sparse_single`'s ``(weight, gradient sum)`` pairs."""
+    ok = True
+    for j in range(ws.shape[0]):
+        lj = last[j]
+        if lj < t:
+            total = cum[t - 1] - (cum[lj - 1] if lj > 0 else 0.0)
+            ws[j, 0] -= total * ws[j, 1]
+        last[j] = 0
+        ws[j, 0] *= wscale
+        if not np.isfinite(ws[j, 0]):
+            ok = False
+    return ok
+
+
+@njit(cache=True, nogil=True)
+def _sag_sparse_single(data, indices, indptr, y, sw, W, b, sum_grad, grad_mem, seen,
+                       num_seen, intercept_sum_grad, loss, step, alpha_scaled, saga,
+                       fit_intercept, intercept_decay, tol, max_iter, seed):
+    """:func:`_sag_kernel` for sparse ``X``, one output and no L1 term.
+
+    The same arithmetic in the same order (so the same iterates, bit for bit),
+    written for the common sparse case: scalars instead of length-1 loops, the
+    lagged update fused with the prediction, and each weight stored next to its
+    gradient sum (one ``(n_features, 2)`` array, so a feature of the drawn
+    sample costs one cache line instead of two), the "last updated" steps in
+    32 bits. ``indices``/``indptr`` may be 32- or 64-bit (no copy of scikit-
+    learn's 32-bit CSR).
+    """
+    np.random.seed(seed)
+    n = indptr.shape[0] - 1
+    p = W.shape[0]
+    ws = np.empty((p, 2))
+    for j in range(p):
+        ws[j, 0] = W[j, 0]
+        ws[j, 1] = sum_grad[j, 0]
+    decay = 1.0 - step * alpha_scaled
+    cum = np.zeros(n + 1)
+    last = np.zeros(p, dtype=np.int32)
+    prev = W[:, 0].copy()
+    wscale = 1.0
+    t = 0
+    status = 1
+    b0 = b[0]
+    isg = intercept_sum_grad[0]
+    for epoch in range(max_iter):
+        for _ in range(n):
+            i = np.random.randint(0, n)
+            if seen[i] == 0:
+                seen[i] = 1
+                num_seen += 1
+            start, stop = indptr[i], indptr[i + 1]
+            cum_t = cum[t - 1] if t > 0 else 0.0
+            acc = 0.0
+            for q in range(start, stop):
+                j = indices[q]
+                lj = last[j]
+                wj = ws[j, 0]
+                if lj < t:
+                    total = cum_t - (cum[lj - 1] if lj > 0 else 0.0)
+                    wj -= total * ws[j, 1]
+                    ws[j, 0] = wj
+                    last[j] = t
+                acc += data[q] * wj
+            pred = acc * wscale + b0
+            if loss == 0:
+                g = (pred - y[i]) * sw[i]
+            else:
+                if pred >= 0:
+                    prob = 1.0 / (1.0 + np.exp(-pred))
+                else:
+                    e = np.exp(pred)
+                    prob = e / (1.0 + e)
+                g = (prob - y[i]) * sw[i]
+            wscale *= decay
+            inv_seen = 1.0 / num_seen
+            dg = g - grad_mem[i, 0]
+            if saga:
+                for q in range(start, stop):
+                    j = indices[q]
+                    corr = data[q] * dg
+                    ws[j, 0] -= corr * step * (1.0 - inv_seen) / wscale
+                    ws[j, 1] += corr
+            else:
+                for q in range(start, stop):
+                    ws[indices[q], 1] += data[q] * dg
+            if fit_intercept:
+                isg += dg
+                b0 -= step * isg * inv_seen * intercept_decay
+                if saga:
+                    b0 -= dg * step * (1.0 - inv_seen)
+                if not np.isfinite(b0):
+                    b[0] = b0
+                    intercept_sum_grad[0] = isg
+                    return epoch + 1, num_seen, -1
+            grad_mem[i, 0] = g
+            prev_cum = cum[t - 1] if t > 0 else 0.0
+            cum[t] = prev_cum + step * inv_seen / wscale
+            t += 1
+            if wscale < 1e-9:
+                if not _flush_pairs(ws, cum, last, t, wscale):
+                    status = -1
+                    break
+                wscale = 1.0
+                t = 0
+        if status == -1:
+            break
+        ok = _flush_pairs(ws, cum, last, t, wscale)
+        wscale = 1.0
+        t = 0
+        if not ok:
+            status = -1
+            break
+        max_change = 0.0
+        max_weight = 0.0
+        for j in range(p):
+            wj = ws[j, 0]
+            max_weight = max(max_weight, abs(wj))
+            max_change = max(max_change, abs(wj - prev[j]))
+            prev[j] = wj
+        if (max_weight != 0.0 and max_change / max_weight <= tol) or (
+                max_weight == 0.0 and max_change == 0.0):
+            status = 0
+            break
+    else:
+        status = 1
+        epoch = max_iter - 1
+    for j in range(p):
+        W[j, 0] = ws[j, 0]
+        sum_grad[j, 0] = ws[j, 1]
+    b[0] = b0
+    intercept_sum_grad[0] = isg
+    return epoch + 1, num_seen, status
+
+
 def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_state,
               fit_intercept, is_saga, coef_init=None, intercept_init=None,
               n_classes=1, intercept_decay=None, max_squared_sum=None):
@@ -287,10 +426,14 @@ def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_s
         if not Xc.has_canonical_format:
             Xc = Xc.copy()
             Xc.sum_duplicates()
-        # one compiled signature for every sparse input: float64 data, int64 indices
+        # float64 data, int64 indices (few compiled signatures); the single-output
+        # kernel also takes 32-bit ones as they are (scikit-learn's CSR, no copy)
         data = Xc.data.astype(np.float64, copy=False)
-        indices = Xc.indices.astype(np.int64, copy=False)
-        indptr = Xc.indptr.astype(np.int64, copy=False)
+        indices, indptr = Xc.indices, Xc.indptr
+        single = K == 1 and not (is_saga and float(beta) / n_samples > 0.0)
+        if not (single and indices.dtype == indptr.dtype == np.int32):
+            indices = indices.astype(np.int64, copy=False)
+            indptr = indptr.astype(np.int64, copy=False)
         dense = False
         if max_squared_sum is None:
             max_squared_sum = float(np.max(np.asarray(Xc.multiply(Xc).sum(axis=1))))
@@ -305,6 +448,7 @@ def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_s
         if n_features == 0:
             indptr = np.zeros(n_samples + 1, dtype=np.int64)
         dense = True
+        single = False
         if max_squared_sum is None:
             max_squared_sum = float(np.max(np.einsum("ij,ij->i", Xd, Xd)))
         if intercept_decay is None:
@@ -323,13 +467,22 @@ def sag_solve(X, y, sample_weight, *, loss, alpha, beta, max_iter, tol, random_s
     b = (np.zeros(K) if intercept_init is None
          else np.array(intercept_init, dtype=np.float64).reshape(K))
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    n_iter, _, status = _sag_kernel(
-        data, indices, indptr, dense, np.asarray(y, dtype=np.float64), sw, W, b,
-        np.zeros((n_features, K)), np.zeros((n_samples, K)),
-        np.zeros(n_samples, dtype=np.int8), 0, np.zeros(K), _LOSS_CODES[loss], step,
-        alpha_scaled, beta_scaled, bool(is_saga), bool(fit_intercept),
-        float(intercept_decay), float(tol), int(max_iter), seed,
-    )
+    y = np.asarray(y, dtype=np.float64)
+    if single:
+        n_iter, _, status = _sag_sparse_single(
+            data, indices, indptr, y, sw, W, b, np.zeros((n_features, 1)),
+            np.zeros((n_samples, 1)), np.zeros(n_samples, dtype=np.int8), 0,
+            np.zeros(1), _LOSS_CODES[loss], step, alpha_scaled, bool(is_saga),
+            bool(fit_intercept), float(intercept_decay), float(tol), int(max_iter), seed,
+        )
+    else:
+        n_iter, _, status = _sag_kernel(
+            data, indices, indptr, dense, y, sw, W, b,
+            np.zeros((n_features, K)), np.zeros((n_samples, K)),
+            np.zeros(n_samples, dtype=np.int8), 0, np.zeros(K), _LOSS_CODES[loss],
+            step, alpha_scaled, beta_scaled, bool(is_saga), bool(fit_intercept),
+            float(intercept_decay), float(tol), int(max_iter), seed,
+        )
     if status == -1:
         raise ValueError(
             f"Floating-point under-/overflow occurred at epoch #{n_iter}. Scaling input "

@@ -11,7 +11,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from mlnotes.linear_model import LogisticRegression, Ridge
-from mlnotes.linear_model._sag_fast import l1_quadratic_cd, sag_step_size
+from mlnotes.linear_model._sag_fast import (
+    _sag_kernel, _sag_sparse_single, l1_quadratic_cd, sag_step_size,
+)
 
 
 def _regression(n=120, p=5, seed=0):
@@ -72,6 +74,46 @@ def test_ridge_sag_sparse_and_multi_target():
     with pytest.raises(ValueError, match="does not support fitting the intercept"):
         Ridge(solver="saga").fit(Xs, y)
 
+
+
+@pytest.mark.parametrize("loss, code", [("log", 1), ("squared", 0)])
+@pytest.mark.parametrize("saga", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("alpha", [1.0, 1e4])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_sparse_single_output_kernel_is_the_general_one(loss, code, saga, fit_intercept,
+                                                         alpha, index_dtype):
+    # sparse X, one output, no L1: sag_solve runs _sag_sparse_single, which must
+    # repeat _sag_kernel's arithmetic (same iterates, bit for bit); alpha=1e4
+    # shrinks wscale below 1e-9 within an epoch (the mid-epoch rescale)
+    rng = np.random.RandomState(0)
+    X = sparse.random(200, 40, density=0.15, format="csr", random_state=rng)
+    X.sum_duplicates()
+    y = ((X @ rng.randn(40)) > 0).astype(float) if loss == "log" else rng.randn(200)
+    sw = rng.uniform(0.5, 2.0, 200)
+    n, p = X.shape
+    mss = float(np.max(X.multiply(X).sum(axis=1)))
+    step = sag_step_size(mss, alpha / n, loss, fit_intercept, n, saga)
+    results = []
+    for single in (False, True):
+        W, b = np.full((p, 1), 0.01), np.full(1, 0.1)
+        state = [np.zeros((p, 1)), np.zeros((n, 1)), np.zeros(n, dtype=np.int8)]
+        isg = np.zeros(1)
+        if single:
+            out = _sag_sparse_single(
+                X.data, X.indices.astype(index_dtype), X.indptr.astype(index_dtype), y,
+                sw, W, b, *state, 0, isg, code, step, alpha / n, saga, fit_intercept,
+                0.01, 1e-6, 30, 7)
+        else:
+            out = _sag_kernel(
+                X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), False, y,
+                sw, W, b, *state, 0, isg, code, step, alpha / n, 0.0, saga,
+                fit_intercept, 0.01, 1e-6, 30, 7)
+        results.append((out, W, b, isg, *state))
+    (out0, *arrays0), (out1, *arrays1) = results
+    assert out0 == out1
+    for a0, a1 in zip(arrays0, arrays1):
+        np.testing.assert_array_equal(a0, a1)
 
 def test_ridge_sag_reproducible_and_max_iter_warns():
     X, y, _ = _regression()
