@@ -110,6 +110,25 @@ def _signed_weight_gram(X, Y, sample_weight, fit_intercept):
             y_norm2)
 
 
+def _fortran_copy_aligned(X, align=64):
+    """Copy of dense ``X`` in Fortran order whose first element sits on an ``align``-byte
+    boundary; ``X`` (sparse) is returned unchanged.
+
+    The dense coordinate-descent kernel streams the columns of ``X`` once per epoch;
+    with a 64-byte-aligned start (``numpy.empty`` typically gives 16 bytes for large
+    arrays)
+    its vector loads cross fewer cache lines. Same values, so the same iterates.
+    """
+    if sparse.issparse(X):
+        return X
+    nbytes = X.size * X.itemsize
+    buf = np.empty(nbytes + align, dtype=np.uint8)
+    start = (-buf.ctypes.data) % align
+    out = buf[start:start + nbytes].view(X.dtype).reshape(X.shape[::-1]).T
+    out[...] = X
+    return out
+
+
 def _enet_solve(w, l1_reg, l2_reg, Xt, y, gram, Xy, *, max_iter, tol, seed, random,
                 positive, do_screening, y_norm2=None):
     """Run one coordinate-descent solve in place on ``w``; warn if it did not converge.
@@ -720,11 +739,16 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModelMixin, BaseEstimat
         )
         if sparse.issparse(X):
             modifies_X = False  # sparse X is never centred nor rescaled
+        # dense X to be centred or rescaled on a copy: validate without copying, then
+        # copy once into a 64-byte-aligned Fortran buffer (see _fortran_copy_aligned)
+        own_copy = self.copy_X and modifies_X
         X, y = validate_data(
-            self, X, y, accept_sparse="csc", dtype=FLOAT_DTYPES, order="F",
-            copy=self.copy_X and modifies_X, force_writeable=modifies_X,
-            multi_output=True, y_numeric=True,
+            self, X, y, accept_sparse="csc", dtype=FLOAT_DTYPES,
+            order=None if own_copy else "F", copy=False,
+            force_writeable=modifies_X and not own_copy, multi_output=True, y_numeric=True,
         )
+        if own_copy:
+            X = _fortran_copy_aligned(X)
         n_samples, n_features = X.shape
         Y = np.array(y, dtype=X.dtype).reshape(n_samples, -1)
         n_targets = Y.shape[1]
