@@ -87,12 +87,15 @@ def _solve_kernel(X, Y, alpha):
 
 
 def _solve_dual(K, Y, alpha):
-    """``(K + alpha_j I)^{-1} y_j`` for each target ``j`` by Cholesky."""
+    """``(K + alpha_j I)^{-1} y_j`` for each target ``j`` by Cholesky.
+
+    ``K`` is the caller's scratch: with one target it is factorised in place.
+    """
     n_samples = K.shape[0]
     dual = np.empty_like(Y)
     diag = np.arange(n_samples)
     for j in range(Y.shape[1]):
-        A = K.copy()
+        A = K if Y.shape[1] == 1 else K.copy()
         A[diag, diag] += alpha[j]
         dual[:, j] = linalg.solve(A, Y[:, j], assume_a="pos", overwrite_a=True,
                                   check_finite=False)
