@@ -115,9 +115,8 @@ def _fortran_copy_aligned(X, align=64):
     boundary; ``X`` (sparse) is returned unchanged.
 
     The dense coordinate-descent kernel streams the columns of ``X`` once per epoch;
-    with a 64-byte-aligned start (``numpy.empty`` typically gives 16 bytes for large
-    arrays)
-    its vector loads cross fewer cache lines. Same values, so the same iterates.
+    with a 64-byte-aligned start (``numpy.empty`` typically gives 16 mod 64 for large
+    arrays) its vector loads cross fewer cache lines. Same values, so the same iterates.
     """
     if sparse.issparse(X):
         return X
