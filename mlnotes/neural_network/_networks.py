@@ -79,12 +79,7 @@ class _MLPModule(nn.Module):
                 and not torch.is_grad_enabled()):
             # predictions and validation scores: the products through numpy's BLAS,
             # as in loss_and_gradients
-            z = x
-            for i, (w, b, _) in enumerate(self._layers):
-                z = _numpy_mm(z, w.detach()).add_(b)
-                if i < len(self._layers) - 1:
-                    z = act(z)
-            return z
+            return self._plain_activations(x, _numpy_mm)[-1]
         *hidden, (w_out, b_out, _) = self._layers
         for w, b, norm in hidden:
             x = torch.addmm(b, x, w)
@@ -94,6 +89,17 @@ class _MLPModule(nn.Module):
             if dropout > 0:
                 x = F.dropout(x, dropout, training=True)
         return torch.addmm(b_out, x, w_out)
+
+    def _plain_activations(self, x, mm):
+        """Every layer's output of the plain network from input ``x`` (the last one
+        without activation), the products by ``mm``; call without autograd."""
+        act = _ACTIVATIONS[self.activation]
+        last = len(self._layers) - 1
+        acts = [x]
+        for i, (w, b, _) in enumerate(self._layers):
+            z = mm(acts[-1], w.detach()).add_(b)
+            acts.append(act(z) if i < last else z)
+        return acts
 
     def loss_and_gradients(self, x, output_error):
         r"""Loss and gradients of a mini-batch by back-propagation written out.
@@ -117,26 +123,20 @@ class _MLPModule(nn.Module):
             raise ValueError("back-propagation by hand covers the plain network only")
         if not _fastpaths.enabled():
             self._cache_layers()
-        act = _ACTIVATIONS[self.activation]
-        weights = [w.detach() for w, _, _ in self._layers]
-        biases = [b.detach() for _, b, _ in self._layers]
         mm = _numpy_mm if x.device.type == "cpu" else torch.mm
         # a diverging fit overflows: the training loop stops it with its own error,
         # and numpy's warnings would only repeat it
         with torch.no_grad(), np.errstate(over="ignore", invalid="ignore"):
-            acts = [x]
-            for w, b in zip(weights, biases):
-                z = mm(acts[-1], w).add_(b)
-                acts.append(act(z) if len(acts) < len(weights) else z)
+            acts = self._plain_activations(x, mm)
             loss, delta = output_error(acts.pop())
-            n_layers = len(weights)
+            n_layers = len(self._layers)
             grads = [None] * (2 * n_layers)
             for i in range(n_layers - 1, -1, -1):
                 grads[i] = mm(acts[i].t(), delta)
                 grads[n_layers + i] = delta.sum(0)
                 if i == 0:
                     break
-                delta = mm(delta, weights[i].t())
+                delta = mm(delta, self._layers[i][0].detach().t())
                 a = acts[i]
                 if self.activation == "relu":
                     delta.mul_(a > 0)
